@@ -5,8 +5,6 @@
 #include <stddef.h>
 extern const unsigned char zs_embed_phrases[];      /* data/phrases.json */
 extern const size_t zs_embed_phrases_len;
-extern const unsigned char zs_embed_catalogue[];    /* data/catalogue.json */
-extern const size_t zs_embed_catalogue_len;
 extern const unsigned char zs_embed_sample_conf[];  /* feeds/sample.conf */
 extern const size_t zs_embed_sample_conf_len;
 #endif

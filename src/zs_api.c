@@ -1,0 +1,872 @@
+/* zs_api.c - API v1 handlers over a per-thread read connection and per-snapshot caches. */
+#include "config.h"
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include "zs_api.h"
+#include "zs_catalogue.h"
+#include "zs_consequence.h"
+#include "zs_db.h"
+#include "zs_feed.h"
+#include "zs_time.h"
+#include "zs_types.h"
+#include "zs_worker.h"
+
+typedef struct {
+	char *id, *name, *label, *uzovi, *insurer_name, *concern_id, *concern_name;
+	int year;
+	zs_ptype type;
+	json_t *reimbursement; /* array */
+	json_t *summary;       /* {"id","name","label","type","insurer","concern"} */
+} pol_entry;
+
+typedef struct {
+	int id;
+	char *name, *kind;
+	long long last_success; /* -1 never */
+	long long stale_after;
+} feed_entry;
+
+struct zs_reader {
+	const zs_config *cfg;
+	sqlite3 *db;
+	long long gen;
+	pol_entry *pols;
+	size_t npols;
+	feed_entry *feeds;
+	size_t nfeeds;
+	sqlite3_stmt *sel_provider, *sel_eff, *sel_eff_pol, *sel_history;
+};
+
+/* ---- errors and parameters --------------------------------------------------------------- */
+
+json_t *zs_api_error(int *status, int http, const char *code, const char *parameter,
+                     const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	*status = http;
+	json_t *e = json_pack("{s:s, s:s}", "code", code, "message", msg);
+	if (parameter)
+		json_object_set_new(e, "parameter", json_string(parameter));
+	return json_pack("{s:o}", "error", e);
+}
+
+const char *zs_param(const zs_request *req, const char *key)
+{
+	for (size_t i = 0; i < req->nparams; i++)
+		if (strcmp(req->params[i].key, key) == 0)
+			return req->params[i].value;
+	return NULL;
+}
+
+/* year parameter: 0 absent, 1 ok, -1 bad (error body set in *err). */
+static int param_year(const zs_request *req, int *year, json_t **err, int *status)
+{
+	const char *v = zs_param(req, "year");
+	char *end;
+	if (!v)
+		return 0;
+	errno = 0;
+	long y = strtol(v, &end, 10);
+	if (errno || end == v || *end || y < 2000 || y > 2100) {
+		*err = zs_api_error(status, 400, "bad_parameter", "year",
+		                    "year: must be a contract year from 2000 to 2100");
+		return -1;
+	}
+	*year = (int)y;
+	return 1;
+}
+
+static json_t *not_published(int *status, int year)
+{
+	char when[32];
+	time_t t = zs_publication_time(year);
+	json_t *e = zs_api_error(status, 404, "not_yet_published", "year",
+	                         "De contractstatus voor %d wordt gepubliceerd vanaf 12 november %d. "
+	                         "/ Contract statuses for %d are published from 12 November %d.",
+	                         year, year - 1, year, year - 1);
+	json_object_set_new(json_object_get(e, "error"), "published_from",
+	                    json_string(zs_fmt_utc(t, when, sizeof when)));
+	json_object_set_new(json_object_get(e, "error"), "year", json_integer(year));
+	return e;
+}
+
+/* amount in euros ("8000", "8000.5", "8000,50") -> cents; -1 absent; -2 bad. */
+static long long param_amount(const zs_request *req)
+{
+	const char *v = zs_param(req, "amount");
+	if (!v)
+		return -1;
+	char buf[32];
+	size_t n = strlen(v);
+	if (n == 0 || n >= sizeof buf)
+		return -2;
+	memcpy(buf, v, n + 1);
+	char *comma = strchr(buf, ',');
+	if (comma)
+		*comma = '.';
+	long long euros = 0, cents = 0;
+	const char *p = buf;
+	int digits = 0;
+	while (isdigit((unsigned char)*p) && digits < 10) {
+		euros = euros * 10 + (*p++ - '0');
+		digits++;
+	}
+	if (!digits)
+		return -2;
+	if (*p == '.') {
+		p++;
+		int k = 0;
+		while (isdigit((unsigned char)*p) && k < 2) {
+			cents = cents * 10 + (*p++ - '0');
+			k++;
+		}
+		if (k == 1)
+			cents *= 10;
+		if (k == 0)
+			return -2;
+	}
+	if (*p)
+		return -2;
+	return euros * 100 + cents;
+}
+
+/* ---- caches ------------------------------------------------------------------------------- */
+
+static char *dupcol(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+	return s ? strdup((const char *)s) : NULL;
+}
+
+static void caches_free(zs_reader *r)
+{
+	for (size_t i = 0; i < r->npols; i++) {
+		pol_entry *p = &r->pols[i];
+		free(p->id);
+		free(p->name);
+		free(p->label);
+		free(p->uzovi);
+		free(p->insurer_name);
+		free(p->concern_id);
+		free(p->concern_name);
+		json_decref(p->reimbursement);
+		json_decref(p->summary);
+	}
+	free(r->pols);
+	r->pols = NULL;
+	r->npols = 0;
+	for (size_t i = 0; i < r->nfeeds; i++) {
+		free(r->feeds[i].name);
+		free(r->feeds[i].kind);
+	}
+	free(r->feeds);
+	r->feeds = NULL;
+	r->nfeeds = 0;
+}
+
+static int caches_load(zs_reader *r)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	caches_free(r);
+	if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(r->db,
+	        "SELECT p.id, p.year, p.name, p.label, p.type, p.uzovi, i.name, p.concern_id,"
+	        " i.concern_name, p.reimbursement FROM policy p LEFT JOIN src_insurer i"
+	        " ON i.feed_id = p.feed_id AND i.uzovi = p.uzovi"
+	        " ORDER BY p.year, i.concern_name, i.name, p.name, p.id", -1, &st, NULL) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (r->npols == cap) {
+				pol_entry *np = realloc(r->pols, (cap = cap ? cap * 2 : 64) * sizeof *np);
+				if (!np)
+					break;
+				r->pols = np;
+			}
+			pol_entry *p = &r->pols[r->npols++];
+			memset(p, 0, sizeof *p);
+			p->id = dupcol(st, 0);
+			p->year = sqlite3_column_int(st, 1);
+			p->name = dupcol(st, 2);
+			p->label = dupcol(st, 3);
+			p->type = (zs_ptype)sqlite3_column_int(st, 4);
+			p->uzovi = dupcol(st, 5);
+			p->insurer_name = dupcol(st, 6);
+			p->concern_id = dupcol(st, 7);
+			p->concern_name = dupcol(st, 8);
+			const char *rj = (const char *)sqlite3_column_text(st, 9);
+			p->reimbursement = rj ? json_loads(rj, 0, NULL) : NULL;
+			if (!p->reimbursement)
+				p->reimbursement = json_array();
+			p->summary = json_pack("{s:s?, s:s?, s:s?, s:s, s:{s:s?, s:s?}, s:{s:s?, s:s?}}",
+			                       "id", p->id, "name", p->name, "label", p->label, "type",
+			                       zs_ptype_code(p->type), "insurer", "uzovi", p->uzovi, "name",
+			                       p->insurer_name, "concern", "id", p->concern_id, "name",
+			                       p->concern_name);
+		}
+		sqlite3_finalize(st);
+	}
+	cap = 0;
+	if (sqlite3_prepare_v2(r->db, "SELECT id, name, kind, last_success, stale_after FROM feed",
+	                       -1, &st, NULL) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (r->nfeeds == cap) {
+				feed_entry *nf = realloc(r->feeds, (cap = cap ? cap * 2 : 16) * sizeof *nf);
+				if (!nf)
+					break;
+				r->feeds = nf;
+			}
+			feed_entry *f = &r->feeds[r->nfeeds++];
+			f->id = sqlite3_column_int(st, 0);
+			f->name = dupcol(st, 1);
+			f->kind = dupcol(st, 2);
+			f->last_success = sqlite3_column_type(st, 3) == SQLITE_NULL
+			                ? -1 : sqlite3_column_int64(st, 3);
+			f->stale_after = sqlite3_column_int64(st, 4);
+		}
+		sqlite3_finalize(st);
+	}
+	r->gen = zs_db_generation(r->db);
+	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	return 0;
+}
+
+static void refresh(zs_reader *r)
+{
+	long long g = atomic_load(&zs_generation);
+	if (g != r->gen || !r->pols)
+		caches_load(r);
+}
+
+static const pol_entry *find_policy(const zs_reader *r, const char *id, int year)
+{
+	for (size_t i = 0; i < r->npols; i++)
+		if (r->pols[i].year == year && strcmp(r->pols[i].id, id) == 0)
+			return &r->pols[i];
+	return NULL;
+}
+
+static const feed_entry *find_feed(const zs_reader *r, long long id)
+{
+	for (size_t i = 0; i < r->nfeeds; i++)
+		if (r->feeds[i].id == id)
+			return &r->feeds[i];
+	return NULL;
+}
+
+static int feed_stale(const feed_entry *f, time_t now)
+{
+	return !f || f->last_success < 0 || (long long)now - f->last_success > f->stale_after;
+}
+
+zs_reader *zs_reader_open(const zs_config *cfg, char *err, size_t errlen)
+{
+	zs_reader *r = calloc(1, sizeof *r);
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->cfg = cfg;
+	r->gen = -2;
+	r->db = zs_db_open(cfg->database, 1, err, errlen);
+	if (!r->db) {
+		free(r);
+		return NULL;
+	}
+	if (sqlite3_prepare_v3(r->db, "SELECT name, kind, parent, locations FROM provider WHERE agb=?",
+	                       -1, SQLITE_PREPARE_PERSISTENT, &r->sel_provider, NULL) ||
+	    sqlite3_prepare_v3(r->db,
+	        "SELECT policy_id, care_type, status, as_contracted, ceiling, ceiling_exempt, stop,"
+	        " basis, ins_feed, ins_status, ins_level, ins_said, prov_feed, prov_status,"
+	        " prov_level, prov_said, since FROM effective WHERE agb=? AND year=?"
+	        " ORDER BY policy_id, care_type", -1, SQLITE_PREPARE_PERSISTENT, &r->sel_eff, NULL) ||
+	    sqlite3_prepare_v3(r->db,
+	        "SELECT DISTINCT care_type FROM effective WHERE agb=? AND year=? ORDER BY care_type",
+	        -1, SQLITE_PREPARE_PERSISTENT, &r->sel_eff_pol, NULL) ||
+	    sqlite3_prepare_v3(r->db,
+	        "SELECT year, policy_id, care_type, status, as_contracted, basis, flags, valid_from,"
+	        " valid_until FROM history WHERE agb=?1 AND (?2 IS NULL OR year=?2)"
+	        " AND (?3 IS NULL OR policy_id=?3) AND (?4 IS NULL OR care_type=?4)"
+	        " AND (?5 IS NULL OR (valid_from <= ?5 AND (valid_until IS NULL OR valid_until > ?5)))"
+	        " ORDER BY year, policy_id, care_type, valid_from", -1, SQLITE_PREPARE_PERSISTENT,
+	        &r->sel_history, NULL)) {
+		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(r->db));
+		zs_reader_close(r);
+		return NULL;
+	}
+	return r;
+}
+
+void zs_reader_close(zs_reader *r)
+{
+	if (!r)
+		return;
+	caches_free(r);
+	sqlite3_finalize(r->sel_provider);
+	sqlite3_finalize(r->sel_eff);
+	sqlite3_finalize(r->sel_eff_pol);
+	sqlite3_finalize(r->sel_history);
+	sqlite3_close(r->db);
+	free(r);
+}
+
+/* ---- status objects ----------------------------------------------------------------------- */
+
+static const char *level_code(long long level)
+{
+	return level == ZS_SCOPE_POLICY ? "policy" : level == ZS_SCOPE_INSURER ? "insurer"
+	     : level == ZS_SCOPE_CONCERN ? "concern" : NULL;
+}
+
+/* The policy's non-contracted rule for a care type ("*" as fallback). */
+static void policy_rule(const pol_entry *p, const char *care_type, double *pct, const char **basis)
+{
+	size_t i;
+	json_t *rule;
+	*pct = -1;
+	*basis = NULL;
+	json_array_foreach(p->reimbursement, i, rule) {
+		const char *ct = json_string_value(json_object_get(rule, "care_type"));
+		if (!ct)
+			continue;
+		if (strcmp(ct, care_type) == 0 || (strcmp(ct, "*") == 0 && *pct < 0)) {
+			*pct = json_number_value(json_object_get(rule, "percent"));
+			*basis = json_string_value(json_object_get(rule, "basis"));
+			if (strcmp(ct, care_type) == 0)
+				return;
+		}
+	}
+}
+
+static json_t *source_json(const zs_reader *r, const char *kind, long long feed_id,
+                           long long status, long long level, long long said, time_t now)
+{
+	char b1[32], b2[32];
+	const feed_entry *f = find_feed(r, feed_id);
+	return json_pack("{s:s, s:s?, s:s, s:s?, s:s, s:s?, s:b}", "kind", kind, "feed",
+	                 f ? f->name : NULL, "status", zs_status_code((zs_status)status), "level",
+	                 level_code(level), "said_at", zs_fmt_utc((time_t)said, b1, sizeof b1),
+	                 "last_success",
+	                 f && f->last_success >= 0 ? zs_fmt_utc((time_t)f->last_success, b2, sizeof b2)
+	                                           : NULL,
+	                 "stale", feed_stale(f, now));
+}
+
+typedef struct {
+	const char *care_type;
+	int status, as_contracted, ceiling, basis;
+	const char *ceiling_exempt, *stop;
+	long long ins_feed, ins_status, ins_level, ins_said;
+	long long prov_feed, prov_status, prov_level, prov_said, since;
+} eff_view;
+
+static long long coll(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, i);
+}
+
+static void eff_from_row(sqlite3_stmt *st, eff_view *v)
+{
+	v->care_type = (const char *)sqlite3_column_text(st, 1);
+	v->status = sqlite3_column_int(st, 2);
+	v->as_contracted = sqlite3_column_int(st, 3);
+	v->ceiling = sqlite3_column_int(st, 4);
+	v->ceiling_exempt = (const char *)sqlite3_column_text(st, 5);
+	v->stop = (const char *)sqlite3_column_text(st, 6);
+	v->basis = sqlite3_column_int(st, 7);
+	v->ins_feed = coll(st, 8);
+	v->ins_status = coll(st, 9);
+	v->ins_level = coll(st, 10);
+	v->ins_said = coll(st, 11);
+	v->prov_feed = coll(st, 12);
+	v->prov_status = coll(st, 13);
+	v->prov_level = coll(st, 14);
+	v->prov_said = coll(st, 15);
+	v->since = coll(st, 16);
+}
+
+/* Is the patient stop in force today (Amsterdam calendar)? */
+static int stop_active(json_t *stop, time_t now)
+{
+	char today[16];
+	struct tm tm;
+	const char *from = json_string_value(json_object_get(stop, "from"));
+	const char *until = json_string_value(json_object_get(stop, "until"));
+	localtime_r(&now, &tm);
+	strftime(today, sizeof today, "%Y-%m-%d", &tm);
+	return from && strcmp(from, today) <= 0 && (!until || strcmp(today, until) <= 0);
+}
+
+static json_t *status_json(const zs_reader *r, const zs_request *req, const pol_entry *p,
+                           const char *care_type, const eff_view *v, long long amount)
+{
+	char buf[32];
+	int stale = 0;
+	json_t *sources = json_array();
+	json_t *stop = v && v->stop ? json_loads(v->stop, 0, NULL) : NULL;
+	json_t *exempt = v && v->ceiling_exempt ? json_loads(v->ceiling_exempt, 0, NULL) : NULL;
+	int ceiling_exempt = 0;
+	size_t i;
+	json_t *x;
+
+	if (v && v->ins_feed >= 0) {
+		json_t *s = source_json(r, "insurer", v->ins_feed, v->ins_status, v->ins_level,
+		                        v->ins_said, req->now);
+		stale |= json_is_true(json_object_get(s, "stale"));
+		json_array_append_new(sources, s);
+	}
+	if (v && v->prov_feed >= 0) {
+		json_t *s = source_json(r, "provider", v->prov_feed, v->prov_status, v->prov_level,
+		                        v->prov_said, req->now);
+		stale |= json_is_true(json_object_get(s, "stale"));
+		json_array_append_new(sources, s);
+	}
+	if (!exempt)
+		exempt = json_array();
+	json_array_foreach(exempt, i, x)
+		if (json_is_string(x) && strcmp(json_string_value(x), care_type) == 0)
+			ceiling_exempt = 1;
+	if (stop)
+		json_object_set_new(stop, "active", json_boolean(stop_active(stop, req->now)));
+
+	zs_status st = v ? (zs_status)v->status : ZS_STATUS_UNKNOWN;
+	int basis = v ? v->basis : ZS_BASIS_NONE;
+	double pct;
+	const char *bas;
+	policy_rule(p, care_type, &pct, &bas);
+	const feed_entry *sf = v ? find_feed(r, v->ins_feed >= 0 ? v->ins_feed : v->prov_feed) : NULL;
+	char since_buf[32];
+	zs_conseq_in in = {
+		.policy_type = p->type,
+		.care_type = care_type,
+		.status = st,
+		.as_contracted = v ? v->as_contracted : 0,
+		.ceiling = v ? v->ceiling : 0,
+		.ceiling_exempt = ceiling_exempt,
+		.patient_stop = stop && json_is_true(json_object_get(stop, "active")),
+		.stop_until = stop ? json_string_value(json_object_get(stop, "until")) : NULL,
+		.conflict = basis == ZS_BASIS_CONFLICT,
+		.provider_only = basis == ZS_BASIS_PROVIDER_ONLY,
+		.stale = stale,
+		.stale_since = sf && sf->last_success >= 0
+		             ? zs_fmt_utc((time_t)sf->last_success, since_buf, sizeof since_buf) : NULL,
+		.treatment_in_progress = zs_param(req, "in_treatment") &&
+		                         strcmp(zs_param(req, "in_treatment"), "true") == 0,
+		.nc_percent = pct,
+		.nc_basis = bas,
+		.amount_cents = amount,
+	};
+	json_t *cons = zs_consequence(&in, req->lang);
+	json_t *o = json_pack("{s:s, s:s, s:b, s:s, s:{s:b, s:o, s:o, s:b, s:b, s:b}, s:o, s:o}",
+	                      "care_type", care_type, "status", zs_status_code(st), "as_contracted",
+	                      v && v->as_contracted, "basis", zs_basis_code(basis), "flags",
+	                      "ceiling", v && v->ceiling && !ceiling_exempt, "ceiling_exempt", exempt,
+	                      "patient_stop", stop ? stop : json_null(), "conflict",
+	                      basis == ZS_BASIS_CONFLICT, "provider_only",
+	                      basis == ZS_BASIS_PROVIDER_ONLY, "stale", stale, "sources", sources,
+	                      "consequence", cons ? cons : json_null());
+	if (v && v->since >= 0)
+		json_object_set_new(o, "since", json_string(zs_fmt_utc((time_t)v->since, buf, sizeof buf)));
+	return o;
+}
+
+static json_t *provider_json(zs_reader *r, const char *agb, int *found)
+{
+	sqlite3_stmt *st = r->sel_provider;
+	json_t *o = NULL;
+	*found = 0;
+	sqlite3_bind_text(st, 1, agb, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *locs = (const char *)sqlite3_column_text(st, 3);
+		json_t *l = locs ? json_loads(locs, 0, NULL) : NULL;
+		o = json_pack("{s:s, s:s?, s:s?, s:s?, s:o}", "agb", agb, "name",
+		              (const char *)sqlite3_column_text(st, 0), "kind",
+		              (const char *)sqlite3_column_text(st, 1), "parent",
+		              (const char *)sqlite3_column_text(st, 2), "locations",
+		              l ? l : json_array());
+		*found = 1;
+	} else {
+		o = json_pack("{s:s, s:n, s:n, s:n, s:[]}", "agb", agb, "name", "kind", "parent",
+		              "locations");
+	}
+	sqlite3_reset(st);
+	return o;
+}
+
+/* Statuses of one provider for one year: per policy, one status per care type mentioned. */
+static json_t *year_json(zs_reader *r, const zs_request *req, const char *agb, int year,
+                         const char *only_policy, const char *only_care, long long amount,
+                         int *any)
+{
+	sqlite3_stmt *st = r->sel_eff;
+	json_t *policies = json_array();
+	const char *cts[64];
+	size_t nct = 0;
+	/* The care types any source mentions for this provider in this year. */
+	sqlite3_bind_text(r->sel_eff_pol, 1, agb, -1, SQLITE_STATIC);
+	sqlite3_bind_int(r->sel_eff_pol, 2, year);
+	char *owned[64];
+	while (sqlite3_step(r->sel_eff_pol) == SQLITE_ROW && nct < 64) {
+		const char *ct = (const char *)sqlite3_column_text(r->sel_eff_pol, 0);
+		if (only_care && strcmp(ct, only_care) != 0)
+			continue;
+		owned[nct] = strdup(ct);
+		cts[nct] = owned[nct];
+		nct++;
+	}
+	sqlite3_reset(r->sel_eff_pol);
+	if (only_care && nct == 0) {
+		owned[0] = strdup(only_care);
+		cts[nct++] = owned[0];
+	}
+	*any = nct > 0;
+
+	sqlite3_bind_text(st, 1, agb, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, year);
+	int have = sqlite3_step(st) == SQLITE_ROW;
+	/* Rows come ordered by policy_id, care_type; policies are walked in display order, so
+	 * collect rows per policy via a lookup of (policy, care type). */
+	typedef struct { char *pol; eff_view v; char *strs[3]; } rowc;
+	rowc *rows = NULL;
+	size_t nrows = 0, cap = 0;
+	while (have) {
+		if (nrows == cap) {
+			rowc *nr = realloc(rows, (cap = cap ? cap * 2 : 32) * sizeof *nr);
+			if (!nr)
+				break;
+			rows = nr;
+		}
+		rowc *rc = &rows[nrows++];
+		eff_from_row(st, &rc->v);
+		rc->pol = dupcol(st, 0);
+		rc->strs[0] = rc->v.care_type ? strdup(rc->v.care_type) : NULL;
+		rc->strs[1] = rc->v.ceiling_exempt ? strdup(rc->v.ceiling_exempt) : NULL;
+		rc->strs[2] = rc->v.stop ? strdup(rc->v.stop) : NULL;
+		rc->v.care_type = rc->strs[0];
+		rc->v.ceiling_exempt = rc->strs[1];
+		rc->v.stop = rc->strs[2];
+		have = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_reset(st);
+
+	for (size_t i = 0; i < r->npols; i++) {
+		const pol_entry *p = &r->pols[i];
+		if (p->year != year || (only_policy && strcmp(p->id, only_policy) != 0))
+			continue;
+		json_t *statuses = json_array();
+		for (size_t c = 0; c < nct; c++) {
+			const eff_view *v = NULL;
+			for (size_t k = 0; k < nrows && !v; k++)
+				if (strcmp(rows[k].pol, p->id) == 0 && rows[k].v.care_type &&
+				    strcmp(rows[k].v.care_type, cts[c]) == 0)
+					v = &rows[k].v;
+			json_array_append_new(statuses, status_json(r, req, p, cts[c], v, amount));
+		}
+		json_array_append_new(policies, json_pack("{s:O, s:o}", "policy", p->summary,
+		                                          "statuses", statuses));
+	}
+	for (size_t k = 0; k < nrows; k++) {
+		free(rows[k].pol);
+		for (int j = 0; j < 3; j++)
+			free(rows[k].strs[j]);
+	}
+	free(rows);
+	for (size_t c = 0; c < nct; c++)
+		free(owned[c]);
+	return policies;
+}
+
+/* ---- handlers ----------------------------------------------------------------------------- */
+
+json_t *zs_api_health(zs_reader *r, const zs_request *req, int *status)
+{
+	char b[32];
+	refresh(r);
+	*status = 200;
+	return json_pack("{s:s, s:I, s:s, s:i}", "status", "ok", "generation", (json_int_t)r->gen,
+	                 "now", zs_fmt_utc(req->now, b, sizeof b), "current_year",
+	                 zs_current_year(req->now));
+}
+
+static int check_agb(const char *agb, json_t **err, int *status)
+{
+	if (!zs_valid_agb(agb)) {
+		*err = zs_api_error(status, 400, "bad_parameter", "agb",
+		                    "agb: an AGB code is 8 digits, e.g. 06010101");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_lang_amount(const zs_request *req, long long *amount, json_t **err, int *status)
+{
+	*amount = param_amount(req);
+	if (*amount == -2) {
+		*err = zs_api_error(status, 400, "bad_parameter", "amount",
+		                    "amount: an amount in euros, e.g. 8000 or 8000.50");
+		return -1;
+	}
+	const char *ct = zs_param(req, "care_type");
+	if (ct && !zs_care_type_find(ct)) {
+		*err = zs_api_error(status, 400, "bad_parameter", "care_type",
+		                    "care_type: unknown care type \"%.40s\"", ct);
+		return -1;
+	}
+	const char *it = zs_param(req, "in_treatment");
+	if (it && strcmp(it, "true") && strcmp(it, "false")) {
+		*err = zs_api_error(status, 400, "bad_parameter", "in_treatment",
+		                    "in_treatment: true or false");
+		return -1;
+	}
+	return 0;
+}
+
+json_t *zs_api_provider(zs_reader *r, const zs_request *req, int *status)
+{
+	json_t *err = NULL;
+	int year = 0, years[2], ny = 0, found, any_rows = 0;
+	long long amount;
+	const char *agb = req->path_arg ? req->path_arg : "";
+	if (check_agb(agb, &err, status) || param_year(req, &year, &err, status) < 0 ||
+	    check_lang_amount(req, &amount, &err, status))
+		return err;
+	refresh(r);
+	if (year) {
+		if (!zs_year_published(year, req->now))
+			return not_published(status, year);
+		years[ny++] = year;
+	} else {
+		int cur = zs_current_year(req->now);
+		years[ny++] = cur;
+		if (zs_year_published(cur + 1, req->now))
+			years[ny++] = cur + 1;
+	}
+	sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL); /* one snapshot for the whole answer */
+	json_t *prov = provider_json(r, agb, &found);
+	json_t *ys = json_array();
+	for (int i = 0; i < ny; i++) {
+		int any;
+		json_t *pol = year_json(r, req, agb, years[i], NULL, zs_param(req, "care_type"), amount,
+		                        &any);
+		any_rows |= any;
+		json_array_append_new(ys, json_pack("{s:i, s:o}", "year", years[i], "policies", pol));
+	}
+	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	if (!found && !any_rows) {
+		json_decref(prov);
+		json_decref(ys);
+		return zs_api_error(status, 404, "not_found", "agb",
+		                    "agb: no provider %s is known from any feed", agb);
+	}
+	*status = 200;
+	return json_pack("{s:o, s:o, s:s}", "provider", prov, "years", ys, "lang", req->lang);
+}
+
+json_t *zs_api_status(zs_reader *r, const zs_request *req, int *status)
+{
+	json_t *err = NULL;
+	int year = 0, found, any;
+	long long amount;
+	const char *agb = zs_param(req, "agb"), *pol = zs_param(req, "policy");
+	if (!agb)
+		return zs_api_error(status, 400, "missing_parameter", "agb", "agb: required");
+	if (check_agb(agb, &err, status))
+		return err;
+	if (!pol)
+		return zs_api_error(status, 400, "missing_parameter", "policy", "policy: required");
+	if (!zs_valid_code(pol, 64))
+		return zs_api_error(status, 400, "bad_parameter", "policy",
+		                    "policy: a policy id (letters, digits, _ . -)");
+	int py = param_year(req, &year, &err, status);
+	if (py < 0 || check_lang_amount(req, &amount, &err, status))
+		return err;
+	if (!py)
+		year = zs_current_year(req->now);
+	if (!zs_year_published(year, req->now))
+		return not_published(status, year);
+	refresh(r);
+	const pol_entry *p = find_policy(r, pol, year);
+	if (!p)
+		return zs_api_error(status, 404, "not_found", "policy",
+		                    "policy: no policy %s for %d", pol, year);
+	sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
+	json_t *prov = provider_json(r, agb, &found);
+	json_t *pols = year_json(r, req, agb, year, pol, zs_param(req, "care_type"), amount, &any);
+	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	if (!found && !any) {
+		json_decref(prov);
+		json_decref(pols);
+		return zs_api_error(status, 404, "not_found", "agb",
+		                    "agb: no provider %s is known from any feed", agb);
+	}
+	json_t *first = json_array_get(pols, 0);
+	json_t *o = json_pack("{s:o, s:O, s:i, s:O, s:s}", "provider", prov, "policy",
+	                      json_object_get(first, "policy"), "year", year, "statuses",
+	                      json_object_get(first, "statuses"), "lang", req->lang);
+	json_decref(pols);
+	*status = 200;
+	return o;
+}
+
+json_t *zs_api_policies(zs_reader *r, const zs_request *req, int *status)
+{
+	json_t *err = NULL;
+	int year = 0;
+	int py = param_year(req, &year, &err, status);
+	if (py < 0)
+		return err;
+	if (!py)
+		year = zs_current_year(req->now);
+	if (!zs_year_published(year, req->now))
+		return not_published(status, year);
+	refresh(r);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < r->npols; i++) {
+		const pol_entry *p = &r->pols[i];
+		if (p->year != year)
+			continue;
+		json_t *o = json_deep_copy(p->summary);
+		json_object_set_new(o, "year", json_integer(p->year));
+		json_object_set(o, "reimbursement", p->reimbursement);
+		json_array_append_new(arr, o);
+	}
+	*status = 200;
+	return json_pack("{s:i, s:o}", "year", year, "policies", arr);
+}
+
+json_t *zs_api_feeds(zs_reader *r, const zs_request *req, int *status)
+{
+	sqlite3_stmt *st, *er;
+	json_t *arr = json_array();
+	char b1[32], b2[32], b3[32], b4[32];
+	if (sqlite3_prepare_v2(r->db,
+	        "SELECT id, name, kind, url, schedule, stale_after, last_attempt, last_success,"
+	        " last_change, rows_accepted, rows_rejected, last_error, last_error_at, generated_at"
+	        " FROM feed ORDER BY name", -1, &st, NULL) != SQLITE_OK)
+		return zs_api_error(status, 503, "unavailable", NULL, "database busy, try again");
+	if (sqlite3_prepare_v2(r->db, "SELECT line, field, reason FROM feed_error WHERE feed_id=?"
+	                              " ORDER BY seq", -1, &er, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return zs_api_error(status, 503, "unavailable", NULL, "database busy, try again");
+	}
+	sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+#define TS(i, b) (sqlite3_column_type(st, i) == SQLITE_NULL ? NULL \
+                  : zs_fmt_utc((time_t)sqlite3_column_int64(st, i), b, sizeof b))
+		long long last_success = coll(st, 7), stale_after = sqlite3_column_int64(st, 5);
+		json_t *errors = json_array();
+		sqlite3_bind_int(er, 1, sqlite3_column_int(st, 0));
+		while (sqlite3_step(er) == SQLITE_ROW)
+			json_array_append_new(errors, json_pack("{s:I, s:s?, s:s?}", "line",
+			        (json_int_t)sqlite3_column_int64(er, 0),
+			        "field", (const char *)sqlite3_column_text(er, 1),
+			        "reason", (const char *)sqlite3_column_text(er, 2)));
+		sqlite3_reset(er);
+		json_t *last_error = json_null();
+		if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
+			char b5[32];
+			last_error = json_pack("{s:s?, s:s}", "at", TS(12, b5), "message",
+			                       (const char *)sqlite3_column_text(st, 11));
+		}
+		json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s?, s:s?, s:s?, s:s?, s:I, s:I,"
+		                      " s:b, s:o, s:o}",
+		        "name", (const char *)sqlite3_column_text(st, 1),
+		        "kind", (const char *)sqlite3_column_text(st, 2),
+		        "url", (const char *)sqlite3_column_text(st, 3),
+		        "schedule_seconds", (json_int_t)sqlite3_column_int64(st, 4),
+		        "stale_after_seconds", (json_int_t)stale_after,
+		        "last_attempt", TS(6, b1), "last_success", TS(7, b2), "last_change", TS(8, b3),
+		        "generated_at", TS(13, b4),
+		        "rows_accepted", (json_int_t)sqlite3_column_int64(st, 9),
+		        "rows_rejected", (json_int_t)sqlite3_column_int64(st, 10),
+		        "stale", last_success < 0 || (long long)req->now - last_success > stale_after,
+		        "last_error", last_error, "errors", errors);
+#undef TS
+		json_array_append_new(arr, o);
+	}
+	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_finalize(st);
+	sqlite3_finalize(er);
+	*status = 200;
+	return json_pack("{s:o}", "feeds", arr);
+}
+
+json_t *zs_api_provider_history(zs_reader *r, const zs_request *req, int *status)
+{
+	json_t *err = NULL;
+	int year = 0;
+	const char *agb = req->path_arg ? req->path_arg : "";
+	if (!req->staff)
+		return zs_api_error(status, 401, "unauthorized", NULL,
+		                    "staff only: send Authorization: Bearer <token>");
+	if (check_agb(agb, &err, status) || param_year(req, &year, &err, status) < 0)
+		return err;
+	const char *at = zs_param(req, "at"), *pol = zs_param(req, "policy"),
+	           *ct = zs_param(req, "care_type");
+	time_t att = -1;
+	if (at) {
+		att = zs_parse_rfc3339(at);
+		if (att == (time_t)-1)
+			return zs_api_error(status, 400, "bad_parameter", "at",
+			                    "at: a date (YYYY-MM-DD, end of that day) or RFC 3339 time");
+		if (strlen(at) == 10)
+			att += 86399; /* what was shown at the end of that day */
+	}
+	if (pol && !zs_valid_code(pol, 64))
+		return zs_api_error(status, 400, "bad_parameter", "policy", "policy: a policy id");
+	if (ct && !zs_care_type_find(ct))
+		return zs_api_error(status, 400, "bad_parameter", "care_type", "care_type: unknown");
+	if (year && !zs_year_published(year, req->now))
+		return not_published(status, year);
+	refresh(r);
+	sqlite3_stmt *st = r->sel_history;
+	sqlite3_bind_text(st, 1, agb, -1, SQLITE_STATIC);
+	if (year)
+		sqlite3_bind_int(st, 2, year);
+	else
+		sqlite3_bind_null(st, 2);
+	if (pol)
+		sqlite3_bind_text(st, 3, pol, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 3);
+	if (ct)
+		sqlite3_bind_text(st, 4, ct, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 4);
+	if (at)
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)att);
+	else
+		sqlite3_bind_null(st, 5);
+	json_t *arr = json_array();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char b1[32], b2[32];
+		int y = sqlite3_column_int(st, 0);
+		if (!zs_year_published(y, req->now))
+			continue;
+		const char *flags = (const char *)sqlite3_column_text(st, 6);
+		json_t *fl = flags ? json_loads(flags, 0, NULL) : NULL;
+		json_array_append_new(arr, json_pack("{s:i, s:s, s:s, s:s, s:b, s:s, s:o, s:s, s:s?}",
+		        "year", y, "policy", (const char *)sqlite3_column_text(st, 1),
+		        "care_type", (const char *)sqlite3_column_text(st, 2),
+		        "status", zs_status_code((zs_status)sqlite3_column_int(st, 3)),
+		        "as_contracted", sqlite3_column_int(st, 4),
+		        "basis", zs_basis_code(sqlite3_column_int(st, 5)),
+		        "flags", fl ? fl : json_object(),
+		        "valid_from", zs_fmt_utc((time_t)sqlite3_column_int64(st, 7), b1, sizeof b1),
+		        "valid_until", sqlite3_column_type(st, 8) == SQLITE_NULL ? NULL
+		                       : zs_fmt_utc((time_t)sqlite3_column_int64(st, 8), b2, sizeof b2)));
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	*status = 200;
+	return json_pack("{s:s, s:o}", "agb", agb, "history", arr);
+}

@@ -1,0 +1,118 @@
+/* zs_db.c - schema and connection setup. */
+#include "config.h"
+#include <stdio.h>
+#include <string.h>
+#include "zs_db.h"
+
+/* Source tables hold what each feed said (feed_id); derived tables (provider, effective,
+ * history, provider_fts) are rebuilt by reconciliation inside the same transaction. */
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);"
+	"INSERT OR IGNORE INTO meta VALUES('schema_version', 1);"
+	"INSERT OR IGNORE INTO meta VALUES('generation', 0);"
+	"CREATE TABLE IF NOT EXISTS feed("
+	" id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, kind TEXT NOT NULL, url TEXT NOT NULL,"
+	" schedule INTEGER, stale_after INTEGER,"
+	" last_attempt INTEGER, last_success INTEGER, last_change INTEGER, generated_at INTEGER,"
+	" etag TEXT, last_modified TEXT, content_hash TEXT,"
+	" rows_accepted INTEGER NOT NULL DEFAULT 0, rows_rejected INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT, last_error_at INTEGER, failures INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS feed_error(feed_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" line INTEGER, field TEXT, reason TEXT, PRIMARY KEY(feed_id, seq)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS src_insurer(feed_id INTEGER NOT NULL, uzovi TEXT NOT NULL,"
+	" name TEXT, concern_id TEXT, concern_name TEXT, PRIMARY KEY(feed_id, uzovi)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS policy(id TEXT NOT NULL, year INTEGER NOT NULL,"
+	" feed_id INTEGER NOT NULL, name TEXT, label TEXT, type INTEGER, uzovi TEXT,"
+	" concern_id TEXT, reimbursement TEXT, PRIMARY KEY(id, year)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS policy_feed ON policy(feed_id);"
+	"CREATE TABLE IF NOT EXISTS src_provider(agb TEXT NOT NULL, feed_id INTEGER NOT NULL,"
+	" from_provider INTEGER, name TEXT, kind TEXT, parent TEXT, locations TEXT,"
+	" PRIMARY KEY(agb, feed_id)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS src_provider_feed ON src_provider(feed_id);"
+	"CREATE TABLE IF NOT EXISTS stmt(agb TEXT NOT NULL, year INTEGER NOT NULL,"
+	" feed_id INTEGER NOT NULL, line INTEGER, care_type TEXT NOT NULL, scope INTEGER NOT NULL,"
+	" scope_id TEXT NOT NULL, status INTEGER NOT NULL, as_contracted INTEGER, ceiling INTEGER,"
+	" ceiling_exempt TEXT, stop_reason TEXT, stop_from TEXT, stop_until TEXT, stop_note TEXT,"
+	" said_at INTEGER);"
+	"CREATE INDEX IF NOT EXISTS stmt_agb ON stmt(agb, year);"
+	"CREATE INDEX IF NOT EXISTS stmt_feed ON stmt(feed_id);"
+	"CREATE TABLE IF NOT EXISTS similar_decl(feed_id INTEGER NOT NULL, year INTEGER NOT NULL,"
+	" a TEXT NOT NULL, b TEXT NOT NULL, relation TEXT NOT NULL, line INTEGER);"
+	"CREATE INDEX IF NOT EXISTS similar_decl_feed ON similar_decl(feed_id);"
+	"CREATE TABLE IF NOT EXISTS provider(agb TEXT PRIMARY KEY, name TEXT, kind TEXT,"
+	" parent TEXT, locations TEXT) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS effective(agb TEXT NOT NULL, year INTEGER NOT NULL,"
+	" policy_id TEXT NOT NULL, care_type TEXT NOT NULL, status INTEGER NOT NULL,"
+	" as_contracted INTEGER, ceiling INTEGER, ceiling_exempt TEXT, stop TEXT,"
+	" basis INTEGER NOT NULL, ins_feed INTEGER, ins_status INTEGER, ins_level INTEGER,"
+	" ins_said INTEGER, prov_feed INTEGER, prov_status INTEGER, prov_level INTEGER,"
+	" prov_said INTEGER, since INTEGER,"
+	" PRIMARY KEY(agb, year, policy_id, care_type)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS history(agb TEXT NOT NULL, year INTEGER NOT NULL,"
+	" policy_id TEXT NOT NULL, care_type TEXT NOT NULL, status INTEGER NOT NULL,"
+	" as_contracted INTEGER, basis INTEGER NOT NULL, flags TEXT,"
+	" valid_from INTEGER NOT NULL, valid_until INTEGER);"
+	"CREATE INDEX IF NOT EXISTS history_key ON history(agb, year, policy_id, care_type, valid_from);"
+	"CREATE VIRTUAL TABLE IF NOT EXISTS provider_fts USING fts5(agb UNINDEXED, name, place,"
+	" tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3');";
+
+int zs_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+sqlite3 *zs_db_open(const char *path, int readonly, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int flags = readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+	flags |= SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "database %s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	sqlite3_extended_result_codes(db, 1);
+	if (!readonly) {
+		if (zs_db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+		                   "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;", err, errlen) ||
+		    zs_db_exec(db, schema, err, errlen)) {
+			sqlite3_close(db);
+			return NULL;
+		}
+	} else {
+		char e2[256];
+		if (zs_db_exec(db, "PRAGMA cache_size=-32768;", e2, sizeof e2)) {
+			snprintf(err, errlen, "database %s: %s", path, e2);
+			sqlite3_close(db);
+			return NULL;
+		}
+	}
+	return db;
+}
+
+long long zs_db_generation(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	long long g = -1;
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='generation'", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			g = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	return g;
+}
+
+const char *zs_basis_code(int basis)
+{
+	static const char *const names[] = { "none", "insurer", "confirmed", "conflict",
+		                             "provider_only" };
+	return basis >= 0 && basis <= 4 ? names[basis] : "none";
+}

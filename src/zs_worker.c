@@ -1,0 +1,350 @@
+/* zs_worker.c - feed fetching (libcurl easy interface on the worker thread) and scheduling. */
+#include "config.h"
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <curl/curl.h>
+#include <sqlite3.h>
+#include "zs_db.h"
+#include "zs_ingest.h"
+#include "zs_log.h"
+#include "zs_time.h"
+#include "zs_worker.h"
+
+#define MOD "fetch"
+
+_Atomic long long zs_generation;
+
+struct zs_worker {
+	const zs_config *cfg;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	_Atomic int stop;
+	int kicked;
+	sqlite3 *db;
+};
+
+typedef struct {
+	FILE *out;
+	size_t bytes, cap;
+	int too_big;
+	char *etag, *lastmod;
+	const _Atomic int *stop_flag;
+} xfer;
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
+{
+	xfer *x = ud;
+	size_t len = sz * n;
+	if (x->bytes + len > x->cap) {
+		x->too_big = 1;
+		return 0;
+	}
+	x->bytes += len;
+	return fwrite(p, 1, len, x->out);
+}
+
+static char *header_value(const char *line, size_t len, const char *name)
+{
+	size_t nl = strlen(name);
+	if (len <= nl + 1 || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+		return NULL;
+	const char *v = line + nl + 1, *e = line + len;
+	while (v < e && (*v == ' ' || *v == '\t'))
+		v++;
+	while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' '))
+		e--;
+	return strndup(v, (size_t)(e - v));
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
+{
+	xfer *x = ud;
+	size_t len = sz * n;
+	char *v;
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) { /* a new response (redirect): reset */
+		free(x->etag);
+		free(x->lastmod);
+		x->etag = x->lastmod = NULL;
+	} else if ((v = header_value(p, len, "ETag"))) {
+		free(x->etag);
+		x->etag = v;
+	} else if ((v = header_value(p, len, "Last-Modified"))) {
+		free(x->lastmod);
+		x->lastmod = v;
+	}
+	return len;
+}
+
+static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
+{
+	xfer *x = ud;
+	(void)a; (void)b; (void)c; (void)d;
+	return x->stop_flag && atomic_load(x->stop_flag);
+}
+
+/* Read the credentials file: "Bearer TOKEN" or "user:password". Never logged. */
+static char *read_credentials(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	if (!f) {
+		snprintf(err, errlen, "credentials file %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	ssize_t n = getline(&line, &cap, f);
+	fclose(f);
+	if (n <= 0) {
+		free(line);
+		snprintf(err, errlen, "credentials file %s is empty", path);
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = 0;
+	return line;
+}
+
+int zs_fetch_once(sqlite3 *db, const zs_config *cfg, const zs_feed_conf *fc,
+                  const _Atomic int *stop_flag, char *err, size_t errlen)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *hdrs = NULL;
+	char cerr[CURL_ERROR_SIZE] = "", msg[600], *cred = NULL, *etag = NULL, *lastmod = NULL;
+	xfer x = { .cap = (size_t)cfg->max_feed_mb << 20, .stop_flag = stop_flag };
+	time_t now = zs_now();
+	int rc = 0;
+	long code = 0;
+
+	err[0] = 0;
+	if (!c || !(x.out = tmpfile())) {
+		curl_easy_cleanup(c);
+		return zs_ingest_fetch_failed(db, fc, now, "cannot start the transfer (resources)");
+	}
+	zs_ingest_validators(db, fc, &etag, &lastmod);
+	if (etag) {
+		char h[1100];
+		snprintf(h, sizeof h, "If-None-Match: %s", etag);
+		hdrs = curl_slist_append(hdrs, h);
+	}
+	if (lastmod) {
+		char h[300];
+		snprintf(h, sizeof h, "If-Modified-Since: %s", lastmod);
+		hdrs = curl_slist_append(hdrs, h);
+	}
+	if (fc->credentials_file) {
+		cred = read_credentials(fc->credentials_file, msg, sizeof msg);
+		if (!cred) {
+			rc = zs_ingest_fetch_failed(db, fc, now, msg);
+			goto out;
+		}
+		if (strncasecmp(cred, "Bearer ", 7) == 0) {
+			char *h = NULL;
+			if (asprintf(&h, "Authorization: %s", cred) > 0) {
+				hdrs = curl_slist_append(hdrs, h);
+				explicit_bzero(h, strlen(h));
+				free(h);
+			}
+		} else {
+			curl_easy_setopt(c, CURLOPT_USERPWD, cred);
+			curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		}
+	}
+	curl_easy_setopt(c, CURLOPT_URL, fc->url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, cfg->connect_timeout);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, cfg->fetch_timeout);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x.cap);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "zorgstatusd/" PACKAGE_VERSION);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+
+	CURLcode cc = curl_easy_perform(c);
+	if (cred) {
+		explicit_bzero(cred, strlen(cred));
+		curl_easy_setopt(c, CURLOPT_USERPWD, NULL);
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	if (cc != CURLE_OK) {
+		if (x.too_big || cc == CURLE_FILESIZE_EXCEEDED)
+			snprintf(msg, sizeof msg, "feed larger than max_feed_mb (%ld MiB)", cfg->max_feed_mb);
+		else if (cc == CURLE_PARTIAL_FILE)
+			snprintf(msg, sizeof msg, "transfer cut off: body shorter than announced (%s)",
+			         cerr[0] ? cerr : curl_easy_strerror(cc));
+		else
+			snprintf(msg, sizeof msg, "fetch failed: %s", cerr[0] ? cerr : curl_easy_strerror(cc));
+		rc = zs_ingest_fetch_failed(db, fc, now, msg);
+		goto out;
+	}
+	if (code == 304) {
+		ZS_DEBUG(MOD, "feed %s: not modified", fc->name);
+		rc = zs_ingest_not_modified(db, fc, now);
+		goto out;
+	}
+	if (strncmp(fc->url, "file://", 7) != 0 && code != 200) {
+		snprintf(msg, sizeof msg, "HTTP %ld from the feed server", code);
+		rc = zs_ingest_fetch_failed(db, fc, now, msg);
+		goto out;
+	}
+	fflush(x.out);
+	zs_ingest_result res;
+	rc = zs_ingest_apply(db, fc, x.out, now, &res, err, errlen);
+	if (rc == 0 && (res.applied || res.unchanged))
+		zs_ingest_set_validators(db, fc, x.etag, x.lastmod);
+out:
+	if (cred)
+		free(cred);
+	free(etag);
+	free(lastmod);
+	free(x.etag);
+	free(x.lastmod);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	if (x.out)
+		fclose(x.out);
+	return rc;
+}
+
+static void *worker_main(void *arg)
+{
+	zs_worker *w = arg;
+	size_t n = w->cfg->nfeeds;
+	time_t *due = calloc(n ? n : 1, sizeof *due);
+	int *fails = calloc(n ? n : 1, sizeof *fails);
+	char err[512];
+
+	if (!due || !fails) {
+		ZS_ERROR(MOD, "out of memory: worker stops");
+		free(due);
+		free(fails);
+		return NULL;
+	}
+	while (!atomic_load(&w->stop)) {
+		time_t now = time(NULL);
+		for (size_t i = 0; i < n && !atomic_load(&w->stop); i++) {
+			const zs_feed_conf *fc = &w->cfg->feeds[i];
+			if (due[i] > now)
+				continue;
+			long long gen_before = zs_db_generation(w->db);
+			if (zs_fetch_once(w->db, w->cfg, fc, &w->stop, err, sizeof err) != 0)
+				ZS_ERROR(MOD, "feed %s: %s", fc->name, err);
+			/* Failed fetches retry sooner, doubling up to the schedule. */
+			sqlite3_stmt *st;
+			int failures = 0;
+			if (sqlite3_prepare_v2(w->db, "SELECT failures FROM feed WHERE name=?", -1, &st,
+			                       NULL) == SQLITE_OK) {
+				sqlite3_bind_text(st, 1, fc->name, -1, SQLITE_STATIC);
+				if (sqlite3_step(st) == SQLITE_ROW)
+					failures = sqlite3_column_int(st, 0);
+				sqlite3_finalize(st);
+			}
+			long delay = fc->schedule;
+			if (failures > 0) {
+				long back = w->cfg->retry_min;
+				for (int k = 1; k < failures && back < fc->schedule; k++)
+					back *= 2;
+				if (back < delay)
+					delay = back;
+			}
+			fails[i] = failures;
+			due[i] = time(NULL) + delay;
+			long long gen = zs_db_generation(w->db);
+			if (gen != gen_before)
+				atomic_store(&zs_generation, gen);
+		}
+		time_t next = now + 3600;
+		for (size_t i = 0; i < n; i++)
+			if (due[i] < next)
+				next = due[i];
+		pthread_mutex_lock(&w->mu);
+		if (w->kicked) {
+			w->kicked = 0;
+			for (size_t i = 0; i < n; i++)
+				due[i] = 0;
+		} else if (!atomic_load(&w->stop) && next > time(NULL)) {
+			struct timespec ts = { .tv_sec = next, .tv_nsec = 0 };
+			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+			if (w->kicked) {
+				w->kicked = 0;
+				for (size_t i = 0; i < n; i++)
+					due[i] = 0;
+			}
+		}
+		pthread_mutex_unlock(&w->mu);
+	}
+	free(due);
+	free(fails);
+	return NULL;
+}
+
+zs_worker *zs_worker_start(const zs_config *cfg, char *err, size_t errlen)
+{
+	zs_worker *w = calloc(1, sizeof *w);
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->cfg = cfg;
+	w->db = zs_db_open(cfg->database, 0, err, errlen);
+	if (!w->db) {
+		free(w);
+		return NULL;
+	}
+	if (zs_ingest_register(w->db, cfg, err, errlen)) {
+		sqlite3_close(w->db);
+		free(w);
+		return NULL;
+	}
+	atomic_store(&zs_generation, zs_db_generation(w->db));
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		snprintf(err, errlen, "cannot start the ingest thread");
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+		sqlite3_close(w->db);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void zs_worker_kick(zs_worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->kicked = 1;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+void zs_worker_stop(zs_worker *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	atomic_store(&w->stop, 1);
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	sqlite3_close(w->db);
+	free(w);
+}
