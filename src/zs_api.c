@@ -432,9 +432,17 @@ static json_t *status_json(const zs_reader *r, const zs_request *req, const pol_
 	}
 	if (!exempt)
 		exempt = json_array();
-	json_array_foreach(exempt, i, x)
-		if (json_is_string(x) && strcmp(json_string_value(x), care_type) == 0)
+	int in_treatment = zs_param(req, "in_treatment") &&
+	                   strcmp(zs_param(req, "in_treatment"), "true") == 0;
+	/* Exempt from the ceiling: the care type itself, treatment in progress when the caller
+	 * says so, and acute maternity care for maternity. */
+	json_array_foreach(exempt, i, x) {
+		const char *ex = json_string_value(x);
+		if (ex && (strcmp(ex, care_type) == 0 ||
+		           (in_treatment && strcmp(ex, "treatment_in_progress") == 0) ||
+		           (strcmp(ex, "acute_maternity") == 0 && strcmp(care_type, "maternity") == 0)))
 			ceiling_exempt = 1;
+	}
 	if (stop)
 		json_object_set_new(stop, "active", json_boolean(stop_active(stop, req->now)));
 
@@ -459,8 +467,7 @@ static json_t *status_json(const zs_reader *r, const zs_request *req, const pol_
 		.stale = stale,
 		.stale_since = sf && sf->last_success >= 0
 		             ? zs_fmt_utc((time_t)sf->last_success, since_buf, sizeof since_buf) : NULL,
-		.treatment_in_progress = zs_param(req, "in_treatment") &&
-		                         strcmp(zs_param(req, "in_treatment"), "true") == 0,
+		.treatment_in_progress = in_treatment,
 		.nc_percent = pct,
 		.nc_basis = bas,
 		.amount_cents = amount,

@@ -138,7 +138,7 @@ static const char *reason(int status)
 static void send_json(struct evhttp_request *req, int status, json_t *body, int public_cache)
 {
 	struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
-	char *text = json_dumps(body, JSON_COMPACT);
+	char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	size_t len = text ? strlen(text) : 0;
 	char etag[40];
 

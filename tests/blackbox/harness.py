@@ -104,6 +104,7 @@ class FeedServer:
         self._routes = {}
         self._log = {}          # path -> list of request records
         self._cond = threading.Condition(self._lock)
+        self._last_lm = 0
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -158,6 +159,13 @@ class FeedServer:
             r = self._routes[path] = Route()
         return r
 
+    def _next_lm(self):
+        """Last-Modified for a new version: strictly later than any earlier one (HTTP dates
+        have one-second resolution; two versions within a second must still differ)."""
+        t = max(int(time.time()), self._last_lm + 1)
+        self._last_lm = t
+        return email.utils.formatdate(t, usegmt=True)
+
     def set_content(self, path, data, etag=True, last_modified=True, gzip_ok=True):
         """Serve data with 200; validators (ETag from the content hash, Last-Modified = now)
         and conditional GET answered with 304; gzip when the client accepts it."""
@@ -168,8 +176,7 @@ class FeedServer:
             r.mode = "content"
             r.data = data
             r.etag = ('"%s"' % hashlib.sha1(data).hexdigest()[:20]) if etag else None
-            r.last_modified = email.utils.formatdate(time.time(), usegmt=True) \
-                if last_modified else None
+            r.last_modified = self._next_lm() if last_modified else None
             r.gzip = gzip_ok
             r.version += 1
 
@@ -193,8 +200,7 @@ class FeedServer:
             r.data = data
             r.fraction = fraction
             r.etag = ('"%s"' % hashlib.sha1(data).hexdigest()[:20]) if etag else None
-            r.last_modified = email.utils.formatdate(time.time(), usegmt=True) \
-                if last_modified else None
+            r.last_modified = self._next_lm() if last_modified else None
             r.version += 1
 
     def etag(self, path):

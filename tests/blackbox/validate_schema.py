@@ -55,7 +55,7 @@ RE_AGB = re.compile(r"^[0-9]{8}$")
 RE_UZOVI = re.compile(r"^[0-9]{4}$")
 RE_CONCERN = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 RE_POLICY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-RE_POSTCODE = re.compile(r"^[0-9]{4} ?[A-Za-z]{2}$")
+RE_POSTCODE = re.compile(r"^[1-9][0-9]{3} ?[A-Za-z]{2}$")
 RE_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 RE_TS = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$")
 
@@ -221,11 +221,8 @@ def check_policy(rep, where, r):
     if r.get("kind") not in POLICY_KIND:
         rep.error(where, f'field "kind": unknown policy type {r.get("kind")!r}')
     rb = r.get("reimbursement")
-    if rb is None:
-        rep.warn(where, 'field "reimbursement": absent (the sample data always states it)')
-        return
-    if not isinstance(rb, list):
-        rep.error(where, 'field "reimbursement": not an array')
+    if not isinstance(rb, list) or not rb:
+        rep.error(where, 'field "reimbursement": required, a non-empty list of rules')
         return
     seen = set()
     for i, e in enumerate(rb):

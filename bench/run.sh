@@ -1,0 +1,530 @@
+#!/usr/bin/env bash
+# bench/run.sh - national-scale benchmark of zorgstatusd, side by side with nginx.
+#
+#   bench/run.sh [--scale national|small] [--duration 20s] [options]
+#
+# One command: builds the daemon if src/zorgstatusd is missing, installs wrk and nginx with
+# apt-get when missing (as root), generates the dataset (bench/gen.py), serves the feeds through
+# nginx on 127.0.0.1, starts the daemon with a fresh database, measures ingest + reconciliation
+# time and peak RSS, runs wrk against lookup / search / compare (with and without gzip) and
+# against nginx serving one pre-rendered lookup JSON, and writes bench/results/RESULTS.md and
+# bench/results/results.json. Targets are reported (PASS/MISS), never asserted: the exit status
+# is 0 unless the benchmark itself could not run. Everything listens on 127.0.0.1 only; every
+# process started here is stopped on exit. See bench/README.md.
+#
+# Options:
+#   --scale national|small   dataset size (default national)
+#   --duration D             wrk duration per run, e.g. 20s, 1m (default 20s)
+#   --warmup D               wrk warm-up per target, not recorded (default 2s)
+#   --connections N          wrk connections (default 64)
+#   --wrk-threads N          wrk threads (default 2)
+#   --threads N              daemon serving threads = nginx worker_processes (default 2)
+#   --seed N                 dataset seed (default 1)
+#   --daemon PATH            daemon binary (default src/zorgstatusd of this repository)
+#   --no-build               never build the daemon; without a binary, run the nginx part only
+#   --no-install             never apt-get install missing tools
+#   --regen                  regenerate the dataset even if an up-to-date one exists
+#   --ingest-timeout SEC     give up waiting for ingest after SEC (default 900; small: 120)
+#   --workdir DIR            scratch directory (default bench/work; holds dataset, logs, db)
+#   --results DIR            where RESULTS.md and results.json go (default bench/results)
+#   -h, --help               this text
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+
+scale=national
+duration=20s
+warmup=2s
+connections=64
+wrk_threads=2
+threads=2
+seed=1
+daemon=""
+no_build=0
+no_install=0
+regen=0
+ingest_timeout=""
+work="$here/work"
+resdir="$here/results"
+
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; }
+die() { echo "run.sh: $*" >&2; exit 1; }
+log() { printf '[run.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+need_arg() { [ $# -ge 2 ] || die "$1 needs a value"; }
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--scale) need_arg "$@"; scale=$2; shift 2 ;;
+	--duration) need_arg "$@"; duration=$2; shift 2 ;;
+	--warmup) need_arg "$@"; warmup=$2; shift 2 ;;
+	--connections) need_arg "$@"; connections=$2; shift 2 ;;
+	--wrk-threads) need_arg "$@"; wrk_threads=$2; shift 2 ;;
+	--threads) need_arg "$@"; threads=$2; shift 2 ;;
+	--seed) need_arg "$@"; seed=$2; shift 2 ;;
+	--daemon) need_arg "$@"; daemon=$2; shift 2 ;;
+	--no-build) no_build=1; shift ;;
+	--no-install) no_install=1; shift ;;
+	--regen) regen=1; shift ;;
+	--ingest-timeout) need_arg "$@"; ingest_timeout=$2; shift 2 ;;
+	--workdir) need_arg "$@"; work=$2; shift 2 ;;
+	--results) need_arg "$@"; resdir=$2; shift 2 ;;
+	-h | --help) usage; exit 0 ;;
+	*) die "unknown option $1 (see --help)" ;;
+	esac
+done
+
+case "$scale" in national | small) ;; *) die "--scale must be national or small" ;; esac
+for v in "$connections" "$wrk_threads" "$threads" "$seed"; do
+	case "$v" in '' | *[!0-9]*) die "not a whole number: $v" ;; esac
+done
+# seconds in a wrk duration (Ns, Nm, Nh or N)
+dur_seconds() {
+	case "$1" in
+	*[0-9]s) echo "${1%s}" ;;
+	*[0-9]m) echo $((${1%m} * 60)) ;;
+	*[0-9]h) echo $((${1%h} * 3600)) ;;
+	*[!0-9]* | '') die "bad duration $1" ;;
+	*) echo "$1" ;;
+	esac
+}
+dur_s=$(dur_seconds "$duration")
+warm_s=$(dur_seconds "$warmup")
+if [ -z "$ingest_timeout" ]; then
+	if [ "$scale" = national ]; then ingest_timeout=900; else ingest_timeout=120; fi
+fi
+case "$ingest_timeout" in '' | *[!0-9]*) die "--ingest-timeout must be whole seconds" ;; esac
+
+mkdir -p "$work" "$resdir"
+work=$(cd "$work" && pwd)
+resdir=$(cd "$resdir" && pwd)
+: >"$work/run.vars"
+: >"$work/runs.jsonl"
+rm -f "$work/feeds.json"
+
+# run.vars: one "s|j<TAB>key<TAB>value" per line (s: string, j: JSON); report.py reads run.json
+rv() { printf 's\t%s\t%s\n' "$1" "$2" >>"$work/run.vars"; }
+rvj() { printf 'j\t%s\t%s\n' "$1" "$2" >>"$work/run.vars"; }
+
+# ------------------------------------------------------------------ process bookkeeping
+pids=()
+cleanup() {
+	local rc=$? pid alive i
+	trap - EXIT INT TERM
+	for pid in ${pids[@]+"${pids[@]}"}; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for i in $(seq 1 50); do
+		alive=0
+		for pid in ${pids[@]+"${pids[@]}"}; do
+			if kill -0 "$pid" 2>/dev/null; then alive=1; fi
+		done
+		[ "$alive" = 0 ] && break
+		[ "$i" = 50 ] || sleep 0.1
+	done
+	for pid in ${pids[@]+"${pids[@]}"}; do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ------------------------------------------------------------------ tools
+command -v python3 >/dev/null || die "python3 is required"
+command -v curl >/dev/null || die "curl is required"
+
+apt_install() {
+	local guard=0
+	# keep the package's service from being started (we run our own instance)
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+		chmod 755 /usr/sbin/policy-rc.d
+		guard=1
+	fi
+	log "apt-get install $*"
+	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >>"$work/apt.log" 2>&1; then
+		DEBIAN_FRONTEND=noninteractive apt-get update -q >>"$work/apt.log" 2>&1 || true
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >>"$work/apt.log" 2>&1 ||
+			log "apt-get install $* failed (see $work/apt.log)"
+	fi
+	if [ "$guard" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+}
+
+nginx_bin=$(command -v nginx || true)
+[ -z "$nginx_bin" ] && [ -x /usr/sbin/nginx ] && nginx_bin=/usr/sbin/nginx
+if { ! command -v wrk >/dev/null || [ -z "$nginx_bin" ]; } && [ "$no_install" = 0 ] && [ "$(id -u)" = 0 ] &&
+	command -v apt-get >/dev/null; then
+	pkgs=()
+	command -v wrk >/dev/null || pkgs+=(wrk)
+	[ -n "$nginx_bin" ] || pkgs+=(nginx-light)
+	apt_install "${pkgs[@]}"
+	if [ -z "$(command -v nginx || true)" ] && [ ! -x /usr/sbin/nginx ]; then apt_install nginx; fi
+	nginx_bin=$(command -v nginx || true)
+	[ -z "$nginx_bin" ] && [ -x /usr/sbin/nginx ] && nginx_bin=/usr/sbin/nginx
+fi
+command -v wrk >/dev/null || die "wrk is required (apt-get install wrk, or run as root without --no-install)"
+wrk_version=$(wrk -v 2>&1 | head -n 1 | sed 's/ \[.*//' || true)
+nginx_version=""
+[ -n "$nginx_bin" ] && nginx_version=$("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //' || true)
+
+# ------------------------------------------------------------------ daemon binary
+daemon_status="available"
+[ -n "$daemon" ] || daemon="$repo/src/zorgstatusd"
+if [ ! -x "$daemon" ] && [ "$daemon" = "$repo/src/zorgstatusd" ] && [ "$no_build" = 0 ]; then
+	if [ -f "$repo/configure.ac" ]; then
+		log "building the daemon (autoreconf -fi && ./configure && make), log: $work/build.log"
+		if ! (cd "$repo" && autoreconf -fi && ./configure && make -j"$(nproc)") >"$work/build.log" 2>&1; then
+			log "build failed; see $work/build.log"
+		fi
+	else
+		log "no configure.ac in $repo: cannot build the daemon"
+	fi
+fi
+if [ ! -x "$daemon" ]; then
+	daemon_status="not available (no binary at $daemon)"
+	log "daemon $daemon not available: running the nginx/wrk part only"
+fi
+
+# ------------------------------------------------------------------ machine, commit
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ "$commit" != unknown ] && [ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+	commit="$commit-dirty"
+fi
+mem_kb=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
+cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo 2>/dev/null || true)
+machine=$(python3 -c 'import json,sys; print(json.dumps({"nproc": int(sys.argv[1]), "mem_total_mib": int(sys.argv[2]) // 1024, "cpu_model": sys.argv[3], "kernel": sys.argv[4]}))' \
+	"$(nproc)" "$mem_kb" "${cpu_model:-unknown}" "$(uname -sr)")
+rv date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+rv commit "$commit"
+rvj machine "$machine"
+rv scale "$scale"
+rvj seed "$seed"
+rv duration "$duration"
+rv warmup "$warmup"
+rvj connections "$connections"
+rvj wrk_threads "$wrk_threads"
+rvj daemon_threads "$threads"
+rv wrk_version "$wrk_version"
+rv nginx_version "$nginx_version"
+rv daemon_binary "$daemon"
+
+# ------------------------------------------------------------------ ports (127.0.0.1 only)
+read -r dport fport bport < <(python3 - <<'EOF'
+import socket
+socks = []
+for _ in range(3):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+for s in socks:
+    s.close()
+EOF
+)
+log "ports: daemon $dport, feeds $fport, nginx baseline $bport"
+
+# ------------------------------------------------------------------ dataset
+data="$work/data-$scale-s$seed"
+gen_s=0
+if [ "$regen" = 1 ] || [ ! -f "$data/manifest.json" ] || [ "$here/gen.py" -nt "$data/manifest.json" ]; then
+	log "generating the $scale dataset (seed $seed) in $data"
+	t=$(date +%s.%N)
+	python3 "$here/gen.py" --scale "$scale" --seed "$seed" --port "$fport" --out "$data"
+	gen_s=$(python3 -c 'import sys,time; print(round(time.time()-float(sys.argv[1]),2))' "$t")
+else
+	log "reusing the dataset in $data (--regen to rebuild)"
+fi
+conf="$work/zorgstatus.conf"
+sed -e "s#http://127\.0\.0\.1:[0-9]*/#http://127.0.0.1:$fport/#" "$data/zorgstatus.conf" >"$conf"
+rvj gen_seconds "$gen_s"
+rv manifest "$data/manifest.json"
+nfeeds=$(grep -c '^\[feed ' "$conf")
+
+# ------------------------------------------------------------------ HTTP servers: feeds + baseline
+static="$work/static"
+ngdir="$work/nginx"
+mkdir -p "$static" "$ngdir/tmp"
+rm -f "$static/provider.json"
+nginx_status="not available"
+wait_http() { # URL SECONDS: wait until URL answers 200
+	local i
+	for i in $(seq 1 $(($2 * 10))); do
+		if [ "$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)" = 200 ]; then return 0; fi
+		[ "$i" = $(($2 * 10)) ] || sleep 0.1
+	done
+	return 1
+}
+if [ -n "$nginx_bin" ]; then
+	user_line=""
+	[ "$(id -u)" = 0 ] && user_line="user root;" # workers must read the work directory wherever it is
+	cat >"$ngdir/nginx.conf" <<EOF
+# generated by bench/run.sh
+$user_line
+worker_processes $threads;
+daemon off;
+master_process on;
+pid $ngdir/nginx.pid;
+error_log $ngdir/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_timeout 65;
+    keepalive_requests 100000000;
+    open_file_cache max=64 inactive=60s;
+    client_body_temp_path $ngdir/tmp/body;
+    proxy_temp_path $ngdir/tmp/proxy;
+    fastcgi_temp_path $ngdir/tmp/fastcgi;
+    uwsgi_temp_path $ngdir/tmp/uwsgi;
+    scgi_temp_path $ngdir/tmp/scgi;
+    types { application/json json; application/x-ndjson jsonl; text/plain txt conf; }
+    default_type application/octet-stream;
+
+    # the feed files, for the daemon to fetch
+    server {
+        listen 127.0.0.1:$fport;
+        root $data;
+        location / { }
+    }
+
+    # the baseline: one pre-rendered provider lookup for every /v1/providers/ path
+    server {
+        listen 127.0.0.1:$bport reuseport;
+        root $static;
+        charset utf-8;
+        charset_types application/json;
+        gzip on;
+        gzip_types application/json;
+        location /v1/providers/ {
+            default_type application/json;
+            try_files /provider.json =404;
+        }
+    }
+}
+EOF
+	"$nginx_bin" -p "$ngdir" -c "$ngdir/nginx.conf" -e "$ngdir/error.log" &
+	pids+=("$!")
+	if wait_http "http://127.0.0.1:$fport/manifest.json" 10; then
+		nginx_status="nginx, worker_processes $threads"
+	else
+		log "nginx did not come up (see $ngdir/error.log); serving feeds with python3 -m http.server"
+	fi
+fi
+if [ "$nginx_status" = "not available" ]; then
+	python3 -m http.server --bind 127.0.0.1 --directory "$data" "$fport" >"$work/http-server.log" 2>&1 &
+	pids+=("$!")
+	wait_http "http://127.0.0.1:$fport/manifest.json" 10 || die "could not serve the feeds on 127.0.0.1:$fport"
+fi
+rv nginx_status "$nginx_status"
+
+# ------------------------------------------------------------------ daemon: start, ingest, RSS
+dpid=""
+daemon_ok=0
+vm() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null || true; }
+if [ "$daemon_status" = available ]; then
+	db="$work/zorgstatus.db"
+	rm -f "$db" "$db-wal" "$db-shm" "$db-journal"
+	dargs=(--config "$conf" --listen "127.0.0.1:$dport" --database "$db")
+	if "$daemon" --help 2>&1 | grep -q -- 'threads'; then dargs+=(--threads "$threads"); fi
+	log "starting $daemon (${nfeeds} feeds), log: $work/daemon.log"
+	t0=$(date +%s.%N)
+	"$daemon" "${dargs[@]}" >"$work/daemon.log" 2>&1 &
+	dpid=$!
+	pids+=("$dpid")
+	method="" ingest_s="" complete=false note="" last_report=0
+	deadline=$(($(date +%s) + ingest_timeout))
+	while [ "$(date +%s)" -lt "$deadline" ]; do
+		if ! kill -0 "$dpid" 2>/dev/null; then
+			note="daemon exited during ingest (see daemon.log)"
+			daemon_status="exited during ingest"
+			break
+		fi
+		code=$(curl -s -m 5 -o "$work/feeds.poll" -w '%{http_code}' "http://127.0.0.1:$dport/v1/feeds" || true)
+		if [ "$code" = 200 ]; then
+			state=$(python3 -c '
+import json, sys
+try:
+    f = json.load(open(sys.argv[1]))["feeds"]
+except Exception:
+    print("0 0"); sys.exit()
+print(sum(1 for x in f if x.get("last_success")), len(f))' "$work/feeds.poll")
+			read -r ok tot <<<"$state"
+			if [ "$tot" -gt 0 ] && [ "$ok" = "$tot" ]; then
+				ingest_s=$(python3 -c 'import sys,time; print(round(time.time()-float(sys.argv[1]),2))' "$t0")
+				method="GET /v1/feeds: every feed has last_success"
+				complete=true
+				cp "$work/feeds.poll" "$work/feeds.json"
+				break
+			fi
+			if [ $(($(date +%s) - last_report)) -ge 10 ]; then
+				log "ingest: $ok/$tot feeds done"
+				last_report=$(date +%s)
+			fi
+		elif [ "$code" = 404 ] && [ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$dport/healthz" || true)" = 200 ]; then
+			# /v1/feeds not there yet: /healthz answering is the best signal available
+			ingest_s=$(python3 -c 'import sys,time; print(round(time.time()-float(sys.argv[1]),2))' "$t0")
+			method="GET /healthz answered 200 (/v1/feeds not available)"
+			note="upper bound unknown: the daemon may still be ingesting"
+			complete=true
+			break
+		fi
+		sleep 0.2
+	done
+	if [ "$complete" != true ] && [ -z "$note" ]; then
+		note="not complete after ${ingest_timeout}s"
+		[ -f "$work/feeds.poll" ] && cp "$work/feeds.poll" "$work/feeds.json"
+	fi
+	rv ingest_method "$method"
+	rv ingest_note "$note"
+	rvj ingest_complete "$complete"
+	if [ -n "$ingest_s" ]; then rvj ingest_seconds "$ingest_s"; fi
+	if kill -0 "$dpid" 2>/dev/null; then
+		daemon_ok=1
+		hwm=$(vm "$dpid" VmHWM)
+		[ -n "$hwm" ] && rvj vmhwm_kb_ingest "$hwm"
+		log "ingest: ${ingest_s:-?} s ($method) ${note}; VmHWM ${hwm:-?} kB"
+	fi
+fi
+rv daemon_status "$daemon_status"
+
+# ------------------------------------------------------------------ the nginx static file
+req="$data/requests"
+src=""
+if [ "$daemon_ok" = 1 ]; then
+	# the median-sized of the first 31 lookups that answer 200: exactly the daemon's JSON
+	python3 - "$req/lookup.txt" "$dport" "$work/lookup-sizes.txt" <<'EOF' || true
+import sys, urllib.request
+paths = [l.strip() for l in open(sys.argv[1]) if l.strip()][:31]
+out = []
+for p in paths:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[2]}{p}", timeout=10) as r:
+            if r.status == 200:
+                out.append((len(r.read()), p))
+    except Exception:
+        pass
+out.sort()
+with open(sys.argv[3], "w") as f:
+    for n, p in out:
+        f.write(f"{n} {p}\n")
+EOF
+	n=$(grep -c . "$work/lookup-sizes.txt" 2>/dev/null || true)
+	if [ "${n:-0}" -gt 0 ]; then
+		pick=$(sed -n "$(((n + 1) / 2))p" "$work/lookup-sizes.txt" | cut -d' ' -f2)
+		if curl -s -f -o "$static/provider.json" "http://127.0.0.1:$dport$pick"; then
+			src="daemon response to $pick (median size of $n lookups)"
+		fi
+	fi
+fi
+if [ -z "$src" ]; then
+	# no daemon answer to copy: a synthetic lookup-shaped JSON, so the nginx side can still be run
+	python3 - "$static/provider.json" <<'EOF'
+import json, sys
+st = {"care_type": "hospital", "status": "contracted", "as_contracted": False, "basis": "confirmed",
+      "flags": {"ceiling": False, "ceiling_exempt": [], "patient_stop": None, "conflict": False,
+                "provider_only": False, "stale": False},
+      "sources": [{"kind": "insurer", "feed": "insurer-4375", "status": "contracted", "level": "concern",
+                   "said_at": "2026-11-16T05:00:00Z", "last_success": "2026-11-16T11:00:00Z", "stale": False}],
+      "consequence": {"reimbursed": "full", "text": "Deze zorgverlener heeft een contract voor deze polis."}}
+pols = [{"policy": {"id": f"4375-POLIS-{i}", "name": "Basis Zeker", "label": "Zuiderzorg", "type": "natura",
+                    "insurer": {"uzovi": "4375", "name": "Zuiderzorg Zorgverzekeringen N.V."},
+                    "concern": {"id": "zuiderzorg", "name": "Zuiderzorg"}}, "statuses": [st]} for i in range(12)]
+doc = {"provider": {"agb": "04012186", "name": "Fysiotherapiepraktijk Ebbers", "kind": "physiotherapy",
+                    "locations": [{"street": "Lijsterbesstraat 146", "postcode": "3046PX", "city": "Rotterdam"}]},
+       "years": [{"year": 2027, "policies": pols}]}
+open(sys.argv[1], "w").write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
+EOF
+	src="synthetic lookup-shaped JSON (the daemon gave no lookup to copy)"
+fi
+rv nginx_file_source "$src"
+rvj nginx_file_bytes "$(wc -c <"$static/provider.json")"
+
+# ------------------------------------------------------------------ wrk runs
+addrun() { # target server encoding available note result-json
+	python3 -c 'import json,sys
+a = sys.argv[1:]
+print(json.dumps({"target": a[0], "server": a[1], "encoding": a[2], "available": a[3] == "1", "note": a[4],
+                  "result": json.loads(a[5]) if a[5] else None}))' "$@" >>"$work/runs.jsonl"
+}
+wrk_run() { # target port paths-file encoding seconds -> prints the ZSRESULT JSON (or nothing)
+	local target=$1 port=$2 paths=$3 enc=$4 secs=$5 out
+	local hdr=()
+	[ "$enc" = gzip ] && hdr=(-H "Accept-Encoding: gzip")
+	out="$work/wrk-$target-$enc.txt"
+	timeout $((secs + 60)) wrk -t"$wrk_threads" -c"$connections" -d"${secs}s" --latency --timeout 10s \
+		-s "$here/paths.lua" ${hdr[@]+"${hdr[@]}"} "http://127.0.0.1:$port" -- "$paths" >"$out" 2>&1 || true
+	grep '^ZSRESULT ' "$out" | tail -n 1 | sed 's/^ZSRESULT //' || true
+}
+probe() { # port paths-file: prints the HTTP code of the first path that answers 2xx, else of the first
+	local port=$1 paths=$2 first="" code p i=0
+	while IFS= read -r p && [ "$i" -lt 5 ]; do
+		i=$((i + 1))
+		code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port$p" || true)
+		[ -z "$first" ] && first=$code
+		case "$code" in 2??) echo "$code"; return ;; esac
+	done <"$paths"
+	echo "${first:-000}"
+}
+bench_target() { # target server port paths-file
+	local target=$1 server=$2 port=$3 paths=$4 code enc res note
+	code=$(probe "$port" "$paths")
+	case "$code" in
+	2??) ;;
+	*)
+		log "$target on $server: not available (HTTP $code)"
+		for enc in identity gzip; do addrun "$target" "$server" "$enc" 0 "not available (HTTP $code)" ""; done
+		return
+		;;
+	esac
+	if [ "$warm_s" -gt 0 ]; then
+		log "$target on $server: warm-up ${warm_s}s"
+		wrk_run "$target-warmup" "$port" "$paths" identity "$warm_s" >/dev/null
+	fi
+	for enc in identity gzip; do
+		log "$target on $server, Accept-Encoding: $([ "$enc" = gzip ] && echo gzip || echo none): ${dur_s}s"
+		res=$(wrk_run "$target" "$port" "$paths" "$enc" "$dur_s")
+		if [ -n "$res" ]; then
+			note=""
+			[ "$server" = zorgstatusd ] && ! kill -0 "$dpid" 2>/dev/null && note="daemon died during the run"
+			addrun "$target" "$server" "$enc" 1 "$note" "$res"
+		else
+			addrun "$target" "$server" "$enc" 0 "wrk gave no result (see $work/wrk-$target-$enc.txt)" ""
+		fi
+	done
+}
+
+if [ "$nginx_status" != "not available" ]; then
+	bench_target nginx nginx "$bport" "$req/lookup.txt"
+else
+	for enc in identity gzip; do addrun nginx nginx "$enc" 0 "nginx not available" ""; done
+fi
+for t in lookup search compare; do
+	if [ "$daemon_ok" = 1 ] && kill -0 "$dpid" 2>/dev/null; then
+		bench_target "$t" zorgstatusd "$dport" "$req/$t.txt"
+	else
+		for enc in identity gzip; do addrun "$t" zorgstatusd "$enc" 0 "daemon $daemon_status" ""; done
+	fi
+done
+
+if [ -n "$dpid" ] && kill -0 "$dpid" 2>/dev/null; then
+	hwm=$(vm "$dpid" VmHWM)
+	rss=$(vm "$dpid" VmRSS)
+	[ -n "$hwm" ] && rvj vmhwm_kb_end "$hwm"
+	[ -n "$rss" ] && rvj vmrss_kb_end "$rss"
+fi
+
+# ------------------------------------------------------------------ report
+python3 - "$work/run.vars" "$work/run.json" <<'EOF'
+import json, sys
+d = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    t, k, v = line.rstrip("\n").split("\t", 2)
+    d[k] = json.loads(v) if t == "j" else v
+json.dump(d, open(sys.argv[2], "w", encoding="utf-8"), ensure_ascii=False, indent=1)
+EOF
+python3 "$here/report.py" "$work" "$resdir"
+log "raw wrk output, daemon log and nginx log are in $work"

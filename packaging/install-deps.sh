@@ -1,0 +1,19 @@
+#!/bin/sh
+# Install the Debian 12 packages zorgstatus needs to build, run and test.
+# Runs apt-get only for what is missing; needs root for that.
+set -eu
+PKGS="build-essential autoconf automake pkg-config libevent-dev libsqlite3-dev libjansson-dev
+libcurl4-openssl-dev zlib1g-dev check python3 tzdata ca-certificates curl valgrind"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages:$missing (run as root, or install them)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
