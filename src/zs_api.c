@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sqlite3.h>
 #include "zs_api.h"
+#include "zs_api_priv.h"
 #include "zs_catalogue.h"
 #include "zs_consequence.h"
 #include "zs_db.h"
@@ -16,31 +17,7 @@
 #include "zs_types.h"
 #include "zs_worker.h"
 
-typedef struct {
-	char *id, *name, *label, *uzovi, *insurer_name, *concern_id, *concern_name;
-	int year;
-	zs_ptype type;
-	json_t *reimbursement; /* array */
-	json_t *summary;       /* {"id","name","label","type","insurer","concern"} */
-} pol_entry;
 
-typedef struct {
-	int id;
-	char *name, *kind;
-	long long last_success; /* -1 never */
-	long long stale_after;
-} feed_entry;
-
-struct zs_reader {
-	const zs_config *cfg;
-	sqlite3 *db;
-	long long gen;
-	pol_entry *pols;
-	size_t npols;
-	feed_entry *feeds;
-	size_t nfeeds;
-	sqlite3_stmt *sel_provider, *sel_eff, *sel_eff_pol, *sel_history;
-};
 
 /* ---- errors and parameters --------------------------------------------------------------- */
 
@@ -68,7 +45,7 @@ const char *zs_param(const zs_request *req, const char *key)
 }
 
 /* year parameter: 0 absent, 1 ok, -1 bad (error body set in *err). */
-static int param_year(const zs_request *req, int *year, json_t **err, int *status)
+int zs_param_year(const zs_request *req, int *year, json_t **err, int *status)
 {
 	const char *v = zs_param(req, "year");
 	char *end;
@@ -85,7 +62,7 @@ static int param_year(const zs_request *req, int *year, json_t **err, int *statu
 	return 1;
 }
 
-static json_t *not_published(int *status, int year)
+json_t *zs_not_published(int *status, int year)
 {
 	char when[32];
 	time_t t = zs_publication_time(year);
@@ -100,7 +77,7 @@ static json_t *not_published(int *status, int year)
 }
 
 /* amount in euros ("8000", "8000.5", "8000,50") -> cents; -1 absent; -2 bad. */
-static long long param_amount(const zs_request *req)
+long long zs_param_amount(const zs_request *req)
 {
 	const char *v = zs_param(req, "amount");
 	if (!v)
@@ -240,14 +217,14 @@ static int caches_load(zs_reader *r)
 	return 0;
 }
 
-static void refresh(zs_reader *r)
+void zs_reader_refresh(zs_reader *r)
 {
 	long long g = atomic_load(&zs_generation);
 	if (g != r->gen || !r->pols)
 		caches_load(r);
 }
 
-static const pol_entry *find_policy(const zs_reader *r, const char *id, int year)
+const pol_entry *zs_find_policy(const zs_reader *r, const char *id, int year)
 {
 	for (size_t i = 0; i < r->npols; i++)
 		if (r->pols[i].year == year && strcmp(r->pols[i].id, id) == 0)
@@ -290,9 +267,6 @@ zs_reader *zs_reader_open(const zs_config *cfg, char *err, size_t errlen)
 	        " prov_level, prov_said, since FROM effective WHERE agb=? AND year=?"
 	        " ORDER BY policy_id, care_type", -1, SQLITE_PREPARE_PERSISTENT, &r->sel_eff, NULL) ||
 	    sqlite3_prepare_v3(r->db,
-	        "SELECT DISTINCT care_type FROM effective WHERE agb=? AND year=? ORDER BY care_type",
-	        -1, SQLITE_PREPARE_PERSISTENT, &r->sel_eff_pol, NULL) ||
-	    sqlite3_prepare_v3(r->db,
 	        "SELECT year, policy_id, care_type, status, as_contracted, basis, flags, valid_from,"
 	        " valid_until FROM history WHERE agb=?1 AND (?2 IS NULL OR year=?2)"
 	        " AND (?3 IS NULL OR policy_id=?3) AND (?4 IS NULL OR care_type=?4)"
@@ -311,9 +285,9 @@ void zs_reader_close(zs_reader *r)
 	if (!r)
 		return;
 	caches_free(r);
+	zs_search_free_cache(r);
 	sqlite3_finalize(r->sel_provider);
 	sqlite3_finalize(r->sel_eff);
-	sqlite3_finalize(r->sel_eff_pol);
 	sqlite3_finalize(r->sel_history);
 	sqlite3_close(r->db);
 	free(r);
@@ -361,13 +335,6 @@ static json_t *source_json(const zs_reader *r, const char *kind, long long feed_
 	                 "stale", feed_stale(f, now));
 }
 
-typedef struct {
-	const char *care_type;
-	int status, as_contracted, ceiling, basis;
-	const char *ceiling_exempt, *stop;
-	long long ins_feed, ins_status, ins_level, ins_said;
-	long long prov_feed, prov_status, prov_level, prov_said, since;
-} eff_view;
 
 static long long coll(sqlite3_stmt *st, int i)
 {
@@ -406,7 +373,7 @@ static int stop_active(json_t *stop, time_t now)
 	return from && strcmp(from, today) <= 0 && (!until || strcmp(today, until) <= 0);
 }
 
-static json_t *status_json(const zs_reader *r, const zs_request *req, const pol_entry *p,
+json_t *zs_status_json(const zs_reader *r, const zs_request *req, const pol_entry *p,
                            const char *care_type, const eff_view *v, long long amount)
 {
 	char buf[32];
@@ -486,7 +453,7 @@ static json_t *status_json(const zs_reader *r, const zs_request *req, const pol_
 	return o;
 }
 
-static json_t *provider_json(zs_reader *r, const char *agb, int *found)
+json_t *zs_provider_json(zs_reader *r, const char *agb, int *found)
 {
 	sqlite3_stmt *st = r->sel_provider;
 	json_t *o = NULL;
@@ -509,86 +476,98 @@ static json_t *provider_json(zs_reader *r, const char *agb, int *found)
 	return o;
 }
 
+void zs_rowset_free(zs_rowset *rs)
+{
+	for (size_t k = 0; k < rs->nrows; k++) {
+		free(rs->rows[k].policy_id);
+		free(rs->rows[k].strs[0]);
+		free(rs->rows[k].strs[1]);
+		free(rs->rows[k].strs[2]);
+	}
+	free(rs->rows);
+	for (size_t c = 0; c < rs->nct; c++)
+		free(rs->care_types[c]);
+	memset(rs, 0, sizeof *rs);
+}
+
+int zs_rowset_load(zs_reader *r, const char *agb, int year, const char *only_care, zs_rowset *rs)
+{
+	sqlite3_stmt *st = r->sel_eff;
+	size_t cap = 0;
+	memset(rs, 0, sizeof *rs);
+	sqlite3_bind_text(st, 1, agb, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, year);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *ct = (const char *)sqlite3_column_text(st, 1);
+		if (!ct || (only_care && strcmp(ct, only_care) != 0))
+			continue;
+		if (rs->nrows == cap) {
+			zs_effrow *nr = realloc(rs->rows, (cap = cap ? cap * 2 : 32) * sizeof *nr);
+			if (!nr)
+				break;
+			rs->rows = nr;
+		}
+		zs_effrow *e = &rs->rows[rs->nrows++];
+		eff_from_row(st, &e->v);
+		e->policy_id = dupcol(st, 0);
+		e->strs[0] = strdup(ct);
+		e->strs[1] = e->v.ceiling_exempt ? strdup(e->v.ceiling_exempt) : NULL;
+		e->strs[2] = e->v.stop ? strdup(e->v.stop) : NULL;
+		e->v.care_type = e->strs[0];
+		e->v.ceiling_exempt = e->strs[1];
+		e->v.stop = e->strs[2];
+		/* The care types any source mentions for this provider in this year. */
+		int seen = 0;
+		for (size_t c = 0; c < rs->nct && !seen; c++)
+			seen = strcmp(rs->care_types[c], ct) == 0;
+		if (!seen && rs->nct < ZS_MAX_CARE_TYPES)
+			rs->care_types[rs->nct++] = strdup(ct);
+	}
+	sqlite3_reset(st);
+	/* care types in catalogue order would need the catalogue; alphabetical is stable */
+	for (size_t i = 1; i < rs->nct; i++)
+		for (size_t j = i; j > 0 && strcmp(rs->care_types[j - 1], rs->care_types[j]) > 0; j--) {
+			char *t = rs->care_types[j];
+			rs->care_types[j] = rs->care_types[j - 1];
+			rs->care_types[j - 1] = t;
+		}
+	if (only_care && rs->nct == 0)
+		rs->care_types[rs->nct++] = strdup(only_care);
+	return 0;
+}
+
+const eff_view *zs_rowset_find(const zs_rowset *rs, const char *policy_id, const char *care_type)
+{
+	for (size_t k = 0; k < rs->nrows; k++)
+		if (strcmp(rs->rows[k].policy_id, policy_id) == 0 &&
+		    strcmp(rs->rows[k].v.care_type, care_type) == 0)
+			return &rs->rows[k].v;
+	return NULL;
+}
+
 /* Statuses of one provider for one year: per policy, one status per care type mentioned. */
 static json_t *year_json(zs_reader *r, const zs_request *req, const char *agb, int year,
                          const char *only_policy, const char *only_care, long long amount,
                          int *any)
 {
-	sqlite3_stmt *st = r->sel_eff;
+	zs_rowset rs;
 	json_t *policies = json_array();
-	const char *cts[64];
-	size_t nct = 0;
-	/* The care types any source mentions for this provider in this year. */
-	sqlite3_bind_text(r->sel_eff_pol, 1, agb, -1, SQLITE_STATIC);
-	sqlite3_bind_int(r->sel_eff_pol, 2, year);
-	char *owned[64];
-	while (sqlite3_step(r->sel_eff_pol) == SQLITE_ROW && nct < 64) {
-		const char *ct = (const char *)sqlite3_column_text(r->sel_eff_pol, 0);
-		if (only_care && strcmp(ct, only_care) != 0)
-			continue;
-		owned[nct] = strdup(ct);
-		cts[nct] = owned[nct];
-		nct++;
-	}
-	sqlite3_reset(r->sel_eff_pol);
-	if (only_care && nct == 0) {
-		owned[0] = strdup(only_care);
-		cts[nct++] = owned[0];
-	}
-	*any = nct > 0;
-
-	sqlite3_bind_text(st, 1, agb, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, year);
-	int have = sqlite3_step(st) == SQLITE_ROW;
-	/* Rows come ordered by policy_id, care_type; policies are walked in display order, so
-	 * collect rows per policy via a lookup of (policy, care type). */
-	typedef struct { char *pol; eff_view v; char *strs[3]; } rowc;
-	rowc *rows = NULL;
-	size_t nrows = 0, cap = 0;
-	while (have) {
-		if (nrows == cap) {
-			rowc *nr = realloc(rows, (cap = cap ? cap * 2 : 32) * sizeof *nr);
-			if (!nr)
-				break;
-			rows = nr;
-		}
-		rowc *rc = &rows[nrows++];
-		eff_from_row(st, &rc->v);
-		rc->pol = dupcol(st, 0);
-		rc->strs[0] = rc->v.care_type ? strdup(rc->v.care_type) : NULL;
-		rc->strs[1] = rc->v.ceiling_exempt ? strdup(rc->v.ceiling_exempt) : NULL;
-		rc->strs[2] = rc->v.stop ? strdup(rc->v.stop) : NULL;
-		rc->v.care_type = rc->strs[0];
-		rc->v.ceiling_exempt = rc->strs[1];
-		rc->v.stop = rc->strs[2];
-		have = sqlite3_step(st) == SQLITE_ROW;
-	}
-	sqlite3_reset(st);
-
+	zs_rowset_load(r, agb, year, only_care, &rs);
+	*any = rs.nrows > 0;
 	for (size_t i = 0; i < r->npols; i++) {
 		const pol_entry *p = &r->pols[i];
 		if (p->year != year || (only_policy && strcmp(p->id, only_policy) != 0))
 			continue;
 		json_t *statuses = json_array();
-		for (size_t c = 0; c < nct; c++) {
-			const eff_view *v = NULL;
-			for (size_t k = 0; k < nrows && !v; k++)
-				if (strcmp(rows[k].pol, p->id) == 0 && rows[k].v.care_type &&
-				    strcmp(rows[k].v.care_type, cts[c]) == 0)
-					v = &rows[k].v;
-			json_array_append_new(statuses, status_json(r, req, p, cts[c], v, amount));
-		}
+		for (size_t c = 0; c < rs.nct; c++)
+			json_array_append_new(statuses,
+			                      zs_status_json(r, req, p, rs.care_types[c],
+			                                     zs_rowset_find(&rs, p->id, rs.care_types[c]),
+			                                     amount));
 		json_array_append_new(policies, json_pack("{s:O, s:o}", "policy", p->summary,
 		                                          "statuses", statuses));
 	}
-	for (size_t k = 0; k < nrows; k++) {
-		free(rows[k].pol);
-		for (int j = 0; j < 3; j++)
-			free(rows[k].strs[j]);
-	}
-	free(rows);
-	for (size_t c = 0; c < nct; c++)
-		free(owned[c]);
+	zs_rowset_free(&rs);
 	return policies;
 }
 
@@ -597,7 +576,7 @@ static json_t *year_json(zs_reader *r, const zs_request *req, const char *agb, i
 json_t *zs_api_health(zs_reader *r, const zs_request *req, int *status)
 {
 	char b[32];
-	refresh(r);
+	zs_reader_refresh(r);
 	*status = 200;
 	return json_pack("{s:s, s:I, s:s, s:i}", "status", "ok", "generation", (json_int_t)r->gen,
 	                 "now", zs_fmt_utc(req->now, b, sizeof b), "current_year",
@@ -614,9 +593,9 @@ static int check_agb(const char *agb, json_t **err, int *status)
 	return 0;
 }
 
-static int check_lang_amount(const zs_request *req, long long *amount, json_t **err, int *status)
+int zs_check_common(const zs_request *req, long long *amount, json_t **err, int *status)
 {
-	*amount = param_amount(req);
+	*amount = zs_param_amount(req);
 	if (*amount == -2) {
 		*err = zs_api_error(status, 400, "bad_parameter", "amount",
 		                    "amount: an amount in euros, e.g. 8000 or 8000.50");
@@ -643,13 +622,13 @@ json_t *zs_api_provider(zs_reader *r, const zs_request *req, int *status)
 	int year = 0, years[2], ny = 0, found, any_rows = 0;
 	long long amount;
 	const char *agb = req->path_arg ? req->path_arg : "";
-	if (check_agb(agb, &err, status) || param_year(req, &year, &err, status) < 0 ||
-	    check_lang_amount(req, &amount, &err, status))
+	if (check_agb(agb, &err, status) || zs_param_year(req, &year, &err, status) < 0 ||
+	    zs_check_common(req, &amount, &err, status))
 		return err;
-	refresh(r);
+	zs_reader_refresh(r);
 	if (year) {
 		if (!zs_year_published(year, req->now))
-			return not_published(status, year);
+			return zs_not_published(status, year);
 		years[ny++] = year;
 	} else {
 		int cur = zs_current_year(req->now);
@@ -658,7 +637,7 @@ json_t *zs_api_provider(zs_reader *r, const zs_request *req, int *status)
 			years[ny++] = cur + 1;
 	}
 	sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL); /* one snapshot for the whole answer */
-	json_t *prov = provider_json(r, agb, &found);
+	json_t *prov = zs_provider_json(r, agb, &found);
 	json_t *ys = json_array();
 	for (int i = 0; i < ny; i++) {
 		int any;
@@ -693,20 +672,20 @@ json_t *zs_api_status(zs_reader *r, const zs_request *req, int *status)
 	if (!zs_valid_code(pol, 64))
 		return zs_api_error(status, 400, "bad_parameter", "policy",
 		                    "policy: a policy id (letters, digits, _ . -)");
-	int py = param_year(req, &year, &err, status);
-	if (py < 0 || check_lang_amount(req, &amount, &err, status))
+	int py = zs_param_year(req, &year, &err, status);
+	if (py < 0 || zs_check_common(req, &amount, &err, status))
 		return err;
 	if (!py)
 		year = zs_current_year(req->now);
 	if (!zs_year_published(year, req->now))
-		return not_published(status, year);
-	refresh(r);
-	const pol_entry *p = find_policy(r, pol, year);
+		return zs_not_published(status, year);
+	zs_reader_refresh(r);
+	const pol_entry *p = zs_find_policy(r, pol, year);
 	if (!p)
 		return zs_api_error(status, 404, "not_found", "policy",
 		                    "policy: no policy %s for %d", pol, year);
 	sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
-	json_t *prov = provider_json(r, agb, &found);
+	json_t *prov = zs_provider_json(r, agb, &found);
 	json_t *pols = year_json(r, req, agb, year, pol, zs_param(req, "care_type"), amount, &any);
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	if (!found && !any) {
@@ -728,14 +707,14 @@ json_t *zs_api_policies(zs_reader *r, const zs_request *req, int *status)
 {
 	json_t *err = NULL;
 	int year = 0;
-	int py = param_year(req, &year, &err, status);
+	int py = zs_param_year(req, &year, &err, status);
 	if (py < 0)
 		return err;
 	if (!py)
 		year = zs_current_year(req->now);
 	if (!zs_year_published(year, req->now))
-		return not_published(status, year);
-	refresh(r);
+		return zs_not_published(status, year);
+	zs_reader_refresh(r);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < r->npols; i++) {
 		const pol_entry *p = &r->pols[i];
@@ -815,7 +794,7 @@ json_t *zs_api_provider_history(zs_reader *r, const zs_request *req, int *status
 	if (!req->staff)
 		return zs_api_error(status, 401, "unauthorized", NULL,
 		                    "staff only: send Authorization: Bearer <token>");
-	if (check_agb(agb, &err, status) || param_year(req, &year, &err, status) < 0)
+	if (check_agb(agb, &err, status) || zs_param_year(req, &year, &err, status) < 0)
 		return err;
 	const char *at = zs_param(req, "at"), *pol = zs_param(req, "policy"),
 	           *ct = zs_param(req, "care_type");
@@ -833,8 +812,8 @@ json_t *zs_api_provider_history(zs_reader *r, const zs_request *req, int *status
 	if (ct && !zs_care_type_find(ct))
 		return zs_api_error(status, 400, "bad_parameter", "care_type", "care_type: unknown");
 	if (year && !zs_year_published(year, req->now))
-		return not_published(status, year);
-	refresh(r);
+		return zs_not_published(status, year);
+	zs_reader_refresh(r);
 	sqlite3_stmt *st = r->sel_history;
 	sqlite3_bind_text(st, 1, agb, -1, SQLITE_STATIC);
 	if (year)

@@ -53,8 +53,9 @@ static const char schema[] =
 	" as_contracted INTEGER, basis INTEGER NOT NULL, flags TEXT,"
 	" valid_from INTEGER NOT NULL, valid_until INTEGER);"
 	"CREATE INDEX IF NOT EXISTS history_key ON history(agb, year, policy_id, care_type, valid_from);"
-	"CREATE VIRTUAL TABLE IF NOT EXISTS provider_fts USING fts5(agb UNINDEXED, name, place,"
-	" tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3');";
+	"CREATE VIRTUAL TABLE IF NOT EXISTS provider_fts USING fts5(agb UNINDEXED, norm UNINDEXED,"
+	" name, place, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3');"
+	"CREATE VIRTUAL TABLE IF NOT EXISTS provider_vocab USING fts5vocab(provider_fts, row);";
 
 int zs_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {

@@ -10,6 +10,7 @@
 #include "zs_ingest.h"
 #include "zs_log.h"
 #include "zs_reconcile.h"
+#include "zs_text.h"
 
 #define MOD "ingest"
 
@@ -185,7 +186,7 @@ static int recon_ctx_init(sqlite3 *db, recon_ctx *r, time_t now, char *err, size
 	    !(r->del_prov = prep(db, "DELETE FROM provider WHERE agb=?", err, errlen)) ||
 	    !(r->del_fts = prep(db, "DELETE FROM provider_fts WHERE rowid=?", err, errlen)) ||
 	    !(r->ins_fts = prep(db,
-	          "INSERT INTO provider_fts(rowid, agb, name, place) VALUES(?,?,?,?)", err, errlen))) {
+	          "INSERT INTO provider_fts(rowid, agb, norm, name, place) VALUES(?,?,?,?,?)", err, errlen))) {
 		recon_ctx_free(r);
 		return -1;
 	}
@@ -420,9 +421,12 @@ static int rebuild_provider(sqlite3 *db, recon_ctx *r, const char *agb, char *er
 	json_decref(l);
 	if (rc == 0) {
 		sqlite3_bind_int64(r->ins_fts, 1, rowid);
+		char norm[512];
+		zs_text_fold(name ? name : "", norm, sizeof norm);
 		sqlite3_bind_text(r->ins_fts, 2, agb, -1, SQLITE_STATIC);
-		bind_text(r->ins_fts, 3, name);
-		bind_text(r->ins_fts, 4, place ? place : "");
+		sqlite3_bind_text(r->ins_fts, 3, norm, -1, SQLITE_STATIC);
+		bind_text(r->ins_fts, 4, name);
+		bind_text(r->ins_fts, 5, place ? place : "");
 		rc = step_done(db, r->ins_fts, err, errlen);
 	}
 	sqlite3_reset(s);

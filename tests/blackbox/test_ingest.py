@@ -609,6 +609,96 @@ class InvalidRowsTolerateTest(InvalidRowsMixin, SmallFeedCase):
         self.assertEqual(f.get("rows_rejected"), 4, f)
 
 
+def validation_feed():
+    """v2 for ValidationDetailsTest: scope errors, an unknown record type, an unknown field
+    (ignored), an empty line (ignored, not counted), a postcode with a space (normalised)."""
+    hdr = insurer_header("achmea", "Achmea", "3311", "Zilveren Kruis")
+    recs = [
+        policy("3311-BASIS", Y, "Basis Zeker", "natura", [rule("*", 75,
+                                                                "avg_contracted_tariff")]),
+        provider(A, "Ziekenhuis Alpha", locations=[{"street": "Koekoekslaan 1",
+                                                    "postcode": "3435 CM",
+                                                    "city": "Nieuwegein"}]),
+        status(A, Y, "hospital", "contracted", policy="3311-BASIS"),
+        # a policy not declared in this feed
+        status(A, Y, "physiotherapy", "contracted", policy="3311-NOPE"),
+        # insurer scope must be the header's UZOVI, concern scope the header's concern
+        status(A, Y, "gp", "contracted", insurer="9999"),
+        status(A, Y, "maternity", "contracted", concern="cz"),
+        # exactly one of policy / insurer / concern
+        status(A, Y, "pharmacy", "contracted", policy="3311-BASIS", insurer="3311"),
+        # unknown record type
+        {"type": "frobnicate", "x": 1},
+        # unknown fields are ignored (forward compatibility)
+        dict(status(A, Y, "mental_health", "contracted", policy="3311-BASIS"),
+             future_field={"a": 1}),
+    ]
+    lines = [hdr] + recs[:3] + [""] + recs[3:] + [end(len(recs))]
+    return jsonl(lines)
+
+
+class ValidationDetailsTest(SmallFeedCase):
+    MAX_INVALID = 10
+
+    def test_4c_scope_type_and_forward_compat(self):
+        data = validation_feed()
+        self.switch_and_wait(lambda: self.server.set_content(self.PATH, data))
+        self.d.wait_until(lambda: self.hospital(A, "mental_health") == "contracted",
+                          "valid rows applied (an unknown field must be ignored, an empty "
+                          "line neither counted nor an error)")
+        f = self.d.feeds()[ZK]
+        errs = f.get("errors") or []
+        lines = {e.get("line"): e for e in errs}
+        want = {
+            line_of(data, lambda l: '"3311-NOPE"' in l): "policy",
+            line_of(data, lambda l: '"9999"' in l): "insurer",
+            line_of(data, lambda l: '"maternity"' in l): "concern",
+            line_of(data, lambda l: '"pharmacy"' in l): None,
+            line_of(data, lambda l: '"frobnicate"' in l): "type",
+        }
+        self.assertEqual(sorted(want), [6, 7, 8, 9, 10])  # the empty line 5 counts as a line
+        for line, field in sorted(want.items()):
+            with self.subTest(line=line, field=field):
+                self.assertIn(line, lines, "errors must name line %d: %r" % (line, errs))
+                if field:
+                    self.assertEqual(lines[line].get("field"), field, lines[line])
+        with self.subTest("rows_rejected"):
+            self.assertEqual(f.get("rows_rejected"), 5, f)
+        st, _, body = self.d.get("/v1/providers/%s?year=%d" % (A, Y))
+        self.assertEqual(st, 200, body)
+        with self.subTest("invalid rows not applied"):
+            mentioned = {s["care_type"] for p in body["years"][0]["policies"]
+                         for s in p["statuses"]}
+            self.assertEqual(mentioned, {"hospital", "mental_health"},
+                             "care types of invalid rows must not appear")
+        with self.subTest("postcode"):
+            self.assertEqual(body["provider"]["locations"][0]["postcode"], "3435CM",
+                             "postcode with a space is accepted and the space removed")
+
+
+class ProviderUndeclaredPolicyTest(DaemonTestCase):
+    def test_4d_provider_status_for_undeclared_policy(self):
+        """feeds/README.md: a provider-feed status may only name a policy declared in any
+        insurer feed; naming another one is an invalid record (line 3 here)."""
+        s = self.start_server()
+        s.set_content("/zk.jsonl", small_feed())
+        data = feed(provider_header("Alpha"), [
+            provider(A, "Ziekenhuis Alpha"),
+            status(A, Y, "hospital", "contracted", policy="9999-NOPE"),
+            status(A, Y, "hospital", "contracted", policy="3311-BASIS")])
+        s.set_error("/prov.jsonl", 503)
+        d = self.start_daemon([Feed(ZK, "insurer", s.url("/zk.jsonl")),
+                               Feed(PROV, "provider", s.url("/prov.jsonl"),
+                                    max_invalid_rows=10)], now=NOW)
+        d.wait_success(ZK)
+        s.set_content("/prov.jsonl", data)
+        f = d.wait_success(PROV)
+        f = d.wait_feed(PROV, lambda f: f.get("rows_accepted") or f.get("rows_rejected"),
+                        "rows counted")
+        self.assertEqual(f.get("rows_rejected"), 1, f)
+        self.assertIn(3, [e.get("line") for e in f.get("errors") or []], f)
+
+
 class TruncatedTest(SmallFeedCase):
     def test_5_missing_or_wrong_trailer(self):
         cases = [

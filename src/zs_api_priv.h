@@ -1,0 +1,88 @@
+/* zs_api_priv.h - private to the API modules (zs_api.c, zs_search.c, zs_compare.c,
+ * zs_similar_api): the reader's per-snapshot caches and the shared status builder. */
+#ifndef ZS_API_PRIV_H
+#define ZS_API_PRIV_H
+#include <sqlite3.h>
+#include <jansson.h>
+#include "zs_api.h"
+#include "zs_types.h"
+
+#define ZS_MAX_CARE_TYPES 32
+
+typedef struct {
+	char *id, *name, *label, *uzovi, *insurer_name, *concern_id, *concern_name;
+	int year;
+	zs_ptype type;
+	json_t *reimbursement; /* array */
+	json_t *summary;       /* {"id","name","label","type","insurer","concern"} */
+} pol_entry;
+
+typedef struct {
+	int id;
+	char *name, *kind;
+	long long last_success; /* -1 never */
+	long long stale_after;
+} feed_entry;
+
+struct zs_reader {
+	const zs_config *cfg;
+	sqlite3 *db;
+	long long gen;
+	pol_entry *pols;       /* ordered by year, concern, insurer, name */
+	size_t npols;
+	feed_entry *feeds;
+	size_t nfeeds;
+	json_t *similar;       /* per-snapshot similarity cache (zs_similar), or NULL */
+	sqlite3_stmt *sel_provider, *sel_eff, *sel_history;
+	char **vocab;          /* search vocabulary (zs_search), sorted; per snapshot */
+	size_t nvocab;
+	long long vocab_gen;
+};
+
+/* One stored effective row; strings owned by the rowset. */
+typedef struct {
+	const char *care_type;
+	int status, as_contracted, ceiling, basis;
+	const char *ceiling_exempt, *stop;
+	long long ins_feed, ins_status, ins_level, ins_said;
+	long long prov_feed, prov_status, prov_level, prov_said, since;
+} eff_view;
+
+typedef struct {
+	char *policy_id;
+	eff_view v;
+	char *strs[3];
+} zs_effrow;
+
+/* The effective rows of one provider for one year. Free with zs_rowset_free. */
+typedef struct {
+	zs_effrow *rows;
+	size_t nrows;
+	char *care_types[ZS_MAX_CARE_TYPES]; /* distinct, sorted */
+	size_t nct;
+} zs_rowset;
+
+int zs_rowset_load(zs_reader *r, const char *agb, int year, const char *only_care, zs_rowset *rs);
+const eff_view *zs_rowset_find(const zs_rowset *rs, const char *policy_id, const char *care_type);
+void zs_rowset_free(zs_rowset *rs);
+
+/* Search and compare handlers' private clean-up (called by zs_reader_close). */
+void zs_search_free_cache(zs_reader *r);
+
+/* Reload the caches when the snapshot generation moved. */
+void zs_reader_refresh(zs_reader *r);
+const pol_entry *zs_find_policy(const zs_reader *r, const char *id, int year);
+
+/* The status object of docs/api.md (new reference). v NULL = nobody spoke (unknown). */
+json_t *zs_status_json(const zs_reader *r, const zs_request *req, const pol_entry *p,
+                       const char *care_type, const eff_view *v, long long amount);
+/* {"agb","name","kind","parent","locations"}; *found = 0 when no master data. */
+json_t *zs_provider_json(zs_reader *r, const char *agb, int *found);
+
+/* Parameter helpers: see zs_api.c. */
+int zs_param_year(const zs_request *req, int *year, json_t **err, int *status);
+long long zs_param_amount(const zs_request *req);
+int zs_check_common(const zs_request *req, long long *amount, json_t **err, int *status);
+json_t *zs_not_published(int *status, int year);
+
+#endif
