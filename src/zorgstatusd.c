@@ -17,6 +17,7 @@
 #include "zs_embedded.h"
 #include "zs_http.h"
 #include "zs_log.h"
+#include "zs_similar.h"
 #include "zs_time.h"
 #include "zs_worker.h"
 
@@ -158,6 +159,13 @@ int main(int argc, char **argv)
 		zs_config_free(&cfg);
 		return EX_SOFTWARE;
 	}
+	zs_similar_thresholds th = {
+		.equal_overlap = (double)cfg.similar_equal_overlap / 100.0,
+		.equal_pct = (double)cfg.similar_equal_pct,
+		.very_overlap = (double)cfg.similar_very_overlap / 100.0,
+		.very_pct = (double)cfg.similar_very_pct,
+	};
+	zs_similar_set_thresholds(&th);
 	signal(SIGPIPE, SIG_IGN);
 	evthread_use_pthreads();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

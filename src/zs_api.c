@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include "zs_catalogue.h"
 #include "zs_consequence.h"
 #include "zs_db.h"
+#include "zs_embedded.h"
+#include "zs_similar.h"
 #include "zs_feed.h"
 #include "zs_time.h"
 #include "zs_types.h"
@@ -189,6 +192,30 @@ static int caches_load(zs_reader *r)
 			                       zs_ptype_code(p->type), "insurer", "uzovi", p->uzovi, "name",
 			                       p->insurer_name, "concern", "id", p->concern_id, "name",
 			                       p->concern_name);
+		}
+		sqlite3_finalize(st);
+	}
+	/* Twins on every policy object: computed equal/very similar, or declared. */
+	for (size_t i = 0; i < r->npols; i++)
+		json_object_set_new(r->pols[i].summary, "similar", json_array());
+	if (sqlite3_prepare_v2(r->db,
+	        "SELECT year, a, b, verdict, declared, finding FROM similar"
+	        " WHERE verdict <> 'different' OR declared IS NOT NULL ORDER BY year, a, b", -1, &st,
+	        NULL) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			int y = sqlite3_column_int(st, 0);
+			const char *ids[2] = { (const char *)sqlite3_column_text(st, 1),
+				               (const char *)sqlite3_column_text(st, 2) };
+			for (int k = 0; k < 2; k++) {
+				const pol_entry *pe = zs_find_policy(r, ids[k], y);
+				if (!pe)
+					continue;
+				json_array_append_new(json_object_get(pe->summary, "similar"),
+				        json_pack("{s:s, s:s, s:s?, s:s?}", "id", ids[1 - k],
+				                  "verdict", (const char *)sqlite3_column_text(st, 3),
+				                  "declared", (const char *)sqlite3_column_text(st, 4),
+				                  "finding", (const char *)sqlite3_column_text(st, 5)));
+			}
 		}
 		sqlite3_finalize(st);
 	}
@@ -855,4 +882,82 @@ json_t *zs_api_provider_history(zs_reader *r, const zs_request *req, int *status
 	sqlite3_clear_bindings(st);
 	*status = 200;
 	return json_pack("{s:s, s:o}", "agb", agb, "history", arr);
+}
+
+static json_t *openapi_doc;
+static pthread_once_t openapi_once = PTHREAD_ONCE_INIT;
+
+static void openapi_load(void)
+{
+	openapi_doc = json_loadb((const char *)zs_embed_openapi, zs_embed_openapi_len, 0, NULL);
+}
+
+json_t *zs_api_openapi(zs_reader *r, const zs_request *req, int *status)
+{
+	(void)r;
+	(void)req;
+	pthread_once(&openapi_once, openapi_load);
+	if (!openapi_doc)
+		return zs_api_error(status, 503, "unavailable", NULL, "the API description is missing");
+	*status = 200;
+	return json_incref(openapi_doc);
+}
+
+json_t *zs_api_policy_similar(zs_reader *r, const zs_request *req, int *status)
+{
+	json_t *err = NULL;
+	int year = 0;
+	const char *id = req->path_arg ? req->path_arg : "";
+	if (!zs_valid_code(id, 64))
+		return zs_api_error(status, 400, "bad_parameter", "id",
+		                    "id: a policy id (letters, digits, _ . -)");
+	int py = zs_param_year(req, &year, &err, status);
+	if (py < 0)
+		return err;
+	if (!py)
+		year = zs_current_year(req->now);
+	if (!zs_year_published(year, req->now))
+		return zs_not_published(status, year);
+	zs_reader_refresh(r);
+	const pol_entry *p = zs_find_policy(r, id, year);
+	if (!p)
+		return zs_api_error(status, 404, "not_found", "id", "id: no policy %s for %d", id, year);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(r->db,
+	        "SELECT a, b, overlap, common, only_a, only_b, max_pct_diff, verdict, declared, finding,"
+	        " reasons FROM similar WHERE year=?1 AND (a=?2 OR b=?2)"
+	        " ORDER BY CASE verdict WHEN 'equal' THEN 0 WHEN 'very_similar' THEN 1 ELSE 2 END,"
+	        " overlap DESC, a, b", -1, &st, NULL) != SQLITE_OK)
+		return zs_api_error(status, 503, "unavailable", NULL, "database busy, try again");
+	sqlite3_bind_int(st, 1, year);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	json_t *arr = json_array();
+	const zs_similar_thresholds *t = zs_similar_get_thresholds();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int we_are_a = strcmp((const char *)sqlite3_column_text(st, 0), id) == 0;
+		const char *other = (const char *)sqlite3_column_text(st, we_are_a ? 1 : 0);
+		const pol_entry *o = zs_find_policy(r, other, year);
+		const char *rj = (const char *)sqlite3_column_text(st, 10);
+		json_t *reasons = rj ? json_loads(rj, 0, NULL) : NULL;
+		/* reasons are stored from a's point of view: "a" is the first id of the pair */
+		json_t *item = json_pack("{s:O, s:f, s:I, s:I, s:I, s:f, s:s, s:s?, s:s?, s:s, s:o}",
+		        "policy", o ? o->summary : json_null(),
+		        "overlap", sqlite3_column_double(st, 2),
+		        "common", (json_int_t)sqlite3_column_int64(st, 3),
+		        "only_this", (json_int_t)sqlite3_column_int64(st, we_are_a ? 4 : 5),
+		        "only_other", (json_int_t)sqlite3_column_int64(st, we_are_a ? 5 : 4),
+		        "max_percent_difference", sqlite3_column_double(st, 6),
+		        "verdict", (const char *)sqlite3_column_text(st, 7),
+		        "declared", (const char *)sqlite3_column_text(st, 8),
+		        "finding", (const char *)sqlite3_column_text(st, 9),
+		        "a", (const char *)sqlite3_column_text(st, 0),
+		        "reasons", reasons ? reasons : json_object());
+		json_array_append_new(arr, item);
+	}
+	sqlite3_finalize(st);
+	*status = 200;
+	return json_pack("{s:O, s:i, s:{s:f, s:f, s:f, s:f}, s:o}", "policy", p->summary, "year", year,
+	                 "thresholds", "equal_overlap", t->equal_overlap, "equal_percent_difference",
+	                 t->equal_pct, "very_similar_overlap", t->very_overlap,
+	                 "very_similar_percent_difference", t->very_pct, "similar", arr);
 }

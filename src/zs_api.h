@@ -38,6 +38,8 @@ json_t *zs_api_provider_history(zs_reader *r, const zs_request *req, int *status
 json_t *zs_api_status(zs_reader *r, const zs_request *req, int *status);
 json_t *zs_api_policies(zs_reader *r, const zs_request *req, int *status);
 json_t *zs_api_feeds(zs_reader *r, const zs_request *req, int *status);
+json_t *zs_api_openapi(zs_reader *r, const zs_request *req, int *status);
+json_t *zs_api_policy_similar(zs_reader *r, const zs_request *req, int *status);
 json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status);
 json_t *zs_api_compare(zs_reader *r, const zs_request *req, int *status);
 

@@ -37,7 +37,10 @@ static const setting settings[] = {
 	L(default_stale_after, "default seconds after a feed's last success before it is stale", "86400", 1, 31536000),
 	L(http_timeout, "HTTP request read/write timeout, seconds", "30", 1, 3600),
 	L(max_body_kb, "largest HTTP request body accepted, KiB", "16", 1, 1024),
-	L(history_keep_days, "days of status history kept", "800", 30, 36500),
+	L(similar_equal_overlap, "similar policies: 'equal' needs at least this % of contracted (provider, care type) pairs in common (Jaccard)", "100", 0, 100),
+	L(similar_equal_pct, "similar policies: 'equal' allows at most this many points difference in non-contracted reimbursement", "0", 0, 100),
+	L(similar_very_overlap, "similar policies: 'very similar' needs at least this % in common", "95", 0, 100),
+	L(similar_very_pct, "similar policies: 'very similar' allows at most this many points difference", "5", 0, 100),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 

@@ -34,7 +34,10 @@ typedef struct {
 	long default_stale_after;
 	long http_timeout;
 	long max_body_kb;
-	long history_keep_days;
+	long similar_equal_overlap;     /* percent */
+	long similar_equal_pct;
+	long similar_very_overlap;      /* percent */
+	long similar_very_pct;
 	char *base_dir;          /* directory relative feed paths are resolved against */
 	zs_feed_conf *feeds;
 	size_t nfeeds;

@@ -53,6 +53,10 @@ static const char schema[] =
 	" as_contracted INTEGER, basis INTEGER NOT NULL, flags TEXT,"
 	" valid_from INTEGER NOT NULL, valid_until INTEGER);"
 	"CREATE INDEX IF NOT EXISTS history_key ON history(agb, year, policy_id, care_type, valid_from);"
+	"CREATE TABLE IF NOT EXISTS similar(year INTEGER NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL,"
+	" concern_id TEXT, overlap REAL, common INTEGER, only_a INTEGER, only_b INTEGER,"
+	" max_pct_diff REAL, verdict TEXT NOT NULL, declared TEXT, finding TEXT, reasons TEXT,"
+	" PRIMARY KEY(year, a, b)) WITHOUT ROWID;"
 	"CREATE VIRTUAL TABLE IF NOT EXISTS provider_fts USING fts5(agb UNINDEXED, norm UNINDEXED,"
 	" name, place, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3');"
 	"CREATE VIRTUAL TABLE IF NOT EXISTS provider_vocab USING fts5vocab(provider_fts, row);";

@@ -7,4 +7,6 @@ extern const unsigned char zs_embed_phrases[];      /* data/phrases.json */
 extern const size_t zs_embed_phrases_len;
 extern const unsigned char zs_embed_sample_conf[];  /* feeds/sample.conf */
 extern const size_t zs_embed_sample_conf_len;
+extern const unsigned char zs_embed_openapi[];     /* docs/openapi.json */
+extern const size_t zs_embed_openapi_len;
 #endif

@@ -38,8 +38,10 @@ static const route routes[] = {
 	{ "/v1/policies", NULL, zs_api_policies, 1 },
 	{ "/v1/feeds", NULL, zs_api_feeds, 0 },
 	{ "/v1/search", NULL, zs_api_search, 1 },
+	{ "/v1/openapi.json", NULL, zs_api_openapi, 1 },
 	{ "/v1/compare", NULL, zs_api_compare, 1 },
 	{ "/v1/providers/", "/history", zs_api_provider_history, 0 },
+	{ "/v1/policies/", "/similar", zs_api_policy_similar, 1 },
 	{ "/v1/providers/", NULL, zs_api_provider, 1 },
 };
 

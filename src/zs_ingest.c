@@ -10,6 +10,7 @@
 #include "zs_ingest.h"
 #include "zs_log.h"
 #include "zs_reconcile.h"
+#include "zs_similar.h"
 #include "zs_text.h"
 
 #define MOD "ingest"
@@ -686,6 +687,8 @@ int zs_ingest_register(sqlite3 *db, const zs_config *cfg, char *err, size_t errl
 	if (rc == 0 && dropped) {
 		rc = reconcile_touched(db, time(NULL), &changes, err, errlen);
 		if (rc == 0)
+			rc = zs_similar_compute(db, err, errlen);
+		if (rc == 0)
 			rc = zs_db_exec(db,
 			                "DELETE FROM feed WHERE id NOT IN (SELECT feed_id FROM stmt UNION"
 			                " SELECT feed_id FROM policy UNION SELECT feed_id FROM src_provider)"
@@ -1184,7 +1187,7 @@ int zs_ingest_apply(sqlite3 *db, const zs_feed_conf *fc, FILE *body, time_t now,
 		goto dberr;
 	long changes = 0;
 	if (reconcile_touched(db, now, &changes, err, errlen) ||
-	    store_errors(db, feed_id, errs, err, errlen))
+	    zs_similar_compute(db, err, errlen) || store_errors(db, feed_id, errs, err, errlen))
 		goto dberr;
 	if (feed_update(db,
 	                "UPDATE feed SET last_attempt=?2, last_success=?2, last_change=?2,"

@@ -18,7 +18,11 @@ Y = 2027
 # Clock for these tests: after 12 November 2026, so contract year 2027 is public.
 NOW = "2026-11-20T12:00:00"
 
-A, B, C, D, E = "06010001", "06010002", "06010003", "06010004", "06010005"
+A, B, C, D, E, F = ("06010001", "06010002", "06010003", "06010004", "06010005",
+                    "06010006")
+
+F_STOP = {"reason": "ceiling_reached", "from": "2026-10-01", "until": "2027-01-31",
+          "note": "Omzetplafond bereikt"}
 
 # --------------------------------------------------------------------------------------------
 # the reconciliation scenario (three concerns, one insurer each, one provider-group feed)
@@ -67,6 +71,11 @@ def zk_feed():
                     status(C, Y, "hospital", "not_contracted", policy="3311-BASIS"),
                     status(C, Y, "hospital", "contracted_ceiling", policy="3311-EXCL"),
                     status(C, Y, "hospital", "negotiating", policy="3311-BUDGET"),
+                    # F: ceiling with exemptions and a patient stop, for every 3311 policy
+                    provider(F, "Ziekenhuis Zeta"),
+                    status(F, Y, "hospital", "contracted_ceiling", insurer="3311",
+                           ceiling={"exempt": ["acute", "treatment_in_progress"]},
+                           patient_stop=F_STOP),
                 ])
 
 
@@ -346,6 +355,25 @@ class ReconciliationTest(DaemonTestCase):
         self.assertIs(s["flags"]["conflict"], False, s)
         self.assertIs(s["flags"]["provider_only"], False, s)
 
+    def test_1h_ceiling_exempt_and_patient_stop(self):
+        """F: insurer-level contracted_ceiling with exemptions and a patient stop applies to
+        every 3311 policy; flags carry them (docs/api.md, status object)."""
+        _, got = self.provider_statuses(F)
+        for pid in ("3311-BASIS", "3311-EXCL", "3311-BUDGET"):
+            with self.subTest(pid):
+                s = got[pid]["hospital"]
+                self.assertEqual(s["status"], "contracted_ceiling")
+                self.assertEqual(s["basis"], "insurer")
+                self.assertIs(s["flags"]["ceiling"], True)
+                self.assertEqual(sorted(s["flags"]["ceiling_exempt"]),
+                                 ["acute", "treatment_in_progress"])
+                ps = s["flags"]["patient_stop"] or {}
+                want = dict(F_STOP, source="insurer")
+                # documented keys must match; extra keys are allowed
+                self.assertEqual({k: ps.get(k) for k in want}, want, ps)
+        self.assertEqual(got["9664-COMBI"]["hospital"]["status"], "unknown")
+        self.assertIsNone(got["9664-COMBI"]["hospital"]["flags"]["patient_stop"])
+
     def test_1e_provider_master_data(self):
         """The provider's own master data takes precedence over what insurers say."""
         body, _ = self.provider_statuses(A)
@@ -516,6 +544,36 @@ class Http500Test(SmallFeedCase):
         # recovery: a new good version is applied
         self.server.set_content(self.PATH, small_feed("ended", pad=30))
         self.d.wait_until(lambda: self.hospital(A) == "ended", "new version after recovery")
+
+
+class StaleTest(SmallFeedCase):
+    """domain.md: a source that fails keeps its last good statements, marked stale after its
+    configured age; it never wipes them."""
+    STALE_AFTER = 3
+
+    def setUp(self):
+        self.server = self.start_server()
+        self.server.set_content(self.PATH, small_feed())
+        self.d = self.start_daemon([Feed(ZK, "insurer", self.server.url(self.PATH),
+                                         stale_after=self.STALE_AFTER)], now=NOW)
+        self.d.wait_success(ZK)
+
+    def test_2b_failing_feed_goes_stale_but_is_kept(self):
+        f = self.d.feeds()[ZK]
+        self.assertIs(f["stale"], False)
+        self.server.set_error(self.PATH, 500)
+        f = self.d.wait_feed(ZK, lambda f: f.get("stale") is True,
+                             "stale after %d s without success" % self.STALE_AFTER,
+                             timeout=self.STALE_AFTER + 20)
+        st, _, body = self.d.get("/v1/status?agb=%s&policy=3311-BASIS&year=%d" % (A, Y))
+        self.assertEqual(st, 200, body)
+        s = body["statuses"][0]
+        self.assertEqual(s["status"], "contracted", "stale statements are kept")
+        self.assertIs(s["flags"]["stale"], True, s)
+        self.assertEqual([x.get("stale") for x in s["sources"]], [True], s["sources"])
+        # and it recovers
+        self.server.set_content(self.PATH, small_feed())
+        self.d.wait_feed(ZK, lambda f: f.get("stale") is False, "fresh again after success")
 
 
 class CutOffTest(SmallFeedCase):
@@ -707,6 +765,11 @@ class TruncatedTest(SmallFeedCase):
             ("wrong count", small_feed("not_contracted", count=99), r"(?i)truncat|trailer|"
                                                                     r"count|records"),
             ("version 2", small_feed("not_contracted", version=2), r"(?i)version"),
+            ("empty body", b"", r"(?i)header|empty|truncat"),
+            ("provider format in an insurer feed",
+             feed(provider_header("X"), [status(A, Y, "hospital", "ended",
+                                                policy="3311-BASIS")]),
+             r"(?i)header|format"),
         ]
         for what, data, pattern in cases:
             with self.subTest(what):
@@ -762,7 +825,11 @@ class ConditionalGetTest(DaemonTestCase):
             self.assertEqual([r["status"] for r in reqs[1:]], [304] * (len(reqs) - 1))
             self.assertEqual(status_of(A, "1001-P"), "contracted",
                              "304 must keep the content")
-            self.assertIsNone(d.feeds()["etag"]["last_error"])
+            fe = d.feeds()["etag"]
+            self.assertIsNone(fe["last_error"])
+            self.assertGreater(parse_ts(fe["last_success"]), parse_ts(fe["last_change"]),
+                               "304 is a successful fetch (last_success moves) but not a "
+                               "change (last_change stays): %r" % fe)
         with self.subTest("If-Modified-Since"):
             reqs = s.requests("/lm.jsonl")
             lm = s.last_modified("/lm.jsonl")
@@ -794,9 +861,16 @@ class ApiErrorTest(DaemonTestCase):
     def setUp(self):
         self.server = self.start_server()
         self.server.set_content("/zk.jsonl", small_feed())
-        self.d = self.start_daemon([Feed(ZK, "insurer", self.server.url("/zk.jsonl"))],
-                                   now=NOW)
+        cred_url = self.server.url("/zk.jsonl").replace("http://", "http://alice:s3cret@")
+        self.d = self.start_daemon([Feed(ZK, "insurer", self.server.url("/zk.jsonl")),
+                                    Feed("cred", "insurer", cred_url)], now=NOW)
         self.d.wait_success(ZK)
+
+    def test_7b_feed_url_without_credentials(self):
+        """docs/api.md: the URL in /v1/feeds never contains credentials."""
+        url = self.d.feeds()["cred"]["url"]
+        self.assertNotIn("s3cret", url)
+        self.assertNotIn("alice", url)
 
     def err(self, path, status, code, parameter=None, method="GET", body=None):
         st, hdrs, j = self.d.get(path, method=method, body=body,
@@ -832,12 +906,18 @@ class ApiErrorTest(DaemonTestCase):
             ("status without policy", dict(path="/v1/status?agb=%s&year=%d" % (A, Y),
                                            status=400, code="missing_parameter",
                                            parameter="policy")),
+            ("status bad care_type", dict(path="/v1/status?agb=%s&policy=3311-BASIS&year=%d"
+                                          "&care_type=dentistry" % (A, Y), status=400,
+                                          code="bad_parameter", parameter="care_type")),
             ("status unknown policy", dict(path="/v1/status?agb=%s&policy=3311-NOPE&year=%d"
                                            % (A, Y), status=404, code="not_found")),
         ]
         for what, kw in cases:
             with self.subTest(what):
                 self.err(**kw)
+        with self.subTest("HEAD allowed"):
+            st, hdrs, _ = self.d.request("HEAD", "/v1/providers/%s?year=%d" % (A, Y))
+            self.assertEqual(st, 200)
         # and the daemon is still fine
         st, _, body = self.d.get("/healthz")
         self.assertEqual(st, 200)
