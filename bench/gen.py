@@ -1099,6 +1099,19 @@ class Gen:
         self.manifest_feeds.append(e)
 
     # ---------------------------------------------------------------- config, requests, manifest
+    def order_feeds(self):
+        """Config order: per concern the member insurers before the lead insurer (the lead's
+        'similar' records may name the members' policies, so a daemon that ingests in config order
+        knows them by then), then the provider feeds (their policy-scoped statements name insurer
+        policies)."""
+        ins = {e["uzovi"]: e for e in self.manifest_feeds if e["kind"] == "insurer"}
+        ordered = []
+        for c in self.concerns:
+            for x in c["insurers"][1:] + c["insurers"][:1]:
+                ordered.append(ins[x["uzovi"]])
+        ordered += [e for e in self.manifest_feeds if e["kind"] == "provider"]
+        self.manifest_feeds = ordered
+
     def write_config(self):
         a = self.a
         path = os.path.join(self.out, "zorgstatus.conf")
@@ -1272,6 +1285,7 @@ def main(argv=None):
     g.write_insurer_feeds()
     t2 = time.monotonic()
     g.write_provider_feeds()
+    g.order_feeds()
     g.write_config()
     g.write_requests()
     m = g.write_manifest(time.monotonic() - t0)

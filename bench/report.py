@@ -116,7 +116,9 @@ def main():
               "statuses_by_year": manifest["stats"].get("statuses_by_year"),
               "generator_seconds": run.get("gen_seconds")}
     ingest = {"seconds": run.get("ingest_seconds"), "complete": run.get("ingest_complete", False),
-              "method": run.get("ingest_method"), "note": run.get("ingest_note", "")}
+              "method": run.get("ingest_method"), "note": run.get("ingest_note", ""),
+              "first_pass_seconds": run.get("ingest_first_pass_seconds"),
+              "first_pass_failed_feeds": run.get("ingest_first_pass_failed")}
     if feeds is not None:
         ingest["feeds_total"] = len(feeds)
         ingest["feeds_ok"] = sum(1 for f in feeds if f.get("last_success"))
@@ -225,6 +227,9 @@ def main():
     isec = ingest["seconds"]
     L.append(f"| ingest + reconcile | {fmt(isec) + ' s' if isec is not None else 'not measured'}"
              f"{'' if ingest['complete'] else ' (incomplete)'} — {ingest['method'] or ''} {ingest['note']} |")
+    if ingest["first_pass_seconds"] is not None:
+        L.append(f"| every feed attempted once | {fmt(ingest['first_pass_seconds'])} s, "
+                 f"{ingest['first_pass_failed_feeds']} of them with an error then (retried by the daemon) |")
     if "feeds_total" in ingest:
         L.append(f"| feeds | {ingest['feeds_ok']}/{ingest['feeds_total']} with last_success; rows accepted "
                  f"{fmt(ingest['rows_accepted'])} (records in feeds {fmt(ingest.get('records_expected'))}), "

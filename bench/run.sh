@@ -335,7 +335,7 @@ if [ "$daemon_status" = available ]; then
 	"$daemon" "${dargs[@]}" >"$work/daemon.log" 2>&1 &
 	dpid=$!
 	pids+=("$dpid")
-	method="" ingest_s="" complete=false note="" last_report=0
+	method="" ingest_s="" complete=false note="" last_report=0 first_pass=""
 	deadline=$(($(date +%s) + ingest_timeout))
 	while [ "$(date +%s)" -lt "$deadline" ]; do
 		if ! kill -0 "$dpid" 2>/dev/null; then
@@ -351,8 +351,16 @@ try:
     f = json.load(open(sys.argv[1]))["feeds"]
 except Exception:
     print("0 0"); sys.exit()
-print(sum(1 for x in f if x.get("last_success")), len(f))' "$work/feeds.poll")
-			read -r ok tot <<<"$state"
+print(sum(1 for x in f if x.get("last_success")), len(f), sum(1 for x in f if x.get("last_attempt")),
+      sum(1 for x in f if x.get("last_error")))' "$work/feeds.poll")
+			read -r ok tot tried failed <<<"$state"
+			if [ -z "$first_pass" ] && [ "$tot" -gt 0 ] && [ "$tried" = "$tot" ]; then
+				# every feed fetched and applied or rejected once (rejected ones are retried later)
+				first_pass=$(python3 -c 'import sys,time; print(round(time.time()-float(sys.argv[1]),2))' "$t0")
+				rvj ingest_first_pass_seconds "$first_pass"
+				rvj ingest_first_pass_failed "$failed"
+				log "ingest: every feed attempted once after ${first_pass}s ($failed with an error)"
+			fi
 			if [ "$tot" -gt 0 ] && [ "$ok" = "$tot" ]; then
 				ingest_s=$(python3 -c 'import sys,time; print(round(time.time()-float(sys.argv[1]),2))' "$t0")
 				method="GET /v1/feeds: every feed has last_success"
