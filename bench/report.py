@@ -229,7 +229,8 @@ def main():
              f"{'' if ingest['complete'] else ' (incomplete)'} — {ingest['method'] or ''} {ingest['note']} |")
     if ingest["first_pass_seconds"] is not None:
         L.append(f"| every feed attempted once | {fmt(ingest['first_pass_seconds'])} s, "
-                 f"{ingest['first_pass_failed_feeds']} of them with an error then (retried by the daemon) |")
+                 f"{ingest['first_pass_failed_feeds']} of them with an error then"
+                 f"{' (the daemon retries them after retry_min)' if ingest['first_pass_failed_feeds'] else ''} |")
     if "feeds_total" in ingest:
         L.append(f"| feeds | {ingest['feeds_ok']}/{ingest['feeds_total']} with last_success; rows accepted "
                  f"{fmt(ingest['rows_accepted'])} (records in feeds {fmt(ingest.get('records_expected'))}), "

@@ -458,14 +458,21 @@ a = sys.argv[1:]
 print(json.dumps({"target": a[0], "server": a[1], "encoding": a[2], "available": a[3] == "1", "note": a[4],
                   "result": json.loads(a[5]) if a[5] else None}))' "$@" >>"$work/runs.jsonl"
 }
-wrk_run() { # target port paths-file encoding seconds -> prints the ZSRESULT JSON (or nothing)
-	local target=$1 port=$2 paths=$3 enc=$4 secs=$5 out
+wrk_run() { # target port paths-file encoding seconds: wrk output to $work/wrk-TARGET-ENC.txt
+	local target=$1 port=$2 paths=$3 enc=$4 secs=$5 out wpid
 	local hdr=()
 	[ "$enc" = gzip ] && hdr=(-H "Accept-Encoding: gzip")
 	out="$work/wrk-$target-$enc.txt"
+	rm -f "$out"
+	# in the background + wait, so that a signal to this script is handled at once
 	timeout $((secs + 60)) wrk -t"$wrk_threads" -c"$connections" -d"${secs}s" --latency --timeout 10s \
-		-s "$here/paths.lua" ${hdr[@]+"${hdr[@]}"} "http://127.0.0.1:$port" -- "$paths" >"$out" 2>&1 || true
-	grep '^ZSRESULT ' "$out" | tail -n 1 | sed 's/^ZSRESULT //' || true
+		-s "$here/paths.lua" ${hdr[@]+"${hdr[@]}"} "http://127.0.0.1:$port" -- "$paths" >"$out" 2>&1 &
+	wpid=$!
+	pids+=("$wpid")
+	wait "$wpid" || true
+}
+wrk_result() { # target encoding: the ZSRESULT JSON of that run, or nothing
+	grep '^ZSRESULT ' "$work/wrk-$1-$2.txt" 2>/dev/null | tail -n 1 | sed 's/^ZSRESULT //' || true
 }
 probe() { # port paths-file: prints the HTTP code of the first path that answers 2xx, else of the first
 	local port=$1 paths=$2 first="" code p i=0
@@ -490,11 +497,12 @@ bench_target() { # target server port paths-file
 	esac
 	if [ "$warm_s" -gt 0 ]; then
 		log "$target on $server: warm-up ${warm_s}s"
-		wrk_run "$target-warmup" "$port" "$paths" identity "$warm_s" >/dev/null
+		wrk_run "$target-warmup" "$port" "$paths" identity "$warm_s"
 	fi
 	for enc in identity gzip; do
 		log "$target on $server, Accept-Encoding: $([ "$enc" = gzip ] && echo gzip || echo none): ${dur_s}s"
-		res=$(wrk_run "$target" "$port" "$paths" "$enc" "$dur_s")
+		wrk_run "$target" "$port" "$paths" "$enc" "$dur_s"
+		res=$(wrk_result "$target" "$enc")
 		if [ -n "$res" ]; then
 			note=""
 			[ "$server" = zorgstatusd ] && ! kill -0 "$dpid" 2>/dev/null && note="daemon died during the run"

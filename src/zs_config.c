@@ -37,6 +37,8 @@ static const setting settings[] = {
 	L(default_stale_after, "default seconds after a feed's last success before it is stale", "86400", 1, 31536000),
 	L(http_timeout, "HTTP request read/write timeout, seconds", "30", 1, 3600),
 	L(max_body_kb, "largest HTTP request body accepted, KiB", "16", 1, 1024),
+	L(response_cache_seconds, "keep rendered public answers this long per serving thread (never past a snapshot change or local midnight); 0 = off", "10", 0, 3600),
+	L(response_cache_mb, "response cache size per serving thread, MiB", "64", 1, 4096),
 	L(similar_equal_overlap, "similar policies: 'equal' needs at least this % of contracted (provider, care type) pairs in common (Jaccard)", "100", 0, 100),
 	L(similar_equal_pct, "similar policies: 'equal' allows at most this many points difference in non-contracted reimbursement", "0", 0, 100),
 	L(similar_very_overlap, "similar policies: 'very similar' needs at least this % in common", "95", 0, 100),

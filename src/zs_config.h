@@ -34,6 +34,8 @@ typedef struct {
 	long default_stale_after;
 	long http_timeout;
 	long max_body_kb;
+	long response_cache_seconds;
+	long response_cache_mb;
 	long similar_equal_overlap;     /* percent */
 	long similar_equal_pct;
 	long similar_very_overlap;      /* percent */

@@ -388,8 +388,9 @@ int zs_feed_parse_line(zs_feed_kind kind, const zs_rec *hdr, const char *line, s
 		return -1;
 	}
 	if (!hdr && strcmp(type, "header") != 0) {
-		zs_rec_clear(rec);
-		return fail(err, "type", "the first line must be the header, got \"%s\"", type);
+		fail(err, "type", "the first line must be the header, got \"%.40s\"", type);
+		zs_rec_clear(rec); /* type points into rec->json: format the message first */
+		return -1;
 	}
 	if (strcmp(type, "header") == 0) {
 		rec->type = ZS_REC_HEADER;

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,10 +22,14 @@
 #include "zs_api.h"
 #include "zs_http.h"
 #include "zs_log.h"
+#include "zs_rcache.h"
+#include "zs_worker.h"
 #include "zs_time.h"
 
 #define MOD "http"
 #define MAX_PARAMS 32
+#define MAX_URI 8192
+#define MAX_HEADER_BYTES 16384
 
 typedef struct {
 	const char *prefix;  /* path, or prefix ending in '/' for {arg} routes */
@@ -52,6 +58,7 @@ typedef struct {
 	zs_reader *reader;
 	const zs_config *cfg;
 	const char *staff_token;
+	zs_rcache *cache;
 	int fd;
 } serv_thread;
 
@@ -134,54 +141,105 @@ static const char *reason(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 413: return "Payload Too Large";
+	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
 	case 503: return "Service Unavailable";
 	default: return "Error";
 	}
 }
 
-static void send_json(struct evhttp_request *req, int status, json_t *body, int public_cache)
+/* Render a JSON body: text, ETag (a hash of the text, so replicas with the same content give
+ * the same ETag), and for cacheable answers the gzip form. */
+static void render(json_t *body, int status, int public_cache, int precompress, zs_rendered *r)
+{
+	memset(r, 0, sizeof *r);
+	r->body = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	r->status = status;
+	r->public_cache = public_cache;
+	if (!r->body) {
+		r->body = strdup("{\"error\":{\"code\":\"unavailable\",\"message\":\"encoding failed\"}}");
+		r->status = 503;
+	}
+	r->len = r->body ? strlen(r->body) : 0;
+	if (r->status == 200)
+		snprintf(r->etag, sizeof r->etag, "\"%016llx\"",
+		         (unsigned long long)fnv1a(r->body, r->len));
+	if (precompress && r->len > 256) {
+		struct evbuffer *b = evbuffer_new();
+		if (b && gzip_buf(r->body, r->len, b) == 0) {
+			r->gzlen = evbuffer_get_length(b);
+			r->gz = malloc(r->gzlen);
+			if (r->gz)
+				evbuffer_remove(b, r->gz, r->gzlen);
+			else
+				r->gzlen = 0;
+		}
+		if (b)
+			evbuffer_free(b);
+	}
+}
+
+/* The body is copied into the reply: evhttp sends it after this returns, and the rendered
+ * buffers may be freed (or evicted from the cache) by then. */
+static void send_rendered(struct evhttp_request *req, const zs_rendered *r)
 {
 	struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
-	char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	size_t len = text ? strlen(text) : 0;
-	char etag[40];
-
-	if (!text) {
-		text = strdup("{\"error\":{\"code\":\"internal\",\"message\":\"encoding failed\"}}");
-		len = text ? strlen(text) : 0;
-		status = 503;
-	}
 	evhttp_add_header(oh, "Content-Type", "application/json; charset=utf-8");
 	evhttp_add_header(oh, "Vary", "Accept-Encoding, Accept-Language");
 	evhttp_add_header(oh, "X-Content-Type-Options", "nosniff");
-	if (public_cache) {
+	if (r->public_cache) {
 		evhttp_add_header(oh, "Access-Control-Allow-Origin", "*");
 		evhttp_add_header(oh, "Access-Control-Expose-Headers", "ETag");
 	}
-	if (status == 200) {
-		snprintf(etag, sizeof etag, "\"%016llx\"", (unsigned long long)fnv1a(text, len));
-		evhttp_add_header(oh, "ETag", etag);
-		evhttp_add_header(oh, "Cache-Control", public_cache ? "public, max-age=60" : "no-cache");
+	if (r->status == 200) {
+		evhttp_add_header(oh, "ETag", r->etag);
+		evhttp_add_header(oh, "Cache-Control", r->public_cache ? "public, max-age=60" : "no-cache");
 		const char *inm = evhttp_find_header(evhttp_request_get_input_headers(req),
 		                                     "If-None-Match");
-		if (inm && (strstr(inm, etag) || strcmp(inm, "*") == 0)) {
+		if (inm && (strstr(inm, r->etag) || strcmp(inm, "*") == 0)) {
 			evhttp_send_reply(req, 304, reason(304), NULL);
-			free(text);
 			return;
 		}
 	} else {
 		evhttp_add_header(oh, "Cache-Control", "no-store");
 	}
 	struct evbuffer *out = evbuffer_new();
-	if (len > 256 && accepts_gzip(req) && gzip_buf(text, len, out) == 0) {
-		evhttp_add_header(oh, "Content-Encoding", "gzip");
-	} else {
-		evbuffer_drain(out, evbuffer_get_length(out));
-		evbuffer_add(out, text, len);
+	if (!out) {
+		evhttp_send_error(req, 503, NULL);
+		return;
 	}
-	evhttp_send_reply(req, status, reason(status), out);
+	int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
+	if (r->len > 256 && accepts_gzip(req)) {
+		if (r->gz) {
+			evbuffer_add(out, r->gz, r->gzlen);
+			evhttp_add_header(oh, "Content-Encoding", "gzip");
+		} else if (gzip_buf(r->body, r->len, out) == 0) {
+			evhttp_add_header(oh, "Content-Encoding", "gzip");
+		} else {
+			evbuffer_drain(out, evbuffer_get_length(out));
+			evbuffer_add(out, r->body, r->len);
+		}
+	} else {
+		evbuffer_add(out, r->body, r->len);
+	}
+	if (head) { /* the headers of the GET answer, no body */
+		char cl[32];
+		snprintf(cl, sizeof cl, "%zu", evbuffer_get_length(out));
+		evhttp_add_header(oh, "Content-Length", cl);
+		evhttp_send_reply(req, r->status, reason(r->status), NULL);
+	} else {
+		evhttp_send_reply(req, r->status, reason(r->status), out);
+	}
 	evbuffer_free(out);
-	free(text);
+}
+
+static void send_json(struct evhttp_request *req, int status, json_t *body, int public_cache)
+{
+	zs_rendered r;
+	render(body, status, public_cache, 0, &r);
+	send_rendered(req, &r);
+	free(r.body);
+	free(r.gz);
 }
 
 static void send_error(struct evhttp_request *req, int http, const char *code,
@@ -251,6 +309,20 @@ static void on_request(struct evhttp_request *req, void *arg)
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD, OPTIONS");
 		send_error(req, 405, "method_not_allowed", NULL, "only GET and HEAD are supported");
+		return;
+	}
+	/* Our own limits, below evhttp's hard ones, so that the answer is still JSON. */
+	const char *ruri = evhttp_request_get_uri(req);
+	if (ruri && strlen(ruri) > MAX_URI) {
+		send_error(req, 414, "uri_too_long", NULL, "the request URI is longer than 8 KiB");
+		return;
+	}
+	size_t hbytes = 0;
+	for (struct evkeyval *h = evhttp_request_get_input_headers(req)->tqh_first; h;
+	     h = h->next.tqe_next)
+		hbytes += strlen(h->key) + strlen(h->value) + 4;
+	if (hbytes > MAX_HEADER_BYTES) {
+		send_error(req, 431, "headers_too_large", NULL, "the request headers exceed 16 KiB");
 		return;
 	}
 	path = raw_path ? evhttp_uridecode(raw_path, 0, NULL) : NULL;
@@ -331,12 +403,34 @@ static void on_request(struct evhttp_request *req, void *arg)
 			.now = zs_now(), .staff = staff_ok(req, t->staff_token),
 		};
 		int status = 500;
-		json_t *body = rt->fn(t->reader, &zr, &status);
-		if (!body) {
-			send_error(req, 503, "unavailable", NULL, "temporarily unable to answer");
+		char key[2200];
+		long long gen = atomic_load(&zs_generation);
+		const char *full_uri = evhttp_request_get_uri(req);
+		int cacheable = rt->public_cache && t->cache && full_uri && strlen(full_uri) < 2048;
+		zs_rendered *hit = NULL;
+		if (cacheable) {
+			snprintf(key, sizeof key, "%s|%s", lang, full_uri);
+			hit = zs_rcache_get(t->cache, key, gen, zr.now);
+		}
+		if (hit) {
+			send_rendered(req, hit);
 		} else {
-			send_json(req, status, body, rt->public_cache);
-			json_decref(body);
+			json_t *body = rt->fn(t->reader, &zr, &status);
+			if (!body) {
+				send_error(req, 503, "unavailable", NULL, "temporarily unable to answer");
+			} else {
+				zs_rendered r;
+				render(body, status, rt->public_cache, cacheable && status == 200, &r);
+				json_decref(body);
+				zs_rendered *stored = cacheable && status < 500
+				        ? zs_rcache_put(t->cache, key, gen, zr.now, t->cfg->response_cache_seconds, &r)
+				        : NULL;
+				send_rendered(req, stored ? stored : &r);
+				if (!stored) {
+					free(r.body);
+					free(r.gz);
+				}
+			}
 		}
 	}
 	free(arg_buf);
@@ -378,6 +472,8 @@ static int listen_socket(const char *listen_addr, char *err, size_t errlen)
 	int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) ||
+	    /* accepted sockets inherit it: no Nagle delay between headers and body */
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) ||
 	    bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 1024)) {
 		snprintf(err, errlen, "listen %s: %s", listen_addr, strerror(errno));
 		if (fd >= 0)
@@ -437,6 +533,8 @@ zs_http *zs_http_start(const zs_config *cfg, char *err, size_t errlen)
 		if (t->fd < 0)
 			goto fail;
 		t->reader = zs_reader_open(cfg, err, errlen);
+		if (cfg->response_cache_seconds > 0)
+			t->cache = zs_rcache_new(8192, (size_t)cfg->response_cache_mb << 20);
 		t->base = event_base_new();
 		t->http = t->base ? evhttp_new(t->base) : NULL;
 		if (!t->reader || !t->http) {
@@ -445,7 +543,7 @@ zs_http *zs_http_start(const zs_config *cfg, char *err, size_t errlen)
 			goto fail;
 		}
 		evhttp_set_timeout(t->http, (int)cfg->http_timeout);
-		evhttp_set_max_headers_size(t->http, 16384);
+		evhttp_set_max_headers_size(t->http, 128 * 1024); /* JSON 414/431 below that */
 		evhttp_set_max_body_size(t->http, (ev_ssize_t)cfg->max_body_kb * 1024);
 		evhttp_set_allowed_methods(t->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 		                                    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
@@ -464,6 +562,8 @@ zs_http *zs_http_start(const zs_config *cfg, char *err, size_t errlen)
 			evhttp_free(t->http);
 			event_base_free(t->base);
 			zs_reader_close(t->reader);
+			zs_rcache_free(t->cache);
+			t->cache = NULL;
 			t->http = NULL;
 			t->base = NULL;
 			t->reader = NULL;
@@ -482,6 +582,7 @@ fail:
 		if (t->base)
 			event_base_free(t->base);
 		zs_reader_close(t->reader);
+		zs_rcache_free(t->cache);
 	}
 	zs_http_stop(h);
 	return NULL;
@@ -499,6 +600,7 @@ void zs_http_stop(zs_http *h)
 		evhttp_free(t->http);
 		event_base_free(t->base);
 		zs_reader_close(t->reader);
+		zs_rcache_free(t->cache);
 	}
 	if (h->staff_token) {
 		explicit_bzero(h->staff_token, strlen(h->staff_token));

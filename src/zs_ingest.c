@@ -12,6 +12,7 @@
 #include "zs_reconcile.h"
 #include "zs_similar.h"
 #include "zs_text.h"
+#include "zs_time.h"
 
 #define MOD "ingest"
 
@@ -685,7 +686,7 @@ int zs_ingest_register(sqlite3 *db, const zs_config *cfg, char *err, size_t errl
 	}
 	sqlite3_finalize(sel);
 	if (rc == 0 && dropped) {
-		rc = reconcile_touched(db, time(NULL), &changes, err, errlen);
+		rc = reconcile_touched(db, zs_now(), &changes, err, errlen);
 		if (rc == 0)
 			rc = zs_similar_compute(db, err, errlen);
 		if (rc == 0)
@@ -923,21 +924,29 @@ static int insert_record(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, in
 }
 
 /* After all lines: insurer-feed statements and declarations must name this feed's policies. */
-static int check_references(sqlite3 *db, int feed_id, err_list *errs, long *rejected, char *err,
-                            size_t errlen)
+static int check_references(sqlite3 *db, int feed_id, int insurer, err_list *errs,
+                            long *rejected, long *accepted, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = prep(db,
-	        "SELECT rowid, line, scope_id, year FROM stmt WHERE feed_id=?1 AND scope=1 AND NOT EXISTS"
-	        " (SELECT 1 FROM policy p WHERE p.id=stmt.scope_id AND p.year=stmt.year"
-	        " AND p.feed_id=?1)", err, errlen);
+	/* Insurer feeds: a policy of this feed. Provider feeds: a policy of any insurer feed. */
+	sqlite3_stmt *st = prep(db, insurer
+	        ? "SELECT rowid, line, scope_id, year FROM stmt WHERE feed_id=?1 AND scope=1 AND NOT"
+	          " EXISTS (SELECT 1 FROM policy p WHERE p.id=stmt.scope_id AND p.year=stmt.year"
+	          " AND p.feed_id=?1)"
+	        : "SELECT rowid, line, scope_id, year FROM stmt WHERE feed_id=?1 AND scope=1 AND NOT"
+	          " EXISTS (SELECT 1 FROM policy p WHERE p.id=stmt.scope_id AND p.year=stmt.year)",
+	        err, errlen);
 	sqlite3_stmt *del = prep(db, "DELETE FROM stmt WHERE rowid=?", err, errlen);
 	int rc = (st && del) ? 0 : -1;
+	if (st)
+		sqlite3_bind_int(st, 1, feed_id);
 	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		char reason[256];
-		snprintf(reason, sizeof reason, "policy \"%s\" for %d is not declared in this feed",
-		         (const char *)sqlite3_column_text(st, 2), sqlite3_column_int(st, 3));
+		snprintf(reason, sizeof reason, "policy \"%s\" for %d is not declared in %s",
+		         (const char *)sqlite3_column_text(st, 2), sqlite3_column_int(st, 3),
+		         insurer ? "this feed" : "any insurer feed");
 		err_add(errs, sqlite3_column_int64(st, 1), "policy", reason);
 		(*rejected)++;
+		(*accepted)--;
 		sqlite3_bind_int64(del, 1, sqlite3_column_int64(st, 0));
 		rc = step_done(db, del, err, errlen);
 	}
@@ -945,11 +954,13 @@ static int check_references(sqlite3 *db, int feed_id, err_list *errs, long *reje
 	sqlite3_finalize(del);
 	if (rc)
 		return rc;
+	if (!insurer)
+		return 0;
+	/* A declaration needs one policy of this feed; the other may belong to a sister insurer
+	 * whose feed is not loaded yet (it counts once it is). */
 	st = prep(db,
-	          "SELECT rowid, line, a, b, year FROM similar_decl s WHERE feed_id=?1 AND"
-	          " (NOT EXISTS (SELECT 1 FROM policy WHERE id=s.a AND year=s.year) OR"
-	          "  NOT EXISTS (SELECT 1 FROM policy WHERE id=s.b AND year=s.year) OR NOT EXISTS"
-	          "  (SELECT 1 FROM policy WHERE id IN (s.a, s.b) AND year=s.year AND feed_id=?1))",
+	          "SELECT rowid, line, a, b, year FROM similar_decl s WHERE feed_id=?1 AND NOT EXISTS"
+	          " (SELECT 1 FROM policy WHERE id IN (s.a, s.b) AND year=s.year AND feed_id=?1)",
 	          err, errlen);
 	del = prep(db, "DELETE FROM similar_decl WHERE rowid=?", err, errlen);
 	rc = (st && del) ? 0 : -1;
@@ -958,11 +969,12 @@ static int check_references(sqlite3 *db, int feed_id, err_list *errs, long *reje
 	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		char reason[256];
 		snprintf(reason, sizeof reason,
-		         "declared pair %s / %s for %d: both must be known policies of that year, one of"
-		         " this feed", (const char *)sqlite3_column_text(st, 2),
+		         "declared pair %s / %s for %d: one of them must be a policy of this feed",
+		         (const char *)sqlite3_column_text(st, 2),
 		         (const char *)sqlite3_column_text(st, 3), sqlite3_column_int(st, 4));
 		err_add(errs, sqlite3_column_int64(st, 1), "policies", reason);
 		(*rejected)++;
+		(*accepted)--;
 		sqlite3_bind_int64(del, 1, sqlite3_column_int64(st, 0));
 		rc = step_done(db, del, err, errlen);
 	}
@@ -1167,8 +1179,9 @@ int zs_ingest_apply(sqlite3 *db, const zs_feed_conf *fc, FILE *body, time_t now,
 		snprintf(res->error, sizeof res->error,
 		         "truncated or corrupt: the trailer says %ld records, the feed has %ld", trailer,
 		         records);
-	if (!res->error[0] && fc->kind == ZS_FEED_INSURER &&
-	    check_references(db, feed_id, errs, &res->rejected, err, errlen))
+	if (!res->error[0] &&
+	    check_references(db, feed_id, fc->kind == ZS_FEED_INSURER, errs, &res->rejected,
+	                     &res->accepted, err, errlen))
 		goto dberr;
 	if (!res->error[0] && res->rejected > fc->max_invalid_rows)
 		snprintf(res->error, sizeof res->error,

@@ -109,10 +109,11 @@ int zs_reconcile(const zs_stmt *st, size_t n, const zs_policy_ref *pol, size_t n
 				continue;
 			}
 			/* Broad provider statement: consistent if the insurer states the same class for
-			 * any policy that this same provider statement covers. */
+			 * any policy that the statement covers (even where a more specific provider
+			 * statement wins for that policy). */
 			int agrees_somewhere = 0;
 			for (size_t q = first; q < cnt && !agrees_somewhere; q++)
-				agrees_somewhere = rows[q].prov == e->prov && rows[q].ins &&
+				agrees_somewhere = covers(e->prov, rows[q].policy) && rows[q].ins &&
 				                   zs_status_class(rows[q].ins->status) == pc;
 			e->basis = agrees_somewhere ? ZS_BASIS_INSURER : ZS_BASIS_CONFLICT;
 		}

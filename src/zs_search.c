@@ -3,10 +3,10 @@
  * The query is folded (lower case, no diacritics) and split into words; every word is a prefix
  * term, so the last, half-typed word matches too, and word order does not matter. Known
  * abbreviations expand ("st" = "sint", "zh"/"zkh" = "ziekenhuis", "mc" = "medisch centrum").
- * When the strict query yields fewer hits than asked, words of 4+ letters are matched against the
+ * When the strict query yields fewer than 20 hits, words of 4+ letters are matched against the
  * index vocabulary within edit distance 1 (2 for 8+ letters), and those hits follow as "fuzzy".
- * Ranking: exact name, then name starting with the query, then any other match by bm25 (name
- * weighs 10x the place), then fuzzy; ties by name, then AGB. An 8-digit query is an AGB lookup;
+ * Ranking: exact name, then names starting with the query (alphabetical), then any other match
+ * by bm25 (name weighs 10x the place), then fuzzy by bm25; remaining ties by name, then AGB. An 8-digit query is an AGB lookup;
  * a postcode (1234 or 1234AB) searches locations.
  */
 #include "config.h"
@@ -22,6 +22,7 @@
 #define MAX_WORDS 8
 #define MAX_CANDIDATES 1000
 #define MAX_LIMIT 50
+#define FUZZY_BELOW 20 /* fuzzy matching when the strict query finds fewer (independent of paging) */
 
 static const struct { const char *abbr, *expansion; } synonyms[] = {
 	{ "st", "sint" }, { "sint", "st" }, { "zh", "ziekenhuis" }, { "zkh", "ziekenhuis" },
@@ -113,7 +114,8 @@ static int hit_cmp(const void *a, const void *b)
 	const hit *x = a, *y = b;
 	if (x->tier != y->tier)
 		return x->tier < y->tier ? -1 : 1;
-	if (x->score != y->score)
+	/* exact and prefix matches: alphabetical; other matches: by relevance first */
+	if (x->tier > 1 && x->score != y->score)
 		return x->score < y->score ? -1 : 1; /* bm25: lower is better */
 	int c = strcmp(x->name ? x->name : "", y->name ? y->name : "");
 	return c ? c : strcmp(x->agb, y->agb);
@@ -355,6 +357,19 @@ json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status)
 		for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok && nw < MAX_WORDS;
 		     tok = strtok_r(NULL, " ", &save))
 			snprintf(words[nw++], sizeof words[0], "%.63s", tok);
+		/* "3435 cm" typed with a space is one postcode token */
+		for (int i = 0; i + 1 < nw; i++) {
+			int digits = strlen(words[i]) == 4, letters = strlen(words[i + 1]) == 2;
+			for (int k = 0; k < 4 && digits; k++)
+				digits = isdigit((unsigned char)words[i][k]);
+			for (int k = 0; k < 2 && letters; k++)
+				letters = isalpha((unsigned char)words[i + 1][k]);
+			if (digits && letters) {
+				strcat(words[i], words[i + 1]);
+				memmove(&words[i + 1], &words[i + 2], (size_t)(nw - i - 2) * sizeof words[0]);
+				nw--;
+			}
+		}
 		n = 0;
 		match[0] = 0;
 		for (int i = 0; i < nw; i++) {
@@ -367,7 +382,7 @@ json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status)
 		run_match(r, match, kind, care_type, year, 2, qnorm, &h);
 
 		/* Fuzzy: when the strict query leaves room. */
-		if (h.n < (size_t)(offset + limit) && nw > 0) {
+		if (h.n < FUZZY_BELOW && nw > 0) {
 			load_vocab(r);
 			char fz[1024];
 			size_t fzn = 0;

@@ -40,6 +40,8 @@ size_t zs_text_fold(const char *src, char *dst, size_t dstlen)
 		}
 		s += len;
 		char c = 0;
+		if (cp >= 0x300 && cp <= 0x36F) /* combining marks (decomposed accents): drop */
+			continue;
 		if (cp < 0x80)
 			c = isalnum((int)cp) ? (char)tolower((int)cp) : ' ';
 		else if (cp >= 0xC0 && cp <= 0x17F)

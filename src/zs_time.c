@@ -1,5 +1,6 @@
 /* zs_time.c - settable clock and the 12 November publication calendar. */
 #include "config.h"
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,16 @@ static int parse_fields(const char *s, struct tm *tm, const char **rest)
 {
 	int y, mo, d, h = 0, mi = 0, se = 0, n = 0;
 	memset(tm, 0, sizeof *tm);
+	/* sscanf accepts spaces and signs: require the exact digit layout first */
+	static const char date_shape[] = "dddd-dd-dd", time_shape[] = "dd:dd:dd";
+	for (int i = 0; i < 10; i++)
+		if (date_shape[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != date_shape[i])
+			return -1;
+	if (s[10] == 'T' || s[10] == ' ')
+		for (int i = 0; i < 8; i++)
+			if (time_shape[i] == 'd' ? !isdigit((unsigned char)s[11 + i])
+			                         : s[11 + i] != time_shape[i])
+				return -1;
 	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
 		return -1;
 	s += n;

@@ -238,9 +238,11 @@ static void *worker_main(void *arg)
 	}
 	while (!atomic_load(&w->stop)) {
 		time_t now = time(NULL);
-		for (size_t i = 0; i < n && !atomic_load(&w->stop); i++) {
+		/* Insurer feeds first: provider feeds name their policies. */
+		for (size_t k = 0; k < 2 * n && !atomic_load(&w->stop); k++) {
+			size_t i = k % n;
 			const zs_feed_conf *fc = &w->cfg->feeds[i];
-			if (due[i] > now)
+			if (due[i] > now || (k < n) != (fc->kind == ZS_FEED_INSURER))
 				continue;
 			long long gen_before = zs_db_generation(w->db);
 			if (zs_fetch_once(w->db, w->cfg, fc, &w->stop, err, sizeof err) != 0)
@@ -258,7 +260,7 @@ static void *worker_main(void *arg)
 			long delay = fc->schedule;
 			if (failures > 0) {
 				long back = w->cfg->retry_min;
-				for (int k = 1; k < failures && back < fc->schedule; k++)
+				for (int f = 1; f < failures && back < fc->schedule; k++)
 					back *= 2;
 				if (back < delay)
 					delay = back;

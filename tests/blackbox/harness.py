@@ -572,8 +572,22 @@ class Daemon:
             if last and not isinstance(last, Exception):
                 return last
             time.sleep(interval)
-        raise DaemonError("timeout after %.0fs waiting for %s (last: %r)\n%s" %
-                          (timeout, what, last, self.diag()))
+        raise DaemonError("timeout after %.0fs waiting for %s (last: %r)%s\n%s" %
+                          (timeout, what, last, self.exit_note(), self.diag()))
+
+    def exit_note(self):
+        """'' while the daemon runs; otherwise a note with its exit status."""
+        rc = self.proc.poll() if self.proc else None
+        if rc is None:
+            return ""
+        return ("\nNOTE: zorgstatusd is no longer running (exit status %d%s) -- it crashed, "
+                "exited, or was signalled by something outside this test" %
+                (rc, ", signal %d" % -rc if rc < 0 else ""))
+
+    def assert_alive(self, what=""):
+        if self.proc.poll() is not None:
+            raise DaemonError("zorgstatusd is not running %s%s\n%s" %
+                              (what, self.exit_note(), self.diag()))
 
 
 class DaemonTestCase(unittest.TestCase):

@@ -81,6 +81,23 @@ class CalendarCase(DaemonTestCase):
             time.sleep(0.2)
         self.fail("daemon clock did not pass %s" % target.isoformat())
 
+    def first_answer_after_midnight(self, path, ok):
+        """GET path right after midnight; if ok(status, body) is false, keep polling (up to
+        90 s) to measure how long the old answer was still served, then fail with that."""
+        st, _, body = self.d.get(path)
+        if ok(st, body):
+            return st, body
+        t0 = time.monotonic()
+        first = (st, body)
+        while time.monotonic() - t0 < 90:
+            time.sleep(0.5)
+            st, _, body = self.d.get(path)
+            if ok(st, body):
+                self.fail("%s: after midnight the pre-midnight answer was still served for "
+                          "%.1f s (a response cache across the calendar boundary?): first "
+                          "answer %d %r" % (path, time.monotonic() - t0, first[0], first[1]))
+        self.fail("%s: still wrong 90 s after midnight: %d %r" % (path, st, body))
+
     def years_without_year(self):
         st, _, body = self.d.get("/v1/providers/%s" % A)
         self.assertEqual(st, 200, body)
@@ -125,12 +142,15 @@ class PublicationTest(CalendarCase):
         self.wait_past_midnight()
 
         with self.subTest("after: providers?year=2027"):
-            st, _, body = d.get("/v1/providers/%s?year=2027" % A)
-            self.assertEqual(st, 200, body)
+            st, body = self.first_answer_after_midnight("/v1/providers/%s?year=2027" % A,
+                                                        lambda st, b: st == 200)
             self.assertEqual([y["year"] for y in body["years"]], [2027])
             self.assertEqual(statuses_by_policy(body, 2027)["3311-BASIS"]["hospital"]["status"],
                              "negotiating")
         with self.subTest("after: providers without year"):
+            self.first_answer_after_midnight(
+                "/v1/providers/%s" % A,
+                lambda st, b: st == 200 and [y["year"] for y in b["years"]] == [2026, 2027])
             body, years = self.years_without_year()
             self.assertEqual(years, [2026, 2027],
                              "from 12 November: current and next year")
@@ -139,12 +159,14 @@ class PublicationTest(CalendarCase):
             self.assertEqual(statuses_by_policy(body, 2027)["3311-BASIS"]["hospital"]["status"],
                              "negotiating")
         with self.subTest("after: policies?year=2027"):
-            st, _, body = d.get("/v1/policies?year=2027")
+            st, body = self.first_answer_after_midnight("/v1/policies?year=2027",
+                                                        lambda st, b: st == 200)
             self.assertEqual(st, 200, body)
             self.assertEqual(body["year"], 2027)
             self.assertEqual([p["id"] for p in body["policies"]], ["3311-BASIS"])
         with self.subTest("after: status?year=2027"):
-            st, _, body = d.get("/v1/status?agb=%s&policy=3311-BASIS&year=2027" % A)
+            st, body = self.first_answer_after_midnight(
+                "/v1/status?agb=%s&policy=3311-BASIS&year=2027" % A, lambda st, b: st == 200)
             self.assertEqual(st, 200, body)
             self.assertEqual(body["year"], 2027)
             self.assertEqual([(s["care_type"], s["status"]) for s in body["statuses"]],
@@ -162,6 +184,9 @@ class NewYearTest(CalendarCase):
         self.assertEqual(years, [2026, 2027], "on 31 December: current and next year")
 
         self.wait_past_midnight()
+        self.first_answer_after_midnight(
+            "/v1/providers/%s" % A,
+            lambda st, b: st == 200 and [y["year"] for y in b["years"]] == [2027])
         body, years = self.years_without_year()
         self.assertEqual(years, [2027], "from 1 January 2027 the current year is 2027 only")
         self.assertEqual(statuses_by_policy(body, 2027)["3311-BASIS"]["hospital"]["status"],

@@ -499,8 +499,12 @@ class SmallFeedCase(DaemonTestCase):
         n0 = self.server.count(self.PATH)
         t0 = self.daemon_now()
         fn()
-        self.server.wait_requests(self.PATH, n0 + fetches,
-                                  what="the daemon should re-fetch every second")
+        try:
+            self.server.wait_requests(self.PATH, n0 + fetches,
+                                      what="the daemon should re-fetch every second")
+        except AssertionError:
+            self.d.assert_alive("(while waiting for re-fetches)")
+            raise
         return t0
 
     def assert_error_reported(self, since, pattern):
@@ -766,6 +770,11 @@ class TruncatedTest(SmallFeedCase):
                                                                     r"count|records"),
             ("version 2", small_feed("not_contracted", version=2), r"(?i)version"),
             ("empty body", b"", r"(?i)header|empty|truncat"),
+            # "The last line is the trailer": records after it make the version invalid
+            ("record after the trailer",
+             small_feed("not_contracted") + jsonl([status(A, Y, "gp", "contracted",
+                                                          policy="3311-BASIS")]),
+             r"(?i)trailer|end|truncat|after"),
             ("provider format in an insurer feed",
              feed(provider_header("X"), [status(A, Y, "hospital", "ended",
                                                 policy="3311-BASIS")]),
@@ -915,6 +924,10 @@ class ApiErrorTest(DaemonTestCase):
         for what, kw in cases:
             with self.subTest(what):
                 self.err(**kw)
+        with self.subTest("year 2028 not yet published"):
+            j = self.err("/v1/providers/%s?year=2028" % A, 404, "not_yet_published")
+            self.assertEqual(j["error"].get("published_from", j.get("published_from")),
+                             "2027-11-11T23:00:00Z", j)
         with self.subTest("HEAD allowed"):
             st, hdrs, _ = self.d.request("HEAD", "/v1/providers/%s?year=%d" % (A, Y))
             self.assertEqual(st, 200)

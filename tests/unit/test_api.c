@@ -1,3 +1,731 @@
+/* test_api.c - unit tests of the API v1 handlers (zs_api.h), called as plain functions
+ * against a database filled through zs_ingest_apply. Expected values are written by hand
+ * from docs/api.md, feeds/README.md and /work/shared/domain.md ("Sources and
+ * reconciliation", "Publication calendar"), not taken from program output.
+ *
+ * The data (contract year 2027 unless said otherwise):
+ *   feed zk (insurer 3311, concern achmea): policies 3311-BASIS (natura, 2027 and 2026) and
+ *     3311-EXCL (restitutie); about AGB 06010101:
+ *       3311-BASIS hospital       negotiating, as contracted (policy level)
+ *       insurer 3311 ggz          contracted_ceiling, exempt [acute] (insurer level)
+ *       3311-EXCL hospital        contracted (policy level)
+ *       insurer 3311 2026 hospital contracted
+ *   feed antonius (provider):
+ *       06010101 concern achmea hospital contracted      -> agrees for 3311-EXCL (confirmed);
+ *                                                          no conflict for 3311-BASIS (insurer)
+ *       06010101 3311-BASIS ggz not_contracted           -> conflict with contracted_ceiling
+ *       47470001 concern achmea district nursing contracted with a client stop
+ *                                                          -> provider_only on both policies
+ *   feed kapot (provider): a version-2 header, rejected. */
+#include "testutil.h"
+
 #include <check.h>
+#include <stdatomic.h>
 #include <stdlib.h>
-int main(void){return 0;}
+#include <string.h>
+
+#include "zs_api.h"
+#include "zs_config.h"
+#include "zs_consequence.h"
+#include "zs_db.h"
+#include "zs_ingest.h"
+#include "zs_time.h"
+#include "zs_worker.h"
+
+static const char CONF[] =
+	"[feed zk]\nkind = insurer\nurl = /nonexistent/zk.jsonl\n"
+	"[feed antonius]\nkind = provider\n"
+	"url = https://ant:geheim@feeds.example.nl/antonius.jsonl\n"
+	"[feed kapot]\nkind = provider\nurl = /nonexistent/kapot.jsonl\n";
+
+#define ZK_HDR "{'type':'header','format':'zorgstatus-insurer','version':1," \
+	"'generated_at':'2026-11-12T06:00:00+01:00','concern':{'id':'achmea','name':'Achmea'}," \
+	"'insurer':{'uzovi':'3311','name':'Zilveren Kruis Zorgverzekeringen N.V.'}}"
+#define ZK_BODY \
+	"{'type':'policy','id':'3311-BASIS','year':2027,'name':'Basis Zeker'," \
+	"'label':'Zilveren Kruis','kind':'natura','reimbursement':[" \
+	"{'care_type':'*','percent':75,'basis':'avg_contracted_tariff'}," \
+	"{'care_type':'mental_health','percent':60,'basis':'avg_contracted_tariff'}]}", \
+	"{'type':'policy','id':'3311-EXCL','year':2027,'name':'Basis Exclusief'," \
+	"'label':'Zilveren Kruis','kind':'restitutie','reimbursement':[" \
+	"{'care_type':'*','percent':100,'basis':'market_tariff'}]}", \
+	"{'type':'policy','id':'3311-BASIS','year':2026,'name':'Basis Zeker'," \
+	"'label':'Zilveren Kruis','kind':'natura','reimbursement':[" \
+	"{'care_type':'*','percent':70,'basis':'avg_contracted_tariff'}]}", \
+	"{'type':'provider','agb':'06010101','name':'Antonius (volgens ZK)','kind':'hospital'," \
+	"'locations':[{'street':'Koekoekslaan 1','postcode':'3435CM','city':'Nieuwegein'}]}", \
+	"{'type':'status','agb':'06010101','policy':'3311-BASIS','year':2027," \
+	"'care_type':'hospital','status':'negotiating','as_contracted':true," \
+	"'said_at':'2026-11-10T09:00:00+01:00'}", \
+	"{'type':'status','agb':'06010101','insurer':'3311','year':2027," \
+	"'care_type':'mental_health','status':'contracted_ceiling','ceiling':{'exempt':['acute']}}", \
+	"{'type':'status','agb':'06010101','policy':'3311-EXCL','year':2027," \
+	"'care_type':'hospital','status':'contracted'}", \
+	"{'type':'status','agb':'06010101','insurer':'3311','year':2026," \
+	"'care_type':'hospital','status':'contracted'}"
+
+static char *dir;
+static zs_config cfg;
+static sqlite3 *db;
+static zs_reader *rd;
+static time_t now_dec;   /* 2026-12-01T12:00:00 Amsterdam */
+static time_t t_apply;   /* an hour earlier: the feeds' last success */
+
+static void apply(const char *name, FILE *body, time_t when, int expect_applied)
+{
+	zs_ingest_result res;
+	char err[512] = "";
+	const zs_feed_conf *fc = NULL;
+	for (size_t i = 0; i < cfg.nfeeds; i++)
+		if (strcmp(cfg.feeds[i].name, name) == 0)
+			fc = &cfg.feeds[i];
+	ck_assert_ptr_nonnull(fc);
+	ck_assert_msg(zs_ingest_apply(db, fc, body, when, &res, err, sizeof err) == 0, "%s", err);
+	fclose(body);
+	ck_assert_msg(res.applied == expect_applied, "feed %s: applied %d: %s", name, res.applied,
+	              res.error);
+	atomic_store(&zs_generation, zs_db_generation(db));
+}
+
+static void remove_tmp(void)
+{
+	if (dir) {
+		tu_rmdb(dir);
+		free(dir);
+		dir = NULL;
+	}
+}
+
+static void setup(void)
+{
+	char err[512], path[4096];
+	ck_assert_int_eq(zs_time_init(), 0);
+	ck_assert_msg(zs_phrases_init(err, sizeof err) == 0, "%s", err);
+	now_dec = zs_parse_local("2026-12-01T12:00:00");
+	ck_assert_int_ne((long long)now_dec, -1);
+	t_apply = now_dec - 3600;
+	dir = tu_tmpdir();
+	snprintf(path, sizeof path, "%s/zs.db", dir);
+	zs_config_defaults(&cfg);
+	ck_assert_int_eq(zs_config_set(&cfg, "database", path, err, sizeof err), 0);
+	ck_assert_msg(zs_config_parse(&cfg, CONF, "test.conf", dir, err, sizeof err) == 0, "%s",
+	              err);
+	db = zs_db_open(path, 0, err, sizeof err);
+	ck_assert_msg(db != NULL, "%s", err);
+	ck_assert_msg(zs_ingest_register(db, &cfg, err, sizeof err) == 0, "%s", err);
+	apply("zk", TU_FEED(ZK_HDR, ZK_BODY, "{'type':'end','records':8}"), t_apply, 1);
+	apply("antonius", TU_FEED(
+		"{'type':'header','format':'zorgstatus-provider','version':1,"
+		"'generated_at':'2026-11-12T08:00:00+01:00','publisher':{'name':'St. Antonius'}}",
+		"{'type':'provider','agb':'06010101','name':'Sint Antonius Ziekenhuis',"
+		"'kind':'hospital','parent':'St. Antonius Zorggroep','locations':["
+		"{'street':'Koekoekslaan 1','postcode':'3435 cm','city':'Nieuwegein'}]}",
+		"{'type':'provider','agb':'47470001','name':'Buurtzorg Zuidoost',"
+		"'kind':'district_nursing','locations':[{'postcode':'5611AB','city':'Eindhoven'}]}",
+		"{'type':'status','agb':'06010101','concern':'achmea','year':2027,"
+		"'care_type':'hospital','status':'contracted'}",
+		"{'type':'status','agb':'06010101','policy':'3311-BASIS','year':2027,"
+		"'care_type':'mental_health','status':'not_contracted'}",
+		"{'type':'status','agb':'47470001','concern':'achmea','year':2027,"
+		"'care_type':'district_nursing','status':'contracted','patient_stop':{"
+		"'reason':'staff_shortage','from':'2026-10-01','until':'2027-01-31',"
+		"'note':'Geen nieuwe clienten'}}",
+		"{'type':'end','records':5}"), t_apply, 1);
+	apply("kapot", TU_FEED("{'type':'header','format':'zorgstatus-provider','version':2}",
+	                       "{'type':'end','records':0}"), t_apply, 0);
+	rd = zs_reader_open(&cfg, err, sizeof err);
+	ck_assert_msg(rd != NULL, "%s", err);
+}
+
+static void teardown(void)
+{
+	zs_reader_close(rd);
+	rd = NULL;
+	sqlite3_close(db);
+	db = NULL;
+	zs_config_free(&cfg);
+	remove_tmp();
+}
+
+/* Call a handler: params as key, value pairs ending with NULL. */
+static json_t *call(zs_handler h, const char *path_arg, time_t now, int *status, ...)
+{
+	zs_kv kv[8];
+	size_t n = 0;
+	va_list ap;
+	va_start(ap, status);
+	for (const char *k; (k = va_arg(ap, const char *)) != NULL && n < 8; n++) {
+		kv[n].key = k;
+		kv[n].value = va_arg(ap, const char *);
+	}
+	va_end(ap);
+	zs_request req = { .params = kv, .nparams = n, .path_arg = path_arg, .lang = "nl",
+		           .now = now, .staff = 0 };
+	*status = 0;
+	json_t *o = h(rd, &req, status);
+	ck_assert_ptr_nonnull(o);
+	return o;
+}
+
+static const char *str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	ck_assert_msg(s != NULL, "no string \"%s\"", key);
+	return s;
+}
+
+static void expect_error(json_t *o, int status, int http, const char *code, const char *param)
+{
+	ck_assert_int_eq(status, http);
+	json_t *e = json_object_get(o, "error");
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(str(e, "code"), code);
+	ck_assert(json_string_value(json_object_get(e, "message")) != NULL);
+	if (param)
+		ck_assert_str_eq(str(e, "parameter"), param);
+}
+
+static json_t *policy_entry(json_t *policies, const char *id)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(policies, i, p)
+		if (strcmp(str(json_object_get(p, "policy"), "id"), id) == 0)
+			return p;
+	ck_abort_msg("no policy %s", id);
+	return NULL;
+}
+
+static json_t *status_of(json_t *policies, const char *id, const char *care_type)
+{
+	json_t *statuses = json_object_get(policy_entry(policies, id), "statuses");
+	size_t i;
+	json_t *s;
+	json_array_foreach(statuses, i, s)
+		if (strcmp(str(s, "care_type"), care_type) == 0)
+			return s;
+	ck_abort_msg("no status %s for %s", care_type, id);
+	return NULL;
+}
+
+static int flag(json_t *status, const char *name)
+{
+	json_t *v = json_object_get(json_object_get(status, "flags"), name);
+	ck_assert_msg(json_is_boolean(v), "flag %s is not a boolean", name);
+	return json_is_true(v);
+}
+
+/* One source of a status object: kind, feed, status, level. */
+static void expect_source(json_t *st, size_t i, const char *kind, const char *feed,
+                          const char *status, const char *level)
+{
+	json_t *s = json_array_get(json_object_get(st, "sources"), i);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(str(s, "kind"), kind);
+	ck_assert_str_eq(str(s, "feed"), feed);
+	ck_assert_str_eq(str(s, "status"), status);
+	ck_assert_str_eq(str(s, "level"), level);
+}
+
+/* ---- /v1/providers/{agb} ----------------------------------------------------------------- */
+
+START_TEST(test_provider_errors)
+{
+	int st;
+	json_t *o = call(zs_api_provider, "12345678", now_dec, &st, NULL);
+	expect_error(o, st, 404, "not_found", "agb");
+	json_decref(o);
+	o = call(zs_api_provider, "123", now_dec, &st, NULL);
+	expect_error(o, st, 400, "bad_parameter", "agb");
+	json_decref(o);
+	o = call(zs_api_provider, "0601010a", now_dec, &st, NULL);
+	expect_error(o, st, 400, "bad_parameter", "agb");
+	json_decref(o);
+	o = call(zs_api_provider, NULL, now_dec, &st, NULL);
+	expect_error(o, st, 400, "bad_parameter", "agb");
+	json_decref(o);
+	o = call(zs_api_provider, "06010101", now_dec, &st, "year", "abc", NULL);
+	expect_error(o, st, 400, "bad_parameter", "year");
+	json_decref(o);
+	o = call(zs_api_provider, "06010101", now_dec, &st, "year", "2027x", NULL);
+	expect_error(o, st, 400, "bad_parameter", "year");
+	json_decref(o);
+	o = call(zs_api_provider, "06010101", now_dec, &st, "year", "1999", NULL);
+	expect_error(o, st, 400, "bad_parameter", "year");
+	json_decref(o);
+	o = call(zs_api_provider, "06010101", now_dec, &st, "care_type", "tandarts", NULL);
+	expect_error(o, st, 400, "bad_parameter", "care_type");
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_provider_not_yet_published)
+{
+	int st;
+	/* one second before 12 November 2026 00:00 Amsterdam, 2027 is not public */
+	json_t *o = call(zs_api_provider, "06010101", zs_parse_local("2026-11-11T23:59:59"), &st,
+	                 "year", "2027", NULL);
+	expect_error(o, st, 404, "not_yet_published", NULL);
+	ck_assert_str_eq(str(json_object_get(o, "error"), "published_from"), "2026-11-11T23:00:00Z");
+	json_decref(o);
+	/* 2028 in December 2026: from 12 November 2027 */
+	o = call(zs_api_provider, "06010101", now_dec, &st, "year", "2028", NULL);
+	expect_error(o, st, 404, "not_yet_published", NULL);
+	ck_assert_str_eq(str(json_object_get(o, "error"), "published_from"), "2027-11-11T23:00:00Z");
+	json_decref(o);
+	/* at 00:00 it is */
+	o = call(zs_api_provider, "06010101", zs_parse_local("2026-11-12T00:00:00"), &st,
+	         "year", "2027", NULL);
+	ck_assert_int_eq(st, 200);
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_provider_statuses)
+{
+	int st;
+	json_t *o = call(zs_api_provider, "06010101", now_dec, &st, "year", "2027", NULL);
+	ck_assert_int_eq(st, 200);
+	/* the provider's own master data */
+	json_t *p = json_object_get(o, "provider");
+	ck_assert_str_eq(str(p, "agb"), "06010101");
+	ck_assert_str_eq(str(p, "name"), "Sint Antonius Ziekenhuis");
+	ck_assert_str_eq(str(p, "kind"), "hospital");
+	ck_assert_str_eq(str(p, "parent"), "St. Antonius Zorggroep");
+	ck_assert_str_eq(str(json_array_get(json_object_get(p, "locations"), 0), "postcode"),
+	                 "3435CM");
+
+	json_t *years = json_object_get(o, "years");
+	ck_assert_int_eq(json_array_size(years), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(years, 0), "year")), 2027);
+	json_t *pols = json_object_get(json_array_get(years, 0), "policies");
+	ck_assert_int_eq(json_array_size(pols), 2); /* the 2027 policies; not the 2026 one */
+
+	json_t *summary = json_object_get(policy_entry(pols, "3311-BASIS"), "policy");
+	ck_assert_str_eq(str(summary, "name"), "Basis Zeker");
+	ck_assert_str_eq(str(summary, "label"), "Zilveren Kruis");
+	ck_assert_str_eq(str(summary, "type"), "natura");
+	ck_assert_str_eq(str(json_object_get(summary, "insurer"), "uzovi"), "3311");
+	ck_assert_str_eq(str(json_object_get(summary, "insurer"), "name"),
+	                 "Zilveren Kruis Zorgverzekeringen N.V.");
+	ck_assert_str_eq(str(json_object_get(summary, "concern"), "id"), "achmea");
+	ck_assert_str_eq(str(json_object_get(summary, "concern"), "name"), "Achmea");
+	ck_assert_str_eq(str(json_object_get(policy_entry(pols, "3311-EXCL"), "policy"), "type"),
+	                 "restitutie");
+
+	/* one status per care type any source mentions: hospital and mental health */
+	for (int i = 0; i < 2; i++) {
+		json_t *sts = json_object_get(policy_entry(pols, i ? "3311-EXCL" : "3311-BASIS"),
+		                              "statuses");
+		ck_assert_int_eq(json_array_size(sts), 2);
+	}
+
+	json_t *s = status_of(pols, "3311-BASIS", "hospital");
+	ck_assert_str_eq(str(s, "status"), "negotiating");
+	ck_assert(json_is_true(json_object_get(s, "as_contracted")));
+	ck_assert_str_eq(str(s, "basis"), "insurer");
+	ck_assert(!flag(s, "conflict"));
+	ck_assert(!flag(s, "provider_only"));
+	ck_assert(!flag(s, "ceiling"));
+	ck_assert(!flag(s, "stale"));
+	ck_assert(json_is_null(json_object_get(json_object_get(s, "flags"), "patient_stop")));
+	ck_assert_int_eq(json_array_size(json_object_get(s, "sources")), 2);
+	expect_source(s, 0, "insurer", "zk", "negotiating", "policy");
+	expect_source(s, 1, "provider", "antonius", "contracted", "concern");
+	ck_assert_str_eq(str(json_array_get(json_object_get(s, "sources"), 0), "said_at"),
+	                 "2026-11-10T08:00:00Z");
+	ck_assert(json_is_object(json_object_get(s, "consequence")));
+
+	s = status_of(pols, "3311-BASIS", "mental_health");
+	ck_assert_str_eq(str(s, "status"), "contracted_ceiling");
+	ck_assert(json_is_false(json_object_get(s, "as_contracted")));
+	ck_assert_str_eq(str(s, "basis"), "conflict");
+	ck_assert(flag(s, "conflict"));
+	ck_assert(flag(s, "ceiling"));
+	json_t *ex = json_object_get(json_object_get(s, "flags"), "ceiling_exempt");
+	ck_assert_int_eq(json_array_size(ex), 1);
+	ck_assert_str_eq(json_string_value(json_array_get(ex, 0)), "acute");
+	expect_source(s, 0, "insurer", "zk", "contracted_ceiling", "insurer");
+	expect_source(s, 1, "provider", "antonius", "not_contracted", "policy");
+
+	s = status_of(pols, "3311-EXCL", "hospital");
+	ck_assert_str_eq(str(s, "status"), "contracted");
+	ck_assert_str_eq(str(s, "basis"), "confirmed");
+	ck_assert(!flag(s, "conflict"));
+	expect_source(s, 0, "insurer", "zk", "contracted", "policy");
+	expect_source(s, 1, "provider", "antonius", "contracted", "concern");
+
+	s = status_of(pols, "3311-EXCL", "mental_health");
+	ck_assert_str_eq(str(s, "status"), "contracted_ceiling");
+	ck_assert_str_eq(str(s, "basis"), "insurer");
+	ck_assert(flag(s, "ceiling"));
+	ck_assert_int_eq(json_array_size(json_object_get(s, "sources")), 1);
+	expect_source(s, 0, "insurer", "zk", "contracted_ceiling", "insurer");
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_provider_only_and_stop)
+{
+	int st;
+	json_t *o = call(zs_api_provider, "47470001", now_dec, &st, "year", "2027", NULL);
+	ck_assert_int_eq(st, 200);
+	ck_assert_str_eq(str(json_object_get(o, "provider"), "name"), "Buurtzorg Zuidoost");
+	json_t *pols = json_object_get(json_array_get(json_object_get(o, "years"), 0), "policies");
+	ck_assert_int_eq(json_array_size(pols), 2);
+	for (int i = 0; i < 2; i++) {
+		json_t *s = status_of(pols, i ? "3311-EXCL" : "3311-BASIS", "district_nursing");
+		ck_assert_str_eq(str(s, "status"), "contracted");
+		ck_assert_str_eq(str(s, "basis"), "provider_only");
+		ck_assert(flag(s, "provider_only"));
+		ck_assert(!flag(s, "conflict"));
+		json_t *stop = json_object_get(json_object_get(s, "flags"), "patient_stop");
+		ck_assert(json_is_object(stop));
+		ck_assert_str_eq(str(stop, "reason"), "staff_shortage");
+		ck_assert_str_eq(str(stop, "from"), "2026-10-01");
+		ck_assert_str_eq(str(stop, "until"), "2027-01-31");
+		ck_assert_str_eq(str(stop, "note"), "Geen nieuwe clienten");
+		ck_assert_str_eq(str(stop, "source"), "provider");
+		ck_assert_int_eq(json_array_size(json_object_get(s, "sources")), 1);
+		expect_source(s, 0, "provider", "antonius", "contracted", "concern");
+	}
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_provider_years)
+{
+	int st;
+	/* without year in December: the current year and the next */
+	json_t *o = call(zs_api_provider, "06010101", now_dec, &st, NULL);
+	ck_assert_int_eq(st, 200);
+	json_t *years = json_object_get(o, "years");
+	ck_assert_int_eq(json_array_size(years), 2);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(years, 0), "year")), 2026);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(years, 1), "year")), 2027);
+	json_t *p26 = json_object_get(json_array_get(years, 0), "policies");
+	ck_assert_int_eq(json_array_size(p26), 1);
+	json_t *s = status_of(p26, "3311-BASIS", "hospital");
+	ck_assert_str_eq(str(s, "status"), "contracted");
+	ck_assert_str_eq(str(s, "basis"), "insurer");
+	ck_assert_int_eq(json_array_size(json_object_get(policy_entry(p26, "3311-BASIS"),
+	                                                 "statuses")), 1);
+	json_decref(o);
+	/* before 12 November: only the current year */
+	o = call(zs_api_provider, "06010101", zs_parse_local("2026-11-11T12:00:00"), &st, NULL);
+	ck_assert_int_eq(st, 200);
+	years = json_object_get(o, "years");
+	ck_assert_int_eq(json_array_size(years), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(years, 0), "year")), 2026);
+	json_decref(o);
+	/* from 1 January 2027: 2027 is the current year, 2028 not yet public */
+	o = call(zs_api_provider, "06010101", zs_parse_local("2027-01-01T00:00:00"), &st, NULL);
+	ck_assert_int_eq(st, 200);
+	years = json_object_get(o, "years");
+	ck_assert_int_eq(json_array_size(years), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(years, 0), "year")), 2027);
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_stop_active_and_stale)
+{
+	int st;
+	/* after the stop's until (31 January 2027) the stop is no longer active; the feeds were
+	 * last fetched two months earlier, longer ago than stale_after (default one day) */
+	json_t *o = call(zs_api_provider, "47470001", zs_parse_local("2027-02-01T12:00:00"), &st,
+	                 "year", "2027", NULL);
+	ck_assert_int_eq(st, 200);
+	json_t *pols = json_object_get(json_array_get(json_object_get(o, "years"), 0), "policies");
+	json_t *s = status_of(pols, "3311-BASIS", "district_nursing");
+	json_t *stop = json_object_get(json_object_get(s, "flags"), "patient_stop");
+	ck_assert(json_is_false(json_object_get(stop, "active")));
+	ck_assert(flag(s, "stale"));
+	json_decref(o);
+	/* on 1 December 2026 it is active and the sources are fresh */
+	o = call(zs_api_provider, "47470001", now_dec, &st, "year", "2027", NULL);
+	pols = json_object_get(json_array_get(json_object_get(o, "years"), 0), "policies");
+	s = status_of(pols, "3311-BASIS", "district_nursing");
+	stop = json_object_get(json_object_get(s, "flags"), "patient_stop");
+	ck_assert(json_is_true(json_object_get(stop, "active")));
+	ck_assert(!flag(s, "stale"));
+	json_decref(o);
+}
+END_TEST
+
+/* ---- /v1/status --------------------------------------------------------------------------- */
+
+START_TEST(test_status)
+{
+	int st;
+	json_t *o = call(zs_api_status, NULL, now_dec, &st, "agb", "06010101", "year", "2027", NULL);
+	expect_error(o, st, 400, "missing_parameter", "policy");
+	json_decref(o);
+	o = call(zs_api_status, NULL, now_dec, &st, "policy", "3311-EXCL", "year", "2027", NULL);
+	expect_error(o, st, 400, "missing_parameter", "agb");
+	json_decref(o);
+	o = call(zs_api_status, NULL, now_dec, &st, "agb", "0601", "policy", "3311-EXCL", NULL);
+	expect_error(o, st, 400, "bad_parameter", "agb");
+	json_decref(o);
+	o = call(zs_api_status, NULL, now_dec, &st, "agb", "06010101", "policy", "3311/EXCL", NULL);
+	expect_error(o, st, 400, "bad_parameter", "policy");
+	json_decref(o);
+	o = call(zs_api_status, NULL, now_dec, &st, "agb", "06010101", "policy", "3311-NOPE",
+	         "year", "2027", NULL);
+	expect_error(o, st, 404, "not_found", "policy");
+	json_decref(o);
+	o = call(zs_api_status, NULL, now_dec, &st, "agb", "06010101", "policy", "3311-EXCL",
+	         "year", "abc", NULL);
+	expect_error(o, st, 400, "bad_parameter", "year");
+	json_decref(o);
+	o = call(zs_api_status, NULL, zs_parse_local("2026-11-01T12:00:00"), &st, "agb", "06010101",
+	         "policy", "3311-EXCL", "year", "2027", NULL);
+	expect_error(o, st, 404, "not_yet_published", NULL);
+	json_decref(o);
+
+	o = call(zs_api_status, NULL, now_dec, &st, "agb", "06010101", "policy", "3311-EXCL",
+	         "year", "2027", NULL);
+	ck_assert_int_eq(st, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "year")), 2027);
+	ck_assert_str_eq(str(json_object_get(o, "policy"), "id"), "3311-EXCL");
+	ck_assert_str_eq(str(json_object_get(o, "provider"), "agb"), "06010101");
+	json_t *sts = json_object_get(o, "statuses");
+	ck_assert_int_eq(json_array_size(sts), 2);
+	ck_assert_str_eq(str(json_array_get(sts, 0), "care_type"), "hospital");
+	ck_assert_str_eq(str(json_array_get(sts, 0), "basis"), "confirmed");
+	ck_assert_str_eq(str(json_array_get(sts, 1), "care_type"), "mental_health");
+	ck_assert_str_eq(str(json_array_get(sts, 1), "status"), "contracted_ceiling");
+	json_decref(o);
+
+	/* one care type */
+	o = call(zs_api_status, NULL, now_dec, &st, "agb", "06010101", "policy", "3311-BASIS",
+	         "year", "2027", "care_type", "mental_health", NULL);
+	ck_assert_int_eq(st, 200);
+	sts = json_object_get(o, "statuses");
+	ck_assert_int_eq(json_array_size(sts), 1);
+	ck_assert_str_eq(str(json_array_get(sts, 0), "basis"), "conflict");
+	json_decref(o);
+
+	/* nobody spoke: unknown with basis none */
+	o = call(zs_api_status, NULL, now_dec, &st, "agb", "47470001", "policy", "3311-BASIS",
+	         "year", "2027", "care_type", "hospital", NULL);
+	ck_assert_int_eq(st, 200);
+	sts = json_object_get(o, "statuses");
+	ck_assert_int_eq(json_array_size(sts), 1);
+	ck_assert_str_eq(str(json_array_get(sts, 0), "status"), "unknown");
+	ck_assert_str_eq(str(json_array_get(sts, 0), "basis"), "none");
+	ck_assert_int_eq(json_array_size(json_object_get(json_array_get(sts, 0), "sources")), 0);
+	json_decref(o);
+
+	/* without year: the current year (2026), where 3311-EXCL does not exist */
+	o = call(zs_api_status, NULL, now_dec, &st, "agb", "06010101", "policy", "3311-EXCL", NULL);
+	expect_error(o, st, 404, "not_found", "policy");
+	json_decref(o);
+	o = call(zs_api_status, NULL, now_dec, &st, "agb", "06010101", "policy", "3311-BASIS", NULL);
+	ck_assert_int_eq(st, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "year")), 2026);
+	sts = json_object_get(o, "statuses");
+	ck_assert_int_eq(json_array_size(sts), 1);
+	ck_assert_str_eq(str(json_array_get(sts, 0), "status"), "contracted");
+	json_decref(o);
+}
+END_TEST
+
+/* ---- /v1/policies ------------------------------------------------------------------------- */
+
+static void expect_rule(json_t *rules, size_t i, const char *ct, double pct, const char *basis)
+{
+	json_t *r = json_array_get(rules, i);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_str_eq(str(r, "care_type"), ct);
+	ck_assert(json_number_value(json_object_get(r, "percent")) == pct);
+	ck_assert_str_eq(str(r, "basis"), basis);
+}
+
+static json_t *find_id(json_t *arr, const char *id)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(arr, i, p)
+		if (strcmp(str(p, "id"), id) == 0)
+			return p;
+	ck_abort_msg("no %s", id);
+	return NULL;
+}
+
+START_TEST(test_policies)
+{
+	int st;
+	json_t *o = call(zs_api_policies, NULL, now_dec, &st, "year", "2027", NULL);
+	ck_assert_int_eq(st, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "year")), 2027);
+	json_t *pols = json_object_get(o, "policies");
+	ck_assert_int_eq(json_array_size(pols), 2);
+	json_t *b = find_id(pols, "3311-BASIS");
+	ck_assert_str_eq(str(b, "type"), "natura");
+	ck_assert_str_eq(str(b, "name"), "Basis Zeker");
+	ck_assert_str_eq(str(json_object_get(b, "insurer"), "uzovi"), "3311");
+	ck_assert_str_eq(str(json_object_get(b, "concern"), "id"), "achmea");
+	json_t *rules = json_object_get(b, "reimbursement");
+	ck_assert_int_eq(json_array_size(rules), 2);
+	expect_rule(rules, 0, "*", 75, "avg_contracted_tariff");
+	expect_rule(rules, 1, "mental_health", 60, "avg_contracted_tariff");
+	json_t *e = find_id(pols, "3311-EXCL");
+	ck_assert_str_eq(str(e, "type"), "restitutie");
+	rules = json_object_get(e, "reimbursement");
+	ck_assert_int_eq(json_array_size(rules), 1);
+	expect_rule(rules, 0, "*", 100, "market_tariff");
+	json_decref(o);
+
+	/* without year: the current year */
+	o = call(zs_api_policies, NULL, now_dec, &st, NULL);
+	ck_assert_int_eq(st, 200);
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "year")), 2026);
+	pols = json_object_get(o, "policies");
+	ck_assert_int_eq(json_array_size(pols), 1);
+	expect_rule(json_object_get(find_id(pols, "3311-BASIS"), "reimbursement"), 0, "*", 70,
+	            "avg_contracted_tariff");
+	json_decref(o);
+
+	o = call(zs_api_policies, NULL, now_dec, &st, "year", "abc", NULL);
+	expect_error(o, st, 400, "bad_parameter", "year");
+	json_decref(o);
+	o = call(zs_api_policies, NULL, zs_parse_local("2026-11-11T23:59:59"), &st, "year", "2027",
+	         NULL);
+	expect_error(o, st, 404, "not_yet_published", NULL);
+	ck_assert_str_eq(str(json_object_get(o, "error"), "published_from"), "2026-11-11T23:00:00Z");
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_reload_after_ingest)
+{
+	int st;
+	json_t *o = call(zs_api_policies, NULL, now_dec, &st, "year", "2027", NULL);
+	ck_assert_int_eq(json_array_size(json_object_get(o, "policies")), 2);
+	json_decref(o);
+	/* a new version adds a policy; the worker would bump the generation */
+	apply("zk", TU_FEED(ZK_HDR, ZK_BODY,
+	                    "{'type':'policy','id':'3311-NEW','year':2027,'name':'Nieuw',"
+	                    "'kind':'budget','reimbursement':[{'care_type':'*','percent':65,"
+	                    "'basis':'avg_contracted_tariff'}]}",
+	                    "{'type':'end','records':9}"), now_dec, 1);
+	o = call(zs_api_policies, NULL, now_dec, &st, "year", "2027", NULL);
+	json_t *pols = json_object_get(o, "policies");
+	ck_assert_int_eq(json_array_size(pols), 3);
+	ck_assert_str_eq(str(find_id(pols, "3311-NEW"), "type"), "budget");
+	json_decref(o);
+	/* the provider view lists it too, with the insurer-level mental health status */
+	o = call(zs_api_provider, "06010101", now_dec, &st, "year", "2027", NULL);
+	pols = json_object_get(json_array_get(json_object_get(o, "years"), 0), "policies");
+	ck_assert_int_eq(json_array_size(pols), 3);
+	ck_assert_str_eq(str(status_of(pols, "3311-NEW", "mental_health"), "status"),
+	                 "contracted_ceiling");
+	/* hospital: ZK said nothing for 3311-NEW; the provider's concern-level word stands */
+	ck_assert_str_eq(str(status_of(pols, "3311-NEW", "hospital"), "basis"), "provider_only");
+	json_decref(o);
+}
+END_TEST
+
+/* ---- /v1/feeds, /healthz ------------------------------------------------------------------ */
+
+static json_t *feed_entry_of(json_t *feeds, const char *name)
+{
+	size_t i;
+	json_t *f;
+	json_array_foreach(feeds, i, f)
+		if (strcmp(str(f, "name"), name) == 0)
+			return f;
+	ck_abort_msg("no feed %s", name);
+	return NULL;
+}
+
+START_TEST(test_feeds)
+{
+	int st;
+	char when[32];
+	json_t *o = call(zs_api_feeds, NULL, now_dec, &st, NULL);
+	ck_assert_int_eq(st, 200);
+	json_t *feeds = json_object_get(o, "feeds");
+	ck_assert_int_eq(json_array_size(feeds), 3);
+
+	json_t *zk = feed_entry_of(feeds, "zk");
+	ck_assert_str_eq(str(zk, "kind"), "insurer");
+	ck_assert_str_eq(str(zk, "url"), "file:///nonexistent/zk.jsonl");
+	ck_assert_int_eq(json_integer_value(json_object_get(zk, "rows_accepted")), 8);
+	ck_assert_int_eq(json_integer_value(json_object_get(zk, "rows_rejected")), 0);
+	ck_assert_str_eq(str(zk, "last_success"), zs_fmt_utc(t_apply, when, sizeof when));
+	ck_assert_str_eq(when, "2026-12-01T10:00:00Z");
+	ck_assert(json_is_null(json_object_get(zk, "last_error")));
+	ck_assert_int_eq(json_array_size(json_object_get(zk, "errors")), 0);
+	ck_assert(json_is_false(json_object_get(zk, "stale")));
+
+	json_t *ant = feed_entry_of(feeds, "antonius");
+	ck_assert_str_eq(str(ant, "kind"), "provider");
+	ck_assert_int_eq(json_integer_value(json_object_get(ant, "rows_accepted")), 5);
+	/* the URL never contains credentials */
+	ck_assert_str_eq(str(ant, "url"), "https://feeds.example.nl/antonius.jsonl");
+	{
+		char *dump = json_dumps(o, 0);
+		ck_assert(strstr(dump, "geheim") == NULL);
+		free(dump);
+	}
+
+	json_t *k = feed_entry_of(feeds, "kapot");
+	ck_assert_int_eq(json_integer_value(json_object_get(k, "rows_accepted")), 0);
+	ck_assert(json_is_null(json_object_get(k, "last_success")));
+	ck_assert(json_is_true(json_object_get(k, "stale")));
+	json_t *le = json_object_get(k, "last_error");
+	ck_assert(json_is_object(le));
+	tu_assert_contains(str(le, "message"), "version");
+	ck_assert_str_eq(str(le, "at"), when);
+	json_t *errs = json_object_get(k, "errors");
+	ck_assert_int_eq(json_array_size(errs), 1);
+	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(errs, 0), "line")), 1);
+	ck_assert_str_eq(str(json_array_get(errs, 0), "field"), "version");
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_health)
+{
+	int st;
+	json_t *o = call(zs_api_health, NULL, now_dec, &st, NULL);
+	ck_assert_int_eq(st, 200);
+	ck_assert_str_eq(str(o, "status"), "ok");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "generation")), zs_db_generation(db));
+	ck_assert_str_eq(str(o, "now"), "2026-12-01T11:00:00Z");
+	json_decref(o);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("api");
+	TCase *tc = tcase_create("handlers");
+	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, tu_tmpbase_create, tu_tmpbase_remove);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_provider_errors);
+	tcase_add_test(tc, test_provider_not_yet_published);
+	tcase_add_test(tc, test_provider_statuses);
+	tcase_add_test(tc, test_provider_only_and_stop);
+	tcase_add_test(tc, test_provider_years);
+	tcase_add_test(tc, test_stop_active_and_stale);
+	tcase_add_test(tc, test_status);
+	tcase_add_test(tc, test_policies);
+	tcase_add_test(tc, test_reload_after_ingest);
+	tcase_add_test(tc, test_feeds);
+	tcase_add_test(tc, test_health);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -138,9 +138,17 @@ START_TEST(test_header_bad)
 	bad(INS, NULL, "{'type':'header','format':'zorgstatus-insurer','version':1,"
 	               "'generated_at':'12-11-2026','concern':{'id':'achmea','name':'Achmea'},"
 	               "'insurer':{'uzovi':'3311','name':'ZK'}}", "generated_at", "12-11-2026");
-	/* the first line must be the header, and there is only one */
-	bad(INS, NULL, "{'type':'end','records':0}", "type", "header");
+	/* there is only one header */
 	BAD_INS(INS_HDR, "type", "second header");
+}
+END_TEST
+
+START_TEST(test_first_line_header)
+{
+	/* the first line must be the header; the reason names what came instead */
+	bad(INS, NULL, "{'type':'end','records':0}", "type", "header");
+	bad(PRV, NULL, "{'type':'status','agb':'06010101','concern':'achmea','year':2027,"
+	               "'care_type':'hospital','status':'contracted'}", "type", "status");
 }
 END_TEST
 
@@ -655,6 +663,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_header_good);
 	tcase_add_test(tc, test_header_bad);
+	tcase_add_test(tc, test_first_line_header);
 	tcase_add_test(tc, test_policy_good);
 	tcase_add_test(tc, test_policy_bad);
 	tcase_add_test(tc, test_provider_good);

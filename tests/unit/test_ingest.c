@@ -1,3 +1,886 @@
+/* test_ingest.c - unit tests of feed application (zs_ingest.h) on a real SQLite file.
+ * Every expected value is written by hand from feeds/README.md (framing, trailer,
+ * max_invalid_rows, references) and /work/shared/domain.md ("Sources and reconciliation":
+ * a failing source keeps its last good statements; every change is kept as history).
+ * Feed lines are written with ' for " (see testutil.h). */
+#include "testutil.h"
+
 #include <check.h>
 #include <stdlib.h>
-int main(void){return 0;}
+#include <string.h>
+
+#include "zs_config.h"
+#include "zs_db.h"
+#include "zs_ingest.h"
+#include "zs_time.h"
+#include "zs_types.h"
+
+/* 2026-11-12T06:00:00+01:00 (the insurer header's generated_at) = 05:00Z, see test_feed.c */
+#define GEN_ZK 1794459600LL
+/* 2026-11-10T09:00:00+01:00 = 08:00Z */
+#define SAID_NEG 1794297600LL
+/* apply times: 2026-11-12T06:00Z and one and two days later */
+#define T1 (GEN_ZK + 3600)
+#define T2 (T1 + 86400)
+#define T3 (T2 + 86400)
+
+#define AGB "06010101"
+
+static const char CONF[] =
+	"[feed zk]\nkind = insurer\nurl = /nonexistent/zk.jsonl\nmax_invalid_rows = 0\n"
+	"[feed ib]\nkind = insurer\nurl = /nonexistent/ib.jsonl\nmax_invalid_rows = 5\n"
+	"[feed cz]\nkind = insurer\nurl = /nonexistent/cz.jsonl\nmax_invalid_rows = 5\n"
+	"[feed antonius]\nkind = provider\nurl = /nonexistent/antonius.jsonl\n"
+	"max_invalid_rows = 0\n"
+	"[feed groep]\nkind = provider\nurl = /nonexistent/groep.jsonl\nmax_invalid_rows = 5\n";
+
+static char *dir;
+static zs_config cfg;
+static sqlite3 *db;
+
+static void remove_tmp(void)
+{
+	if (dir) {
+		tu_rmdb(dir);
+		free(dir);
+		dir = NULL;
+	}
+}
+
+static void setup(void)
+{
+	char err[512], path[4096];
+	ck_assert_int_eq(zs_time_init(), 0);
+	dir = tu_tmpdir();
+	snprintf(path, sizeof path, "%s/zs.db", dir);
+	zs_config_defaults(&cfg);
+	ck_assert_int_eq(zs_config_set(&cfg, "database", path, err, sizeof err), 0);
+	ck_assert_msg(zs_config_parse(&cfg, CONF, "test.conf", dir, err, sizeof err) == 0, "%s",
+	              err);
+	ck_assert_int_eq(cfg.nfeeds, 5);
+	db = zs_db_open(path, 0, err, sizeof err);
+	ck_assert_msg(db != NULL, "%s", err);
+	ck_assert_msg(zs_ingest_register(db, &cfg, err, sizeof err) == 0, "%s", err);
+}
+
+static void teardown(void)
+{
+	sqlite3_close(db);
+	db = NULL;
+	zs_config_free(&cfg);
+	remove_tmp();
+}
+
+static const zs_feed_conf *feed(const char *name)
+{
+	for (size_t i = 0; i < cfg.nfeeds; i++)
+		if (strcmp(cfg.feeds[i].name, name) == 0)
+			return &cfg.feeds[i];
+	ck_abort_msg("no feed %s", name);
+	return NULL;
+}
+
+static int feed_id(const char *name)
+{
+	int id = zs_ingest_feed_id(db, name);
+	ck_assert_int_gt(id, 0);
+	return id;
+}
+
+/* Apply body as the new version of feed name at now; the attempt must be processed (0). */
+static zs_ingest_result apply(const char *name, FILE *body, long long now)
+{
+	zs_ingest_result res;
+	char err[512] = "";
+	int rc = zs_ingest_apply(db, feed(name), body, (time_t)now, &res, err, sizeof err);
+	fclose(body);
+	ck_assert_msg(rc == 0, "apply %s: rc %d: %s", name, rc, err);
+	return res;
+}
+
+static void applied(const char *name, FILE *body, long long now)
+{
+	zs_ingest_result res = apply(name, body, now);
+	ck_assert_msg(res.applied == 1, "feed %s not applied: %s", name, res.error);
+	ck_assert_str_eq(res.error, "");
+}
+
+/* One column of the effective row (agb, 2027, policy, care type); -1 if no row or NULL. */
+static long long eff(const char *agb, const char *pol, const char *ct, const char *col)
+{
+	return tu_sql_int(db, -1,
+	                  "SELECT %s FROM effective WHERE agb='%s' AND year=2027 AND policy_id='%s'"
+	                  " AND care_type='%s'", col, agb, pol, ct);
+}
+
+static long long count(const char *table, const char *where)
+{
+	return tu_sql_int(db, -1, "SELECT count(*) FROM %s WHERE %s", table, where);
+}
+
+static long long feed_col(const char *name, const char *col)
+{
+	return tu_sql_int(db, -1, "SELECT %s FROM feed WHERE name='%s'", col, name);
+}
+
+/* ---- the feeds --------------------------------------------------------------------------- */
+
+#define ZK_HDR "{'type':'header','format':'zorgstatus-insurer','version':1," \
+	"'generated_at':'2026-11-12T06:00:00+01:00','concern':{'id':'achmea','name':'Achmea'}," \
+	"'insurer':{'uzovi':'3311','name':'Zilveren Kruis Zorgverzekeringen N.V.'}}"
+#define ZK_POL_BASIS "{'type':'policy','id':'3311-BASIS','year':2027,'name':'Basis Zeker'," \
+	"'label':'Zilveren Kruis','kind':'natura','reimbursement':[" \
+	"{'care_type':'*','percent':75,'basis':'avg_contracted_tariff'}," \
+	"{'care_type':'mental_health','percent':60,'basis':'avg_contracted_tariff'}]}"
+#define ZK_POL_EXCL "{'type':'policy','id':'3311-EXCL','year':2027,'name':'Basis Exclusief'," \
+	"'label':'Zilveren Kruis','kind':'restitutie','reimbursement':[" \
+	"{'care_type':'*','percent':100,'basis':'market_tariff'}]}"
+#define ZK_PROVIDER "{'type':'provider','agb':'06010101','name':'Antonius (volgens ZK)'," \
+	"'kind':'hospital','locations':[{'street':'Koekoekslaan 1','postcode':'3435 cm'," \
+	"'city':'Nieuwegein'}]}"
+#define ZK_ST_BASIS_HOSP_NEG "{'type':'status','agb':'06010101','policy':'3311-BASIS'," \
+	"'year':2027,'care_type':'hospital','status':'negotiating','as_contracted':true," \
+	"'said_at':'2026-11-10T09:00:00+01:00'}"
+#define ZK_ST_GGZ_CEIL "{'type':'status','agb':'06010101','insurer':'3311','year':2027," \
+	"'care_type':'mental_health','status':'contracted_ceiling','ceiling':{'exempt':['acute']}}"
+#define ZK_ST_EXCL_HOSP "{'type':'status','agb':'06010101','policy':'3311-EXCL','year':2027," \
+	"'care_type':'hospital','status':'contracted'}"
+
+/* version 1: 6 records */
+#define ZK_V1() TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_POL_EXCL, ZK_PROVIDER, ZK_ST_BASIS_HOSP_NEG, \
+	ZK_ST_GGZ_CEIL, ZK_ST_EXCL_HOSP, "{'type':'end','records':6}")
+
+#define ANT_V1() TU_FEED( \
+	"{'type':'header','format':'zorgstatus-provider','version':1," \
+	"'generated_at':'2026-11-12T08:00:00+01:00','publisher':{'name':'St. Antonius'}}", \
+	"{'type':'provider','agb':'06010101','name':'Sint Antonius Ziekenhuis','kind':'hospital'," \
+	"'parent':'St. Antonius Zorggroep','locations':[{'street':'Koekoekslaan 1'," \
+	"'postcode':'3435CM','city':'Nieuwegein'}]}", \
+	"{'type':'status','agb':'06010101','concern':'achmea','year':2027,'care_type':'hospital'," \
+	"'status':'contracted'}", \
+	"{'type':'status','agb':'06010101','policy':'3311-BASIS','year':2027," \
+	"'care_type':'mental_health','status':'not_contracted'}", \
+	"{'type':'end','records':3}")
+
+/* ---- tests ------------------------------------------------------------------------------- */
+
+START_TEST(test_register)
+{
+	ck_assert_int_eq(count("feed", "1"), 5);
+	ck_assert_int_eq(count("feed", "name='zk' AND kind='insurer'"), 1);
+	ck_assert_int_eq(count("feed", "name='antonius' AND kind='provider'"), 1);
+	ck_assert_int_eq(feed_col("zk", "last_success"), -1);
+	/* an unregistered feed cannot be applied */
+	zs_feed_conf other = *feed("zk");
+	snprintf(other.name, sizeof other.name, "onbekend");
+	zs_ingest_result res;
+	char err[256] = "";
+	FILE *f = ZK_V1();
+	ck_assert_int_eq(zs_ingest_apply(db, &other, f, (time_t)T1, &res, err, sizeof err), -1);
+	fclose(f);
+	ck_assert_int_eq(count("effective", "1"), 0);
+}
+END_TEST
+
+START_TEST(test_insurer_apply)
+{
+	long long g0 = zs_db_generation(db);
+	zs_ingest_result res = apply("zk", ZK_V1(), T1);
+	ck_assert_int_eq(res.applied, 1);
+	ck_assert_int_eq(res.unchanged, 0);
+	ck_assert_int_eq(res.accepted, 6);
+	ck_assert_int_eq(res.rejected, 0);
+	ck_assert_str_eq(res.error, "");
+	ck_assert_int_gt(zs_db_generation(db), g0);
+
+	/* policies: two, of this feed, insurer and concern from the header */
+	ck_assert_int_eq(count("policy", "1"), 2);
+	ck_assert_int_eq(count("policy", "id='3311-BASIS' AND year=2027 AND uzovi='3311'"
+	                                 " AND concern_id='achmea' AND type=0"), 1);
+	ck_assert_int_eq(count("policy", "id='3311-EXCL' AND year=2027 AND type=1"), 1);
+	ck_assert_int_eq(tu_sql_int(db, -1, "SELECT feed_id FROM policy WHERE id='3311-BASIS'"),
+	                 feed_id("zk"));
+
+	/* effective: 2 policies x {hospital, mental_health} */
+	ck_assert_int_eq(count("effective", "1"), 4);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "status"), ZS_STATUS_NEGOTIATING);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "as_contracted"), 1);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "basis"), ZS_BASIS_INSURER);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "ins_level"), 1); /* policy */
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "ins_said"), SAID_NEG);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "ins_feed"), feed_id("zk"));
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "prov_feed"), -1);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "since"), T1);
+	ck_assert_int_eq(eff(AGB, "3311-EXCL", "hospital", "status"), ZS_STATUS_CONTRACTED);
+	ck_assert_int_eq(eff(AGB, "3311-EXCL", "hospital", "as_contracted"), 0);
+	for (int i = 0; i < 2; i++) {
+		const char *pol = i ? "3311-EXCL" : "3311-BASIS";
+		ck_assert_int_eq(eff(AGB, pol, "mental_health", "status"),
+		                 ZS_STATUS_CONTRACTED_CEILING);
+		ck_assert_int_eq(eff(AGB, pol, "mental_health", "ceiling"), 1);
+		ck_assert_int_eq(eff(AGB, pol, "mental_health", "ins_level"), 2); /* insurer */
+		/* no said_at: the header's generated_at */
+		ck_assert_int_eq(eff(AGB, pol, "mental_health", "ins_said"), GEN_ZK);
+		char *ex = tu_sql_text(db, "SELECT ceiling_exempt FROM effective WHERE policy_id='%s'"
+		                           " AND care_type='mental_health'", pol);
+		ck_assert_str_eq(ex, "[\"acute\"]");
+		free(ex);
+	}
+
+	/* history: one open row per effective row, from the apply time */
+	ck_assert_int_eq(count("history", "1"), 4);
+	ck_assert_int_eq(count("history", "valid_until IS NULL AND valid_from=" "1794463200"), 4);
+
+	/* the provider's master data (postcode normalised) */
+	char *name = tu_sql_text(db, "SELECT name FROM provider WHERE agb='%s'", AGB);
+	ck_assert_str_eq(name, "Antonius (volgens ZK)");
+	free(name);
+	char *locs = tu_sql_text(db, "SELECT locations FROM provider WHERE agb='%s'", AGB);
+	tu_assert_contains(locs, "\"3435CM\"");
+	free(locs);
+
+	/* the feed row */
+	ck_assert_int_eq(feed_col("zk", "rows_accepted"), 6);
+	ck_assert_int_eq(feed_col("zk", "rows_rejected"), 0);
+	ck_assert_int_eq(feed_col("zk", "last_success"), T1);
+	ck_assert_int_eq(feed_col("zk", "last_change"), T1);
+	ck_assert_int_eq(feed_col("zk", "last_attempt"), T1);
+	ck_assert_int_eq(feed_col("zk", "generated_at"), GEN_ZK);
+	ck_assert_int_eq(count("feed", "name='zk' AND last_error IS NULL"), 1);
+	ck_assert_int_eq(count("feed_error", "1"), 0);
+}
+END_TEST
+
+START_TEST(test_provider_apply)
+{
+	applied("zk", ZK_V1(), T1);
+	zs_ingest_result res = apply("antonius", ANT_V1(), T2);
+	ck_assert_int_eq(res.applied, 1);
+	ck_assert_int_eq(res.accepted, 3);
+	ck_assert_int_eq(res.rejected, 0);
+	ck_assert_int_eq(feed_col("antonius", "rows_accepted"), 3);
+
+	ck_assert_int_eq(count("effective", "1"), 4);
+	/* hospital: the provider says "contracted with achmea"; ZK contracts 3311-EXCL, so the
+	 * concern-level statement does not contradict ZK: 3311-BASIS keeps basis insurer,
+	 * 3311-EXCL is confirmed */
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "status"), ZS_STATUS_NEGOTIATING);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "basis"), ZS_BASIS_INSURER);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "prov_feed"), feed_id("antonius"));
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "prov_status"), ZS_STATUS_CONTRACTED);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "prov_level"), 3); /* concern */
+	/* said_at absent: the provider header's generated_at, 08:00+01:00 = 07:00Z */
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "prov_said"), GEN_ZK + 7200);
+	ck_assert_int_eq(eff(AGB, "3311-EXCL", "hospital", "basis"), ZS_BASIS_CONFIRMED);
+	ck_assert_int_eq(eff(AGB, "3311-EXCL", "hospital", "status"), ZS_STATUS_CONTRACTED);
+	/* mental health of 3311-BASIS: per-policy contradiction, the insurer's status stands */
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "mental_health", "basis"), ZS_BASIS_CONFLICT);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "mental_health", "status"),
+	                 ZS_STATUS_CONTRACTED_CEILING);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "mental_health", "prov_status"),
+	                 ZS_STATUS_NOT_CONTRACTED);
+	ck_assert_int_eq(eff(AGB, "3311-EXCL", "mental_health", "basis"), ZS_BASIS_INSURER);
+	ck_assert_int_eq(eff(AGB, "3311-EXCL", "mental_health", "prov_feed"), -1);
+
+	/* the shown basis changed for two rows: their history rows were closed at T2 */
+	ck_assert_int_eq(count("history", "policy_id='3311-BASIS' AND care_type='mental_health'"), 2);
+	ck_assert_int_eq(tu_sql_int(db, -1, "SELECT valid_until FROM history WHERE policy_id="
+	                            "'3311-BASIS' AND care_type='mental_health' AND basis=1"), T2);
+	ck_assert_int_eq(tu_sql_int(db, -1, "SELECT valid_from FROM history WHERE policy_id="
+	                            "'3311-BASIS' AND care_type='mental_health' AND basis=3"
+	                            " AND valid_until IS NULL"), T2);
+	ck_assert_int_eq(count("history", "policy_id='3311-EXCL' AND care_type='hospital'"
+	                                  " AND basis=2 AND valid_from=1794549600"
+	                                  " AND valid_until IS NULL"), 1);
+
+	/* the provider's own master data takes precedence over what the insurer says */
+	char *name = tu_sql_text(db, "SELECT name FROM provider WHERE agb='%s'", AGB);
+	ck_assert_str_eq(name, "Sint Antonius Ziekenhuis");
+	free(name);
+	char *parent = tu_sql_text(db, "SELECT parent FROM provider WHERE agb='%s'", AGB);
+	ck_assert_str_eq(parent, "St. Antonius Zorggroep");
+	free(parent);
+}
+END_TEST
+
+START_TEST(test_unchanged)
+{
+	applied("zk", ZK_V1(), T1);
+	char *before = tu_sql_dump(db, "SELECT * FROM effective ORDER BY 1,2,3,4");
+	zs_ingest_result res = apply("zk", ZK_V1(), T1 + 60);
+	ck_assert_int_eq(res.unchanged, 1);
+	ck_assert_int_eq(res.applied, 0);
+	ck_assert_str_eq(res.error, "");
+	char *after = tu_sql_dump(db, "SELECT * FROM effective ORDER BY 1,2,3,4");
+	ck_assert_str_eq(after, before);
+	ck_assert_int_eq(count("history", "1"), 4);
+	/* fetched successfully now, content last changed at T1 */
+	ck_assert_int_eq(feed_col("zk", "last_success"), T1 + 60);
+	ck_assert_int_eq(feed_col("zk", "last_change"), T1);
+	ck_assert_int_eq(feed_col("zk", "rows_accepted"), 6);
+	free(before);
+	free(after);
+}
+END_TEST
+
+/* Snapshot of everything a rejected version must leave alone. */
+static char *snapshot(void)
+{
+	static const char *const q[] = {
+		"SELECT * FROM effective ORDER BY 1,2,3,4",
+		"SELECT * FROM history ORDER BY 1,2,3,4,valid_from",
+		"SELECT * FROM policy ORDER BY 1,2",
+		"SELECT agb,year,feed_id,line,care_type,scope,scope_id,status FROM stmt ORDER BY 1,3,4",
+		"SELECT * FROM provider ORDER BY 1",
+		"SELECT * FROM src_provider ORDER BY 1,2",
+		"SELECT * FROM similar_decl ORDER BY 1,2,3",
+	};
+	char *all = strdup("");
+	for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+		char *part = tu_sql_dump(db, "%s", q[i]), *n;
+		ck_assert_int_ge(asprintf(&n, "%s== %zu\n%s", all, i, part), 0);
+		free(all);
+		free(part);
+		all = n;
+	}
+	return all;
+}
+
+/* The new version changes 3311-BASIS hospital to contracted and adds a policy; each variant
+ * below breaks it in one way. */
+#define ZK_POL_NEW "{'type':'policy','id':'3311-NEW','year':2027,'name':'Nieuw'," \
+	"'kind':'natura','reimbursement':[{'care_type':'*','percent':70," \
+	"'basis':'avg_contracted_tariff'}]}"
+#define ZK_ST_BASIS_HOSP_CON "{'type':'status','agb':'06010101','policy':'3311-BASIS'," \
+	"'year':2027,'care_type':'hospital','status':'contracted'}"
+
+static void expect_rejected(FILE *body, long long now, const char *fragment)
+{
+	zs_ingest_result res = apply("zk", body, now);
+	ck_assert_int_eq(res.applied, 0);
+	ck_assert_int_eq(res.unchanged, 0);
+	tu_assert_contains(res.error, fragment);
+	char *le = tu_sql_text(db, "SELECT last_error FROM feed WHERE name='zk'");
+	tu_assert_contains(le, fragment);
+	free(le);
+	ck_assert_int_eq(feed_col("zk", "last_error_at"), now);
+	ck_assert_int_eq(feed_col("zk", "last_attempt"), now);
+	/* the last good version stays in force */
+	ck_assert_int_eq(feed_col("zk", "last_success"), T1);
+	ck_assert_int_eq(feed_col("zk", "last_change"), T1);
+	ck_assert_int_eq(feed_col("zk", "rows_accepted"), 6);
+}
+
+START_TEST(test_atomic_reject)
+{
+	applied("zk", ZK_V1(), T1);
+	applied("antonius", ANT_V1(), T1);
+	char *good = snapshot();
+	ck_assert_int_eq(count("effective", "1"), 4);
+
+	/* 1. no trailer: truncated */
+	expect_rejected(TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_POL_EXCL, ZK_POL_NEW, ZK_PROVIDER,
+	                        ZK_ST_BASIS_HOSP_CON, ZK_ST_GGZ_CEIL, ZK_ST_EXCL_HOSP),
+	                T2, "truncated");
+	char *s = snapshot();
+	ck_assert_str_eq(s, good);
+	free(s);
+
+	/* 2. wrong count in the trailer (7 records, says 8) */
+	expect_rejected(TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_POL_EXCL, ZK_POL_NEW, ZK_PROVIDER,
+	                        ZK_ST_BASIS_HOSP_CON, ZK_ST_GGZ_CEIL, ZK_ST_EXCL_HOSP,
+	                        "{'type':'end','records':8}"),
+	                T2 + 1, "truncated");
+	s = snapshot();
+	ck_assert_str_eq(s, good);
+	free(s);
+
+	/* 3. one invalid record, max_invalid_rows = 0 */
+	expect_rejected(TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_POL_EXCL, ZK_POL_NEW, ZK_PROVIDER,
+	                        ZK_ST_BASIS_HOSP_CON,
+	                        "{'type':'status','agb':'06010101','insurer':'3311','year':2027,"
+	                        "'care_type':'mental_health','status':'contractd'}",
+	                        ZK_ST_EXCL_HOSP, "{'type':'end','records':7}"),
+	                T2 + 2, "contractd");
+	s = snapshot();
+	ck_assert_str_eq(s, good);
+	free(s);
+	ck_assert_int_eq(count("feed_error", "1"), 1);
+	ck_assert_int_eq(count("feed_error", "line=7 AND field='status'"), 1);
+	ck_assert_int_eq(feed_col("zk", "rows_rejected"), 1);
+
+	/* 4. a header of version 2 */
+	expect_rejected(TU_FEED("{'type':'header','format':'zorgstatus-insurer','version':2,"
+	                        "'concern':{'id':'achmea','name':'Achmea'},"
+	                        "'insurer':{'uzovi':'3311','name':'ZK'}}",
+	                        ZK_POL_BASIS, ZK_POL_EXCL, ZK_POL_NEW, ZK_PROVIDER,
+	                        ZK_ST_BASIS_HOSP_CON, ZK_ST_GGZ_CEIL, ZK_ST_EXCL_HOSP,
+	                        "{'type':'end','records':7}"),
+	                T2 + 3, "version");
+	s = snapshot();
+	ck_assert_str_eq(s, good);
+	free(s);
+	ck_assert_int_eq(count("feed_error", "line=1 AND field='version'"), 1);
+
+	/* 5. a header from another format */
+	expect_rejected(TU_FEED("{'type':'header','format':'zorgstatus-provider','version':1}",
+	                        ZK_POL_BASIS, "{'type':'end','records':1}"),
+	                T2 + 4, "format");
+	s = snapshot();
+	ck_assert_str_eq(s, good);
+	free(s);
+
+	/* 6. a record after the trailer: the trailer is the last line */
+	expect_rejected(TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_POL_EXCL, ZK_POL_NEW, ZK_PROVIDER,
+	                        ZK_ST_BASIS_HOSP_CON, ZK_ST_GGZ_CEIL, "{'type':'end','records':6}",
+	                        ZK_ST_EXCL_HOSP),
+	                T2 + 5, "trailer");
+	s = snapshot();
+	ck_assert_str_eq(s, good);
+	free(s);
+
+	/* 7. the correct new version is applied after all that */
+	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_POL_EXCL, ZK_POL_NEW, ZK_PROVIDER,
+	                      ZK_ST_BASIS_HOSP_CON, ZK_ST_GGZ_CEIL, ZK_ST_EXCL_HOSP,
+	                      "{'type':'end','records':7}"), T3);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "status"), ZS_STATUS_CONTRACTED);
+	ck_assert_int_eq(count("policy", "1"), 3);
+	ck_assert_int_eq(count("feed", "name='zk' AND last_error IS NULL"), 1);
+	ck_assert_int_eq(feed_col("zk", "last_success"), T3);
+	ck_assert_int_eq(feed_col("zk", "rows_accepted"), 7);
+	free(good);
+}
+END_TEST
+
+START_TEST(test_empty_body_rejected)
+{
+	applied("zk", ZK_V1(), T1);
+	char *good = snapshot();
+	FILE *f = tmpfile();
+	expect_rejected(f, T2, "header");
+	char *s = snapshot();
+	ck_assert_str_eq(s, good);
+	free(s);
+	free(good);
+}
+END_TEST
+
+/* The tolerant feed (max_invalid_rows = 5): lines 6, 7 and 9 are invalid, line 3 blank. */
+#define CZ_TOLERANT() TU_FEED( \
+	"{'type':'header','format':'zorgstatus-insurer','version':1," \
+	"'generated_at':'2026-11-12T06:00:00+01:00','concern':{'id':'cz','name':'CZ groep'}," \
+	"'insurer':{'uzovi':'9664','name':'CZ Zorgverzekeringen'}}", \
+	"{'type':'policy','id':'9664-ZB','year':2027,'name':'Zorgbewust','kind':'natura'," \
+	"'reimbursement':[{'care_type':'*','percent':70,'basis':'avg_contracted_tariff'}]}", \
+	"", \
+	"{'type':'provider','agb':'47470001','name':'Buurtzorg Zuidoost','kind':'district_nursing'," \
+	"'locations':[{'postcode':'5611AB','city':'Eindhoven'}]}", \
+	"{'type':'status','agb':'47470001','policy':'9664-ZB','year':2027," \
+	"'care_type':'district_nursing','status':'contracted'}", \
+	"{'type':'status','agb':'47470001','policy':'9664-ZB','year':2027," \
+	"'care_type':'physiotherapy','status':'contractd'}", \
+	"{'type':'status','agb':'47470001','insurer':'3311','year':2027," \
+	"'care_type':'district_nursing','status':'contracted'}", \
+	"{'type':'status','agb':'47470001','concern':'cz','year':2027," \
+	"'care_type':'physiotherapy','status':'not_contracted'}", \
+	"{'type':'status','agb':'47470001','policy':'9664-NOPE','year':2027," \
+	"'care_type':'gp','status':'contracted'}", \
+	"{'type':'end','records':7}")
+
+START_TEST(test_tolerated_rows)
+{
+	zs_ingest_result res = apply("cz", CZ_TOLERANT(), T1);
+	ck_assert_msg(res.applied == 1, "%s", res.error);
+	ck_assert_int_eq(res.rejected, 3);
+	/* the row errors, with physical line numbers and fields */
+	ck_assert_int_eq(count("feed_error", "1"), 3);
+	int id = feed_id("cz");
+	char *errs = tu_sql_dump(db, "SELECT line, field FROM feed_error WHERE feed_id=%d"
+	                             " ORDER BY line", id);
+	ck_assert_str_eq(errs, "6|status\n7|insurer\n9|policy\n");
+	free(errs);
+	char *reason = tu_sql_text(db, "SELECT reason FROM feed_error WHERE line=9");
+	tu_assert_contains(reason, "9664-NOPE");
+	free(reason);
+	reason = tu_sql_text(db, "SELECT reason FROM feed_error WHERE line=6");
+	tu_assert_contains(reason, "contractd");
+	free(reason);
+	/* the valid records are applied */
+	ck_assert_int_eq(count("effective", "agb='47470001'"), 2);
+	ck_assert_int_eq(eff("47470001", "9664-ZB", "district_nursing", "status"),
+	                 ZS_STATUS_CONTRACTED);
+	ck_assert_int_eq(eff("47470001", "9664-ZB", "physiotherapy", "status"),
+	                 ZS_STATUS_NOT_CONTRACTED);
+	ck_assert_int_eq(eff("47470001", "9664-ZB", "physiotherapy", "ins_level"), 3);
+	ck_assert_int_eq(count("effective", "care_type='gp'"), 0);
+	ck_assert_int_eq(count("stmt", "scope_id='9664-NOPE'"), 0);
+	ck_assert_int_eq(count("feed", "name='cz' AND last_error IS NULL"), 1);
+	ck_assert_int_eq(feed_col("cz", "rows_rejected"), 3);
+	ck_assert_int_eq(feed_col("cz", "last_success"), T1);
+}
+END_TEST
+
+START_TEST(test_tolerated_rows_accepted_count)
+{
+	/* 7 records: policy, provider and 2 statuses are valid; 3 statuses are not. A status that
+	 * names an undeclared policy is invalid, so it is not also counted as accepted. */
+	zs_ingest_result res = apply("cz", CZ_TOLERANT(), T1);
+	ck_assert_int_eq(res.applied, 1);
+	ck_assert_int_eq(res.accepted, 4);
+	ck_assert_int_eq(res.accepted + res.rejected, 7);
+	ck_assert_int_eq(res.rejected, 3);
+	ck_assert_int_eq(feed_col("cz", "rows_accepted"), 4);
+}
+END_TEST
+
+START_TEST(test_tolerated_rows_limit)
+{
+	/* 6 invalid records > 5 tolerated: the whole version is rejected */
+	zs_ingest_result res = apply("cz", TU_FEED(
+		"{'type':'header','format':'zorgstatus-insurer','version':1,"
+		"'concern':{'id':'cz','name':'CZ groep'},'insurer':{'uzovi':'9664','name':'CZ'}}",
+		"{'type':'policy','id':'9664-ZB','year':2027,'name':'Zorgbewust','kind':'natura',"
+		"'reimbursement':[{'care_type':'*','percent':70,'basis':'avg_contracted_tariff'}]}",
+		"{'type':'status','agb':'1','policy':'9664-ZB','year':2027,'care_type':'gp','status':'contracted'}",
+		"{'type':'status','agb':'2','policy':'9664-ZB','year':2027,'care_type':'gp','status':'contracted'}",
+		"{'type':'status','agb':'3','policy':'9664-ZB','year':2027,'care_type':'gp','status':'contracted'}",
+		"{'type':'status','agb':'4','policy':'9664-ZB','year':2027,'care_type':'gp','status':'contracted'}",
+		"{'type':'status','agb':'5','policy':'9664-ZB','year':2027,'care_type':'gp','status':'contracted'}",
+		"{'type':'status','agb':'6','policy':'9664-ZB','year':2027,'care_type':'gp','status':'contracted'}",
+		"{'type':'status','agb':'47470001','policy':'9664-ZB','year':2027,'care_type':'gp',"
+		"'status':'contracted'}",
+		"{'type':'end','records':8}"), T1);
+	ck_assert_int_eq(res.applied, 0);
+	ck_assert_int_eq(res.rejected, 6);
+	tu_assert_contains(res.error, "6");
+	ck_assert_int_eq(count("effective", "1"), 0);
+	ck_assert_int_eq(count("policy", "1"), 0);
+	ck_assert_int_eq(feed_col("cz", "last_success"), -1);
+	ck_assert_int_eq(count("feed_error", "field='agb'"), 6);
+}
+END_TEST
+
+START_TEST(test_undeclared_policy_rejects)
+{
+	/* max_invalid_rows = 0: one status naming a policy not declared in this feed rejects it */
+	zs_ingest_result res = apply("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_POL_EXCL, ZK_PROVIDER,
+	                             ZK_ST_BASIS_HOSP_NEG, ZK_ST_EXCL_HOSP,
+	                             "{'type':'status','agb':'06010101','policy':'3311-NOPE',"
+	                             "'year':2027,'care_type':'hospital','status':'contracted'}",
+	                             "{'type':'end','records':6}"), T1);
+	ck_assert_int_eq(res.applied, 0);
+	tu_assert_contains(res.error, "3311-NOPE");
+	ck_assert_int_eq(count("feed_error", "line=7 AND field='policy'"), 1);
+	ck_assert_int_eq(count("effective", "1"), 0);
+	ck_assert_int_eq(count("policy", "1"), 0);
+	ck_assert_int_eq(feed_col("zk", "last_success"), -1);
+
+	/* the same policy id in another year is another policy: also undeclared */
+	res = apply("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_ST_BASIS_HOSP_NEG,
+	                          "{'type':'status','agb':'06010101','policy':'3311-BASIS',"
+	                          "'year':2026,'care_type':'hospital','status':'contracted'}",
+	                          "{'type':'end','records':3}"), T2);
+	ck_assert_int_eq(res.applied, 0);
+	ck_assert_int_eq(count("feed_error", "line=4 AND field='policy'"), 1);
+}
+END_TEST
+
+START_TEST(test_foreign_policy_rejected)
+{
+	/* CZ declares 9664-ZB and contracts Buurtzorg for it */
+	applied("cz", TU_FEED(
+		"{'type':'header','format':'zorgstatus-insurer','version':1,"
+		"'concern':{'id':'cz','name':'CZ groep'},'insurer':{'uzovi':'9664','name':'CZ'}}",
+		"{'type':'policy','id':'9664-ZB','year':2027,'name':'Zorgbewust','kind':'natura',"
+		"'reimbursement':[{'care_type':'*','percent':70,'basis':'avg_contracted_tariff'}]}",
+		"{'type':'status','agb':'47470001','policy':'9664-ZB','year':2027,"
+		"'care_type':'district_nursing','status':'contracted',"
+		"'said_at':'2026-11-10T09:00:00+01:00'}",
+		"{'type':'end','records':2}"), T1);
+	ck_assert_int_eq(eff("47470001", "9664-ZB", "district_nursing", "status"),
+	                 ZS_STATUS_CONTRACTED);
+	/* ZK (max_invalid_rows 0) names CZ's policy: not declared in the ZK feed, so the ZK
+	 * version is rejected and CZ's statement keeps deciding 9664-ZB */
+	zs_ingest_result res = apply("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS,
+	                             "{'type':'status','agb':'47470001','policy':'9664-ZB',"
+	                             "'year':2027,'care_type':'district_nursing',"
+	                             "'status':'not_contracted','said_at':'2026-11-12T09:00:00+01:00'}",
+	                             "{'type':'end','records':2}"), T2);
+	ck_assert_int_eq(eff("47470001", "9664-ZB", "district_nursing", "ins_feed"),
+	                 feed_id("cz"));
+	ck_assert_int_eq(eff("47470001", "9664-ZB", "district_nursing", "status"),
+	                 ZS_STATUS_CONTRACTED);
+	ck_assert_int_eq(res.applied, 0);
+	ck_assert_int_eq(count("feed_error", "line=3 AND field='policy'"), 1);
+}
+END_TEST
+
+START_TEST(test_fetch_failed_keeps_content)
+{
+	applied("zk", ZK_V1(), T1);
+	char *good = snapshot();
+	/* a failed fetch never wipes the last good statements */
+	ck_assert_int_eq(zs_ingest_fetch_failed(db, feed("zk"), (time_t)T2, "HTTP 503"), 0);
+	char *s = snapshot();
+	ck_assert_str_eq(s, good);
+	free(s);
+	char *le = tu_sql_text(db, "SELECT last_error FROM feed WHERE name='zk'");
+	ck_assert_str_eq(le, "HTTP 503");
+	free(le);
+	ck_assert_int_eq(feed_col("zk", "last_attempt"), T2);
+	ck_assert_int_eq(feed_col("zk", "last_success"), T1);
+	ck_assert_int_eq(feed_col("zk", "last_change"), T1);
+	/* a 304 afterwards: fetched successfully, content unchanged, error cleared */
+	ck_assert_int_eq(zs_ingest_not_modified(db, feed("zk"), (time_t)T3), 0);
+	s = snapshot();
+	ck_assert_str_eq(s, good);
+	free(s);
+	ck_assert_int_eq(count("feed", "name='zk' AND last_error IS NULL"), 1);
+	ck_assert_int_eq(feed_col("zk", "last_success"), T3);
+	ck_assert_int_eq(feed_col("zk", "last_change"), T1);
+	free(good);
+}
+END_TEST
+
+/* CONF without the antonius feed */
+static const char CONF_NO_ANT[] =
+	"[feed zk]\nkind = insurer\nurl = /nonexistent/zk.jsonl\nmax_invalid_rows = 0\n"
+	"[feed ib]\nkind = insurer\nurl = /nonexistent/ib.jsonl\nmax_invalid_rows = 5\n"
+	"[feed cz]\nkind = insurer\nurl = /nonexistent/cz.jsonl\nmax_invalid_rows = 5\n"
+	"[feed groep]\nkind = provider\nurl = /nonexistent/groep.jsonl\nmax_invalid_rows = 5\n";
+
+static void reregister(const char *conf)
+{
+	char err[512];
+	zs_config c2;
+	zs_config_defaults(&c2);
+	ck_assert_msg(zs_config_parse(&c2, conf, "test2.conf", dir, err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(zs_ingest_register(db, &c2, err, sizeof err) == 0, "%s", err);
+	zs_config_free(&c2);
+}
+
+START_TEST(test_unconfigured_feed_dropped)
+{
+	applied("zk", ZK_V1(), T1);
+	applied("antonius", ANT_V1(), T1);
+	int ant = feed_id("antonius");
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "mental_health", "basis"), ZS_BASIS_CONFLICT);
+	/* the feed leaves the configuration: its statements go and what it touched is
+	 * reconciled again (the insurer alone speaks) */
+	reregister(CONF_NO_ANT);
+	ck_assert_int_eq(zs_ingest_feed_id(db, "antonius"), -1);
+	ck_assert_int_eq(tu_sql_int(db, -1, "SELECT count(*) FROM stmt WHERE feed_id=%d", ant), 0);
+	ck_assert_int_eq(count("effective", "1"), 4);
+	ck_assert_int_eq(count("effective", "prov_feed IS NOT NULL"), 0);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "mental_health", "basis"), ZS_BASIS_INSURER);
+	ck_assert_int_eq(eff(AGB, "3311-EXCL", "hospital", "basis"), ZS_BASIS_INSURER);
+	char *name = tu_sql_text(db, "SELECT name FROM provider WHERE agb='%s'", AGB);
+	ck_assert_str_eq(name, "Antonius (volgens ZK)");
+	free(name);
+	ck_assert_int_eq(count("history", "policy_id='3311-BASIS' AND care_type='mental_health'"
+	                                  " AND valid_until IS NULL AND basis=1"), 1);
+	ck_assert_int_eq(count("history", "policy_id='3311-BASIS' AND care_type='mental_health'"
+	                                  " AND basis=3 AND valid_until IS NOT NULL"), 1);
+}
+END_TEST
+
+START_TEST(test_unconfigured_feed_history_uses_daemon_clock)
+{
+	applied("zk", ZK_V1(), T1);
+	applied("antonius", ANT_V1(), T1);
+	/* The daemon clock is settable (domain.md "the clock must be settable in tests"; the
+	 * worker applies feeds at zs_now()). History written when a feed is dropped must use the
+	 * same clock: 2026-12-01T12:00:00 Amsterdam = 11:00Z = (20454 + 334) * 86400 + 39600. */
+	const long long clock = 1796122800LL;
+	ck_assert_int_eq(zs_clock_set("2026-12-01T12:00:00"), 0);
+	reregister(CONF_NO_ANT);
+	long long closed = tu_sql_int(db, -1, "SELECT valid_until FROM history WHERE"
+	                              " policy_id='3311-BASIS' AND care_type='mental_health'"
+	                              " AND basis=3");
+	ck_assert_int_ge(closed, clock);
+	ck_assert_int_le(closed, clock + 30);
+	long long opened = tu_sql_int(db, -1, "SELECT valid_from FROM history WHERE"
+	                              " policy_id='3311-BASIS' AND care_type='mental_health'"
+	                              " AND valid_until IS NULL");
+	ck_assert_int_eq(opened, closed);
+	zs_clock_set(NULL);
+}
+END_TEST
+
+START_TEST(test_similar_declarations)
+{
+	applied("zk", ZK_V1(), T1);
+	/* one policy of the pair must be a policy of this feed in that year; the other may be a
+	 * sister insurer's that is not loaded yet (feeds/README.md, load order) */
+	zs_ingest_result res = apply("cz", TU_FEED(
+		"{'type':'header','format':'zorgstatus-insurer','version':1,"
+		"'concern':{'id':'cz','name':'CZ groep'},'insurer':{'uzovi':'9664','name':'CZ'}}",
+		"{'type':'policy','id':'9664-ZB','year':2027,'name':'Zorgbewust','kind':'natura',"
+		"'reimbursement':[{'care_type':'*','percent':70,'basis':'avg_contracted_tariff'}]}",
+		"{'type':'policy','id':'9664-CO','year':2027,'name':'Combi','kind':'combinatie',"
+		"'reimbursement':[{'care_type':'*','percent':100,'basis':'market_tariff'}]}",
+		"{'type':'similar','year':2027,'policies':['9664-ZB','9664-CO'],'relation':'equal'}",
+		"{'type':'similar','year':2027,'policies':['9664-ZB','9999-X'],'relation':'equal'}",
+		"{'type':'similar','year':2027,'policies':['3311-BASIS','3311-EXCL'],"
+		"'relation':'very_similar'}",
+		"{'type':'similar','year':2026,'policies':['9664-ZB','9664-CO'],'relation':'equal'}",
+		"{'type':'end','records':6}"), T2);
+	ck_assert_msg(res.applied == 1, "%s", res.error);
+	ck_assert_int_eq(res.rejected, 2);
+	int cz = feed_id("cz");
+	char *e = tu_sql_dump(db, "SELECT line, field FROM feed_error WHERE feed_id=%d ORDER BY line",
+	                      cz);
+	ck_assert_str_eq(e, "6|policies\n7|policies\n");
+	free(e);
+	char *d = tu_sql_dump(db, "SELECT year, a, b, relation FROM similar_decl WHERE feed_id=%d",
+	                      cz);
+	ck_assert_str_eq(d, "2027|9664-ZB|9664-CO|equal\n2027|9664-ZB|9999-X|equal\n");
+	free(d);
+}
+END_TEST
+
+START_TEST(test_history_change)
+{
+	applied("zk", ZK_V1(), T1);
+	/* version 2 at T2: 3311-BASIS hospital goes from negotiating to contracted */
+	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_POL_EXCL, ZK_PROVIDER, ZK_ST_BASIS_HOSP_CON,
+	                      ZK_ST_GGZ_CEIL, ZK_ST_EXCL_HOSP, "{'type':'end','records':6}"), T2);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "status"), ZS_STATUS_CONTRACTED);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "as_contracted"), 0);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "since"), T2);
+	char *h = tu_sql_dump(db, "SELECT status, as_contracted, valid_from, valid_until FROM history"
+	                          " WHERE agb='%s' AND year=2027 AND policy_id='3311-BASIS'"
+	                          " AND care_type='hospital' ORDER BY valid_from", AGB);
+	/* negotiating (3) as contracted from T1 until T2, then contracted (1) from T2, open */
+	ck_assert_str_eq(h, "3|1|1794463200|1794549600\n1|0|1794549600|NULL\n");
+	free(h);
+	/* unchanged rows keep their single open history row and their since */
+	ck_assert_int_eq(count("history", "policy_id='3311-EXCL' AND care_type='hospital'"), 1);
+	ck_assert_int_eq(count("history", "policy_id='3311-EXCL' AND care_type='hospital'"
+	                                  " AND valid_until IS NULL"), 1);
+	ck_assert_int_eq(eff(AGB, "3311-EXCL", "hospital", "since"), T1);
+	ck_assert_int_eq(count("history", "1"), 5);
+	ck_assert_int_eq(count("history", "valid_until IS NULL"), 4);
+}
+END_TEST
+
+START_TEST(test_history_remove)
+{
+	applied("zk", ZK_V1(), T1);
+	/* version 2 at T3 no longer speaks about 3311-EXCL hospital */
+	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_POL_EXCL, ZK_PROVIDER, ZK_ST_BASIS_HOSP_NEG,
+	                      ZK_ST_GGZ_CEIL, "{'type':'end','records':5}"), T3);
+	ck_assert_int_eq(count("effective", "1"), 3);
+	ck_assert_int_eq(count("effective", "policy_id='3311-EXCL' AND care_type='hospital'"), 0);
+	char *h = tu_sql_dump(db, "SELECT status, valid_from, valid_until FROM history"
+	                          " WHERE agb='%s' AND policy_id='3311-EXCL' AND care_type='hospital'",
+	                      AGB);
+	ck_assert_str_eq(h, "1|1794463200|1794636000\n"); /* closed at T3, nothing open */
+	free(h);
+	ck_assert_int_eq(count("history", "valid_until IS NULL"), 3);
+
+	/* removing the policy itself removes every row of it */
+	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_PROVIDER, ZK_ST_BASIS_HOSP_NEG,
+	                      ZK_ST_GGZ_CEIL, "{'type':'end','records':4}"), T3 + 10);
+	ck_assert_int_eq(count("effective", "1"), 2);
+	ck_assert_int_eq(count("effective", "policy_id='3311-EXCL'"), 0);
+	ck_assert_int_eq(count("history", "policy_id='3311-EXCL' AND valid_until IS NULL"), 0);
+	ck_assert_int_eq(tu_sql_int(db, -1, "SELECT valid_until FROM history WHERE"
+	                            " policy_id='3311-EXCL' AND care_type='mental_health'"), T3 + 10);
+}
+END_TEST
+
+START_TEST(test_policy_two_feeds)
+{
+	applied("zk", ZK_V1(), T1);
+	/* feed ib (UZOVI 3312, same concern) declares ZK's policy id for the same year */
+	zs_ingest_result res = apply("ib", TU_FEED(
+		"{'type':'header','format':'zorgstatus-insurer','version':1,"
+		"'concern':{'id':'achmea','name':'Achmea'},'insurer':{'uzovi':'3312','name':'IB'}}",
+		"{'type':'policy','id':'3311-BASIS','year':2027,'name':'Overgenomen','kind':'budget',"
+		"'reimbursement':[{'care_type':'*','percent':50,'basis':'avg_contracted_tariff'}]}",
+		"{'type':'policy','id':'3312-EIGEN','year':2027,'name':'Eigen','kind':'natura',"
+		"'reimbursement':[{'care_type':'*','percent':75,'basis':'avg_contracted_tariff'}]}",
+		"{'type':'status','agb':'06010101','policy':'3312-EIGEN','year':2027,"
+		"'care_type':'hospital','status':'contracted'}",
+		"{'type':'end','records':3}"), T2);
+	ck_assert_msg(res.applied == 1, "%s", res.error);
+	ck_assert_int_eq(res.rejected, 1);
+	int ib = feed_id("ib"), zk = feed_id("zk");
+	ck_assert_int_eq(count("feed_error", "1"), 1);
+	char *e = tu_sql_dump(db, "SELECT line, field FROM feed_error WHERE feed_id=%d", ib);
+	ck_assert_str_eq(e, "2|id\n");
+	free(e);
+	char *reason = tu_sql_text(db, "SELECT reason FROM feed_error WHERE feed_id=%d", ib);
+	tu_assert_contains(reason, "zk");
+	free(reason);
+	/* the first declaration stands */
+	ck_assert_int_eq(tu_sql_int(db, -1, "SELECT feed_id FROM policy WHERE id='3311-BASIS'"
+	                            " AND year=2027"), zk);
+	char *name = tu_sql_text(db, "SELECT name FROM policy WHERE id='3311-BASIS'");
+	ck_assert_str_eq(name, "Basis Zeker");
+	free(name);
+	ck_assert_int_eq(count("policy", "1"), 3);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "ins_feed"), zk);
+	ck_assert_int_eq(eff(AGB, "3312-EIGEN", "hospital", "status"), ZS_STATUS_CONTRACTED);
+	ck_assert_int_eq(eff(AGB, "3312-EIGEN", "hospital", "ins_feed"), ib);
+}
+END_TEST
+
+START_TEST(test_provider_undeclared_policy)
+{
+	applied("zk", ZK_V1(), T1);
+	/* a provider status may only name a policy declared in some insurer feed */
+	zs_ingest_result res = apply("groep", TU_FEED(
+		"{'type':'header','format':'zorgstatus-provider','version':1}",
+		"{'type':'status','agb':'06010101','policy':'9999-NOPE','year':2027,"
+		"'care_type':'hospital','status':'contracted'}",
+		"{'type':'status','agb':'06010101','policy':'3311-BASIS','year':2027,"
+		"'care_type':'gp','status':'contracted'}",
+		"{'type':'end','records':2}"), T2);
+	ck_assert_msg(res.applied == 1, "%s", res.error);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "gp", "status"), ZS_STATUS_CONTRACTED);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "gp", "basis"), ZS_BASIS_PROVIDER_ONLY);
+	ck_assert_int_eq(res.rejected, 1);
+	ck_assert_int_eq(count("feed_error", "line=2 AND field='policy'"), 1);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("ingest");
+	TCase *tc = tcase_create("apply");
+	tcase_set_timeout(tc, 60);
+	tcase_add_unchecked_fixture(tc, tu_tmpbase_create, tu_tmpbase_remove);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_register);
+	tcase_add_test(tc, test_insurer_apply);
+	tcase_add_test(tc, test_provider_apply);
+	tcase_add_test(tc, test_unchanged);
+	tcase_add_test(tc, test_atomic_reject);
+	tcase_add_test(tc, test_empty_body_rejected);
+	tcase_add_test(tc, test_tolerated_rows);
+	tcase_add_test(tc, test_tolerated_rows_accepted_count);
+	tcase_add_test(tc, test_tolerated_rows_limit);
+	tcase_add_test(tc, test_undeclared_policy_rejects);
+	tcase_add_test(tc, test_foreign_policy_rejected);
+	tcase_add_test(tc, test_fetch_failed_keeps_content);
+	tcase_add_test(tc, test_unconfigured_feed_dropped);
+	tcase_add_test(tc, test_unconfigured_feed_history_uses_daemon_clock);
+	tcase_add_test(tc, test_similar_declarations);
+	tcase_add_test(tc, test_history_change);
+	tcase_add_test(tc, test_history_remove);
+	tcase_add_test(tc, test_policy_two_feeds);
+	tcase_add_test(tc, test_provider_undeclared_policy);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -9,11 +9,13 @@
 #include "config.h" /* _GNU_SOURCE: asprintf, mkdtemp, open_memstream */
 
 #include <check.h>
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 
 /* Single quotes to double quotes; returns a malloc'ed copy. */
@@ -44,10 +46,43 @@ static inline FILE *tu_feedv(const char *const *lines)
 }
 #define TU_FEED(...) tu_feedv((const char *const[]){ __VA_ARGS__, NULL })
 
-/* Temporary directory (mkdtemp) and recursive-free cleanup of the files we create in it. */
-static inline char *tu_tmpdir(void)
+/* Temporary directories. A failing check test ends its forked child without the checked
+ * teardown, so the per-test directories are made inside one base directory that the parent
+ * creates (tu_tmpbase_create, unchecked fixture) and removes with everything in it
+ * (tu_tmpbase_remove). */
+static char *tu_tmpbase;
+
+static inline int tu_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static inline void tu_tmpbase_create(void)
 {
 	const char *base = getenv("TMPDIR");
+	if (!base || !*base)
+		base = "/tmp";
+	if (asprintf(&tu_tmpbase, "%s/zs-unit-XXXXXX", base) < 0 || !mkdtemp(tu_tmpbase)) {
+		perror("mkdtemp");
+		exit(EXIT_FAILURE);
+	}
+}
+
+static inline void tu_tmpbase_remove(void)
+{
+	if (tu_tmpbase)
+		nftw(tu_tmpbase, tu_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(tu_tmpbase);
+	tu_tmpbase = NULL;
+}
+
+/* A fresh directory for one test (inside the base when there is one). */
+static inline char *tu_tmpdir(void)
+{
+	const char *base = tu_tmpbase ? tu_tmpbase : getenv("TMPDIR");
 	char *p;
 	if (!base || !*base)
 		base = "/tmp";
@@ -56,15 +91,10 @@ static inline char *tu_tmpdir(void)
 	return p;
 }
 
+/* Remove a test directory and the database files in it. */
 static inline void tu_rmdb(const char *dir)
 {
-	static const char *const names[] = { "zs.db", "zs.db-wal", "zs.db-shm", "zs.db-journal" };
-	char path[4096];
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-		unlink(path);
-	}
-	rmdir(dir);
+	nftw(dir, tu_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* Prepare a formatted query; fails the test on a prepare error. */
