@@ -295,7 +295,7 @@ zs_reader *zs_reader_open(const zs_config *cfg, char *err, size_t errlen)
 	        " ORDER BY policy_id, care_type", -1, SQLITE_PREPARE_PERSISTENT, &r->sel_eff, NULL) ||
 	    sqlite3_prepare_v3(r->db,
 	        "SELECT year, policy_id, care_type, status, as_contracted, basis, flags, valid_from,"
-	        " valid_until FROM history WHERE agb=?1 AND (?2 IS NULL OR year=?2)"
+	        " valid_until FROM status_history WHERE agb=?1 AND (?2 IS NULL OR year=?2)"
 	        " AND (?3 IS NULL OR policy_id=?3) AND (?4 IS NULL OR care_type=?4)"
 	        " AND (?5 IS NULL OR (valid_from <= ?5 AND (valid_until IS NULL OR valid_until > ?5)))"
 	        " ORDER BY year, policy_id, care_type, valid_from", -1, SQLITE_PREPARE_PERSISTENT,

@@ -36,6 +36,7 @@ static const char schema[] =
 	" said_at INTEGER);"
 	"CREATE INDEX IF NOT EXISTS stmt_agb ON stmt(agb, year);"
 	"CREATE INDEX IF NOT EXISTS stmt_feed ON stmt(feed_id);"
+	"CREATE INDEX IF NOT EXISTS stmt_scope ON stmt(scope_id, scope);"
 	"CREATE TABLE IF NOT EXISTS similar_decl(feed_id INTEGER NOT NULL, year INTEGER NOT NULL,"
 	" a TEXT NOT NULL, b TEXT NOT NULL, relation TEXT NOT NULL, line INTEGER);"
 	"CREATE INDEX IF NOT EXISTS similar_decl_feed ON similar_decl(feed_id);"
@@ -53,6 +54,17 @@ static const char schema[] =
 	" as_contracted INTEGER, basis INTEGER NOT NULL, flags TEXT,"
 	" valid_from INTEGER NOT NULL, valid_until INTEGER);"
 	"CREATE INDEX IF NOT EXISTS history_key ON history(agb, year, policy_id, care_type, valid_from);"
+	/* The whole history: the closed intervals, and the open one of every key (its effective
+	 * row, shown since 'since'). */
+	"CREATE VIEW IF NOT EXISTS status_history AS"
+	" SELECT agb, year, policy_id, care_type, status, as_contracted, basis, flags, valid_from,"
+	" valid_until FROM history UNION ALL"
+	" SELECT agb, year, policy_id, care_type, status, as_contracted, basis,"
+	" json_object('ceiling', json(CASE WHEN ceiling THEN 'true' ELSE 'false' END),"
+	" 'conflict', json(CASE WHEN basis=3 THEN 'true' ELSE 'false' END),"
+	" 'patient_stop', json(COALESCE(stop, 'null')),"
+	" 'provider_only', json(CASE WHEN basis=4 THEN 'true' ELSE 'false' END)),"
+	" since, NULL FROM effective;"
 	"CREATE TABLE IF NOT EXISTS similar(year INTEGER NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL,"
 	" concern_id TEXT, overlap REAL, common INTEGER, only_a INTEGER, only_b INTEGER,"
 	" max_pct_diff REAL, verdict TEXT NOT NULL, declared TEXT, finding TEXT, reasons TEXT,"
@@ -86,7 +98,7 @@ sqlite3 *zs_db_open(const char *path, int readonly, char *err, size_t errlen)
 	sqlite3_extended_result_codes(db, 1);
 	if (!readonly) {
 		if (zs_db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-		                   "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;", err, errlen) ||
+		                   "PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;", err, errlen) ||
 		    zs_db_exec(db, schema, err, errlen)) {
 			sqlite3_close(db);
 			return NULL;

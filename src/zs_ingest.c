@@ -129,7 +129,7 @@ static int cat_load(sqlite3 *db, policy_cat *c, char *err, size_t errlen)
 }
 
 typedef struct {
-	sqlite3_stmt *sel_stmts, *sel_eff, *upsert_eff, *del_eff, *hist_close, *hist_open;
+	sqlite3_stmt *sel_stmts, *sel_eff, *upsert_eff, *del_eff, *hist_open, *cur_prov;
 	sqlite3_stmt *sel_src_prov, *up_prov, *del_prov, *del_fts, *ins_fts;
 	time_t now;
 } recon_ctx;
@@ -140,8 +140,8 @@ static void recon_ctx_free(recon_ctx *r)
 	sqlite3_finalize(r->sel_eff);
 	sqlite3_finalize(r->upsert_eff);
 	sqlite3_finalize(r->del_eff);
-	sqlite3_finalize(r->hist_close);
 	sqlite3_finalize(r->hist_open);
+	sqlite3_finalize(r->cur_prov);
 	sqlite3_finalize(r->sel_src_prov);
 	sqlite3_finalize(r->up_prov);
 	sqlite3_finalize(r->del_prov);
@@ -161,24 +161,22 @@ static int recon_ctx_init(sqlite3 *db, recon_ctx *r, time_t now, char *err, size
 	    !(r->sel_eff = prep(db,
 	          "SELECT year, policy_id, care_type, status, as_contracted, ceiling, ceiling_exempt,"
 	          " stop, basis, ins_feed, ins_status, ins_level, ins_said, prov_feed, prov_status,"
-	          " prov_level, prov_said FROM effective WHERE agb = ?"
+	          " prov_level, prov_said, since FROM effective WHERE agb = ?"
 	          " ORDER BY year, policy_id, care_type", err, errlen)) ||
 	    !(r->upsert_eff = prep(db,
 	          "INSERT OR REPLACE INTO effective(agb, year, policy_id, care_type, status,"
 	          " as_contracted, ceiling, ceiling_exempt, stop, basis, ins_feed, ins_status,"
 	          " ins_level, ins_said, prov_feed, prov_status, prov_level, prov_said, since)"
-	          " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,"
-	          " COALESCE(?19, (SELECT since FROM effective WHERE agb=?1 AND year=?2"
-	          " AND policy_id=?3 AND care_type=?4)))", err, errlen)) ||
+	          " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
+	          err, errlen)) ||
 	    !(r->del_eff = prep(db,
 	          "DELETE FROM effective WHERE agb=? AND year=? AND policy_id=? AND care_type=?", err,
 	          errlen)) ||
-	    !(r->hist_close = prep(db,
-	          "UPDATE history SET valid_until=? WHERE agb=? AND year=? AND policy_id=?"
-	          " AND care_type=? AND valid_until IS NULL", err, errlen)) ||
 	    !(r->hist_open = prep(db,
 	          "INSERT INTO history(agb, year, policy_id, care_type, status, as_contracted, basis,"
-	          " flags, valid_from) VALUES(?,?,?,?,?,?,?,?,?)", err, errlen)) ||
+	          " flags, valid_from, valid_until) VALUES(?,?,?,?,?,?,?,?,?,?)", err, errlen)) ||
+	    !(r->cur_prov = prep(db,
+	          "SELECT name, kind, parent, locations FROM provider WHERE agb=?", err, errlen)) ||
 	    !(r->sel_src_prov = prep(db,
 	          "SELECT name, kind, parent, locations FROM src_provider WHERE agb=?"
 	          " ORDER BY from_provider DESC, feed_id LIMIT 1", err, errlen)) ||
@@ -220,6 +218,7 @@ typedef struct {
 	int status, as_contracted, ceiling, basis;
 	long long ins_feed, ins_status, ins_level, ins_said, prov_feed, prov_status, prov_level,
 		prov_said; /* -1 = NULL */
+	long long since;
 } eff_row;
 
 static long long col_ll(sqlite3_stmt *st, int i)
@@ -285,20 +284,39 @@ static int any_differs(const eff_row *a, const eff_row *b)
 	       a->prov_level != b->prov_level || a->prov_said != b->prov_said;
 }
 
-static int hist_close(sqlite3 *db, recon_ctx *r, const char *agb, int year, const char *pol,
-                      const char *ct, char *err, size_t errlen)
+/* History keeps the closed intervals: what was shown from valid_from to valid_until. The
+ * open interval of every key is its effective row (since = valid_from). */
+static int hist_archive(sqlite3 *db, recon_ctx *r, const char *agb, const eff_row *o,
+                        char *err, size_t errlen)
 {
-	sqlite3_bind_int64(r->hist_close, 1, (sqlite3_int64)r->now);
-	sqlite3_bind_text(r->hist_close, 2, agb, -1, SQLITE_STATIC);
-	sqlite3_bind_int(r->hist_close, 3, year);
-	sqlite3_bind_text(r->hist_close, 4, pol, -1, SQLITE_STATIC);
-	sqlite3_bind_text(r->hist_close, 5, ct, -1, SQLITE_STATIC);
-	return step_done(db, r->hist_close, err, errlen);
+	char flags[1200];
+	snprintf(flags, sizeof flags,
+	         "{\"ceiling\":%s,\"conflict\":%s,\"patient_stop\":%s,\"provider_only\":%s}",
+	         o->ceiling ? "true" : "false", o->basis == ZS_BASIS_CONFLICT ? "true" : "false",
+	         o->stop && strlen(o->stop) < 1000 ? o->stop : "null",
+	         o->basis == ZS_BASIS_PROVIDER_ONLY ? "true" : "false");
+	sqlite3_stmt *h = r->hist_open;
+	sqlite3_bind_text(h, 1, agb, -1, SQLITE_STATIC);
+	sqlite3_bind_int(h, 2, o->year);
+	sqlite3_bind_text(h, 3, o->policy_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(h, 4, o->care_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int(h, 5, o->status);
+	sqlite3_bind_int(h, 6, o->as_contracted);
+	sqlite3_bind_int(h, 7, o->basis);
+	sqlite3_bind_text(h, 8, flags, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(h, 9, o->since >= 0 ? o->since : (long long)r->now);
+	sqlite3_bind_int64(h, 10, (sqlite3_int64)r->now);
+	return step_done(db, h, err, errlen);
 }
 
+/* Write the new effective row; old is the stored row it replaces (NULL for a new key). A
+ * visible change archives the old row into history and restarts 'since'. */
 static int write_row(sqlite3 *db, recon_ctx *r, const char *agb, const zs_effective *e,
-                     const eff_row *n, int visible_change, char *err, size_t errlen)
+                     const eff_row *n, const eff_row *old, int visible_change, char *err,
+                     size_t errlen)
 {
+	if (old && visible_change && hist_archive(db, r, agb, old, err, errlen))
+		return -1;
 	sqlite3_stmt *u = r->upsert_eff;
 	sqlite3_bind_text(u, 1, agb, -1, SQLITE_STATIC);
 	sqlite3_bind_int(u, 2, e->year);
@@ -318,35 +336,9 @@ static int write_row(sqlite3 *db, recon_ctx *r, const char *agb, const zs_effect
 	bind_ll(u, 16, n->prov_status);
 	bind_ll(u, 17, n->prov_level);
 	bind_ll(u, 18, n->prov_said);
-	if (visible_change)
-		sqlite3_bind_int64(u, 19, (sqlite3_int64)r->now);
-	else
-		sqlite3_bind_null(u, 19);
-	if (step_done(db, u, err, errlen))
-		return -1;
-	sqlite3_clear_bindings(u);
-	if (!visible_change)
-		return 0;
-	if (hist_close(db, r, agb, e->year, e->policy->id, e->care_type, err, errlen))
-		return -1;
-	json_t *flags = json_pack("{s:b, s:b, s:b, s:o}", "ceiling", n->ceiling, "conflict",
-	                          n->basis == ZS_BASIS_CONFLICT, "provider_only",
-	                          n->basis == ZS_BASIS_PROVIDER_ONLY, "patient_stop",
-	                          n->stop ? json_loads(n->stop, 0, NULL) : json_null());
-	char *fs = flags ? json_dumps(flags, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_decref(flags);
-	sqlite3_stmt *h = r->hist_open;
-	sqlite3_bind_text(h, 1, agb, -1, SQLITE_STATIC);
-	sqlite3_bind_int(h, 2, e->year);
-	sqlite3_bind_text(h, 3, e->policy->id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(h, 4, e->care_type, -1, SQLITE_STATIC);
-	sqlite3_bind_int(h, 5, n->status);
-	sqlite3_bind_int(h, 6, n->as_contracted);
-	sqlite3_bind_int(h, 7, n->basis);
-	bind_text(h, 8, fs);
-	sqlite3_bind_int64(h, 9, (sqlite3_int64)r->now);
-	free(fs);
-	return step_done(db, h, err, errlen);
+	sqlite3_bind_int64(u, 19, !visible_change && old && old->since >= 0 ? old->since
+	                                                                     : (long long)r->now);
+	return step_done(db, u, err, errlen);
 }
 
 static void free_stmts(zs_stmt *v, size_t n)
@@ -374,9 +366,29 @@ static void free_eff_rows(eff_row *v, size_t n)
 	free(v);
 }
 
+static int same_text(sqlite3_stmt *a, int ia, sqlite3_stmt *b, int ib)
+{
+	const char *x = (const char *)sqlite3_column_text(a, ia);
+	const char *y = (const char *)sqlite3_column_text(b, ib);
+	return streq(x, y);
+}
+
+/* Master data: the provider's own record wins, else the first insurer feed's. The search index
+ * is rewritten only when the chosen record changed. */
 static int rebuild_provider(sqlite3 *db, recon_ctx *r, const char *agb, char *err, size_t errlen)
 {
 	sqlite3_int64 rowid = strtoll(agb, NULL, 10);
+	sqlite3_bind_text(r->sel_src_prov, 1, agb, -1, SQLITE_STATIC);
+	sqlite3_bind_text(r->cur_prov, 1, agb, -1, SQLITE_STATIC);
+	int have_src = sqlite3_step(r->sel_src_prov) == SQLITE_ROW;
+	int have_cur = sqlite3_step(r->cur_prov) == SQLITE_ROW;
+	int same = have_src && have_cur;
+	for (int i = 0; same && i < 4; i++)
+		same = same_text(r->sel_src_prov, i, r->cur_prov, i);
+	sqlite3_reset(r->sel_src_prov);
+	sqlite3_reset(r->cur_prov);
+	if (same || (!have_src && !have_cur))
+		return 0;
 	sqlite3_bind_int64(r->del_fts, 1, rowid);
 	if (step_done(db, r->del_fts, err, errlen))
 		return -1;
@@ -507,6 +519,7 @@ static int reconcile_agb(sqlite3 *db, recon_ctx *r, const policy_cat *cat, const
 		o->prov_status = col_ll(q, 14);
 		o->prov_level = col_ll(q, 15);
 		o->prov_said = col_ll(q, 16);
+		o->since = col_ll(q, 17);
 	}
 	sqlite3_reset(r->sel_eff);
 
@@ -522,8 +535,7 @@ static int reconcile_agb(sqlite3 *db, recon_ctx *r, const policy_cat *cat, const
 			sqlite3_bind_text(r->del_eff, 3, old[j].policy_id, -1, SQLITE_STATIC);
 			sqlite3_bind_text(r->del_eff, 4, old[j].care_type, -1, SQLITE_STATIC);
 			if (step_done(db, r->del_eff, err, errlen) ||
-			    hist_close(db, r, agb, old[j].year, old[j].policy_id, old[j].care_type, err,
-			               errlen))
+			    hist_archive(db, r, agb, &old[j], err, errlen))
 				goto out;
 			(*changes)++;
 			j++;
@@ -533,12 +545,12 @@ static int reconcile_agb(sqlite3 *db, recon_ctx *r, const policy_cat *cat, const
 		new_row(&eff[i], &nr);
 		int wrc = 0;
 		if (c < 0) {
-			wrc = write_row(db, r, agb, &eff[i], &nr, 1, err, errlen);
+			wrc = write_row(db, r, agb, &eff[i], &nr, NULL, 1, err, errlen);
 			(*changes)++;
 		} else {
 			int vis = visible_differs(&nr, &old[j]);
 			if (vis || any_differs(&nr, &old[j]))
-				wrc = write_row(db, r, agb, &eff[i], &nr, vis, err, errlen);
+				wrc = write_row(db, r, agb, &eff[i], &nr, &old[j], vis, err, errlen);
 			*changes += vis;
 			j++;
 		}
@@ -547,7 +559,7 @@ static int reconcile_agb(sqlite3 *db, recon_ctx *r, const policy_cat *cat, const
 			goto out;
 		i++;
 	}
-	rc = rebuild_provider(db, r, agb, err, errlen);
+	rc = 0;
 out:
 	if (rc && !err[0])
 		errf(err, errlen, "out of memory reconciling %s", agb);
@@ -581,6 +593,13 @@ static int reconcile_touched(sqlite3 *db, time_t now, long *changes, char *err, 
 		rc = reconcile_agb(db, &r, &cat, agb, changes, err, errlen);
 	}
 	sqlite3_finalize(sel);
+	sel = rc ? NULL : prep(db, "SELECT agb FROM temp.touched_prov ORDER BY agb", err, errlen);
+	while (sel && rc == 0 && sqlite3_step(sel) == SQLITE_ROW) {
+		char agb[16];
+		snprintf(agb, sizeof agb, "%s", (const char *)sqlite3_column_text(sel, 0));
+		rc = rebuild_provider(db, &r, agb, err, errlen);
+	}
+	sqlite3_finalize(sel);
 	recon_ctx_free(&r);
 	cat_free(&cat);
 	return rc;
@@ -592,7 +611,7 @@ static int drop_feed_data(sqlite3 *db, int id, char *err, size_t errlen)
 {
 	static const char *const sqls[] = {
 		"INSERT OR IGNORE INTO temp.touched SELECT agb FROM stmt WHERE feed_id=?1",
-		"INSERT OR IGNORE INTO temp.touched SELECT agb FROM src_provider WHERE feed_id=?1",
+		"INSERT OR IGNORE INTO temp.touched_prov SELECT agb FROM src_provider WHERE feed_id=?1",
 		"DELETE FROM stmt WHERE feed_id=?1", "DELETE FROM src_provider WHERE feed_id=?1",
 		"DELETE FROM src_insurer WHERE feed_id=?1", "DELETE FROM similar_decl WHERE feed_id=?1",
 		NULL
@@ -634,6 +653,30 @@ static int touch_all(sqlite3 *db, char *err, size_t errlen)
 	                  err, errlen);
 }
 
+/* The feed's policy set changed: reconcile the providers whose statements cover any policy
+ * of the feed, old or new (by policy, insurer or concern), and those with effective rows of a
+ * policy that is gone. */
+static int touch_policy_change(sqlite3 *db, int feed_id, char *err, size_t errlen)
+{
+	char q[1400];
+	snprintf(q, sizeof q,
+	         "CREATE TEMP TABLE IF NOT EXISTS pol_scope(scope INTEGER, id TEXT,"
+	         " PRIMARY KEY(scope, id)) WITHOUT ROWID; DELETE FROM temp.pol_scope;"
+	         "INSERT OR IGNORE INTO temp.pol_scope SELECT 1, id FROM temp.pol_before"
+	         " UNION SELECT 2, uzovi FROM temp.pol_before UNION SELECT 3, concern_id FROM"
+	         " temp.pol_before UNION SELECT 1, id FROM policy WHERE feed_id=%d UNION SELECT 2,"
+	         " uzovi FROM policy WHERE feed_id=%d UNION SELECT 3, concern_id FROM policy WHERE"
+	         " feed_id=%d;"
+	         "INSERT OR IGNORE INTO temp.touched SELECT DISTINCT s.agb FROM temp.pol_scope p"
+	         " JOIN stmt s ON s.scope_id = p.id AND s.scope = p.scope;"
+	         "INSERT OR IGNORE INTO temp.touched SELECT DISTINCT e.agb FROM effective e WHERE"
+	         " EXISTS (SELECT 1 FROM temp.pol_before b WHERE b.id = e.policy_id AND b.year ="
+	         " e.year AND NOT EXISTS (SELECT 1 FROM policy p WHERE p.id = b.id AND p.year ="
+	         " b.year AND p.feed_id = %d));",
+	         feed_id, feed_id, feed_id, feed_id);
+	return zs_db_exec(db, q, err, errlen);
+}
+
 int zs_ingest_register(sqlite3 *db, const zs_config *cfg, char *err, size_t errlen)
 {
 	char red[2048];
@@ -641,7 +684,10 @@ int zs_ingest_register(sqlite3 *db, const zs_config *cfg, char *err, size_t errl
 	int rc = 0;
 	if (zs_db_exec(db,
 	               "CREATE TEMP TABLE IF NOT EXISTS touched(agb TEXT PRIMARY KEY) WITHOUT ROWID;"
-	               "DELETE FROM temp.touched; BEGIN IMMEDIATE;", err, errlen))
+	               "CREATE TEMP TABLE IF NOT EXISTS touched_prov(agb TEXT PRIMARY KEY) WITHOUT ROWID;"
+	               "CREATE TEMP TABLE IF NOT EXISTS pol_before(id TEXT, year INTEGER, uzovi TEXT,"
+	               " concern_id TEXT);"
+	               "DELETE FROM temp.touched; DELETE FROM temp.touched_prov; BEGIN IMMEDIATE;", err, errlen))
 		return -1;
 	sqlite3_stmt *up = prep(db,
 	        "INSERT INTO feed(name, kind, url, schedule, stale_after) VALUES(?,?,?,?,?)"
@@ -688,8 +734,6 @@ int zs_ingest_register(sqlite3 *db, const zs_config *cfg, char *err, size_t errl
 	if (rc == 0 && dropped) {
 		rc = reconcile_touched(db, zs_now(), &changes, err, errlen);
 		if (rc == 0)
-			rc = zs_similar_compute(db, err, errlen);
-		if (rc == 0)
 			rc = zs_db_exec(db,
 			                "DELETE FROM feed WHERE id NOT IN (SELECT feed_id FROM stmt UNION"
 			                " SELECT feed_id FROM policy UNION SELECT feed_id FROM src_provider)"
@@ -726,7 +770,8 @@ int zs_ingest_register(sqlite3 *db, const zs_config *cfg, char *err, size_t errl
 /* ---- applying one version ---------------------------------------------------------------- */
 
 typedef struct {
-	sqlite3_stmt *ins_stmt, *ins_prov, *ins_pol, *ins_sim, *ins_insurer, *touch, *ins_err;
+	sqlite3_stmt *ins_stmt, *ins_prov, *ins_pol, *ins_sim, *ins_insurer, *touch, *touch_prov,
+		*ins_err;
 	sqlite3_stmt *pol_owner;
 } apply_stmts;
 
@@ -738,6 +783,7 @@ static void apply_free(apply_stmts *a)
 	sqlite3_finalize(a->ins_sim);
 	sqlite3_finalize(a->ins_insurer);
 	sqlite3_finalize(a->touch);
+	sqlite3_finalize(a->touch_prov);
 	sqlite3_finalize(a->ins_err);
 	sqlite3_finalize(a->pol_owner);
 }
@@ -764,6 +810,8 @@ static int apply_init(sqlite3 *db, apply_stmts *a, char *err, size_t errlen)
 	          "INSERT OR REPLACE INTO src_insurer(feed_id, uzovi, name, concern_id, concern_name)"
 	          " VALUES(?,?,?,?,?)", err, errlen)) ||
 	    !(a->touch = prep(db, "INSERT OR IGNORE INTO temp.touched VALUES(?)", err, errlen)) ||
+	    !(a->touch_prov = prep(db, "INSERT OR IGNORE INTO temp.touched_prov VALUES(?)", err,
+	                           errlen)) ||
 	    !(a->ins_err = prep(db,
 	          "INSERT OR REPLACE INTO feed_error(feed_id, seq, line, field, reason)"
 	          " VALUES(?,?,?,?,?)", err, errlen))) {
@@ -879,8 +927,8 @@ static int insert_record(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, in
 		free(locs);
 		if (step_done(db, s, err, errlen))
 			return -1;
-		sqlite3_bind_text(a->touch, 1, r->agb, -1, SQLITE_STATIC);
-		return step_done(db, a->touch, err, errlen) ? -1 : 0;
+		sqlite3_bind_text(a->touch_prov, 1, r->agb, -1, SQLITE_STATIC);
+		return step_done(db, a->touch_prov, err, errlen) ? -1 : 0;
 	}
 	case ZS_REC_STATUS: {
 		char *exempt = r->ceiling_exempt ? json_dumps(r->ceiling_exempt, JSON_COMPACT) : NULL;
@@ -1089,7 +1137,10 @@ int zs_ingest_apply(sqlite3 *db, const zs_feed_conf *fc, FILE *body, time_t now,
 	}
 	if (zs_db_exec(db,
 	               "CREATE TEMP TABLE IF NOT EXISTS touched(agb TEXT PRIMARY KEY) WITHOUT ROWID;"
-	               "DELETE FROM temp.touched; BEGIN IMMEDIATE;", err, errlen)) {
+	               "CREATE TEMP TABLE IF NOT EXISTS touched_prov(agb TEXT PRIMARY KEY) WITHOUT ROWID;"
+	               "CREATE TEMP TABLE IF NOT EXISTS pol_before(id TEXT, year INTEGER, uzovi TEXT,"
+	               " concern_id TEXT);"
+	               "DELETE FROM temp.touched; DELETE FROM temp.touched_prov; BEGIN IMMEDIATE;", err, errlen)) {
 		free(errs);
 		return -1;
 	}
@@ -1101,7 +1152,11 @@ int zs_ingest_apply(sqlite3 *db, const zs_feed_conf *fc, FILE *body, time_t now,
 	}
 	policies_snapshot(db, feed_id, &pol_before);
 	{
-		char q[128];
+		char q[256];
+		snprintf(q, sizeof q, "DELETE FROM temp.pol_before; INSERT INTO temp.pol_before"
+		         " SELECT id, year, uzovi, concern_id FROM policy WHERE feed_id=%d", feed_id);
+		if (zs_db_exec(db, q, err, errlen))
+			goto dberr;
 		snprintf(q, sizeof q, "DELETE FROM policy WHERE feed_id=%d", feed_id);
 		if (drop_feed_data(db, feed_id, err, errlen) || zs_db_exec(db, q, err, errlen))
 			goto dberr;
@@ -1196,11 +1251,11 @@ int zs_ingest_apply(sqlite3 *db, const zs_feed_conf *fc, FILE *body, time_t now,
 	}
 
 	policies_snapshot(db, feed_id, &pol_after);
-	if (!streq(pol_before, pol_after) && touch_all(db, err, errlen))
+	if (!streq(pol_before, pol_after) && touch_policy_change(db, feed_id, err, errlen))
 		goto dberr;
 	long changes = 0;
 	if (reconcile_touched(db, now, &changes, err, errlen) ||
-	    zs_similar_compute(db, err, errlen) || store_errors(db, feed_id, errs, err, errlen))
+	    store_errors(db, feed_id, errs, err, errlen))
 		goto dberr;
 	if (feed_update(db,
 	                "UPDATE feed SET last_attempt=?2, last_success=?2, last_change=?2,"
@@ -1307,4 +1362,18 @@ int zs_ingest_set_validators(sqlite3 *db, const zs_feed_conf *fc, const char *et
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int zs_ingest_similar(sqlite3 *db, char *err, size_t errlen)
+{
+	char e2[128];
+	if (zs_db_exec(db, "BEGIN IMMEDIATE", err, errlen))
+		return -1;
+	if (zs_similar_compute(db, err, errlen) ||
+	    zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key='generation'; COMMIT", err,
+	               errlen)) {
+		zs_db_exec(db, "ROLLBACK", e2, sizeof e2);
+		return -1;
+	}
+	return 0;
 }

@@ -32,6 +32,10 @@ int zs_ingest_feed_id(sqlite3 *db, const char *name);
 int zs_ingest_apply(sqlite3 *db, const zs_feed_conf *fc, FILE *body, time_t now,
                     zs_ingest_result *res, char *err, size_t errlen);
 
+/* Recompute the similar-policy table (zs_similar) in its own transaction and bump the
+ * generation. The worker calls it after a round of fetches in which content changed. */
+int zs_ingest_similar(sqlite3 *db, char *err, size_t errlen);
+
 /* Record a failed fetch (network, HTTP status, size) for the feed: last_attempt, last_error.
  * The feed's content is untouched. */
 int zs_ingest_fetch_failed(sqlite3 *db, const zs_feed_conf *fc, time_t now, const char *msg);

@@ -111,74 +111,137 @@ static int compute_year(sqlite3 *db, int year, sqlite3_stmt *ins, char *err, siz
 	if (!pairs)
 		goto out;
 
-	/* One pass over the contracted rows, grouped per (provider, care type). */
+	/* Policies of the same concern, as index lists. */
+	size_t *conc = calloc(np, sizeof *conc), *cstart = calloc(np + 1, sizeof *cstart);
+	size_t *corder = calloc(np, sizeof *corder);
+	if (!conc || !cstart || !corder) {
+		free(conc);
+		free(cstart);
+		free(corder);
+		goto out;
+	}
+	{
+		size_t nc = 0;
+		for (size_t i = 0; i < np; i++) {
+			size_t c = nc;
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(p[j].concern, p[i].concern) == 0) {
+					c = conc[j];
+					break;
+				}
+			conc[i] = c;
+			if (c == nc)
+				nc++;
+		}
+		size_t k = 0;
+		for (size_t c = 0; c < nc; c++) {
+			cstart[c] = k;
+			for (size_t i = 0; i < np; i++)
+				if (conc[i] == c)
+					corder[k++] = i;
+		}
+		cstart[nc] = k;
+	}
+
+	/* One pass over the contracted rows in key order (agb, year, policy, care type); per
+	 * provider, the rows are grouped by care type in memory. */
 	if (sqlite3_prepare_v2(db, "SELECT agb, care_type, policy_id FROM effective WHERE year=?"
-	                           " AND status IN (?, ?) ORDER BY agb, care_type", -1, &st,
-	                       NULL) != SQLITE_OK)
+	                           " AND status IN (?, ?) ORDER BY agb", -1, &st, NULL) != SQLITE_OK) {
+		free(conc);
+		free(cstart);
+		free(corder);
 		goto dberr;
+	}
 	sqlite3_bind_int(st, 1, year);
 	sqlite3_bind_int(st, 2, ZS_STATUS_CONTRACTED);
 	sqlite3_bind_int(st, 3, ZS_STATUS_CONTRACTED_CEILING);
-	char cur_agb[16] = "", cur_ct[32] = "";
-	size_t *members = calloc(np, sizeof *members);
+	char cur_agb[16] = "";
+	size_t rcap = 64, nrow = 0;
+	struct { int ci; size_t pi; } *rows = malloc(rcap * sizeof *rows);
 	char *in = calloc(np, 1);
-	size_t nm = 0;
 	int have = sqlite3_step(st) == SQLITE_ROW;
-	while (members && in) {
+	while (rows && in) {
 		const char *agb = have ? (const char *)sqlite3_column_text(st, 0) : NULL;
-		const char *ct = have ? (const char *)sqlite3_column_text(st, 1) : NULL;
-		if (!have || strcmp(agb, cur_agb) != 0 || strcmp(ct, cur_ct) != 0) {
-			/* close the group: every pair of member policies shares it */
-			int ci = care_index(cur_ct);
-			for (size_t k = 0; k < nm; k++)
-				in[members[k]] = 1;
-			for (size_t a = 0; a < np && cur_agb[0]; a++) {
-				for (size_t b = a + 1; b < np; b++) {
-					int ia = in[a], ib = in[b];
-					if ((!ia && !ib) || strcmp(p[a].concern, p[b].concern) != 0)
+		if (!have || strcmp(agb, cur_agb) != 0) {
+			/* close this provider: one group per care type */
+			for (int ci = 0; ci < 16 && cur_agb[0]; ci++) {
+				int any = 0;
+				for (size_t k = 0; k < nrow; k++)
+					if (rows[k].ci == ci) {
+						in[rows[k].pi] = 1;
+						any = 1;
+					}
+				if (!any)
+					continue;
+				for (size_t k = 0; k < nrow; k++) {
+					if (rows[k].ci != ci)
 						continue;
-					pair *pr = &pairs[a * np + b];
-					if (ia && ib) {
-						pr->common++;
-						if (ci >= 0)
+					size_t x = rows[k].pi, c = conc[x];
+					p[x].size++;
+					p[x].size_ct[ci]++;
+					for (size_t m = cstart[c]; m < cstart[c + 1]; m++) {
+						size_t y = corder[m];
+						if (y == x || (in[y] && y < x))
+							continue; /* a common pair is counted once, from its lower side */
+						size_t lo = x < y ? x : y, hi = x < y ? y : x;
+						pair *pr = &pairs[lo * np + hi];
+						if (in[y]) {
+							pr->common++;
 							pr->common_ct[ci]++;
-					} else if (ia) {
-						if (ci >= 0)
+						} else if (x == lo) {
 							pr->only_a_ct[ci]++;
-						if (pr->nex_a < MAX_EXAMPLES &&
-						    (pr->nex_a == 0 || strcmp(pr->ex_a[pr->nex_a - 1], cur_agb)))
-							snprintf(pr->ex_a[pr->nex_a++], 9, "%s", cur_agb);
-					} else if (ib) {
-						if (ci >= 0)
+							if (pr->nex_a < MAX_EXAMPLES &&
+							    (pr->nex_a == 0 || strcmp(pr->ex_a[pr->nex_a - 1], cur_agb)))
+								snprintf(pr->ex_a[pr->nex_a++], 9, "%s", cur_agb);
+						} else {
 							pr->only_b_ct[ci]++;
-						if (pr->nex_b < MAX_EXAMPLES &&
-						    (pr->nex_b == 0 || strcmp(pr->ex_b[pr->nex_b - 1], cur_agb)))
-							snprintf(pr->ex_b[pr->nex_b++], 9, "%s", cur_agb);
+							if (pr->nex_b < MAX_EXAMPLES &&
+							    (pr->nex_b == 0 || strcmp(pr->ex_b[pr->nex_b - 1], cur_agb)))
+								snprintf(pr->ex_b[pr->nex_b++], 9, "%s", cur_agb);
+						}
 					}
 				}
+				for (size_t k = 0; k < nrow; k++)
+					in[rows[k].pi] = 0;
 			}
-			for (size_t a = 0; a < nm; a++) {
-				p[members[a]].size++;
-				if (ci >= 0)
-					p[members[a]].size_ct[ci]++;
-				in[members[a]] = 0;
-			}
-			nm = 0;
+			nrow = 0;
 			if (!have)
 				break;
 			snprintf(cur_agb, sizeof cur_agb, "%s", agb);
-			snprintf(cur_ct, sizeof cur_ct, "%s", ct);
 		}
 		const char *pid = (const char *)sqlite3_column_text(st, 2);
-		for (size_t k = 0; k < np; k++)
-			if (strcmp(p[k].id, pid) == 0) {
-				members[nm++] = k;
+		int ci = care_index((const char *)sqlite3_column_text(st, 1));
+		size_t pi = np, lo = 0, hi = np; /* p is ordered by id (BINARY = strcmp) */
+		while (pid && lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			int c = strcmp(p[mid].id, pid);
+			if (c == 0) {
+				pi = mid;
 				break;
 			}
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (ci >= 0 && ci < 16 && pi < np) {
+			if (nrow == rcap) {
+				void *nr = realloc(rows, (rcap *= 2) * sizeof *rows);
+				if (!nr)
+					break;
+				rows = nr;
+			}
+			rows[nrow].ci = ci;
+			rows[nrow].pi = pi;
+			nrow++;
+		}
 		have = sqlite3_step(st) == SQLITE_ROW;
 	}
-	free(members);
+	free(rows);
 	free(in);
+	free(conc);
+	free(cstart);
+	free(corder);
 	sqlite3_finalize(st);
 
 	/* Declarations. */

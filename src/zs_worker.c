@@ -1,6 +1,7 @@
 /* zs_worker.c - feed fetching (libcurl easy interface on the worker thread) and scheduling. */
 #include "config.h"
 #include <errno.h>
+#include <time.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +239,7 @@ static void *worker_main(void *arg)
 	}
 	while (!atomic_load(&w->stop)) {
 		time_t now = time(NULL);
+		int changed = 0;
 		/* Insurer feeds first: provider feeds name their policies. */
 		for (size_t k = 0; k < 2 * n && !atomic_load(&w->stop); k++) {
 			size_t i = k % n;
@@ -268,8 +270,21 @@ static void *worker_main(void *arg)
 			fails[i] = failures;
 			due[i] = time(NULL) + delay;
 			long long gen = zs_db_generation(w->db);
-			if (gen != gen_before)
+			if (gen != gen_before) {
+				changed = 1;
 				atomic_store(&zs_generation, gen);
+			}
+		}
+		/* Similar policies follow the statuses once per round, never per request. */
+		if (changed && !atomic_load(&w->stop)) {
+			struct timespec t0, t1;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			if (zs_ingest_similar(w->db, err, sizeof err) != 0)
+				ZS_ERROR(MOD, "similar policies: %s", err);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			ZS_INFO(MOD, "similar policies recomputed in %.1f s",
+			        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+			atomic_store(&zs_generation, zs_db_generation(w->db));
 		}
 		time_t next = now + 3600;
 		for (size_t i = 0; i < n; i++)

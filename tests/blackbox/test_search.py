@@ -132,8 +132,7 @@ class SearchTest(SampleDaemonCase):
         self.assertEqual(b["results"][0]["match"], "exact")
 
     def test_exact_before_words(self):
-        # "ziekenhuis kromme rijn" also matches nothing else; "lekstede ziekenhuis" is exact for
-        # Lekstede; with only "ziekenhuis" every hospital named so matches -- exact ranks first.
+        # the whole name of Lekstede Ziekenhuis: exact, and no other provider has both words
         b = self.search(q="lekstede ziekenhuis")
         self.assertEqual(self.agbs(b), [LEKSTEDE])
         self.assertEqual(b["results"][0]["match"], "exact")

@@ -228,8 +228,8 @@ START_TEST(test_insurer_apply)
 	}
 
 	/* history: one open row per effective row, from the apply time */
-	ck_assert_int_eq(count("history", "1"), 4);
-	ck_assert_int_eq(count("history", "valid_until IS NULL AND valid_from=" "1794463200"), 4);
+	ck_assert_int_eq(count("status_history", "1"), 4);
+	ck_assert_int_eq(count("status_history", "valid_until IS NULL AND valid_from=" "1794463200"), 4);
 
 	/* the provider's master data (postcode normalised) */
 	char *name = tu_sql_text(db, "SELECT name FROM provider WHERE agb='%s'", AGB);
@@ -283,13 +283,13 @@ START_TEST(test_provider_apply)
 	ck_assert_int_eq(eff(AGB, "3311-EXCL", "mental_health", "prov_feed"), -1);
 
 	/* the shown basis changed for two rows: their history rows were closed at T2 */
-	ck_assert_int_eq(count("history", "policy_id='3311-BASIS' AND care_type='mental_health'"), 2);
-	ck_assert_int_eq(tu_sql_int(db, -1, "SELECT valid_until FROM history WHERE policy_id="
+	ck_assert_int_eq(count("status_history", "policy_id='3311-BASIS' AND care_type='mental_health'"), 2);
+	ck_assert_int_eq(tu_sql_int(db, -1, "SELECT valid_until FROM status_history WHERE policy_id="
 	                            "'3311-BASIS' AND care_type='mental_health' AND basis=1"), T2);
-	ck_assert_int_eq(tu_sql_int(db, -1, "SELECT valid_from FROM history WHERE policy_id="
+	ck_assert_int_eq(tu_sql_int(db, -1, "SELECT valid_from FROM status_history WHERE policy_id="
 	                            "'3311-BASIS' AND care_type='mental_health' AND basis=3"
 	                            " AND valid_until IS NULL"), T2);
-	ck_assert_int_eq(count("history", "policy_id='3311-EXCL' AND care_type='hospital'"
+	ck_assert_int_eq(count("status_history", "policy_id='3311-EXCL' AND care_type='hospital'"
 	                                  " AND basis=2 AND valid_from=1794549600"
 	                                  " AND valid_until IS NULL"), 1);
 
@@ -313,7 +313,7 @@ START_TEST(test_unchanged)
 	ck_assert_str_eq(res.error, "");
 	char *after = tu_sql_dump(db, "SELECT * FROM effective ORDER BY 1,2,3,4");
 	ck_assert_str_eq(after, before);
-	ck_assert_int_eq(count("history", "1"), 4);
+	ck_assert_int_eq(count("status_history", "1"), 4);
 	/* fetched successfully now, content last changed at T1 */
 	ck_assert_int_eq(feed_col("zk", "last_success"), T1 + 60);
 	ck_assert_int_eq(feed_col("zk", "last_change"), T1);
@@ -328,7 +328,7 @@ static char *snapshot(void)
 {
 	static const char *const q[] = {
 		"SELECT * FROM effective ORDER BY 1,2,3,4",
-		"SELECT * FROM history ORDER BY 1,2,3,4,valid_from",
+		"SELECT * FROM status_history ORDER BY 1,2,3,4,valid_from",
 		"SELECT * FROM policy ORDER BY 1,2",
 		"SELECT agb,year,feed_id,line,care_type,scope,scope_id,status FROM stmt ORDER BY 1,3,4",
 		"SELECT * FROM provider ORDER BY 1",
@@ -677,9 +677,9 @@ START_TEST(test_unconfigured_feed_dropped)
 	char *name = tu_sql_text(db, "SELECT name FROM provider WHERE agb='%s'", AGB);
 	ck_assert_str_eq(name, "Antonius (volgens ZK)");
 	free(name);
-	ck_assert_int_eq(count("history", "policy_id='3311-BASIS' AND care_type='mental_health'"
+	ck_assert_int_eq(count("status_history", "policy_id='3311-BASIS' AND care_type='mental_health'"
 	                                  " AND valid_until IS NULL AND basis=1"), 1);
-	ck_assert_int_eq(count("history", "policy_id='3311-BASIS' AND care_type='mental_health'"
+	ck_assert_int_eq(count("status_history", "policy_id='3311-BASIS' AND care_type='mental_health'"
 	                                  " AND basis=3 AND valid_until IS NOT NULL"), 1);
 }
 END_TEST
@@ -694,12 +694,12 @@ START_TEST(test_unconfigured_feed_history_uses_daemon_clock)
 	const long long clock = 1796122800LL;
 	ck_assert_int_eq(zs_clock_set("2026-12-01T12:00:00"), 0);
 	reregister(CONF_NO_ANT);
-	long long closed = tu_sql_int(db, -1, "SELECT valid_until FROM history WHERE"
+	long long closed = tu_sql_int(db, -1, "SELECT valid_until FROM status_history WHERE"
 	                              " policy_id='3311-BASIS' AND care_type='mental_health'"
 	                              " AND basis=3");
 	ck_assert_int_ge(closed, clock);
 	ck_assert_int_le(closed, clock + 30);
-	long long opened = tu_sql_int(db, -1, "SELECT valid_from FROM history WHERE"
+	long long opened = tu_sql_int(db, -1, "SELECT valid_from FROM status_history WHERE"
 	                              " policy_id='3311-BASIS' AND care_type='mental_health'"
 	                              " AND valid_until IS NULL");
 	ck_assert_int_eq(opened, closed);
@@ -748,19 +748,19 @@ START_TEST(test_history_change)
 	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "status"), ZS_STATUS_CONTRACTED);
 	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "as_contracted"), 0);
 	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "since"), T2);
-	char *h = tu_sql_dump(db, "SELECT status, as_contracted, valid_from, valid_until FROM history"
+	char *h = tu_sql_dump(db, "SELECT status, as_contracted, valid_from, valid_until FROM status_history"
 	                          " WHERE agb='%s' AND year=2027 AND policy_id='3311-BASIS'"
 	                          " AND care_type='hospital' ORDER BY valid_from", AGB);
 	/* negotiating (3) as contracted from T1 until T2, then contracted (1) from T2, open */
 	ck_assert_str_eq(h, "3|1|1794463200|1794549600\n1|0|1794549600|NULL\n");
 	free(h);
 	/* unchanged rows keep their single open history row and their since */
-	ck_assert_int_eq(count("history", "policy_id='3311-EXCL' AND care_type='hospital'"), 1);
-	ck_assert_int_eq(count("history", "policy_id='3311-EXCL' AND care_type='hospital'"
+	ck_assert_int_eq(count("status_history", "policy_id='3311-EXCL' AND care_type='hospital'"), 1);
+	ck_assert_int_eq(count("status_history", "policy_id='3311-EXCL' AND care_type='hospital'"
 	                                  " AND valid_until IS NULL"), 1);
 	ck_assert_int_eq(eff(AGB, "3311-EXCL", "hospital", "since"), T1);
-	ck_assert_int_eq(count("history", "1"), 5);
-	ck_assert_int_eq(count("history", "valid_until IS NULL"), 4);
+	ck_assert_int_eq(count("status_history", "1"), 5);
+	ck_assert_int_eq(count("status_history", "valid_until IS NULL"), 4);
 }
 END_TEST
 
@@ -772,20 +772,20 @@ START_TEST(test_history_remove)
 	                      ZK_ST_GGZ_CEIL, "{'type':'end','records':5}"), T3);
 	ck_assert_int_eq(count("effective", "1"), 3);
 	ck_assert_int_eq(count("effective", "policy_id='3311-EXCL' AND care_type='hospital'"), 0);
-	char *h = tu_sql_dump(db, "SELECT status, valid_from, valid_until FROM history"
+	char *h = tu_sql_dump(db, "SELECT status, valid_from, valid_until FROM status_history"
 	                          " WHERE agb='%s' AND policy_id='3311-EXCL' AND care_type='hospital'",
 	                      AGB);
 	ck_assert_str_eq(h, "1|1794463200|1794636000\n"); /* closed at T3, nothing open */
 	free(h);
-	ck_assert_int_eq(count("history", "valid_until IS NULL"), 3);
+	ck_assert_int_eq(count("status_history", "valid_until IS NULL"), 3);
 
 	/* removing the policy itself removes every row of it */
 	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_PROVIDER, ZK_ST_BASIS_HOSP_NEG,
 	                      ZK_ST_GGZ_CEIL, "{'type':'end','records':4}"), T3 + 10);
 	ck_assert_int_eq(count("effective", "1"), 2);
 	ck_assert_int_eq(count("effective", "policy_id='3311-EXCL'"), 0);
-	ck_assert_int_eq(count("history", "policy_id='3311-EXCL' AND valid_until IS NULL"), 0);
-	ck_assert_int_eq(tu_sql_int(db, -1, "SELECT valid_until FROM history WHERE"
+	ck_assert_int_eq(count("status_history", "policy_id='3311-EXCL' AND valid_until IS NULL"), 0);
+	ck_assert_int_eq(tu_sql_int(db, -1, "SELECT valid_until FROM status_history WHERE"
 	                            " policy_id='3311-EXCL' AND care_type='mental_health'"), T3 + 10);
 }
 END_TEST
