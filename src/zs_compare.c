@@ -1,8 +1,10 @@
 /* zs_compare.c - GET /v1/compare: which policies cover the providers someone cares about.
  *
- * A provider counts as covered by a policy when, for every care type the sources state for it
- * that year (or only the care_type asked), its status is contracted, contracted with a ceiling,
- * or negotiating with the insurer's declaration that care is reimbursed as contracted.
+ * A provider counts as covered by a policy when at least one of its care types that year (or
+ * only the care_type asked) is covered for that policy - contracted, contracted with a ceiling,
+ * or negotiating with the insurer's declaration that care is reimbursed as contracted - and
+ * none is explicitly not covered (not contracted, ended, negotiating without declaration).
+ * Care types nobody states for that policy (unknown) neither cover nor block.
  * Ranking: most providers covered first; then fewer conflicts among the covered ones; then, so
  * that no policy is favoured, concern name, insurer name, policy name and id (alphabetical).
  */
@@ -119,15 +121,19 @@ json_t *zs_api_compare(zs_reader *r, const zs_request *req, int *status)
 		for (size_t i = 0; i < nagb; i++) {
 			if (!known[i])
 				continue;
-			int cov = sets[i].nct > 0, conflict = 0;
+			int any = 0, blocked = 0, conflict = 0;
 			json_t *sts = json_array();
 			for (size_t c = 0; c < sets[i].nct; c++) {
 				const eff_view *v = zs_rowset_find(&sets[i], p->id, sets[i].care_types[c]);
-				cov &= is_covering(v);
+				if (is_covering(v))
+					any = 1;
+				else if (v && v->status != ZS_STATUS_UNKNOWN)
+					blocked = 1;
 				conflict |= v && v->basis == ZS_BASIS_CONFLICT;
 				json_array_append_new(sts, zs_status_json(r, req, p, sets[i].care_types[c], v,
 				                                          amount));
 			}
+			int cov = any && !blocked;
 			pr->covered += cov;
 			pr->conflicts += cov && conflict;
 			json_array_append_new(pr->providers, json_pack("{s:s, s:b, s:o}", "agb", agbs[i],

@@ -367,9 +367,10 @@ class SearchTest(SampleDaemonCase):
 
 
 class CompareTest(SampleDaemonCase):
-    """zs_compare.c: a provider counts as covered by a policy when, for every care type the
-    sources state for it that year (or only the care_type asked), its status is contracted,
-    contracted_ceiling, or negotiating with the as-contracted declaration.  Ranking: most
+    """zs_compare.c: a provider counts as covered by a policy when at least one of its care
+    types that year (or only the care_type asked) is contracted, contracted_ceiling, or
+    negotiating with the as-contracted declaration for that policy, and none is explicitly not
+    covered; care types nobody states for that policy neither cover nor block.  Ranking: most
     covered first; then fewer conflicts among the covered ones; then concern name, insurer
     name, policy name and id.
 
@@ -408,7 +409,7 @@ class CompareTest(SampleDaemonCase):
         #   zuiderzorg concern: hospital negotiating + as_contracted (G), acute contracted (G4)
         #     -> covered by the 5 ZuiderZorg-concern policies
         #   9201: hospital negotiating without declaration (G2) -> not covered
-        #   9301: hospital contracted (G3) but nobody states acute -> unknown -> not covered
+        #   9301: hospital contracted (G3); nobody states acute (unknown, ignored) -> covered
         # 04040101 in 2027, physiotherapy only: provider_only contracted for zuiderzorg and
         #   noordkust (E, E2), confirmed contracted for deltazorg (E3) -> covered by all nine.
         b = self.compare(agb="06010101,04040101", year=2027)
@@ -417,12 +418,13 @@ class CompareTest(SampleDaemonCase):
         self.assertEqual([p["agb"] for p in b["providers"]], [SINT_ANTONIUS, DE_BRUG])
         self.assertEqual(b["unknown_agb"], [])
         self.assertEqual(self.ranking(b), [
+            ("9301-BASIS", 2), ("9301-KEUZE", 2),
             ("9102-COMBI", 2), ("9102-NATURA", 2), ("9101-NATURA", 2), ("9101-BUDGET", 2),
-            ("9101-DIRECT", 2),
-            ("9301-BASIS", 1), ("9301-KEUZE", 1), ("9201-VRIJ", 1), ("9201-NATURA", 1)])
-        self.assertEqual([p["covers_all"] for p in b["policies"]], [True] * 5 + [False] * 4)
+            ("9101-DIRECT", 2), ("9201-VRIJ", 1), ("9201-NATURA", 1)])
+        self.assertEqual([p["covers_all"] for p in b["policies"]], [True] * 7 + [False] * 2)
         cov = self.covered_by(b, SINT_ANTONIUS)
-        self.assertEqual({k for k, v in cov.items() if v}, set(self.ZUIDERZORG))
+        self.assertEqual({k for k, v in cov.items() if v},
+                         set(self.ZUIDERZORG) | {"9301-BASIS", "9301-KEUZE"})
         cov = self.covered_by(b, DE_BRUG)
         self.assertTrue(all(cov.values()))
         # statuses per provider: one per care type stated that year
@@ -434,7 +436,7 @@ class CompareTest(SampleDaemonCase):
         b = self.compare(agb="06999999,06010101,04040101", year=2027)
         self.assertEqual(b["unknown_agb"], ["06999999"])
         self.assertEqual([p["agb"] for p in b["providers"]], [SINT_ANTONIUS, DE_BRUG])
-        self.assertEqual(self.ranking(b)[0], ("9102-COMBI", 2))
+        self.assertEqual(self.ranking(b)[0], ("9301-BASIS", 2))
         self.assertTrue(all(p["of"] == 2 for p in b["policies"]))
         for p in b["policies"]:
             self.assertNotIn("06999999", [x["agb"] for x in p["providers"]])
@@ -470,14 +472,14 @@ class CompareTest(SampleDaemonCase):
 
     def test_policy_type_filter(self):
         b = self.compare(agb="06010101,04040101", year=2027, policy_type="combinatie")
-        self.assertEqual(self.ranking(b), [("9102-COMBI", 2), ("9301-KEUZE", 1)])
+        self.assertEqual(self.ranking(b), [("9301-KEUZE", 2), ("9102-COMBI", 2)])
         b = self.compare(agb="06010101,04040101", year=2027, policy_type="restitutie")
         self.assertEqual(self.ranking(b), [("9201-VRIJ", 1)])
         b = self.compare(agb="06010101,04040101", year=2027, policy_type="budget")
         self.assertEqual(self.ranking(b), [("9101-BUDGET", 2)])
         b = self.compare(agb="06010101,04040101", year=2027, policy_type="natura")
-        self.assertEqual(self.ranking(b), [("9102-NATURA", 2), ("9101-NATURA", 2),
-                                           ("9101-DIRECT", 2), ("9301-BASIS", 1),
+        self.assertEqual(self.ranking(b), [("9301-BASIS", 2), ("9102-NATURA", 2),
+                                           ("9101-NATURA", 2), ("9101-DIRECT", 2),
                                            ("9201-NATURA", 1)])
         for p in b["policies"]:
             self.assertEqual(p["policy"]["type"], "natura")
@@ -504,14 +506,14 @@ class CompareTest(SampleDaemonCase):
         b = self.compare(agb="06010101", year=2027, care_type="pharmacy")
         self.assertEqual(self.ranking(b), [(pid, 0) for pid in self.DISPLAY])
 
-    def test_every_stated_care_type_counts_2026(self):
+    def test_unstated_care_types_do_not_block_2026(self):
         # 06010101 in 2026 is stated for hospital, acute and maternity:
-        #   zuiderzorg: hospital + acute contracted, maternity by nobody -> not covered
-        #   9201: hospital contracted_ceiling, acute/maternity by nobody -> not covered
-        #   9301: hospital contracted, maternity contracted_ceiling, acute by nobody -> not
-        # so no policy covers it without care_type; with care_type=hospital all nine do.
+        #   zuiderzorg: hospital + acute contracted, maternity by nobody -> covered
+        #   9201: hospital contracted_ceiling, acute/maternity by nobody -> covered
+        #   9301: hospital contracted, maternity contracted_ceiling, acute by nobody -> covered
+        # so all nine cover it, in display order; with care_type=hospital too.
         b = self.compare(agb="06010101", year=2026)
-        self.assertEqual(self.ranking(b), [(pid, 0) for pid in self.DISPLAY])
+        self.assertEqual(self.ranking(b), [(pid, 1) for pid in self.DISPLAY])
         b = self.compare(agb="06010101", year=2026, care_type="hospital")
         self.assertEqual(self.ranking(b), [(pid, 1) for pid in self.DISPLAY])
         # maternity 2026: 9301 contracted_ceiling (G6) only
@@ -529,17 +531,18 @@ class CompareTest(SampleDaemonCase):
                          [("9201-VRIJ", 0), ("9201-NATURA", 0)])
 
     def test_three_providers_mixed(self):
-        # 2027: 06010101 (zuiderzorg 5), 04040101 (all 9), 06020101 (zuiderzorg 4 without
-        # 9101-BUDGET, plus 9301 with a conflict)
+        # 2027: 06010101 (zuiderzorg 5 and 9301), 04040101 (all 9), 06020101 (zuiderzorg 4
+        # without 9101-BUDGET, plus 9301 with a conflict)
         #   9102-COMBI, 9102-NATURA, 9101-NATURA, 9101-DIRECT: 3 (no conflicts)
+        #   9301-BASIS, 9301-KEUZE: 3 (one of them, 06020101, with a conflict)
         #   9101-BUDGET: 2
-        #   9301-BASIS, 9301-KEUZE: 2 (04040101, 06020101 with a conflict)
         #   9201-*: 1
-        # Between 9101-BUDGET (2, no conflict) and 9301-* (2, one conflict): BUDGET first.
+        # Between the conflict-free 3s and 9301-* (3, one conflict): conflict-free first,
+        # although Deltazorg comes first alphabetically.
         b = self.compare(agb="06010101,04040101,06020101", year=2027)
         self.assertEqual(self.ranking(b), [
             ("9102-COMBI", 3), ("9102-NATURA", 3), ("9101-NATURA", 3), ("9101-DIRECT", 3),
-            ("9101-BUDGET", 2), ("9301-BASIS", 2), ("9301-KEUZE", 2),
+            ("9301-BASIS", 3), ("9301-KEUZE", 3), ("9101-BUDGET", 2),
             ("9201-VRIJ", 1), ("9201-NATURA", 1)])
 
 
