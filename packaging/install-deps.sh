@@ -3,7 +3,7 @@
 # Runs apt-get only for what is missing; needs root for that.
 set -eu
 PKGS="build-essential autoconf automake pkg-config libevent-dev libsqlite3-dev libjansson-dev
-libcurl4-openssl-dev zlib1g-dev check python3 tzdata ca-certificates curl valgrind"
+libcurl4-openssl-dev zlib1g-dev check python3 tzdata ca-certificates curl valgrind chromium"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -27,6 +27,12 @@
 #ifndef ZS_DATA_FEEDS_DIR
 #define ZS_DATA_FEEDS_DIR ""
 #endif
+#ifndef ZS_SRC_WWW_DIR
+#define ZS_SRC_WWW_DIR ""
+#endif
+#ifndef ZS_DATA_WWW_DIR
+#define ZS_DATA_WWW_DIR ""
+#endif
 
 static void usage(FILE *out)
 {
@@ -42,6 +48,16 @@ static void usage(FILE *out)
 	        "  --version              print the version\n"
 	        "\nSettings (also in the configuration file as 'name = value'):\n");
 	zs_config_help(out);
+}
+
+/* The bundled widget pages: the source tree when run from the build tree, else pkgdatadir. */
+static const char *www_dir(void)
+{
+	char probe[4096];
+	snprintf(probe, sizeof probe, "%s/index.html", ZS_SRC_WWW_DIR);
+	if (ZS_SRC_WWW_DIR[0] && access(probe, R_OK) == 0)
+		return ZS_SRC_WWW_DIR;
+	return ZS_DATA_WWW_DIR;
 }
 
 /* The bundled sample feeds: the source tree when run from the build tree, else pkgdatadir. */
@@ -131,6 +147,13 @@ int main(int argc, char **argv)
 			return EX_USAGE;
 		}
 		i++;
+	}
+	if (!cfg.www_dir[0]) {
+		char *d = strdup(www_dir());
+		if (d) {
+			free(cfg.www_dir);
+			cfg.www_dir = d;
+		}
 	}
 	if (dump) {
 		zs_config_dump(&cfg, stdout);

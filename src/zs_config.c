@@ -28,6 +28,7 @@ static const setting settings[] = {
 	L(threads, "HTTP serving threads (one event loop each, SO_REUSEPORT)", "2", 1, 64),
 	S(log_level, "error | warn | info | debug", "info"),
 	S(now, "start the clock at this Europe/Amsterdam time (YYYY-MM-DDTHH:MM:SS); empty = real clock", ""),
+	S(www_dir, "directory of the widget's static pages (served at / and /www/); empty = the bundled www/", ""),
 	S(staff_token_file, "file holding the bearer token for staff endpoints; empty = staff endpoints off", ""),
 	L(connect_timeout, "feed fetch connect timeout, seconds", "10", 1, 600),
 	L(fetch_timeout, "feed fetch total timeout, seconds", "600", 1, 86400),

@@ -26,6 +26,7 @@ typedef struct {
 	char *log_level;
 	char *now;               /* "" = real clock */
 	char *staff_token_file;
+	char *www_dir;
 	long connect_timeout;
 	long fetch_timeout;
 	long max_feed_mb;

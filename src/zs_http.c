@@ -23,6 +23,7 @@
 #include "zs_http.h"
 #include "zs_log.h"
 #include "zs_rcache.h"
+#include "zs_static.h"
 #include "zs_worker.h"
 #include "zs_time.h"
 
@@ -358,6 +359,13 @@ static void on_request(struct evhttp_request *req, void *arg)
 		np++;
 	}
 
+	/* The widget's static pages. */
+	if (strcmp(path, "/") == 0 || strncmp(path, "/www/", 5) == 0) {
+		zs_static_serve(req, t->cfg->www_dir, path[1] ? path + 5 : "index.html");
+		evhttp_clear_headers(&q);
+		free(path);
+		return;
+	}
 	const route *rt = NULL;
 	char *arg_buf = NULL;
 	size_t plen = strlen(path);
