@@ -4,17 +4,38 @@
 # UndefinedBehaviorSanitizer, then a valgrind leak check of a daemon run.
 # Ends with one line "N passed, N failed".
 set -u
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || exit 1
 top=$(pwd)
 sh packaging/install-deps.sh || exit 1
 autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; exit 1; }
 
 pass=0; fail=0
-tally() { # $1 = build dir: add the automake test-suite counts
-	p=$(sed -n 's/^# PASS: *//p' "$1/test-suite.log" 2>/dev/null | head -1)
-	f=$(sed -n 's/^# FAIL: *//p' "$1/test-suite.log" 2>/dev/null | head -1)
-	e=$(sed -n 's/^# ERROR: *//p' "$1/test-suite.log" 2>/dev/null | head -1)
-	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0} + ${e:-0}))
+tally() { # $1 = build dir: count single tests (check's "Checks: N, Failures: F, Errors: E",
+	# unittest's "Ran N tests" and "FAILED (failures=F, errors=E)"); a test program whose log
+	# has no count counts as one test, failed unless automake says it passed.
+	for l in "$1"/tests/*/*.log; do
+		[ -f "$l" ] || continue
+		counts=$(awk '
+			/Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+/ {
+				for (i = 1; i <= NF; i++) { w = $i; gsub(/[^0-9]/, "", w)
+					if ($(i-1) == "Checks:") n = w; if ($(i-1) == "Failures:") f = w
+					if ($(i-1) == "Errors:") e = w }
+				found = 1 }
+			/^Ran [0-9]+ test/ { n = $2; found = 1 }
+			/^FAILED \(/ { while (match($0, /(failures|errors)=[0-9]+/)) {
+					kv = substr($0, RSTART, RLENGTH); sub(/.*=/, "", kv); f += kv
+					$0 = substr($0, RSTART + RLENGTH) } }
+			END { if (found) print n + 0, f + e + 0; else print "none" }' "$l")
+		res=$(sed -n 's/^:test-result: //p' "${l%.log}.trs" 2>/dev/null | head -1)
+		if [ "$counts" = "none" ]; then
+			n=1; bad=1
+			[ "$res" = PASS ] || [ "$res" = SKIP ] && bad=0
+		else
+			n=${counts% *}; bad=${counts#* }
+			[ "$bad" -eq 0 ] && { [ "$res" = FAIL ] || [ "$res" = ERROR ]; } && bad=1
+		fi
+		pass=$((pass + n - bad)); fail=$((fail + bad))
+	done
 }
 suite() { # $1 = build dir, rest = configure flags
 	dir=$1; shift
