@@ -102,49 +102,6 @@ static int word_expr(const char *w, int prefix, char *buf, size_t len, size_t *n
 	return app(buf, len, n, t);
 }
 
-typedef struct {
-	char agb[9];
-	char *name, *kind, *city, *postcode;
-	int tier; /* 0 exact, 1 name prefix, 2 other, 3 fuzzy, -1 agb */
-	double score;
-} hit;
-
-static int hit_cmp(const void *a, const void *b)
-{
-	const hit *x = a, *y = b;
-	if (x->tier != y->tier)
-		return x->tier < y->tier ? -1 : 1;
-	/* exact and prefix matches: alphabetical; other matches: by relevance first */
-	if (x->tier > 1 && x->score != y->score)
-		return x->score < y->score ? -1 : 1; /* bm25: lower is better */
-	int c = strcmp(x->name ? x->name : "", y->name ? y->name : "");
-	return c ? c : strcmp(x->agb, y->agb);
-}
-
-typedef struct {
-	hit *v;
-	size_t n, cap;
-} hits;
-
-static int has_hit(const hits *h, const char *agb)
-{
-	for (size_t i = 0; i < h->n; i++)
-		if (strcmp(h->v[i].agb, agb) == 0)
-			return 1;
-	return 0;
-}
-
-static void hits_free(hits *h)
-{
-	for (size_t i = 0; i < h->n; i++) {
-		free(h->v[i].name);
-		free(h->v[i].kind);
-		free(h->v[i].city);
-		free(h->v[i].postcode);
-	}
-	free(h->v);
-}
-
 /* The query with one-word abbreviations written out ("st antonius" -> "sint antonius"), so
  * that an abbreviated query still ranks as an exact or prefix match of the name. */
 static void expand_query(const char *qnorm, char *out, size_t len)
@@ -168,7 +125,7 @@ static void expand_query(const char *qnorm, char *out, size_t len)
 
 static int name_tier(const char *norm, const char *q)
 {
-	size_t ql = strlen(q);
+	size_t ql = q ? strlen(q) : 0;
 	if (!norm || !ql)
 		return 2;
 	if (strcmp(norm, q) == 0)
@@ -176,10 +133,55 @@ static int name_tier(const char *norm, const char *q)
 	return strncmp(norm, q, ql) == 0 ? 1 : 2;
 }
 
-static void add_hit(hits *h, sqlite3_stmt *st, int tier, const char *qnorm)
+typedef struct {
+	char agb[9];
+	char *norm;     /* folded name: ranks ties and decides exact/prefix */
+	int tier;       /* 0 exact, 1 name prefix, 2 other, 3 fuzzy, -1 agb */
+	double score;
+} hit;
+
+static int hit_cmp(const void *a, const void *b)
+{
+	const hit *x = a, *y = b;
+	if (x->tier != y->tier)
+		return x->tier < y->tier ? -1 : 1;
+	/* exact and prefix matches: alphabetical; other matches: by relevance first */
+	if (x->tier > 1 && x->score != y->score)
+		return x->score < y->score ? -1 : 1; /* bm25: lower is better */
+	int c = strcmp(x->norm ? x->norm : "", y->norm ? y->norm : "");
+	return c ? c : strcmp(x->agb, y->agb);
+}
+
+typedef struct {
+	hit *v;
+	size_t n, cap;
+	size_t nstrict;  /* hits of the strict pass, sorted by AGB while fuzzy hits are added */
+} hits;
+
+static int agb_cmp(const void *a, const void *b)
+{
+	return strcmp(((const hit *)a)->agb, ((const hit *)b)->agb);
+}
+
+static int has_hit(const hits *h, const char *agb)
+{
+	hit key;
+	snprintf(key.agb, sizeof key.agb, "%s", agb);
+	return bsearch(&key, h->v, h->nstrict, sizeof *h->v, agb_cmp) != NULL;
+}
+
+static void hits_free(hits *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		free(h->v[i].norm);
+	free(h->v);
+}
+
+/* Columns: agb, norm, score. */
+static void add_hit(hits *h, sqlite3_stmt *st, int tier, const char *qnorm, const char *qexp)
 {
 	const char *agb = (const char *)sqlite3_column_text(st, 0);
-	if (!agb || has_hit(h, agb) || h->n >= MAX_CANDIDATES)
+	if (!agb || h->n >= 2 * MAX_CANDIDATES || (tier == 3 && has_hit(h, agb)))
 		return;
 	if (h->n == h->cap) {
 		hit *nv = realloc(h->v, (h->cap = h->cap ? h->cap * 2 : 64) * sizeof *nv);
@@ -190,41 +192,29 @@ static void add_hit(hits *h, sqlite3_stmt *st, int tier, const char *qnorm)
 	hit *x = &h->v[h->n++];
 	memset(x, 0, sizeof *x);
 	snprintf(x->agb, sizeof x->agb, "%s", agb);
-	const char *name = (const char *)sqlite3_column_text(st, 1);
-	x->name = name ? strdup(name) : NULL;
-	const char *kind = (const char *)sqlite3_column_text(st, 2);
-	x->kind = kind ? strdup(kind) : NULL;
-	const char *locs = (const char *)sqlite3_column_text(st, 3);
-	json_t *l = locs ? json_loads(locs, 0, NULL) : NULL;
-	json_t *first = json_array_get(l, 0);
-	const char *city = json_string_value(json_object_get(first, "city"));
-	const char *pc = json_string_value(json_object_get(first, "postcode"));
-	x->city = city ? strdup(city) : NULL;
-	x->postcode = pc ? strdup(pc) : NULL;
-	json_decref(l);
-	x->score = sqlite3_column_double(st, 5);
+	const char *norm = (const char *)sqlite3_column_text(st, 1);
+	x->norm = norm ? strdup(norm) : NULL;
+	x->score = sqlite3_column_double(st, 2);
 	x->tier = tier;
 	if (tier == 2 && qnorm && *qnorm) {
-		const char *norm = (const char *)sqlite3_column_text(st, 4);
-		char qexp[256];
-		expand_query(qnorm, qexp, sizeof qexp);
 		int t1 = name_tier(norm, qnorm), t2 = name_tier(norm, qexp);
 		x->tier = t1 < t2 ? t1 : t2;
 	}
 }
 
-/* Run one MATCH with the filters; add its hits at the given tier. */
+/* Run one MATCH with the filters; add its hits at the given tier. Only the index is read
+ * here; the page's details come from the provider table afterwards. */
 static int run_match(zs_reader *r, const char *match, const char *kind, const char *care_type,
                      int year, int tier, const char *qnorm, hits *h)
 {
-	char sql[1024];
+	char sql[1024], qexp[256] = "";
 	sqlite3_stmt *st;
+	if (qnorm)
+		expand_query(qnorm, qexp, sizeof qexp);
 	snprintf(sql, sizeof sql,
-	         "SELECT f.agb, p.name, p.kind, p.locations, f.norm,"
-	         " bm25(provider_fts, 0.0, 0.0, 10.0, 1.0) AS score"
-	         " FROM provider_fts f JOIN provider p ON p.agb = f.agb"
-	         " WHERE provider_fts MATCH ?1 %s %s ORDER BY score LIMIT %d",
-	         kind ? "AND p.kind = ?2" : "",
+	         "SELECT f.agb, f.norm, bm25(provider_fts, 0.0, 0.0, 10.0, 1.0) AS score"
+	         " FROM provider_fts f %s WHERE provider_fts MATCH ?1 %s ORDER BY score LIMIT %d",
+	         kind ? "JOIN provider p ON p.agb = f.agb AND p.kind = ?2" : "",
 	         care_type ? "AND EXISTS (SELECT 1 FROM effective e WHERE e.agb = f.agb"
 	                     " AND e.year = ?4 AND e.care_type = ?3)" : "",
 	         MAX_CANDIDATES);
@@ -238,7 +228,7 @@ static int run_match(zs_reader *r, const char *match, const char *kind, const ch
 		sqlite3_bind_int(st, 4, year);
 	}
 	while (sqlite3_step(st) == SQLITE_ROW)
-		add_hit(h, st, tier, qnorm);
+		add_hit(h, st, tier, qnorm, qexp);
 	sqlite3_finalize(st);
 	return 0;
 }
@@ -321,11 +311,11 @@ json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status)
 	/* An 8-digit query is an AGB code. */
 	if (zs_valid_agb(qnorm)) {
 		sqlite3_stmt *st;
-		if (sqlite3_prepare_v2(r->db, "SELECT agb, name, kind, locations, '', 0.0 FROM provider"
-		                              " WHERE agb = ?", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_prepare_v2(r->db, "SELECT agb, '', 0.0 FROM provider WHERE agb = ?", -1,
+		                       &st, NULL) == SQLITE_OK) {
 			sqlite3_bind_text(st, 1, qnorm, -1, SQLITE_STATIC);
 			if (sqlite3_step(st) == SQLITE_ROW)
-				add_hit(&h, st, -1, NULL);
+				add_hit(&h, st, -1, NULL, NULL);
 			sqlite3_finalize(st);
 		}
 	} else {
@@ -380,6 +370,9 @@ json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status)
 		/* without words, the filters stand alone: drop the leading " AND " */
 		app(match, sizeof match, &n, nw ? filt : filt + (filt[0] ? 5 : 0));
 		run_match(r, match, kind, care_type, year, 2, qnorm, &h);
+		h.nstrict = h.n;
+		if (h.n > 1)
+			qsort(h.v, h.n, sizeof *h.v, agb_cmp);
 
 		/* Fuzzy: when the strict query leaves room. */
 		if (h.n < FUZZY_BELOW && nw > 0) {
@@ -398,6 +391,9 @@ json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status)
 					int alts = 0;
 					for (size_t v = 0; v < r->nvocab && alts < 8; v++) {
 						const char *t = r->vocab[v];
+						/* cheap rejection first: a typo rarely hits both first letters */
+						if (t[0] != words[i][0] && t[1] != words[i][1])
+							continue;
 						size_t tl = strlen(t);
 						/* whole term, or the term's prefix of the typed length */
 						int d = zs_text_distance(words[i], wl, t, tl, maxd);
@@ -423,22 +419,36 @@ json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status)
 				run_match(r, fz, kind, care_type, year, 3, NULL, &h);
 		}
 	}
-	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
-
 	/* Exact and prefix matches first; stable order. Fuzzy hits were appended after the
 	 * strict ones and keep their own tier. */
 	if (h.n > 1)
 		qsort(h.v, h.n, sizeof *h.v, hit_cmp);
 	json_t *arr = json_array();
-	for (size_t i = (size_t)offset; i < h.n && i < (size_t)(offset + limit); i++) {
+	sqlite3_stmt *det = NULL;
+	sqlite3_prepare_v2(r->db, "SELECT name, kind, locations FROM provider WHERE agb = ?", -1,
+	                   &det, NULL);
+	for (size_t i = (size_t)offset; det && i < h.n && i < (size_t)(offset + limit); i++) {
 		const hit *x = &h.v[i];
 		char href[64];
 		static const char *const tiers[] = { "agb", "exact", "prefix", "words", "fuzzy" };
 		snprintf(href, sizeof href, "/v1/providers/%s", x->agb);
-		json_array_append_new(arr, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:s}",
-		        "agb", x->agb, "name", x->name, "kind", x->kind, "city", x->city,
-		        "postcode", x->postcode, "match", tiers[x->tier + 1], "href", href));
+		sqlite3_bind_text(det, 1, x->agb, -1, SQLITE_STATIC);
+		if (sqlite3_step(det) == SQLITE_ROW) {
+			const char *locs = (const char *)sqlite3_column_text(det, 2);
+			json_t *l = locs ? json_loads(locs, 0, NULL) : NULL;
+			json_t *first = json_array_get(l, 0);
+			json_array_append_new(arr, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:s}",
+			        "agb", x->agb, "name", (const char *)sqlite3_column_text(det, 0),
+			        "kind", (const char *)sqlite3_column_text(det, 1),
+			        "city", json_string_value(json_object_get(first, "city")),
+			        "postcode", json_string_value(json_object_get(first, "postcode")),
+			        "match", tiers[x->tier + 1], "href", href));
+			json_decref(l);
+		}
+		sqlite3_reset(det);
 	}
+	sqlite3_finalize(det);
+	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:o}", "query", q ? q : "",
 	                      "total", (json_int_t)h.n, "limit", (json_int_t)limit,
 	                      "offset", (json_int_t)offset, "results", arr);

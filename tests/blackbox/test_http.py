@@ -429,7 +429,7 @@ class MethodTest(HttpCase):
 
 class NotFoundTest(HttpCase):
     def test_unknown_paths(self):
-        for path in ("/", "/v1", "/v1/", "/v1/nope", "/v2/policies", "/favicon.ico",
+        for path in ("/v1", "/v1/", "/v1/nope", "/v2/policies", "/favicon.ico",
                      "/v1/providers", "/v1/providers/06010101/nope",
                      "/v1/providers/06010101/history/x", "/v1/policies/9101-NATURA/nope",
                      "/v1/policies/9101-NATURA/similar/x", "/v1//policies", "/healthz/x",

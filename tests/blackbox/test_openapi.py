@@ -137,7 +137,7 @@ STAFF_BAD = [
     ("/v1/providers/06010101/history?year=2028", 404, "not_yet_published"),
 ]
 
-UNKNOWN_PATHS = ["/", "/v1", "/v1/nope", "/v2/policies", "/v1/providers/06010101/x",
+UNKNOWN_PATHS = ["/v1", "/v1/nope", "/v2/policies", "/v1/providers/06010101/x",
                  "/v1/policies/9101-NATURA", "/v1/policies/9101-NATURA/similar/x"]
 
 

@@ -1,0 +1,721 @@
+#!/usr/bin/env python3
+"""The consumer widget (www/index.html, www/widget.js, www/widget.css) in real headless Chromium
+against the real daemon serving the bundled sample feeds (Python 3 standard library only).
+
+The daemon runs with a fresh temporary database and the clock at 2026-11-20T10:00:00
+(Europe/Amsterdam): 2026 is the current year and 2027 is public since 12 November, so the
+provider answer has both years. Every expected value below is written by hand from
+feeds/SAMPLES.md and docs/consequence.md (case letters refer to SAMPLES.md "Notable cases").
+
+Chromium is driven with --dump-dom (the DOM after --virtual-time-budget) and --screenshot;
+the embed tests serve a host page from a second HTTP server on another 127.0.0.1 port, so the
+widget runs cross-origin (CORS).
+
+Environment:
+  ZORGSTATUSD       the daemon binary (default ../../src/zorgstatusd relative to this file)
+  ZS_TOP_SRCDIR     source tree (default ../.. relative to this file): www/ is served from there
+  CHROMIUM          the browser (default /usr/bin/chromium, else chromium on PATH)
+  ZS_ALLOW_SKIP=1   without Chromium (or the binary): exit 77 (skipped) instead of failing
+  ZS_SCREENSHOT_DIR keep the provider-view screenshot there (it is never committed)
+  ZS_TIMEOUT_SCALE  multiply every wait (ASan, valgrind)
+Exit status: 0 passed, 1 failed, 77 skipped.
+"""
+
+import html.parser
+import http.server
+import json
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.abspath(os.environ.get("ZS_TOP_SRCDIR") or os.path.join(HERE, "..", ".."))
+WWW = os.path.join(TOP, "www")
+SCALE = float(os.environ.get("ZS_TIMEOUT_SCALE", "1") or "1")
+NOW = "2026-11-20T10:00:00"
+
+
+def find_binary():
+    b = os.environ.get("ZORGSTATUSD") or os.path.join(HERE, "..", "..", "src", "zorgstatusd")
+    return os.path.abspath(b) if os.path.isfile(b) and os.access(b, os.X_OK) else None
+
+
+def find_chromium():
+    c = os.environ.get("CHROMIUM")
+    if c:
+        return c if os.access(c, os.X_OK) else None
+    if os.access("/usr/bin/chromium", os.X_OK):
+        return "/usr/bin/chromium"
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+# --------------------------------------------------------------------------------------------
+# a small DOM from Chromium's serialisation
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}
+
+
+class Node:
+    def __init__(self, tag, attrs, parent):
+        self.tag, self.attrs, self.parent, self.children = tag, dict(attrs), parent, []
+
+    def text(self):
+        out = []
+        for c in self.children:
+            out.append(c if isinstance(c, str) else c.text())
+        return "".join(out)
+
+    def norm(self):
+        return " ".join(self.text().split())
+
+    def iter(self):
+        for c in self.children:
+            if isinstance(c, Node):
+                yield c
+                yield from c.iter()
+
+    def find_all(self, tag=None, cls=None, **attrs):
+        res = []
+        for n in self.iter():
+            if tag and n.tag != tag:
+                continue
+            if cls and cls not in (n.attrs.get("class") or "").split():
+                continue
+            if any(n.attrs.get(k.replace("_", "-")) != v for k, v in attrs.items()):
+                continue
+            res.append(n)
+        return res
+
+    def find(self, tag=None, cls=None, **attrs):
+        r = self.find_all(tag, cls, **attrs)
+        return r[0] if r else None
+
+    def get(self, name, default=None):
+        return self.attrs.get(name, default)
+
+
+class DomBuilder(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {}, None)
+        self.cur = self.root
+
+    def handle_starttag(self, tag, attrs):
+        n = Node(tag, [(k, v if v is not None else "") for k, v in attrs], self.cur)
+        self.cur.children.append(n)
+        if tag not in VOID:
+            self.cur = n
+
+    def handle_startendtag(self, tag, attrs):
+        self.cur.children.append(Node(tag, [(k, v or "") for k, v in attrs], self.cur))
+
+    def handle_endtag(self, tag):
+        n = self.cur
+        while n is not None and n.tag != tag:
+            n = n.parent
+        if n is not None and n.parent is not None:
+            self.cur = n.parent
+
+    def handle_data(self, data):
+        self.cur.children.append(data)
+
+
+def parse_dom(markup):
+    b = DomBuilder()
+    b.feed(markup)
+    b.close()
+    return b.root
+
+
+# --------------------------------------------------------------------------------------------
+# the daemon, the host-page server and Chromium
+
+class Env:
+    daemon = None
+    tmp = None
+    port = None
+    base = None
+    host_srv = None
+    host_base = None
+    chromium = None
+    log = None
+
+
+def http_get(url, timeout=10):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def start_daemon():
+    binary = find_binary()
+    Env.tmp = tempfile.mkdtemp(prefix="zs-www-")
+    Env.port = free_port()
+    Env.base = "http://127.0.0.1:%d" % Env.port
+    Env.log = open(os.path.join(Env.tmp, "daemon.log"), "wb")
+    Env.daemon = subprocess.Popen(
+        [binary, "--listen", "127.0.0.1:%d" % Env.port,
+         "--database", os.path.join(Env.tmp, "w.db"), "--now", NOW, "--www_dir", WWW],
+        stdout=Env.log, stderr=subprocess.STDOUT, cwd=Env.tmp)
+    deadline = time.time() + 60 * SCALE
+    last = None
+    while time.time() < deadline:
+        if Env.daemon.poll() is not None:
+            raise RuntimeError("zorgstatusd exited with %s:\n%s" % (Env.daemon.returncode, daemon_log()))
+        try:
+            st, _, body = http_get(Env.base + "/v1/feeds", timeout=2)
+            if st == 200:
+                feeds = json.loads(body)["feeds"]
+                last = [(f["name"], f["last_success"]) for f in feeds]
+                if feeds and all(f["last_success"] for f in feeds):
+                    return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("feeds not all fetched in time (%s):\n%s" % (last, daemon_log()))
+
+
+def daemon_log():
+    try:
+        with open(os.path.join(Env.tmp, "daemon.log"), "rb") as f:
+            return f.read()[-4000:].decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+class HostHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def start_host_server():
+    """Host pages of another site (another origin: another port) in a temp directory."""
+    root = os.path.join(Env.tmp, "host")
+    os.makedirs(root, exist_ok=True)
+    handler = lambda *a, **kw: HostHandler(*a, directory=root, **kw)  # noqa: E731
+    Env.host_srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    Env.host_base = "http://127.0.0.1:%d" % Env.host_srv.server_address[1]
+    Env.host_root = root
+    threading.Thread(target=Env.host_srv.serve_forever, daemon=True).start()
+
+
+def host_page(name, body):
+    with open(os.path.join(Env.host_root, name), "w", encoding="utf-8") as f:
+        f.write(body)
+    return Env.host_base + "/" + name
+
+
+def chromium(url, *extra, timeout=90):
+    profile = tempfile.mkdtemp(prefix="chromium-", dir=Env.tmp)
+    cmd = [Env.chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+           "--no-first-run", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", "--user-data-dir=" + profile, "--virtual-time-budget=10000"]
+    cmd += list(extra) + [url]
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=timeout * SCALE, cwd=Env.tmp)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    if p.returncode != 0:
+        raise AssertionError("chromium failed (%d) for %s:\n%s" % (
+            p.returncode, url, p.stderr.decode("utf-8", "replace")[-3000:]))
+    return p.stdout.decode("utf-8")
+
+
+def dom(url):
+    markup = chromium(url, "--dump-dom")
+    d = parse_dom(markup)
+    d.markup = markup
+    return d
+
+
+def setUpModule():
+    missing = []
+    if find_binary() is None:
+        missing.append("zorgstatusd binary (set ZORGSTATUSD; default ../../src/zorgstatusd)")
+    Env.chromium = find_chromium()
+    if Env.chromium is None:
+        missing.append("Chromium (/usr/bin/chromium: apt-get install -y chromium)")
+    if missing:
+        msg = "cannot run the widget tests without: " + "; ".join(missing)
+        if os.environ.get("ZS_ALLOW_SKIP") == "1":
+            raise unittest.SkipTest(msg)
+        raise RuntimeError(msg + " (set ZS_ALLOW_SKIP=1 to skip instead)")
+    start_daemon()
+    start_host_server()
+
+
+def tearDownModule():
+    if Env.host_srv:
+        Env.host_srv.shutdown()
+        Env.host_srv.server_close()
+    if Env.daemon and Env.daemon.poll() is None:
+        Env.daemon.send_signal(signal.SIGTERM)
+        try:
+            Env.daemon.wait(20 * SCALE)
+        except subprocess.TimeoutExpired:
+            Env.daemon.kill()
+            Env.daemon.wait()
+    if Env.log:
+        Env.log.close()
+    if Env.tmp and not os.environ.get("ZS_KEEP_TMP"):
+        shutil.rmtree(Env.tmp, ignore_errors=True)
+
+
+def page(**params):
+    """index.html served at / with the state in the query string."""
+    q = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+    return Env.base + "/" + ("?" + q if q else "")
+
+
+# --------------------------------------------------------------------------------------------
+# helpers over the rendered widget
+
+class WidgetCase(unittest.TestCase):
+    maxDiff = None
+
+    def card(self, d, care_type):
+        cards = d.find_all("article", cls="zs-care", data_care_type=care_type)
+        self.assertEqual(len(cards), 1, "one card for %s in:\n%s" % (care_type, self.panel_text(d)))
+        return cards[0]
+
+    def panel_text(self, d):
+        p = d.find(cls="zs-panel")
+        e = d.find(cls="zs-error")
+        return "panel: %r\nerror: %r" % (p.norm() if p else None, e.norm() if e else None)
+
+    def example(self, card):
+        ex = card.find(cls="zs-example")
+        self.assertIsNotNone(ex, "worked example shown")
+        return {r: ex.find("div", data_role=r).find("dd").norm() for r in ("amount", "insurer", "patient")}
+
+    def codes(self, card, cls):
+        box = card.find(cls=cls)
+        return [li.get("data-code") for li in box.find_all("li")] if box else []
+
+    def flags(self, card):
+        return {li.get("data-flag"): li.norm() for li in card.find_all("li", cls="zs-flag")}
+
+    def sources(self, card):
+        return [(li.get("data-source-kind"), li.get("data-feed"), li.norm())
+                for li in card.find("ul", cls="zs-sources-list").find_all("li")]
+
+    def tabs(self, d):
+        return [(t.norm(), t.get("aria-selected")) for t in d.find_all("button", cls="zs-tab")]
+
+
+class TestSearch(WidgetCase):
+    def test_search_st_antonius(self):
+        d = dom(page(q="st antonius"))
+        results = d.find("ul", cls="zs-results")
+        self.assertIsNotNone(results, d.markup[-2000:])
+        names = [b.find(cls="zs-result-name").norm() for b in results.find_all("button", cls="zs-result")]
+        self.assertIn("Sint Antonius Ziekenhuis", names)
+        hit = results.find("button", data_agb="06010101")
+        self.assertIsNotNone(hit)
+        self.assertEqual(hit.find(cls="zs-result-meta").norm(), "Ziekenhuis · Nieuwegein")
+        # the count is announced
+        status = d.find(cls="zs-search-status")
+        self.assertEqual(status.get("aria-live"), "polite")
+        self.assertIn("gevonden", status.norm())
+
+    def test_search_in_english_from_www_path(self):
+        q = urllib.parse.urlencode({"q": "lekstede", "lang": "en"}, quote_via=urllib.parse.quote)
+        d = dom(Env.base + "/www/index.html?" + q)
+        self.assertEqual(d.find("html").get("lang"), "en")
+        hit = d.find("button", cls="zs-result", data_agb="06020202")
+        self.assertIsNotNone(hit, d.markup[-2000:])
+        self.assertEqual(hit.find(cls="zs-result-name").norm(), "Lekstede Ziekenhuis")
+        self.assertEqual(hit.find(cls="zs-result-meta").norm(), "Hospital · Vianen")
+        self.assertEqual(d.find("label", **{"for": d.find("input", type="search").get("id")}).norm(),
+                         "Search for a care provider")
+
+    def test_no_results(self):
+        d = dom(page(q="xqzwv"))
+        self.assertEqual(d.find("ul", cls="zs-results").find_all("li"), [])
+        self.assertIn("Geen zorgaanbieders gevonden", d.find(cls="zs-search-status").norm())
+
+
+class TestProvider(WidgetCase):
+    def test_negotiating_with_example_nl(self):
+        # D8: Lekstede 06020202, Delta Basis (natura, 75% of the average contracted tariff), 2027:
+        # insurer and provider both say negotiating, no as-contracted declaration.
+        d = dom(page(agb="06020202", policy="9301-BASIS", amount="8000", year="2027"))
+        self.assertEqual(d.find("html").get("lang"), "nl")
+        self.assertEqual(d.find(cls="zs-provider-name").norm(), "Lekstede Ziekenhuis")
+        self.assertEqual(self.tabs(d), [("2026", "false"), ("2027", "true")])
+        sel = d.find("select", cls="zs-select")
+        chosen = [o.get("value") for o in sel.find_all("option") if "selected" in o.attrs]
+        self.assertEqual(chosen, ["9301-BASIS"])
+        panel = d.find(cls="zs-panel")
+        self.assertEqual((panel.get("data-policy"), panel.get("data-year")), ("9301-BASIS", "2027"))
+        self.assertEqual(panel.get("aria-live"), "polite")
+        c = self.card(d, "hospital")
+        self.assertEqual(c.get("data-status"), "negotiating")
+        self.assertEqual(c.get("data-consequence"), "not_contracted_partial")
+        self.assertEqual(c.find(cls="zs-badge").norm(), "Nog in gesprek over een contract")
+        text = c.find("p", cls="zs-text").norm()
+        self.assertTrue(text.startswith("Uw zorgverzekeraar en deze zorgaanbieder praten nog over een contract."), text)
+        self.assertIn("75%", text)
+        self.assertEqual(self.example(c), {"amount": "€ 8.000,00", "insurer": "€ 6.000,00",
+                                           "patient": "€ 2.000,00"})
+        self.assertEqual(self.codes(c, "zs-warnings"), ["may_change"])
+        self.assertEqual(self.codes(c, "zs-exceptions"), ["acute_care", "duty_of_care"])
+        self.assertEqual(self.flags(c), {})
+        src = self.sources(c)
+        self.assertEqual([(k, f) for k, f, _ in src], [("insurer", "deltazorg"), ("provider", "rijnenlek")])
+        # generated_at 07:00 and 08:00 (+01:00) on 12 November; fetched at the test clock
+        self.assertIn("gemeld op 12 november 2026 om 07:00", src[0][2])
+        self.assertIn("gemeld op 12 november 2026 om 08:00", src[1][2])
+        self.assertIn("laatst opgehaald op 20 november 2026 om 10:00", src[0][2])
+
+    def test_negotiating_with_example_en(self):
+        d = dom(page(agb="06020202", policy="9301-BASIS", amount="8000", year="2027", lang="en"))
+        self.assertEqual(d.find("html").get("lang"), "en")
+        self.assertEqual(d.find(cls="zs-root").get("lang"), "en")
+        c = self.card(d, "hospital")
+        self.assertEqual(c.get("data-status"), "negotiating")
+        self.assertEqual(c.find(cls="zs-badge").norm(), "Still negotiating a contract")
+        text = c.find("p", cls="zs-text").norm()
+        self.assertTrue(text.startswith("Your insurer and this care provider are still talking about a contract."), text)
+        self.assertIn("€6,000.00", text)
+        self.assertEqual(self.example(c), {"amount": "€8,000.00", "insurer": "€6,000.00",
+                                           "patient": "€2,000.00"})
+        self.assertIn("reported on 12 November 2026 at 07:00", self.sources(c)[0][2])
+        self.assertEqual(d.find("button", cls="zs-lang").norm(), "Nederlands")
+
+    def test_combinatie_same_status_pays_in_full(self):
+        # D8 for Delta Keuzepolis (combinatie, hospital 100% of the market tariff)
+        d = dom(page(agb="06020202", policy="9301-KEUZE", amount="8000", year="2027"))
+        c = self.card(d, "hospital")
+        self.assertEqual((c.get("data-status"), c.get("data-consequence")), ("negotiating", "not_contracted_full"))
+        self.assertEqual(self.example(c), {"amount": "€ 8.000,00", "insurer": "€ 8.000,00",
+                                           "patient": "€ 0,00"})
+
+    def test_conflict_check_with_insurer(self):
+        # A: Lekstede, Noordkust Zorg Natura 2027: insurer not_contracted, provider (concern)
+        # contracted -> conflict; the insurer's word stands: 70% in 2027.
+        for lang, flag, status_nl in (("nl", "Vraag het na bij uw zorgverzekeraar", "Geen contract"),
+                                      ("en", "Check with your insurer", "No contract")):
+            with self.subTest(lang=lang):
+                d = dom(page(agb="06020202", policy="9201-NATURA", amount="8000", year="2027", lang=lang))
+                c = self.card(d, "hospital")
+                self.assertEqual(c.get("data-status"), "not_contracted")
+                self.assertEqual(c.find(cls="zs-badge").norm(), status_nl)
+                flags = self.flags(c)
+                self.assertIn("conflict", flags)
+                self.assertTrue(flags["conflict"].startswith(flag), flags)
+                self.assertEqual(self.codes(c, "zs-warnings"), ["conflict"])
+                src = self.sources(c)
+                self.assertEqual([(k, f) for k, f, _ in src], [("insurer", "noordkust"), ("provider", "rijnenlek")])
+                if lang == "nl":
+                    self.assertEqual(self.example(c), {"amount": "€ 8.000,00", "insurer": "€ 5.600,00",
+                                                       "patient": "€ 2.400,00"})
+                    self.assertIn("zegt: Geen contract", src[0][2])
+                    self.assertIn("zegt: Contract,", src[1][2])
+                else:
+                    self.assertEqual(self.example(c), {"amount": "€8,000.00", "insurer": "€5,600.00",
+                                                       "patient": "€2,400.00"})
+
+    def test_conflict_mental_health(self):
+        # C: GGZ Dijk en Duin, Noordkust Zorg Natura 2027, mental health 60%
+        d = dom(page(agb="94060101", policy="9201-NATURA", amount="8000", year="2027", lang="en"))
+        c = self.card(d, "mental_health")
+        self.assertIn("conflict", self.flags(c))
+        self.assertEqual(self.example(c), {"amount": "€8,000.00", "insurer": "€4,800.00",
+                                           "patient": "€3,200.00"})
+
+    def test_patient_stop(self):
+        # D10: Buurtzorg Zuidoost, district nursing, patient stop until 31 January 2027 (provider)
+        d = dom(page(agb="47470101", policy="9101-NATURA", year="2027"))
+        c = self.card(d, "district_nursing")
+        self.assertEqual(c.get("data-status"), "contracted")
+        flags = self.flags(c)
+        self.assertEqual(set(flags), {"patient_stop"})
+        self.assertIn("Neemt geen nieuwe patiënten aan", flags["patient_stop"])
+        self.assertIn("tot en met 31 januari 2027", flags["patient_stop"])
+        self.assertIn("personeelstekort", flags["patient_stop"])
+        self.assertEqual(self.codes(c, "zs-warnings"), ["patient_stop"])
+        # no deductible for district nursing; no example without an amount
+        self.assertIn("geen eigen risico", c.find("p", cls="zs-text").norm())
+        self.assertIsNone(c.find(cls="zs-example"))
+
+    def test_ceiling_and_exemptions(self):
+        # D: GGZ Dijk en Duin, Basis Zorg Natura 2027: contracted_ceiling, exempt acute + treatment
+        d = dom(page(agb="94060101", policy="9101-NATURA", year="2027"))
+        c = self.card(d, "mental_health")
+        self.assertEqual(c.get("data-status"), "contracted_ceiling")
+        flags = self.flags(c)
+        self.assertIn("ceiling", flags)
+        self.assertIn("acute zorg", flags["ceiling"])
+        self.assertIn("een behandeling die al loopt", flags["ceiling"])
+
+    def test_provider_reported(self):
+        # E: Fysiotherapie De Brug, Noordkust 2027: only the provider speaks
+        d = dom(page(agb="04040101", policy="9201-NATURA", year="2027", lang="en"))
+        c = self.card(d, "physiotherapy")
+        self.assertEqual(c.get("data-status"), "contracted")
+        self.assertEqual(set(self.flags(c)), {"provider_only"})
+        self.assertEqual(self.codes(c, "zs-warnings"), ["provider_reported"])
+        self.assertEqual([(k, f) for k, f, _ in self.sources(c)], [("provider", "debrug")])
+
+    def test_policies_grouped_by_insurer_in_api_order(self):
+        d = dom(page(agb="06010101"))
+        sel = d.find("select", cls="zs-select")
+        label = d.find("label", **{"for": sel.get("id")})
+        self.assertEqual(label.norm(), "Uw zorgverzekering (polis)")
+        groups = [(g.get("label"), [o.get("value") for o in g.find_all("option")]) for g in sel.find_all("optgroup")]
+        # SAMPLES.md: four insurers, nine policies; alphabetical by insurer, then by policy name
+        self.assertEqual(groups, [
+            ("Deltazorg Zorgverzekeringen N.V.", ["9301-BASIS", "9301-KEUZE"]),
+            ("Noordkust Zorgverzekeraar U.A.", ["9201-VRIJ", "9201-NATURA"]),
+            ("Polderpolis Zorgverzekeraar N.V.", ["9102-COMBI", "9102-NATURA"]),
+            ("ZuiderZorg Zorgverzekeringen N.V.", ["9101-NATURA", "9101-BUDGET", "9101-DIRECT"]),
+        ])
+        st, _, body = http_get(Env.base + "/v1/providers/06010101")
+        api = [e["policy"]["id"] for e in json.loads(body)["years"][0]["policies"]]
+        self.assertEqual([v for _, vs in groups for v in vs], api)
+        # no policy chosen yet: the current year, and a prompt instead of statuses
+        self.assertEqual(self.tabs(d), [("2026", "true"), ("2027", "false")])
+        self.assertEqual(d.find_all("article", cls="zs-care"), [])
+        self.assertIn("Kies hierboven uw polis", d.find(cls="zs-panel").norm())
+
+    def test_every_control_has_a_label(self):
+        d = dom(page(agb="06020202", policy="9301-BASIS", year="2027"))
+        labels = {l.get("for") for l in d.find_all("label")}
+        for ctl in d.find_all("input") + d.find_all("select"):
+            self.assertIn(ctl.get("id"), labels, "label for %r" % ctl.attrs)
+        tablist = d.find(role="tablist")
+        self.assertIsNotNone(tablist.get("aria-labelledby"))
+        self.assertEqual(d.find(cls="zs-error").get("role"), "alert")
+
+    def test_invalid_amount(self):
+        d = dom(page(agb="06020202", policy="9301-BASIS", year="2027", amount="acht"))
+        amount = d.find("input", cls="zs-amount-input")
+        self.assertEqual(amount.get("aria-invalid"), "true")
+        self.assertIn("Vul een bedrag in euro in", d.find(cls="zs-field-error").norm())
+        c = self.card(d, "hospital")
+        self.assertIsNone(c.find(cls="zs-example"))
+
+    def test_dutch_amount_notation(self):
+        d = dom(page(agb="06020202", policy="9301-BASIS", year="2027", amount="8.000,00"))
+        self.assertEqual(self.example(self.card(d, "hospital"))["patient"], "€ 2.000,00")
+
+
+class TestErrors(WidgetCase):
+    def test_unknown_agb_shows_api_message(self):
+        st, _, body = http_get(Env.base + "/v1/providers/99999999")
+        self.assertEqual(st, 404)
+        api_msg = json.loads(body)["error"]["message"]
+        for lang, title in (("nl", "Deze zorgaanbieder is niet gevonden."),
+                            ("en", "This care provider was not found.")):
+            with self.subTest(lang=lang):
+                d = dom(page(agb="99999999", lang=lang))
+                box = d.find(cls="zs-error-box")
+                self.assertIsNotNone(box, d.markup[-2000:])
+                self.assertEqual(box.get("data-error"), "not_found")
+                self.assertEqual(box.find(cls="zs-error-title").norm(), title)
+                self.assertEqual(box.find(cls="zs-error-message").norm(), api_msg)
+                self.assertTrue(d.find("section", cls="zs-provider").get("hidden") is not None)
+
+    def test_year_not_yet_published(self):
+        # 2028 is published from 12 November 2027: the API's own message, the other years stay
+        st, _, body = http_get(Env.base + "/v1/providers/06020202?year=2028")
+        self.assertEqual(st, 404)
+        api_msg = json.loads(body)["error"]["message"]
+        d = dom(page(agb="06020202", policy="9301-BASIS", year="2028"))
+        self.assertEqual(self.tabs(d), [("2026", "false"), ("2027", "false"), ("2028", "true")])
+        box = d.find(cls="zs-panel").find(cls="zs-error-box")
+        self.assertEqual(box.get("data-error"), "not_yet_published")
+        self.assertEqual(box.find(cls="zs-error-message").norm(), api_msg)
+        self.assertIn("12 november 2027", api_msg)
+
+
+EMBED = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>partner site</title>
+<style>body {{ font-family: serif; }} p {{ margin: 3em; }}</style>
+<script>window.__zsBefore = Object.keys(window);</script>
+</head><body>
+<h1>A partner site</h1>
+<div {attrs}></div>
+<pre id="globals"></pre>
+<pre id="url"></pre>
+<script src="{script}" defer></script>
+<script>
+window.addEventListener("load", function () {{
+  setTimeout(function () {{
+    var before = window.__zsBefore;
+    var added = Object.keys(window).filter(function (k) {{ return before.indexOf(k) < 0 && k !== "__zsBefore"; }});
+    document.getElementById("globals").textContent = JSON.stringify(added.sort());
+  }}, 500);
+}});
+{driver}
+</script>
+</body></html>
+"""
+
+# types a name character by character (exercises the 150 ms debounce), picks the provider,
+# chooses a policy and then the 2027 tab, as a user would
+DRIVER = """
+(function () {
+  var steps = [
+    function () { var i = document.querySelector(".zs-root input[type=search]"); if (!i) return false;
+      var word = "lekst", n = 0; i.focus();
+      (function type() { i.value = word.slice(0, ++n); i.dispatchEvent(new Event("input", {bubbles: true}));
+        if (n < word.length) setTimeout(type, 60); })();
+      return true; },
+    function () { var b = document.querySelector(".zs-result[data-agb='06020202']"); if (!b) return false; b.click(); return true; },
+    function () { var s = document.querySelector(".zs-root select"); if (!s) return false;
+      s.value = "9301-KEUZE"; s.dispatchEvent(new Event("change", {bubbles: true})); return true; },
+    function () { var t = document.querySelector(".zs-tab[data-year='2027']"); if (!t) return false; t.click(); return true; },
+    function () { if (!document.querySelector(".zs-panel[data-year='2027'] .zs-care")) return false;
+      document.querySelector(".zs-root .zs-lang").click(); return true; },
+    function () { var b = document.querySelector(".zs-root[lang=en] .zs-panel[data-year='2027'] .zs-badge"); if (!b) return false;
+      document.getElementById("url").textContent = location.search; return true; }
+  ];
+  var k = 0;
+  (function tick() { if (k < steps.length && steps[k]()) k++; if (k < steps.length) setTimeout(tick, 50); })();
+})();
+"""
+
+
+class TestEmbed(WidgetCase):
+    def embed(self, name, attrs, driver=""):
+        a = " ".join('%s="%s"' % (k, v) for k, v in attrs.items())
+        return host_page(name, EMBED.format(attrs=a, script=Env.base + "/www/widget.js", driver=driver))
+
+    def test_embed_cross_origin(self):
+        url = self.embed("embed.html", {"data-zorgstatus": "", "data-api": Env.base, "data-lang": "en",
+                                        "data-agb": "06020202", "data-policy": "9301-KEUZE",
+                                        "data-year": "2027", "data-amount": "8000"})
+        self.assertNotEqual(urllib.parse.urlsplit(url).netloc, urllib.parse.urlsplit(Env.base).netloc)
+        d = dom(url)
+        host = d.find("div", data_zorgstatus="")
+        root = host.find(cls="zs-root")
+        self.assertIsNotNone(root, d.markup[-3000:])
+        self.assertEqual(root.get("lang"), "en")
+        c = self.card(d, "hospital")
+        self.assertEqual((c.get("data-status"), c.get("data-consequence")), ("negotiating", "not_contracted_full"))
+        self.assertEqual(self.example(c), {"amount": "€8,000.00", "insurer": "€8,000.00", "patient": "€0.00"})
+        # one namespace, no other globals; the stylesheet comes from the widget's host
+        self.assertEqual(json.loads(d.find("pre", id="globals").text()), ["ZorgStatus"])
+        css = [l.get("href") for l in d.find_all("link", rel="stylesheet")]
+        self.assertEqual(css, [Env.base + "/www/widget.css"])
+        # every element the widget made carries the zs- prefix
+        for n in root.iter():
+            for c in (n.get("class") or "").split():
+                self.assertTrue(c.startswith("zs-"), c)
+
+    def test_embed_search_as_you_type(self):
+        # typed, picked, chosen and switched to English by script events; data-url-state on
+        url = self.embed("type.html", {"data-zorgstatus": "", "data-api": Env.base, "data-url-state": ""}, DRIVER)
+        d = dom(url)
+        self.assertEqual(d.find(cls="zs-provider-name").norm() if d.find(cls="zs-provider-name") else None,
+                         "Lekstede Ziekenhuis", d.markup[-3000:])
+        panel = d.find(cls="zs-panel")
+        self.assertEqual((panel.get("data-policy"), panel.get("data-year")), ("9301-KEUZE", "2027"))
+        self.assertEqual(self.tabs(d), [("2026", "false"), ("2027", "true")])
+        c = self.card(d, "hospital")
+        self.assertEqual(c.get("data-status"), "negotiating")
+        self.assertEqual(c.find(cls="zs-badge").norm(), "Still negotiating a contract")
+        self.assertTrue(c.find("p", cls="zs-text").norm().startswith("Your insurer and this care provider"))
+        self.assertIsNone(c.find(cls="zs-example"))
+        # the state is in the URL, so the link can be shared
+        state = urllib.parse.parse_qs(d.find("pre", id="url").text().lstrip("?"))
+        self.assertEqual(state, {"q": ["lekst"], "agb": ["06020202"], "policy": ["9301-KEUZE"],
+                                 "year": ["2027"], "lang": ["en"]})
+
+    def test_embed_network_failure(self):
+        dead = free_port()  # nothing listens there
+        url = self.embed("dead.html", {"data-zorgstatus": "", "data-api": "http://127.0.0.1:%d" % dead,
+                                       "data-lang": "en", "data-agb": "06020202"})
+        d = dom(url)
+        box = d.find(cls="zs-error-box")
+        self.assertIsNotNone(box, d.markup[-3000:])
+        self.assertEqual(box.get("data-error"), "network")
+        self.assertIn("There is no connection to the server", box.norm())
+        self.assertIsNotNone(box.find("button"), "a retry button")
+        url = self.embed("dead-nl.html", {"data-zorgstatus": "", "data-api": "http://127.0.0.1:%d" % dead,
+                                          "data-q": "antonius"})
+        box = dom(url).find(cls="zs-error-box")
+        self.assertIn("Er is geen verbinding met de server", box.norm())
+
+
+class TestStatic(WidgetCase):
+    def test_served_with_cors(self):
+        for path, ctype in (("/www/widget.js", "text/javascript"), ("/www/widget.css", "text/css"),
+                            ("/", "text/html"), ("/www/index.html", "text/html")):
+            st, headers, _ = http_get(Env.base + path)
+            self.assertEqual(st, 200, path)
+            self.assertTrue(headers.get("Content-Type", "").startswith(ctype), (path, headers))
+            self.assertEqual(headers.get("Access-Control-Allow-Origin"), "*", path)
+
+    def test_no_external_resources(self):
+        for name in ("index.html", "widget.css", "widget.js"):
+            with open(os.path.join(WWW, name), encoding="utf-8") as f:
+                for no, line in enumerate(f, 1):
+                    code = line.strip()
+                    if name == "widget.js" and (code.startswith("*") or code.startswith("/*") or code.startswith("//")):
+                        continue
+                    for bad in ("http://", "https://", "//cdn", "@import", "fonts.g"):
+                        self.assertNotIn(bad, code, "%s:%d: %s" % (name, no, code))
+
+
+class TestScreenshot(WidgetCase):
+    def test_provider_view_screenshot(self):
+        out = os.path.join(Env.tmp, "provider.png")
+        chromium(page(agb="94060101", policy="9201-NATURA", amount="8000", year="2027"),
+                 "--window-size=1280,900", "--hide-scrollbars", "--screenshot=" + out)
+        with open(out, "rb") as f:
+            head = f.read(24)
+        self.assertEqual(head[:8], b"\x89PNG\r\n\x1a\n")
+        self.assertEqual(struct.unpack(">II", head[16:24]), (1280, 900))
+        keep = os.environ.get("ZS_SCREENSHOT_DIR")
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            shutil.copy(out, os.path.join(keep, "provider.png"))
+
+
+def main():
+    if find_chromium() is None or find_binary() is None:
+        what = "Chromium (apt-get install -y chromium)" if find_chromium() is None else \
+            "the zorgstatusd binary (set ZORGSTATUSD)"
+        if os.environ.get("ZS_ALLOW_SKIP") == "1":
+            sys.stderr.write("SKIP: %s not found\n" % what)
+            return 77
+        sys.stderr.write("FAIL: %s not found; the widget tests need it (ZS_ALLOW_SKIP=1 skips)\n" % what)
+        return 1
+    argv = [sys.argv[0]] + sys.argv[1:]
+    prog = unittest.main(module=__name__, argv=argv, exit=False, verbosity=2)
+    r = prog.result
+    if not r.wasSuccessful():
+        return 1
+    if r.testsRun and len(r.skipped) == r.testsRun:
+        return 77
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

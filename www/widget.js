@@ -1,0 +1,1131 @@
+/*
+ * zorgstatus widget: does this care provider have a contract for my policy, and what does
+ * that mean for what I pay?  Plain JavaScript, no build step, no external resources.
+ *
+ * Embed (see www/README.md):
+ *   <div data-zorgstatus data-api="https://HOST" data-lang="nl"></div>
+ *   <script src="https://HOST/www/widget.js" defer></script>
+ *
+ * Optional attributes on the div: data-lang (nl|en), data-q, data-agb, data-policy,
+ * data-year, data-amount (the starting state), data-url-state (keep the state in the page URL:
+ * q, agb, policy, year, amount, lang; www/index.html uses it), data-heading-level (1-5,
+ * default 2). The only global is window.ZorgStatus ({version, mount, mountAll}).
+ *
+ * Every text about statuses and consequences comes from the API (consequence.text, warnings,
+ * exceptions, error.message). The table T below holds only the widget's own labels.
+ */
+(function () {
+	'use strict';
+
+	var VERSION = '1.0';
+	if (window.ZorgStatus && window.ZorgStatus.version) {
+		window.ZorgStatus.mountAll();
+		return;
+	}
+
+	var scriptEl = document.currentScript;
+	var scriptSrc = scriptEl && scriptEl.src ? scriptEl.src : '';
+
+	/* ---- the widget's own labels, Dutch first, English second ------------------------------ */
+	var T = {
+		nl: {
+			title: 'Heeft uw zorgaanbieder een contract?',
+			intro: 'Zoek uw zorgaanbieder en kies uw zorgverzekering (polis). U ziet dan of er een ' +
+				'contract is en wat dat betekent voor wat u betaalt.',
+			switchLang: 'English', switchLangCode: 'en',
+			searchLabel: 'Zoek een zorgaanbieder',
+			searchHint: 'Typ een naam, plaats, postcode of AGB-code.',
+			searchButton: 'Zoeken',
+			searching: 'Zoeken…',
+			noResults: 'Geen zorgaanbieders gevonden. Probeer een andere naam of een plaats.',
+			results: function (n, total) {
+				return total > n ? n + ' van ' + total + ' zorgaanbieders getoond.' :
+					(n === 1 ? '1 zorgaanbieder gevonden.' : n + ' zorgaanbieders gevonden.');
+			},
+			resultsLabel: 'Gevonden zorgaanbieders',
+			loading: 'Gegevens worden geladen…',
+			agb: 'AGB-code',
+			partOf: 'Onderdeel van',
+			locations: 'Adressen',
+			yearLabel: 'Jaar',
+			yearHint: 'Vanaf 12 november ziet u ook het volgende jaar.',
+			policyLabel: 'Uw zorgverzekering (polis)',
+			policyChoose: 'Kies uw polis',
+			policyHint: 'De polissen staan per zorgverzekeraar, op alfabet.',
+			policyPick: 'Kies hierboven uw polis. Dan ziet u wat dit voor u betekent.',
+			policyNotInYear: function (y) { return 'Deze polis bestaat niet in ' + y + '. Kies een andere polis of een ander jaar.'; },
+			amountLabel: 'Kosten van de behandeling (niet verplicht)',
+			amountHint: 'Bedrag in euro, bijvoorbeeld 8000: u ziet dan een rekenvoorbeeld.',
+			amountButton: 'Bereken',
+			amountInvalid: 'Vul een bedrag in euro in, bijvoorbeeld 8000 of 8000,50.',
+			forPolicy: function (p, y) { return p + ' in ' + y; },
+			noStatuses: 'Voor deze zorgaanbieder en deze polis zijn in dit jaar geen gegevens.',
+			example: 'Rekenvoorbeeld',
+			exampleAmount: 'Kosten van de behandeling',
+			exampleInsurer: 'Uw zorgverzekeraar betaalt',
+			examplePatient: 'U betaalt zelf',
+			exampleNote: 'Het eigen risico is hier niet meegeteld.',
+			warnings: 'Let op',
+			exceptions: 'Uitzonderingen',
+			sources: 'Bronnen',
+			said: 'gemeld op',
+			checked: 'laatst opgehaald op',
+			sourceStale: 'niet meer actueel',
+			since: 'Deze status staat er sinds',
+			says: 'zegt',
+			backToSearch: 'Andere zorgaanbieder zoeken',
+			errorTitle: 'Dat lukte niet.',
+			notFound: 'Deze zorgaanbieder is niet gevonden.',
+			notPublished: 'Dit jaar is nog niet gepubliceerd.',
+			badRequest: 'De vraag klopt niet.',
+			network: 'Er is geen verbinding met de server. Controleer uw internetverbinding en probeer het later opnieuw.',
+			serverError: 'Er ging iets mis bij de server. Probeer het later opnieuw.',
+			retry: 'Opnieuw proberen',
+			footer: 'Gegevens van zorgverzekeraars en zorgaanbieders. Twijfelt u? Vraag het na bij uw zorgverzekeraar.',
+			datetime: function (d, m, y, t) { return d + ' ' + m + ' ' + y + ' om ' + t; },
+			months: ['januari', 'februari', 'maart', 'april', 'mei', 'juni', 'juli', 'augustus',
+				'september', 'oktober', 'november', 'december'],
+			kind: {
+				hospital: 'Ziekenhuis', ibc: 'Zelfstandig behandelcentrum', mental_health: 'GGZ',
+				district_nursing: 'Wijkverpleging', physiotherapy: 'Fysiotherapie', gp: 'Huisarts',
+				maternity: 'Verloskundige', pharmacy: 'Apotheek', medical_devices: 'Hulpmiddelen',
+				paramedical: 'Paramedische zorg', acute: 'Acute zorg'
+			},
+			care: {
+				hospital: 'Ziekenhuiszorg', ibc: 'Zorg in een zelfstandig behandelcentrum',
+				mental_health: 'Geestelijke gezondheidszorg (ggz)', district_nursing: 'Wijkverpleging',
+				physiotherapy: 'Fysiotherapie', gp: 'Huisartsenzorg', acute: 'Acute zorg (spoedzorg)',
+				maternity: 'Verloskundige zorg en kraamzorg', pharmacy: 'Apotheek',
+				medical_devices: 'Hulpmiddelen', paramedical: 'Paramedische zorg'
+			},
+			status: {
+				contracted: 'Contract', contracted_ceiling: 'Contract met omzetplafond',
+				negotiating: 'Nog in gesprek over een contract', not_contracted: 'Geen contract',
+				ended: 'Contract gestopt', unknown: 'Onbekend'
+			},
+			policyType: {
+				natura: 'naturapolis', restitutie: 'restitutiepolis', combinatie: 'combinatiepolis',
+				budget: 'budgetpolis'
+			},
+			sourceKind: { insurer: 'Zorgverzekeraar', provider: 'Zorgaanbieder' },
+			level: {
+				policy: 'voor deze polis', insurer: 'voor alle polissen van de zorgverzekeraar',
+				concern: 'voor alle polissen van het concern'
+			},
+			flag: {
+				conflict: 'Vraag het na bij uw zorgverzekeraar: zorgverzekeraar en zorgaanbieder zeggen iets anders',
+				patient_stop: 'Neemt geen nieuwe patiënten aan',
+				ceiling: 'Omzetplafond',
+				provider_only: 'Alleen gemeld door de zorgaanbieder',
+				stale: 'Misschien niet meer actueel'
+			},
+			stopFrom: 'vanaf', stopUntil: 'tot en met',
+			stopReason: { staff_shortage: 'personeelstekort', ceiling_reached: 'omzetplafond bereikt' },
+			stopNote: 'Toelichting',
+			exempt: 'geldt niet voor',
+			exemptCode: {
+				acute: 'acute zorg', treatment_in_progress: 'een behandeling die al loopt',
+				acute_maternity: 'acute verloskundige zorg'
+			}
+		},
+		en: {
+			title: 'Does your care provider have a contract?',
+			intro: 'Search for your care provider and choose your health insurance policy. You will ' +
+				'see whether there is a contract and what that means for what you pay.',
+			switchLang: 'Nederlands', switchLangCode: 'nl',
+			searchLabel: 'Search for a care provider',
+			searchHint: 'Type a name, town, postcode or AGB code.',
+			searchButton: 'Search',
+			searching: 'Searching…',
+			noResults: 'No care providers found. Try another name or a town.',
+			results: function (n, total) {
+				return total > n ? 'Showing ' + n + ' of ' + total + ' care providers.' :
+					(n === 1 ? '1 care provider found.' : n + ' care providers found.');
+			},
+			resultsLabel: 'Care providers found',
+			loading: 'Loading…',
+			agb: 'AGB code',
+			partOf: 'Part of',
+			locations: 'Addresses',
+			yearLabel: 'Year',
+			yearHint: 'From 12 November you also see next year.',
+			policyLabel: 'Your health insurance policy',
+			policyChoose: 'Choose your policy',
+			policyHint: 'Policies are listed per insurer, in alphabetical order.',
+			policyPick: 'Choose your policy above to see what this means for you.',
+			policyNotInYear: function (y) { return 'This policy does not exist in ' + y + '. Choose another policy or year.'; },
+			amountLabel: 'Cost of the treatment (optional)',
+			amountHint: 'Amount in euros, for example 8000, for a worked example.',
+			amountButton: 'Calculate',
+			amountInvalid: 'Enter an amount in euros, for example 8000 or 8000.50.',
+			forPolicy: function (p, y) { return p + ' in ' + y; },
+			noStatuses: 'There is no information for this care provider and this policy in this year.',
+			example: 'Worked example',
+			exampleAmount: 'Cost of the treatment',
+			exampleInsurer: 'Your insurer pays',
+			examplePatient: 'You pay yourself',
+			exampleNote: 'Not counting the deductible (eigen risico).',
+			warnings: 'Please note',
+			exceptions: 'Exceptions',
+			sources: 'Sources',
+			said: 'reported on',
+			checked: 'last fetched on',
+			sourceStale: 'out of date',
+			since: 'This status has been shown since',
+			says: 'says',
+			backToSearch: 'Search for another care provider',
+			errorTitle: 'That did not work.',
+			notFound: 'This care provider was not found.',
+			notPublished: 'This year has not been published yet.',
+			badRequest: 'The question is not valid.',
+			network: 'There is no connection to the server. Check your internet connection and try again later.',
+			serverError: 'Something went wrong on the server. Please try again later.',
+			retry: 'Try again',
+			footer: 'Information from insurers and care providers. In doubt? Check with your insurer.',
+			datetime: function (d, m, y, t) { return d + ' ' + m + ' ' + y + ' at ' + t; },
+			months: ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August',
+				'September', 'October', 'November', 'December'],
+			kind: {
+				hospital: 'Hospital', ibc: 'Independent treatment centre', mental_health: 'Mental health care',
+				district_nursing: 'District nursing', physiotherapy: 'Physiotherapy', gp: 'GP',
+				maternity: 'Midwife', pharmacy: 'Pharmacy', medical_devices: 'Medical devices',
+				paramedical: 'Paramedical care', acute: 'Acute care'
+			},
+			care: {
+				hospital: 'Hospital care', ibc: 'Care in an independent treatment centre',
+				mental_health: 'Mental health care', district_nursing: 'District nursing',
+				physiotherapy: 'Physiotherapy', gp: 'GP care', acute: 'Acute (emergency) care',
+				maternity: 'Maternity care', pharmacy: 'Pharmacy', medical_devices: 'Medical devices',
+				paramedical: 'Paramedical care'
+			},
+			status: {
+				contracted: 'Contract', contracted_ceiling: 'Contract with a revenue ceiling',
+				negotiating: 'Still negotiating a contract', not_contracted: 'No contract',
+				ended: 'Contract ended', unknown: 'Unknown'
+			},
+			policyType: {
+				natura: 'natura policy', restitutie: 'restitutie policy',
+				combinatie: 'combinatie policy', budget: 'budget policy'
+			},
+			sourceKind: { insurer: 'Insurer', provider: 'Care provider' },
+			level: {
+				policy: 'for this policy', insurer: 'for all policies of the insurer',
+				concern: 'for all policies of the group'
+			},
+			flag: {
+				conflict: 'Check with your insurer: the insurer and the care provider say different things',
+				patient_stop: 'Not taking new patients',
+				ceiling: 'Revenue ceiling',
+				provider_only: 'Reported by the care provider only',
+				stale: 'May be out of date'
+			},
+			stopFrom: 'from', stopUntil: 'until',
+			stopReason: { staff_shortage: 'staff shortage', ceiling_reached: 'revenue ceiling reached' },
+			stopNote: 'Note',
+			exempt: 'does not apply to',
+			exemptCode: {
+				acute: 'acute care', treatment_in_progress: 'treatment already in progress',
+				acute_maternity: 'acute maternity care'
+			}
+		}
+	};
+
+	/* ---- small helpers ------------------------------------------------------------------- */
+	var instances = 0;
+
+	function h(tag, attrs) {
+		var el = document.createElement(tag);
+		if (attrs) {
+			for (var k in attrs) {
+				if (!Object.prototype.hasOwnProperty.call(attrs, k) || attrs[k] == null || attrs[k] === false)
+					continue;
+				if (k === 'text')
+					el.textContent = attrs[k];
+				else if (k === 'className')
+					el.className = attrs[k];
+				else if (k.slice(0, 2) === 'on' && typeof attrs[k] === 'function')
+					el.addEventListener(k.slice(2), attrs[k]);
+				else
+					el.setAttribute(k, attrs[k] === true ? '' : String(attrs[k]));
+			}
+		}
+		for (var i = 2; i < arguments.length; i++)
+			append(el, arguments[i]);
+		return el;
+	}
+
+	function append(el, c) {
+		if (c == null || c === false)
+			return;
+		if (Array.isArray(c)) {
+			for (var i = 0; i < c.length; i++)
+				append(el, c[i]);
+		} else if (typeof c === 'string' || typeof c === 'number') {
+			el.appendChild(document.createTextNode(String(c)));
+		} else {
+			el.appendChild(c);
+		}
+	}
+
+	function clear(el) {
+		while (el.firstChild)
+			el.removeChild(el.firstChild);
+	}
+
+	function lookup(table, code) {
+		return table && Object.prototype.hasOwnProperty.call(table, code) ? table[code] : String(code);
+	}
+
+	/* "6000.00" -> "€ 6.000,00" (nl) / "€6,000.00" (en); the catalogue's fmt.money */
+	function money(s, lang) {
+		var m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(String(s));
+		if (!m)
+			return String(s);
+		var units = m[2].replace(/^0+(?=\d)/, '');
+		var cents = ((m[3] || '') + '00').slice(0, 2);
+		var sep = lang === 'en' ? ',' : '.';
+		units = units.replace(/\B(?=(\d{3})+(?!\d))/g, sep);
+		return lang === 'en' ? m[1] + '€' + units + '.' + cents : m[1] + '€ ' + units + ',' + cents;
+	}
+
+	/* user input -> "8000" / "8000.50" for the API; '' when empty; null when not an amount */
+	function parseAmount(str, lang) {
+		var s = String(str == null ? '' : str).replace(/[€\s\u00a0]/g, '').replace(/^eur/i, '');
+		if (s === '')
+			return '';
+		var m;
+		if (/^\d+$/.test(s))
+			return s.replace(/^0+(?=\d)/, '');
+		if ((m = /^(\d{1,3}(?:\.\d{3})+)(?:,(\d{1,2}))?$/.exec(s)) && lang !== 'en')
+			return norm(m[1].replace(/\./g, ''), m[2]);
+		if ((m = /^(\d{1,3}(?:,\d{3})+)(?:\.(\d{1,2}))?$/.exec(s)) && lang === 'en')
+			return norm(m[1].replace(/,/g, ''), m[2]);
+		if ((m = /^(\d+)[.,](\d{1,2})$/.exec(s)))
+			return norm(m[1], m[2]);
+		if ((m = /^(\d+)[.,]-{1,2}$/.exec(s)))
+			return norm(m[1], '');
+		return null;
+
+		function norm(units, cents) {
+			units = units.replace(/^0+(?=\d)/, '');
+			if (!cents || /^0+$/.test(cents))
+				return units;
+			return units + '.' + (cents + '0').slice(0, 2);
+		}
+	}
+
+	var amsterdamParts = null;
+	try {
+		amsterdamParts = new Intl.DateTimeFormat('en-GB', {
+			timeZone: 'Europe/Amsterdam', year: 'numeric', month: 'numeric', day: 'numeric',
+			hour: '2-digit', minute: '2-digit', hourCycle: 'h23'
+		});
+	} catch (e) {
+		amsterdamParts = null;
+	}
+
+	/* RFC 3339 -> "12 november 2026 om 07:00" (Europe/Amsterdam) */
+	function dateTime(iso, t) {
+		var d = new Date(iso);
+		if (!iso || isNaN(d.getTime()))
+			return iso ? String(iso) : '';
+		var y, mo, day, hh, mm;
+		if (amsterdamParts && amsterdamParts.formatToParts) {
+			var parts = amsterdamParts.formatToParts(d), p = {};
+			for (var i = 0; i < parts.length; i++)
+				p[parts[i].type] = parts[i].value;
+			y = p.year; mo = +p.month; day = +p.day; hh = p.hour; mm = p.minute;
+		} else {
+			y = d.getFullYear(); mo = d.getMonth() + 1; day = d.getDate();
+			hh = ('0' + d.getHours()).slice(-2); mm = ('0' + d.getMinutes()).slice(-2);
+		}
+		return t.datetime(day, t.months[mo - 1], y, hh + ':' + mm);
+	}
+
+	/* "2027-01-31" -> "31 januari 2027" */
+	function date(s, t) {
+		var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(s || ''));
+		return m ? (+m[3]) + ' ' + t.months[+m[2] - 1] + ' ' + m[1] : String(s || '');
+	}
+
+	function ApiError(kind, status, code, message) {
+		this.kind = kind;        /* 'api' | 'network' | 'server' */
+		this.status = status;
+		this.code = code;
+		this.message = message;
+	}
+
+	function getJSON(url, signal) {
+		var opts = { method: 'GET', credentials: 'omit', headers: { Accept: 'application/json' } };
+		if (signal)
+			opts.signal = signal;
+		return fetch(url, opts).then(function (res) {
+			return res.text().then(function (body) {
+				var data = null;
+				try {
+					data = body ? JSON.parse(body) : null;
+				} catch (e) {
+					data = null;
+				}
+				if (res.ok && data)
+					return data;
+				if (data && data.error && typeof data.error.message === 'string')
+					throw new ApiError('api', res.status, data.error.code || '', data.error.message);
+				throw new ApiError('server', res.status, '', '');
+			});
+		}, function (err) {
+			if (err && err.name === 'AbortError')
+				throw err;
+			throw new ApiError('network', 0, '', '');
+		});
+	}
+
+	/* ---- one widget instance -------------------------------------------------------------- */
+	function Widget(host, opts) {
+		this.host = host;
+		this.n = ++instances;
+		this.api = (opts.api || '').replace(/\/+$/, '');
+		this.urlState = !!opts.urlState;
+		this.headingLevel = Math.min(5, Math.max(1, parseInt(opts.headingLevel, 10) || 2));
+		this.state = {
+			lang: opts.lang === 'en' ? 'en' : 'nl',
+			q: opts.q || '', agb: opts.agb || '', policy: opts.policy || '',
+			year: opts.year || '', amount: opts.amount || ''
+		};
+		if (this.urlState)
+			this.readUrl();
+		this.data = null;          /* provider answer (all years) */
+		this.extraYear = null;     /* {year, data|error} for a year outside the default answer */
+		this.searchSeq = 0;
+		this.providerSeq = 0;
+		this.searchTimer = null;
+		this.searchAbort = null;
+		this.build();
+		this.start();
+	}
+
+	Widget.prototype.t = function () {
+		return T[this.state.lang];
+	};
+
+	Widget.prototype.id = function (name) {
+		return 'zs' + this.n + '-' + name;
+	};
+
+	Widget.prototype.heading = function (offset, attrs, text) {
+		var lvl = Math.min(6, this.headingLevel + offset);
+		return h('h' + lvl, attrs, text);
+	};
+
+	Widget.prototype.readUrl = function () {
+		var p = new URLSearchParams(window.location.search);
+		var s = this.state;
+		if (p.has('lang'))
+			s.lang = p.get('lang') === 'en' ? 'en' : 'nl';
+		s.q = p.get('q') || '';
+		s.agb = p.get('agb') || '';
+		s.policy = p.get('policy') || '';
+		s.year = p.get('year') || '';
+		s.amount = p.get('amount') || '';
+	};
+
+	Widget.prototype.writeUrl = function (push) {
+		if (!this.urlState || !window.history || !history.replaceState)
+			return;
+		var s = this.state, p = new URLSearchParams();
+		if (s.q) p.set('q', s.q);
+		if (s.agb) p.set('agb', s.agb);
+		if (s.policy) p.set('policy', s.policy);
+		if (s.year) p.set('year', s.year);
+		if (s.amount) p.set('amount', s.amount);
+		if (s.lang !== 'nl') p.set('lang', s.lang);
+		var qs = p.toString();
+		var url = window.location.pathname + (qs ? '?' + qs.replace(/\+/g, '%20') : '') + window.location.hash;
+		if (url === window.location.pathname + window.location.search + window.location.hash)
+			return;
+		if (push)
+			history.pushState(null, '', url);
+		else
+			history.replaceState(null, '', url);
+	};
+
+	Widget.prototype.url = function (path, params) {
+		var p = new URLSearchParams();
+		for (var k in params)
+			if (Object.prototype.hasOwnProperty.call(params, k) && params[k] !== '' && params[k] != null)
+				p.set(k, params[k]);
+		p.set('lang', this.state.lang);
+		return this.api + path + '?' + p.toString();
+	};
+
+	/* ---- the fixed frame --------------------------------------------------------------------- */
+	Widget.prototype.build = function () {
+		var self = this, t = this.t();
+		clear(this.host);
+		this.root = h('div', { className: 'zs-root', lang: this.state.lang, 'data-zs-version': VERSION });
+
+		this.titleEl = this.heading(0, { className: 'zs-title', id: this.id('title') });
+		this.langBtn = h('button', {
+			type: 'button', className: 'zs-lang',
+			onclick: function () { self.setLang(self.t().switchLangCode); }
+		});
+		this.introEl = h('p', { className: 'zs-intro' });
+		this.root.appendChild(h('div', { className: 'zs-header' },
+			h('div', { className: 'zs-header-text' }, this.titleEl, this.introEl), this.langBtn));
+
+		/* search */
+		this.searchLabel = h('label', { className: 'zs-label', 'for': this.id('q') });
+		this.searchHint = h('p', { className: 'zs-hint', id: this.id('q-hint') });
+		this.searchInput = h('input', {
+			className: 'zs-input', id: this.id('q'), type: 'search', name: 'q', autocomplete: 'off',
+			spellcheck: 'false', 'aria-describedby': this.id('q-hint'), 'aria-controls': this.id('results')
+		});
+		this.searchBtn = h('button', { type: 'submit', className: 'zs-button' });
+		this.searchForm = h('form', { className: 'zs-search', role: 'search', 'aria-labelledby': this.id('q-label') },
+			this.searchLabel, this.searchHint,
+			h('div', { className: 'zs-row' }, this.searchInput, this.searchBtn));
+		this.searchLabel.id = this.id('q-label');
+		this.searchForm.addEventListener('submit', function (ev) {
+			ev.preventDefault();
+			self.searchNow(self.searchInput.value);
+		});
+		this.searchInput.addEventListener('input', function () {
+			self.scheduleSearch(self.searchInput.value);
+		});
+		this.searchInput.addEventListener('keydown', function (ev) {
+			if (ev.key === 'ArrowDown') {
+				var first = self.resultsList.querySelector('button');
+				if (first) {
+					ev.preventDefault();
+					first.focus();
+				}
+			} else if (ev.key === 'Escape' && self.searchInput.value) {
+				ev.preventDefault();
+				self.searchInput.value = '';
+				self.scheduleSearch('');
+			}
+		});
+		this.searchStatus = h('p', { className: 'zs-search-status', role: 'status', 'aria-live': 'polite', id: this.id('search-status') });
+		this.resultsList = h('ul', { className: 'zs-results', id: this.id('results') });
+		this.resultsList.addEventListener('keydown', function (ev) { self.resultsKey(ev); });
+		this.root.appendChild(h('div', { className: 'zs-search-box' },
+			this.searchForm, this.searchStatus, this.resultsList));
+
+		/* errors (role=alert is announced at once) */
+		this.errorEl = h('div', { className: 'zs-error', role: 'alert', id: this.id('error') });
+		this.root.appendChild(this.errorEl);
+
+		/* provider */
+		this.providerEl = h('section', { className: 'zs-provider', hidden: true, 'aria-labelledby': this.id('provider-name') });
+		this.root.appendChild(this.providerEl);
+
+		this.footerEl = h('p', { className: 'zs-footer' });
+		this.root.appendChild(this.footerEl);
+
+		this.host.appendChild(this.root);
+		this.paintFrame();
+	};
+
+	Widget.prototype.paintFrame = function () {
+		var t = this.t();
+		this.root.setAttribute('lang', this.state.lang);
+		this.root.classList.toggle('zs-has-provider', !!this.data);
+		this.titleEl.textContent = t.title;
+		this.introEl.textContent = t.intro;
+		this.langBtn.textContent = t.switchLang;
+		this.langBtn.setAttribute('lang', t.switchLangCode);
+		this.searchLabel.textContent = t.searchLabel;
+		this.searchHint.textContent = t.searchHint;
+		this.searchBtn.textContent = t.searchButton;
+		this.resultsList.setAttribute('aria-label', t.resultsLabel);
+		this.footerEl.textContent = t.footer;
+		if (this.urlState) {
+			document.documentElement.setAttribute('lang', this.state.lang);
+			document.title = (this.data ? this.data.provider.name + ' – ' : '') + t.title;
+		}
+	};
+
+	Widget.prototype.start = function () {
+		this.searchInput.value = this.state.q;
+		if (this.state.agb)
+			this.loadProvider(false);
+		else if (this.state.q)
+			this.searchNow(this.state.q);
+	};
+
+	Widget.prototype.setLang = function (lang) {
+		if (lang === this.state.lang)
+			return;
+		this.state.lang = lang;
+		this.writeUrl(false);
+		this.paintFrame();
+		this.showError(null);
+		if (this.resultsList.firstChild && this.state.q)
+			this.searchNow(this.state.q);
+		if (this.state.agb)
+			this.loadProvider(false);
+		this.langBtn.focus();
+	};
+
+	/* ---- errors ------------------------------------------------------------------------- */
+	Widget.prototype.errorTitle = function (err) {
+		var t = this.t();
+		if (!err || err.kind === 'network')
+			return t.network;
+		if (err.kind === 'server')
+			return t.serverError;
+		if (err.code === 'not_found')
+			return t.notFound;
+		if (err.code === 'not_yet_published')
+			return t.notPublished;
+		if (err.status === 400)
+			return t.badRequest;
+		return t.errorTitle;
+	};
+
+	Widget.prototype.errorBlock = function (err, retry) {
+		var self = this, t = this.t();
+		var box = h('div', { className: 'zs-error-box', 'data-error': err.kind === 'api' ? err.code : err.kind },
+			h('p', { className: 'zs-error-title' }, this.errorTitle(err)));
+		if (err.kind === 'api' && err.message)
+			box.appendChild(h('p', { className: 'zs-error-message' }, err.message));
+		if (retry && err.kind !== 'api')
+			box.appendChild(h('button', { type: 'button', className: 'zs-button zs-button-secondary', onclick: function () {
+				self.showError(null);
+				retry();
+			} }, t.retry));
+		return box;
+	};
+
+	Widget.prototype.showError = function (err, retry) {
+		clear(this.errorEl);
+		if (err)
+			this.errorEl.appendChild(this.errorBlock(err, retry));
+	};
+
+	/* ---- search --------------------------------------------------------------------------- */
+	Widget.prototype.scheduleSearch = function (q) {
+		var self = this;
+		if (this.searchTimer)
+			clearTimeout(this.searchTimer);
+		this.searchTimer = setTimeout(function () {
+			self.searchTimer = null;
+			self.searchNow(q);
+		}, 150);
+	};
+
+	Widget.prototype.searchNow = function (q) {
+		var self = this, t = this.t();
+		q = String(q || '').replace(/\s+/g, ' ').replace(/^ | $/g, '');
+		if (this.searchTimer) {
+			clearTimeout(this.searchTimer);
+			this.searchTimer = null;
+		}
+		if (this.searchAbort)
+			this.searchAbort.abort();
+		this.searchAbort = null;
+		var seq = ++this.searchSeq;
+		this.state.q = q;
+		this.writeUrl(false);
+		if (q.length < 2) {
+			clear(this.resultsList);
+			this.searchStatus.textContent = '';
+			return;
+		}
+		this.searchStatus.textContent = t.searching;
+		this.root.classList.add('zs-busy');
+		var ctrl = typeof AbortController === 'function' ? new AbortController() : null;
+		this.searchAbort = ctrl;
+		getJSON(this.url('/v1/search', { q: q, limit: 10 }), ctrl && ctrl.signal).then(function (data) {
+			if (seq !== self.searchSeq)
+				return;
+			self.root.classList.remove('zs-busy');
+			self.showError(null);
+			self.renderResults(data);
+		}, function (err) {
+			if (seq !== self.searchSeq || (err && err.name === 'AbortError'))
+				return;
+			self.root.classList.remove('zs-busy');
+			clear(self.resultsList);
+			self.searchStatus.textContent = '';
+			self.showError(err, function () { self.searchNow(q); });
+		});
+	};
+
+	Widget.prototype.renderResults = function (data) {
+		var self = this, t = this.t();
+		var results = (data && data.results) || [];
+		clear(this.resultsList);
+		this.searchStatus.textContent = results.length ? t.results(results.length, data.total || results.length) : t.noResults;
+		results.forEach(function (r) {
+			var meta = [lookup(t.kind, r.kind), r.city].filter(Boolean).join(' · ');
+			var btn = h('button', {
+				type: 'button', className: 'zs-result', 'data-agb': r.agb,
+				onclick: function () { self.pickProvider(r.agb); }
+			},
+			h('span', { className: 'zs-result-name' }, r.name),
+			h('span', { className: 'zs-result-meta' }, meta),
+			h('span', { className: 'zs-result-agb' }, t.agb + ' ' + r.agb));
+			self.resultsList.appendChild(h('li', null, btn));
+		});
+	};
+
+	Widget.prototype.resultsKey = function (ev) {
+		var buttons = Array.prototype.slice.call(this.resultsList.querySelectorAll('button'));
+		var i = buttons.indexOf(document.activeElement);
+		if (i < 0)
+			return;
+		if (ev.key === 'ArrowDown' && i < buttons.length - 1) {
+			ev.preventDefault();
+			buttons[i + 1].focus();
+		} else if (ev.key === 'ArrowUp') {
+			ev.preventDefault();
+			(i > 0 ? buttons[i - 1] : this.searchInput).focus();
+		} else if (ev.key === 'Escape') {
+			ev.preventDefault();
+			this.searchInput.focus();
+		}
+	};
+
+	Widget.prototype.pickProvider = function (agb) {
+		this.state.agb = agb;
+		this.state.year = '';
+		this.writeUrl(true);
+		clear(this.resultsList);
+		this.searchStatus.textContent = '';
+		this.loadProvider(true);
+	};
+
+	/* ---- provider --------------------------------------------------------------------------- */
+	Widget.prototype.loadProvider = function (focus) {
+		var self = this, t = this.t(), s = this.state;
+		var seq = ++this.providerSeq;
+		var amount = parseAmount(s.amount, s.lang);
+		this.amountError = amount === null;
+		if (amount === null)
+			amount = '';
+		this.providerEl.hidden = false;
+		this.providerEl.setAttribute('aria-busy', 'true');
+		if (!this.data || this.data.provider.agb !== s.agb) {
+			clear(this.providerEl);
+			this.providerEl.appendChild(h('p', { className: 'zs-loading', role: 'status' }, t.loading));
+		}
+		getJSON(this.url('/v1/providers/' + encodeURIComponent(s.agb), { amount: amount }))
+			.then(function (data) {
+				var y = parseInt(s.year, 10);
+				var have = (data.years || []).some(function (e) { return e.year === y; });
+				if (!s.year || !y || have)
+					return { data: data, extra: null };
+				/* a year outside the default answer: ask for it, to show its data or the API's reason */
+				return getJSON(self.url('/v1/providers/' + encodeURIComponent(s.agb), { amount: amount, year: s.year }))
+					.then(function (d2) {
+						return { data: data, extra: { year: y, data: d2 } };
+					}, function (err) {
+						if (err && err.kind === 'api')
+							return { data: data, extra: { year: y || s.year, error: err } };
+						throw err;
+					});
+			})
+			.then(function (r) {
+				if (seq !== self.providerSeq)
+					return;
+				self.data = r.data;
+				self.extraYear = r.extra;
+				self.showError(null);
+				self.renderProvider(focus);
+			}, function (err) {
+				if (seq !== self.providerSeq)
+					return;
+				self.data = null;
+				self.providerEl.removeAttribute('aria-busy');
+				clear(self.providerEl);
+				self.providerEl.hidden = true;
+				self.paintFrame();
+				self.showError(err, function () { self.loadProvider(focus); });
+			});
+	};
+
+	Widget.prototype.years = function () {
+		var list = (this.data && this.data.years ? this.data.years.slice() : []);
+		var ex = this.extraYear;
+		if (ex) {
+			if (ex.data && ex.data.years)
+				ex.data.years.forEach(function (e) {
+					if (!list.some(function (x) { return x.year === e.year; }))
+						list.push(e);
+				});
+			else if (ex.error)
+				list.push({ year: ex.year, error: ex.error });
+			list.sort(function (a, b) { return a.year - b.year; });
+		}
+		return list;
+	};
+
+	Widget.prototype.renderProvider = function (focus) {
+		var self = this, t = this.t(), s = this.state, d = this.data, p = d.provider;
+		var el = this.providerEl;
+		clear(el);
+		el.removeAttribute('aria-busy');
+		el.setAttribute('data-agb', p.agb);
+		this.paintFrame();
+
+		var nameEl = this.heading(1, { className: 'zs-provider-name', id: this.id('provider-name'), tabindex: '-1' }, p.name);
+		var meta = [lookup(t.kind, p.kind)];
+		if (p.parent)
+			meta.push(t.partOf + ' ' + p.parent);
+		meta.push(t.agb + ' ' + p.agb);
+		var locs = h('ul', { className: 'zs-locations', 'aria-label': t.locations });
+		(p.locations || []).forEach(function (l) {
+			locs.appendChild(h('li', null, [l.street, [l.postcode, l.city].filter(Boolean).join(' ')].filter(Boolean).join(', ')));
+		});
+		var back = h('button', { type: 'button', className: 'zs-link', onclick: function () {
+			self.state.agb = '';
+			self.state.policy = '';
+			self.state.year = '';
+			self.data = null;
+			self.writeUrl(true);
+			clear(el);
+			el.hidden = true;
+			self.paintFrame();
+			self.searchInput.focus();
+			if (self.state.q)
+				self.searchNow(self.state.q);
+		} }, t.backToSearch);
+		el.appendChild(h('div', { className: 'zs-provider-head' },
+			h('div', null, nameEl, h('p', { className: 'zs-provider-meta' }, meta.join(' · ')), locs), back));
+
+		/* choices: year tabs, policy, amount */
+		var years = this.years();
+		var yearNum = parseInt(s.year, 10);
+		var current = years.filter(function (e) { return e.year === yearNum; })[0] || years[0];
+		this.currentYear = current ? current.year : null;
+		var controls = h('div', { className: 'zs-controls' });
+		controls.appendChild(this.renderYearTabs(years, current));
+		controls.appendChild(this.renderPolicySelect(current));
+		controls.appendChild(this.renderAmount());
+		el.appendChild(controls);
+
+		this.panel = h('div', {
+			className: 'zs-panel', id: this.id('panel'), role: 'tabpanel', 'aria-live': 'polite',
+			'aria-labelledby': current ? this.id('tab-' + current.year) : null, tabindex: '-1'
+		});
+		el.appendChild(this.panel);
+		this.renderPanel(current);
+		if (focus)
+			nameEl.focus();
+	};
+
+	Widget.prototype.renderYearTabs = function (years, current) {
+		var self = this, t = this.t();
+		var wrap = h('div', { className: 'zs-field zs-years' },
+			h('span', { className: 'zs-label', id: this.id('year-label') }, t.yearLabel));
+		var list = h('div', { className: 'zs-tabs', role: 'tablist', 'aria-labelledby': this.id('year-label') });
+		years.forEach(function (e) {
+			var selected = current && e.year === current.year;
+			var tab = h('button', {
+				type: 'button', role: 'tab', className: 'zs-tab', id: self.id('tab-' + e.year),
+				'aria-selected': selected ? 'true' : 'false', 'aria-controls': self.id('panel'),
+				tabindex: selected ? '0' : '-1', 'data-year': e.year,
+				onclick: function () { self.selectYear(e.year, false); }
+			}, String(e.year));
+			list.appendChild(tab);
+		});
+		list.addEventListener('keydown', function (ev) {
+			var tabs = Array.prototype.slice.call(list.querySelectorAll('[role=tab]'));
+			var i = tabs.indexOf(document.activeElement), j = -1;
+			if (ev.key === 'ArrowRight') j = (i + 1) % tabs.length;
+			else if (ev.key === 'ArrowLeft') j = (i - 1 + tabs.length) % tabs.length;
+			else if (ev.key === 'Home') j = 0;
+			else if (ev.key === 'End') j = tabs.length - 1;
+			if (j >= 0 && i >= 0) {
+				ev.preventDefault();
+				self.selectYear(+tabs[j].getAttribute('data-year'), true);
+			}
+		});
+		wrap.appendChild(list);
+		if (years.length < 2)
+			wrap.appendChild(h('p', { className: 'zs-hint' }, t.yearHint));
+		return wrap;
+	};
+
+	Widget.prototype.selectYear = function (year, focusTab) {
+		this.state.year = String(year);
+		this.writeUrl(false);
+		this.renderProvider(false);
+		if (focusTab) {
+			var tab = document.getElementById(this.id('tab-' + year));
+			if (tab)
+				tab.focus();
+		}
+	};
+
+	Widget.prototype.renderPolicySelect = function (current) {
+		var self = this, t = this.t(), s = this.state;
+		var sel = h('select', { className: 'zs-select', id: this.id('policy'), name: 'policy',
+			'aria-describedby': this.id('policy-hint') });
+		sel.appendChild(h('option', { value: '' }, t.policyChoose));
+		var groups = [], byInsurer = {};
+		/* grouped by insurer in the order the API gives (alphabetical): no insurer first by choice */
+		((current && current.policies) || []).forEach(function (e) {
+			var ins = e.policy.insurer || {}, key = ins.uzovi || ins.name || '';
+			if (!byInsurer[key]) {
+				byInsurer[key] = h('optgroup', { label: ins.name || key });
+				groups.push(byInsurer[key]);
+			}
+			var po = e.policy;
+			var label = po.name + (po.label ? ' (' + po.label + ')' : '') + ' – ' + lookup(t.policyType, po.type);
+			byInsurer[key].appendChild(h('option', { value: po.id, selected: po.id === s.policy }, label));
+		});
+		groups.forEach(function (g) { sel.appendChild(g); });
+		sel.value = s.policy;
+		if (sel.value !== s.policy && s.policy) {
+			/* policy from the link does not exist in this year: keep it visible as chosen */
+			sel.value = '';
+		}
+		sel.addEventListener('change', function () {
+			self.state.policy = sel.value;
+			self.writeUrl(true);
+			self.renderPanel(self.yearEntry());
+		});
+		return h('div', { className: 'zs-field zs-policy' },
+			h('label', { className: 'zs-label', 'for': this.id('policy') }, t.policyLabel),
+			sel,
+			h('p', { className: 'zs-hint', id: this.id('policy-hint') }, t.policyHint));
+	};
+
+	Widget.prototype.renderAmount = function () {
+		var self = this, t = this.t(), s = this.state;
+		var input = h('input', {
+			className: 'zs-input zs-amount-input', id: this.id('amount'), name: 'amount', type: 'text',
+			inputmode: 'decimal', autocomplete: 'off', value: s.amount,
+			'aria-describedby': this.id('amount-hint') + ' ' + this.id('amount-error'),
+			'aria-invalid': this.amountError ? 'true' : null
+		});
+		var err = h('p', { className: 'zs-field-error', id: this.id('amount-error') }, this.amountError ? t.amountInvalid : null);
+		var form = h('form', { className: 'zs-field zs-amount' },
+			h('label', { className: 'zs-label', 'for': this.id('amount') }, t.amountLabel),
+			h('div', { className: 'zs-row' },
+				h('span', { className: 'zs-prefix', 'aria-hidden': 'true' }, '€'), input,
+				h('button', { type: 'submit', className: 'zs-button' }, t.amountButton)),
+			err,
+			h('p', { className: 'zs-hint', id: this.id('amount-hint') }, t.amountHint));
+		form.addEventListener('submit', function (ev) {
+			ev.preventDefault();
+			var v = parseAmount(input.value, self.state.lang);
+			if (v === null) {
+				input.setAttribute('aria-invalid', 'true');
+				err.textContent = self.t().amountInvalid;
+				input.focus();
+				return;
+			}
+			self.state.amount = v;
+			self.writeUrl(false);
+			self.loadProvider(false);
+		});
+		return form;
+	};
+
+	Widget.prototype.yearEntry = function () {
+		var y = this.currentYear;
+		return this.years().filter(function (e) { return e.year === y; })[0] || null;
+	};
+
+	Widget.prototype.renderPanel = function (entry) {
+		var self = this, t = this.t(), s = this.state, panel = this.panel;
+		clear(panel);
+		if (!entry)
+			return;
+		if (entry.error) {
+			panel.appendChild(this.errorBlock(entry.error, null));
+			return;
+		}
+		if (!s.policy) {
+			panel.appendChild(h('p', { className: 'zs-pick' }, t.policyPick));
+			return;
+		}
+		var item = (entry.policies || []).filter(function (e) { return e.policy.id === s.policy; })[0];
+		if (!item) {
+			panel.appendChild(h('p', { className: 'zs-pick', 'data-missing-policy': s.policy }, t.policyNotInYear(entry.year)));
+			return;
+		}
+		var po = item.policy;
+		panel.setAttribute('data-policy', po.id);
+		panel.setAttribute('data-year', entry.year);
+		panel.appendChild(this.heading(2, { className: 'zs-panel-title' },
+			t.forPolicy(po.name + (po.label ? ' (' + po.label + ')' : ''), entry.year)));
+		panel.appendChild(h('p', { className: 'zs-panel-meta' },
+			[(po.insurer && po.insurer.name), lookup(t.policyType, po.type)].filter(Boolean).join(' · ')));
+		if (!item.statuses || !item.statuses.length) {
+			panel.appendChild(h('p', { className: 'zs-pick' }, t.noStatuses));
+			return;
+		}
+		item.statuses.forEach(function (st) {
+			panel.appendChild(self.renderStatus(st));
+		});
+	};
+
+	Widget.prototype.renderStatus = function (st) {
+		var t = this.t(), lang = this.state.lang, c = st.consequence || {};
+		var f = st.flags || {};
+		var card = h('article', {
+			className: 'zs-care zs-status-' + st.status, 'data-care-type': st.care_type,
+			'data-status': st.status, 'data-consequence': c.code || null
+		});
+		card.appendChild(h('div', { className: 'zs-care-head' },
+			this.heading(3, { className: 'zs-care-title' }, lookup(t.care, st.care_type)),
+			h('span', { className: 'zs-badge zs-badge-' + st.status, 'data-status': st.status }, lookup(t.status, st.status))));
+
+		/* flags */
+		var flags = h('ul', { className: 'zs-flags' });
+		if (f.conflict)
+			flags.appendChild(h('li', { className: 'zs-flag zs-flag-warn', 'data-flag': 'conflict' }, t.flag.conflict));
+		if (f.patient_stop) {
+			var ps = f.patient_stop, bits = [];
+			if (ps.from) bits.push(t.stopFrom + ' ' + date(ps.from, t));
+			if (ps.until) bits.push(t.stopUntil + ' ' + date(ps.until, t));
+			if (ps.reason) bits.push(lookup(t.stopReason, ps.reason));
+			var li = h('li', { className: 'zs-flag zs-flag-warn', 'data-flag': 'patient_stop' },
+				t.flag.patient_stop + (bits.length ? ' (' + bits.join(', ') + ')' : ''));
+			if (ps.note)
+				li.appendChild(h('span', { className: 'zs-flag-note' }, t.stopNote + ': ',
+					h('q', { lang: 'nl' }, ps.note)));
+			flags.appendChild(li);
+		}
+		if (f.ceiling) {
+			var ex = (f.ceiling_exempt || []).map(function (x) { return lookup(t.exemptCode, x); });
+			flags.appendChild(h('li', { className: 'zs-flag', 'data-flag': 'ceiling' },
+				t.flag.ceiling + (ex.length ? ' (' + t.exempt + ' ' + ex.join(', ') + ')' : '')));
+		}
+		if (f.provider_only)
+			flags.appendChild(h('li', { className: 'zs-flag zs-flag-warn', 'data-flag': 'provider_only' }, t.flag.provider_only));
+		if (f.stale)
+			flags.appendChild(h('li', { className: 'zs-flag zs-flag-warn', 'data-flag': 'stale' }, t.flag.stale));
+		if (flags.firstChild)
+			card.appendChild(flags);
+
+		/* the consequence, in the API's words */
+		if (c.text)
+			card.appendChild(h('p', { className: 'zs-text', lang: c.lang || lang }, c.text));
+
+		if (c.example) {
+			var e = c.example;
+			card.appendChild(h('div', { className: 'zs-example' },
+				this.heading(4, { className: 'zs-subtitle' }, t.example),
+				h('dl', null,
+					h('div', { 'data-role': 'amount' }, h('dt', null, t.exampleAmount), h('dd', null, h('span', { className: 'zs-money' }, money(e.amount, lang)))),
+					h('div', { 'data-role': 'insurer' }, h('dt', null, t.exampleInsurer), h('dd', null, h('span', { className: 'zs-money' }, money(e.insurer_pays, lang)))),
+					h('div', { 'data-role': 'patient' }, h('dt', null, t.examplePatient), h('dd', null, h('span', { className: 'zs-money' }, money(e.patient_pays, lang))))),
+				h('p', { className: 'zs-hint' }, t.exampleNote)));
+		}
+
+		if (c.warnings && c.warnings.length)
+			card.appendChild(this.textList(t.warnings, 'zs-warnings', c.warnings, c.lang));
+		if (c.exceptions && c.exceptions.length)
+			card.appendChild(this.textList(t.exceptions, 'zs-exceptions', c.exceptions, c.lang));
+
+		/* sources with dates */
+		if (st.sources && st.sources.length) {
+			var ul = h('ul', { className: 'zs-sources-list' });
+			st.sources.forEach(function (src) {
+				var parts = [lookup(t.sourceKind, src.kind) + ' (' + src.feed + ') ' + t.says + ': ' +
+					lookup(t.status, src.status) + (src.level ? ', ' + lookup(t.level, src.level) : '')];
+				var dates = [];
+				if (src.said_at) dates.push(t.said + ' ' + dateTime(src.said_at, t));
+				if (src.last_success) dates.push(t.checked + ' ' + dateTime(src.last_success, t));
+				ul.appendChild(h('li', { 'data-source-kind': src.kind, 'data-feed': src.feed, className: src.stale ? 'zs-source-stale' : null },
+					h('span', { className: 'zs-source-what' }, parts[0]),
+					dates.length ? h('span', { className: 'zs-source-when' }, dates.join(' · ')) : null,
+					src.stale ? h('span', { className: 'zs-source-flag' }, t.sourceStale) : null));
+			});
+			card.appendChild(h('div', { className: 'zs-sources' },
+				this.heading(4, { className: 'zs-subtitle' }, t.sources), ul,
+				st.since ? h('p', { className: 'zs-hint' }, t.since + ' ' + dateTime(st.since, t) + '.') : null));
+		}
+		return card;
+	};
+
+	Widget.prototype.textList = function (title, cls, items, lang) {
+		var ul = h('ul', null);
+		items.forEach(function (it) {
+			ul.appendChild(h('li', { 'data-code': it.code, lang: lang || null }, it.text));
+		});
+		return h('div', { className: cls }, this.heading(4, { className: 'zs-subtitle' }, title), ul);
+	};
+
+	/* ---- mounting ------------------------------------------------------------------------- */
+	function apiFrom(el) {
+		var a = el.getAttribute('data-api');
+		if (a != null)
+			return a;
+		if (scriptSrc) {
+			try {
+				var u = new URL(scriptSrc, window.location.href);
+				if (u.origin !== window.location.origin)
+					return u.origin;
+			} catch (e) { /* fall through: same origin */ }
+		}
+		return '';
+	}
+
+	function ensureCss(api) {
+		if (document.getElementById('zs-widget-css') ||
+		    document.querySelector('link[href$="/www/widget.css"], link[href$="widget.css"][data-zorgstatus-css]'))
+			return;
+		var href;
+		if (scriptSrc)
+			href = scriptSrc.replace(/widget\.js(\?.*)?$/, 'widget.css');
+		else
+			href = api + '/www/widget.css';
+		var link = h('link', { rel: 'stylesheet', href: href, id: 'zs-widget-css' });
+		(document.head || document.documentElement).appendChild(link);
+	}
+
+	function mount(el, opts) {
+		if (!el || el.zsWidget)
+			return el && el.zsWidget;
+		opts = opts || {};
+		var attr = function (n) { var v = el.getAttribute('data-' + n); return v == null ? undefined : v; };
+		var o = {
+			api: opts.api != null ? opts.api : apiFrom(el),
+			lang: opts.lang || attr('lang') || 'nl',
+			q: opts.q || attr('q'), agb: opts.agb || attr('agb'), policy: opts.policy || attr('policy'),
+			year: opts.year || attr('year'), amount: opts.amount || attr('amount'),
+			urlState: opts.urlState != null ? opts.urlState : (attr('url-state') != null && attr('url-state') !== 'false'),
+			headingLevel: opts.headingLevel || attr('heading-level')
+		};
+		ensureCss(o.api);
+		var w = new Widget(el, o);
+		/* the element keeps its widget (a property, not a global) */
+		el.zsWidget = w;
+		if (o.urlState)
+			window.addEventListener('popstate', function () {
+				w.readUrl();
+				w.paintFrame();
+				w.searchInput.value = w.state.q;
+				w.showError(null);
+				if (w.state.agb) {
+					w.loadProvider(false);
+				} else {
+					w.data = null;
+					clear(w.providerEl);
+					w.providerEl.hidden = true;
+					w.paintFrame();
+					w.searchNow(w.state.q);
+				}
+			});
+		return w;
+	}
+
+	function mountAll() {
+		var els = document.querySelectorAll('[data-zorgstatus]');
+		for (var i = 0; i < els.length; i++)
+			mount(els[i]);
+	}
+
+	window.ZorgStatus = { version: VERSION, mount: mount, mountAll: mountAll };
+
+	if (document.readyState === 'loading')
+		document.addEventListener('DOMContentLoaded', mountAll);
+	else
+		mountAll();
+})();
