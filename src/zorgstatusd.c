@@ -196,6 +196,8 @@ int main(int argc, char **argv)
 		zs_config_free(&cfg);
 		return EX_SOFTWARE;
 	}
+	/* No global memory statistics: they take a process-wide mutex on every allocation. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (!sqlite3_threadsafe()) {
 		fprintf(stderr, "zorgstatusd: SQLite is built without thread support\n");
 		zs_config_free(&cfg);

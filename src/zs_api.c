@@ -5,6 +5,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
@@ -153,11 +154,14 @@ static void caches_free(zs_reader *r)
 	r->nfeeds = 0;
 }
 
+static void cons_clear(zs_reader *r);
+
 static int caches_load(zs_reader *r)
 {
 	sqlite3_stmt *st;
 	size_t cap = 0;
 	caches_free(r);
+	cons_clear(r);
 	if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return -1;
 	if (sqlite3_prepare_v2(r->db,
@@ -244,6 +248,59 @@ static int caches_load(zs_reader *r)
 	return 0;
 }
 
+/* ---- consequence cache -------------------------------------------------------------------
+ * zs_consequence is pure: the same inputs give the same object, so one object serves every
+ * status with those inputs (jansson values may sit in several containers). */
+#define CONS_SLOTS 4096
+
+struct zs_cons_slot {
+	char *key;
+	json_t *value;
+};
+
+static void cons_clear(zs_reader *r)
+{
+	if (!r->cons)
+		return;
+	for (size_t i = 0; i < CONS_SLOTS; i++) {
+		free(r->cons[i].key);
+		json_decref(r->cons[i].value);
+	}
+	free(r->cons);
+	r->cons = NULL;
+}
+
+static json_t *cons_get(zs_reader *r, const zs_conseq_in *in, const char *lang)
+{
+	char key[512];
+	snprintf(key, sizeof key, "%d|%s|%d|%d|%d|%d|%d|%s|%d|%d|%d|%s|%d|%.4f|%s|%lld|%s",
+	         (int)in->policy_type, in->care_type, (int)in->status, in->as_contracted,
+	         in->ceiling, in->ceiling_exempt, in->patient_stop,
+	         in->stop_until ? in->stop_until : "", in->conflict, in->provider_only, in->stale,
+	         in->stale_since ? in->stale_since : "", in->treatment_in_progress, in->nc_percent,
+	         in->nc_basis ? in->nc_basis : "", (long long)in->amount_cents, lang);
+	if (!r->cons)
+		r->cons = calloc(CONS_SLOTS, sizeof *r->cons);
+	if (!r->cons)
+		return zs_consequence(in, lang);
+	uint64_t h = 1469598103934665603ULL;
+	for (const char *p = key; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 1099511628211ULL;
+	}
+	struct zs_cons_slot *s = &r->cons[h % CONS_SLOTS];
+	if (s->key && strcmp(s->key, key) == 0)
+		return json_incref(s->value);
+	json_t *v = zs_consequence(in, lang);
+	if (v) {
+		free(s->key);
+		json_decref(s->value);
+		s->key = strdup(key);
+		s->value = s->key ? json_incref(v) : NULL;
+	}
+	return v;
+}
+
 void zs_reader_refresh(zs_reader *r)
 {
 	long long g = atomic_load(&zs_generation);
@@ -312,6 +369,7 @@ void zs_reader_close(zs_reader *r)
 	if (!r)
 		return;
 	caches_free(r);
+	cons_clear(r);
 	zs_search_free_cache(r);
 	sqlite3_finalize(r->sel_provider);
 	sqlite3_finalize(r->sel_eff);
@@ -400,7 +458,7 @@ static int stop_active(json_t *stop, time_t now)
 	return from && strcmp(from, today) <= 0 && (!until || strcmp(today, until) <= 0);
 }
 
-json_t *zs_status_json(const zs_reader *r, const zs_request *req, const pol_entry *p,
+json_t *zs_status_json(zs_reader *r, const zs_request *req, const pol_entry *p,
                            const char *care_type, const eff_view *v, long long amount)
 {
 	char buf[32];
@@ -466,7 +524,7 @@ json_t *zs_status_json(const zs_reader *r, const zs_request *req, const pol_entr
 		.nc_basis = bas,
 		.amount_cents = amount,
 	};
-	json_t *cons = zs_consequence(&in, req->lang);
+	json_t *cons = cons_get(r, &in, req->lang);
 	json_t *o = json_pack("{s:s, s:s, s:b, s:s, s:{s:b, s:o, s:o, s:b, s:b, s:b}, s:o, s:o}",
 	                      "care_type", care_type, "status", zs_status_code(st), "as_contracted",
 	                      v && v->as_contracted, "basis", zs_basis_code(basis), "flags",

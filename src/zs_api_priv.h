@@ -34,6 +34,7 @@ struct zs_reader {
 	size_t nfeeds;
 	json_t *similar;       /* per-snapshot similarity cache (zs_similar), or NULL */
 	sqlite3_stmt *sel_provider, *sel_eff, *sel_history;
+	struct zs_cons_slot *cons;  /* consequence objects by their inputs; per snapshot */
 	char **vocab;          /* search vocabulary (zs_search), sorted; per snapshot */
 	size_t nvocab;
 	long long vocab_gen;
@@ -74,7 +75,7 @@ void zs_reader_refresh(zs_reader *r);
 const pol_entry *zs_find_policy(const zs_reader *r, const char *id, int year);
 
 /* The status object of docs/api.md (new reference). v NULL = nobody spoke (unknown). */
-json_t *zs_status_json(const zs_reader *r, const zs_request *req, const pol_entry *p,
+json_t *zs_status_json(zs_reader *r, const zs_request *req, const pol_entry *p,
                        const char *care_type, const eff_view *v, long long amount);
 /* {"agb","name","kind","parent","locations"}; *found = 0 when no master data. */
 json_t *zs_provider_json(zs_reader *r, const char *agb, int *found);

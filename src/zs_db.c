@@ -10,6 +10,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);"
 	"INSERT OR IGNORE INTO meta VALUES('schema_version', 1);"
 	"INSERT OR IGNORE INTO meta VALUES('generation', 0);"
+	"INSERT OR IGNORE INTO meta VALUES('content_generation', 0);"
 	"CREATE TABLE IF NOT EXISTS feed("
 	" id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, kind TEXT NOT NULL, url TEXT NOT NULL,"
 	" schedule INTEGER, stale_after INTEGER,"
@@ -105,7 +106,9 @@ sqlite3 *zs_db_open(const char *path, int readonly, char *err, size_t errlen)
 		}
 	} else {
 		char e2[256];
-		if (zs_db_exec(db, "PRAGMA cache_size=-32768;", e2, sizeof e2)) {
+		/* Readers map the file: no read() per page, the OS page cache is shared. */
+		if (zs_db_exec(db, "PRAGMA cache_size=-32768; PRAGMA mmap_size=4294967296;", e2,
+		               sizeof e2)) {
 			snprintf(err, errlen, "database %s: %s", path, e2);
 			sqlite3_close(db);
 			return NULL;
@@ -116,10 +119,16 @@ sqlite3 *zs_db_open(const char *path, int readonly, char *err, size_t errlen)
 
 long long zs_db_generation(sqlite3 *db)
 {
+	return zs_db_meta(db, "generation");
+}
+
+long long zs_db_meta(sqlite3 *db, const char *key)
+{
 	sqlite3_stmt *st;
 	long long g = -1;
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key='generation'", -1, &st, NULL) ==
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key=?", -1, &st, NULL) ==
 	    SQLITE_OK) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			g = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);

@@ -16,6 +16,8 @@ int zs_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
 
 /* Current snapshot generation stored in meta (bumped by every committed ingest). */
 long long zs_db_generation(sqlite3 *db);
+/* A counter in meta ("generation"; "content_generation": bumped only when statements change). */
+long long zs_db_meta(sqlite3 *db, const char *key);
 
 /* Effective basis codes (stored as integers). */
 enum { ZS_BASIS_NONE = 0, ZS_BASIS_INSURER = 1, ZS_BASIS_CONFIRMED = 2, ZS_BASIS_CONFLICT = 3,

@@ -738,7 +738,8 @@ int zs_ingest_register(sqlite3 *db, const zs_config *cfg, char *err, size_t errl
 			                "DELETE FROM feed WHERE id NOT IN (SELECT feed_id FROM stmt UNION"
 			                " SELECT feed_id FROM policy UNION SELECT feed_id FROM src_provider)"
 			                " AND last_success IS NULL;"
-			                "UPDATE meta SET value=value+1 WHERE key='generation';", err, errlen);
+			                "UPDATE meta SET value=value+1 WHERE key IN ('generation',"
+			                " 'content_generation');", err, errlen);
 	}
 	if (rc == 0 && dropped) {
 		/* Remove rows of feeds that are gone from the configuration. */
@@ -1091,9 +1092,9 @@ static int reject_version(sqlite3 *db, const zs_feed_conf *fc, int feed_id, time
 		                 "UPDATE feed SET last_attempt=?2, last_error=?3, last_error_at=?2,"
 		                 " failures=failures+1, rows_rejected=?5 WHERE id=?1 AND ?4 >= 0",
 		                 feed_id, now, res->error, 0, res->rejected, err, errlen);
+	/* No new generation: only /v1/feeds (never cached) shows the error. */
 	if (rc == 0)
-		rc = zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key='generation'; COMMIT",
-		                err, errlen);
+		rc = zs_db_exec(db, "COMMIT", err, errlen);
 	if (rc)
 		zs_db_exec(db, "ROLLBACK", e2, sizeof e2);
 	return rc;
@@ -1262,7 +1263,8 @@ int zs_ingest_apply(sqlite3 *db, const zs_feed_conf *fc, FILE *body, time_t now,
 	                " content_hash=?3, rows_accepted=?4, rows_rejected=?5, last_error=NULL,"
 	                " last_error_at=NULL, failures=0 WHERE id=?1",
 	                feed_id, now, hex, res->accepted, res->rejected, err, errlen) ||
-	    zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key='generation'", err, errlen))
+	    zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key IN ('generation',"
+	                   " 'content_generation')", err, errlen))
 		goto dberr;
 	if (hdr.generated_at != -1) {
 		char q[128];
@@ -1312,9 +1314,7 @@ int zs_ingest_fetch_failed(sqlite3 *db, const zs_feed_conf *fc, time_t now, cons
 	                     "UPDATE feed SET last_attempt=?2, last_error=?3, last_error_at=?2,"
 	                     " failures=failures+1 WHERE id=?1 AND ?4=?5",
 	                     id, now, msg, 0, 0, err, sizeof err);
-	if (rc == 0)
-		zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key='generation'", err, sizeof err);
-	return rc;
+	return rc; /* content unchanged: no new generation (caches stay valid) */
 }
 
 int zs_ingest_not_modified(sqlite3 *db, const zs_feed_conf *fc, time_t now)

@@ -247,6 +247,7 @@ static void *worker_main(void *arg)
 			if (due[i] > now || (k < n) != (fc->kind == ZS_FEED_INSURER))
 				continue;
 			long long gen_before = zs_db_generation(w->db);
+			long long content_before = zs_db_meta(w->db, "content_generation");
 			if (zs_fetch_once(w->db, w->cfg, fc, &w->stop, err, sizeof err) != 0)
 				ZS_ERROR(MOD, "feed %s: %s", fc->name, err);
 			/* Failed fetches retry sooner, doubling up to the schedule. */
@@ -270,10 +271,10 @@ static void *worker_main(void *arg)
 			fails[i] = failures;
 			due[i] = time(NULL) + delay;
 			long long gen = zs_db_generation(w->db);
-			if (gen != gen_before) {
-				changed = 1;
+			if (gen != gen_before)
 				atomic_store(&zs_generation, gen);
-			}
+			if (zs_db_meta(w->db, "content_generation") != content_before)
+				changed = 1;
 		}
 		/* Similar policies follow the statuses once per round, never per request. */
 		if (changed && !atomic_load(&w->stop)) {
