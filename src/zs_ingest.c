@@ -1082,7 +1082,6 @@ static int reject_version(sqlite3 *db, const zs_feed_conf *fc, int feed_id, time
                           const err_list *errs, zs_ingest_result *res, char *err, size_t errlen)
 {
 	char e2[256];
-	zs_db_exec(db, "ROLLBACK", e2, sizeof e2);
 	ZS_WARN(MOD, "feed %s: version rejected, last good content kept: %s", fc->name, res->error);
 	if (zs_db_exec(db, "BEGIN IMMEDIATE", err, errlen))
 		return -1;
@@ -1100,69 +1099,33 @@ static int reject_version(sqlite3 *db, const zs_feed_conf *fc, int feed_id, time
 	return rc;
 }
 
-int zs_ingest_apply(sqlite3 *db, const zs_feed_conf *fc, FILE *body, time_t now,
-                    zs_ingest_result *res, char *err, size_t errlen)
+/* Apply one feed version inside the caller's transaction (and savepoint). Returns -1 on a
+ * database error; 0 when processed: res->error says why the version was rejected, if it was
+ * (the caller then rolls back to its savepoint). */
+static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int feed_id,
+                     FILE *body, const char *hex, time_t now, zs_ingest_result *res,
+                     err_list *errs, char *err, size_t errlen)
 {
-	apply_stmts a;
-	err_list *errs = calloc(1, sizeof *errs);
 	zs_rec hdr;
-	char hex[32], *pol_before = NULL, *pol_after = NULL;
-	char *line = NULL;
+	char *pol_before = NULL, *pol_after = NULL, *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	long lineno = 0, records = 0, trailer = -1;
-	int rc = -1, feed_id;
+	int rc = -1;
 
-	memset(res, 0, sizeof *res);
 	memset(&hdr, 0, sizeof hdr);
-	err[0] = 0;
-	if (!errs) {
-		errf(err, errlen, "out of memory");
-		return -1;
-	}
-	feed_id = zs_ingest_feed_id(db, fc->name);
-	if (feed_id < 0) {
-		errf(err, errlen, "feed %s is not registered", fc->name);
-		free(errs);
-		return -1;
-	}
-	if (hash_body(body, hex, sizeof hex)) {
-		errf(err, errlen, "feed %s: cannot read the fetched body", fc->name);
-		free(errs);
-		return -1;
-	}
-	if (same_hash(db, feed_id, hex)) {
-		res->unchanged = 1;
-		free(errs);
-		return zs_ingest_not_modified(db, fc, now);
-	}
-	if (zs_db_exec(db,
-	               "CREATE TEMP TABLE IF NOT EXISTS touched(agb TEXT PRIMARY KEY) WITHOUT ROWID;"
-	               "CREATE TEMP TABLE IF NOT EXISTS touched_prov(agb TEXT PRIMARY KEY) WITHOUT ROWID;"
-	               "CREATE TEMP TABLE IF NOT EXISTS pol_before(id TEXT, year INTEGER, uzovi TEXT,"
-	               " concern_id TEXT);"
-	               "DELETE FROM temp.touched; DELETE FROM temp.touched_prov; BEGIN IMMEDIATE;", err, errlen)) {
-		free(errs);
-		return -1;
-	}
-	if (apply_init(db, &a, err, errlen)) {
-		char e2[128];
-		zs_db_exec(db, "ROLLBACK", e2, sizeof e2);
-		free(errs);
-		return -1;
-	}
 	policies_snapshot(db, feed_id, &pol_before);
 	{
 		char q[256];
 		snprintf(q, sizeof q, "DELETE FROM temp.pol_before; INSERT INTO temp.pol_before"
 		         " SELECT id, year, uzovi, concern_id FROM policy WHERE feed_id=%d", feed_id);
 		if (zs_db_exec(db, q, err, errlen))
-			goto dberr;
+			goto out;
 		snprintf(q, sizeof q, "DELETE FROM policy WHERE feed_id=%d", feed_id);
 		if (drop_feed_data(db, feed_id, err, errlen) || zs_db_exec(db, q, err, errlen))
-			goto dberr;
+			goto out;
 	}
-
+	rewind(body);
 	while ((len = getline(&line, &cap, body)) > 0) {
 		zs_rec rec;
 		zs_rec_err rerr;
@@ -1189,14 +1152,14 @@ int zs_ingest_apply(sqlite3 *db, const zs_feed_conf *fc, FILE *body, time_t now,
 			}
 			hdr = rec;
 			if (fc->kind == ZS_FEED_INSURER) {
-				sqlite3_stmt *s = a.ins_insurer;
+				sqlite3_stmt *s = a->ins_insurer;
 				sqlite3_bind_int(s, 1, feed_id);
 				sqlite3_bind_text(s, 2, hdr.uzovi, -1, SQLITE_STATIC);
 				sqlite3_bind_text(s, 3, hdr.insurer_name, -1, SQLITE_STATIC);
 				sqlite3_bind_text(s, 4, hdr.concern_id, -1, SQLITE_STATIC);
 				sqlite3_bind_text(s, 5, hdr.concern_name, -1, SQLITE_STATIC);
 				if (step_done(db, s, err, errlen))
-					goto dberr;
+					goto out;
 			}
 			continue;
 		}
@@ -1212,11 +1175,10 @@ int zs_ingest_apply(sqlite3 *db, const zs_feed_conf *fc, FILE *body, time_t now,
 			continue;
 		}
 		records++;
-		int irc = insert_record(db, &a, fc, feed_id, &hdr, &rec, lineno, now, &rerr, err,
-		                        errlen);
+		int irc = insert_record(db, a, fc, feed_id, &hdr, &rec, lineno, now, &rerr, err, errlen);
 		zs_rec_clear(&rec);
 		if (irc < 0)
-			goto dberr;
+			goto out;
 		if (irc > 0) {
 			err_add(errs, lineno, rerr.field, rerr.reason);
 			res->rejected++;
@@ -1238,7 +1200,7 @@ int zs_ingest_apply(sqlite3 *db, const zs_feed_conf *fc, FILE *body, time_t now,
 	if (!res->error[0] &&
 	    check_references(db, feed_id, fc->kind == ZS_FEED_INSURER, errs, &res->rejected,
 	                     &res->accepted, err, errlen))
-		goto dberr;
+		goto out;
 	if (!res->error[0] && res->rejected > fc->max_invalid_rows)
 		snprintf(res->error, sizeof res->error,
 		         "%ld invalid records (at most %ld tolerated): version rejected; first: line %ld"
@@ -1246,60 +1208,162 @@ int zs_ingest_apply(sqlite3 *db, const zs_feed_conf *fc, FILE *body, time_t now,
 		         errs->n ? errs->v[0].line : 0L, errs->n ? errs->v[0].field : "",
 		         errs->n ? errs->v[0].reason : "");
 	if (res->error[0]) {
-		apply_free(&a);
-		rc = reject_version(db, fc, feed_id, now, errs, res, err, errlen);
-		goto done;
+		rc = 0;
+		goto out;
 	}
-
 	policies_snapshot(db, feed_id, &pol_after);
 	if (!streq(pol_before, pol_after) && touch_policy_change(db, feed_id, err, errlen))
-		goto dberr;
-	long changes = 0;
-	if (reconcile_touched(db, now, &changes, err, errlen) ||
-	    store_errors(db, feed_id, errs, err, errlen))
-		goto dberr;
-	if (feed_update(db,
+		goto out;
+	if (store_errors(db, feed_id, errs, err, errlen) ||
+	    feed_update(db,
 	                "UPDATE feed SET last_attempt=?2, last_success=?2, last_change=?2,"
 	                " content_hash=?3, rows_accepted=?4, rows_rejected=?5, last_error=NULL,"
 	                " last_error_at=NULL, failures=0 WHERE id=?1",
-	                feed_id, now, hex, res->accepted, res->rejected, err, errlen) ||
-	    zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key IN ('generation',"
-	                   " 'content_generation')", err, errlen))
-		goto dberr;
+	                feed_id, now, hex, res->accepted, res->rejected, err, errlen))
+		goto out;
 	if (hdr.generated_at != -1) {
 		char q[128];
 		snprintf(q, sizeof q, "UPDATE feed SET generated_at=%lld WHERE id=%d",
 		         (long long)hdr.generated_at, feed_id);
 		if (zs_db_exec(db, q, err, errlen))
-			goto dberr;
+			goto out;
 	}
-	apply_free(&a);
-	if (zs_db_exec(db, "COMMIT", err, errlen)) {
-		char e2[128];
-		zs_db_exec(db, "ROLLBACK", e2, sizeof e2);
-		goto done;
-	}
-	res->applied = 1;
-	ZS_INFO(MOD, "feed %s: applied %ld records (%ld rejected), %ld status changes", fc->name,
-	        res->accepted, res->rejected, changes);
 	rc = 0;
-	goto done;
-
-dberr:
-	apply_free(&a);
-	{
-		char e2[128];
-		zs_db_exec(db, "ROLLBACK", e2, sizeof e2);
-	}
-	ZS_ERROR(MOD, "feed %s: database error: %s", fc->name, err);
-done:
+out:
 	free(line);
 	free(pol_before);
 	free(pol_after);
 	zs_rec_clear(&hdr);
-	free(errs);
-	if (rc == 0 && !res->applied && !res->error[0])
+	return rc;
+}
+
+int zs_ingest_apply_batch(sqlite3 *db, zs_ingest_item *items, size_t n, time_t now, char *err,
+                          size_t errlen)
+{
+	apply_stmts a;
+	err_list **errs = calloc(n ? n : 1, sizeof *errs);
+	int *ids = calloc(n ? n : 1, sizeof *ids);
+	char (*hex)[32] = calloc(n ? n : 1, sizeof *hex);
+	size_t todo = 0, applied = 0;
+	int rc = -1, open = 0;
+	char e2[160];
+
+	err[0] = 0;
+	if (!errs || !ids || !hex) {
+		errf(err, errlen, "out of memory");
+		goto done;
+	}
+	/* Outside the transaction: unknown feeds, unreadable bodies, unchanged content. */
+	for (size_t i = 0; i < n; i++) {
+		zs_ingest_item *it = &items[i];
+		memset(&it->res, 0, sizeof it->res);
+		ids[i] = zs_ingest_feed_id(db, it->fc->name);
+		if (ids[i] < 0) {
+			errf(err, errlen, "feed %s is not registered", it->fc->name);
+			goto done;
+		}
+		if (hash_body(it->body, hex[i], sizeof hex[i])) {
+			snprintf(it->res.error, sizeof it->res.error, "cannot read the fetched body");
+			ids[i] = -1;
+			continue;
+		}
+		if (same_hash(db, ids[i], hex[i])) {
+			it->res.unchanged = 1;
+			if (zs_ingest_not_modified(db, it->fc, now))
+				goto done;
+			ids[i] = -1;
+			continue;
+		}
+		if (!(errs[i] = calloc(1, sizeof **errs))) {
+			errf(err, errlen, "out of memory");
+			goto done;
+		}
+		todo++;
+	}
+	if (todo == 0) {
 		rc = 0;
+		goto done;
+	}
+	if (zs_db_exec(db,
+	               "CREATE TEMP TABLE IF NOT EXISTS touched(agb TEXT PRIMARY KEY) WITHOUT ROWID;"
+	               "CREATE TEMP TABLE IF NOT EXISTS touched_prov(agb TEXT PRIMARY KEY) WITHOUT ROWID;"
+	               "CREATE TEMP TABLE IF NOT EXISTS pol_before(id TEXT, year INTEGER, uzovi TEXT,"
+	               " concern_id TEXT);"
+	               "DELETE FROM temp.touched; DELETE FROM temp.touched_prov; BEGIN IMMEDIATE;",
+	               err, errlen))
+		goto done;
+	open = 1;
+	if (apply_init(db, &a, err, errlen))
+		goto done;
+	/* Every version in a savepoint of its own: a rejected one is undone alone. */
+	for (size_t i = 0; i < n; i++) {
+		zs_ingest_item *it = &items[i];
+		if (ids[i] < 0 || !errs[i])
+			continue;
+		if (zs_db_exec(db, "SAVEPOINT feed", err, errlen) ||
+		    apply_one(db, &a, it->fc, ids[i], it->body, hex[i], now, &it->res, errs[i], err,
+		              errlen)) {
+			ZS_ERROR(MOD, "feed %s: database error: %s", it->fc->name, err);
+			apply_free(&a);
+			goto done;
+		}
+		if (it->res.error[0]) {
+			if (zs_db_exec(db, "ROLLBACK TO feed; RELEASE feed", err, errlen)) {
+				apply_free(&a);
+				goto done;
+			}
+		} else {
+			if (zs_db_exec(db, "RELEASE feed", err, errlen)) {
+				apply_free(&a);
+				goto done;
+			}
+			it->res.applied = 1;
+			applied++;
+		}
+	}
+	apply_free(&a);
+	long changes = 0;
+	if (applied &&
+	    (reconcile_touched(db, now, &changes, err, errlen) ||
+	     zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key IN ('generation',"
+	                    " 'content_generation')", err, errlen)))
+		goto done;
+	if (zs_db_exec(db, "COMMIT", err, errlen))
+		goto done;
+	open = 0;
+	for (size_t i = 0; i < n; i++) {
+		zs_ingest_item *it = &items[i];
+		if (it->res.applied)
+			ZS_INFO(MOD, "feed %s: applied %ld records (%ld rejected)", it->fc->name,
+			        it->res.accepted, it->res.rejected);
+		else if (ids[i] >= 0 && errs[i] && it->res.error[0] &&
+		         reject_version(db, it->fc, ids[i], now, errs[i], &it->res, err, errlen))
+			goto done;
+	}
+	if (applied > 1 || changes)
+		ZS_INFO(MOD, "%zu feed version(s) applied together: %ld status changes", applied,
+		        changes);
+	rc = 0;
+done:
+	if (open) {
+		zs_db_exec(db, "ROLLBACK", e2, sizeof e2);
+		for (size_t i = 0; i < n; i++)
+			items[i].res.applied = 0;
+	}
+	for (size_t i = 0; errs && i < n; i++)
+		free(errs[i]);
+	free(errs);
+	free(ids);
+	free(hex);
+	return rc;
+}
+
+int zs_ingest_apply(sqlite3 *db, const zs_feed_conf *fc, FILE *body, time_t now,
+                    zs_ingest_result *res, char *err, size_t errlen)
+{
+	zs_ingest_item it = { .fc = fc, .body = body };
+	int rc = zs_ingest_apply_batch(db, &it, 1, now, err, errlen);
+	*res = it.res;
 	return rc;
 }
 

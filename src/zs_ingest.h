@@ -36,6 +36,18 @@ int zs_ingest_apply(sqlite3 *db, const zs_feed_conf *fc, FILE *body, time_t now,
  * generation. The worker calls it after a round of fetches in which content changed. */
 int zs_ingest_similar(sqlite3 *db, char *err, size_t errlen);
 
+/* Several fetched versions at once: each is validated and applied in a savepoint of one
+ * transaction (a rejected version is undone alone and recorded on its feed), and the providers
+ * they touch are reconciled once. Readers see, per feed, the old or the new content. */
+typedef struct {
+	const zs_feed_conf *fc;
+	FILE *body;
+	zs_ingest_result res;   /* out */
+} zs_ingest_item;
+
+int zs_ingest_apply_batch(sqlite3 *db, zs_ingest_item *items, size_t n, time_t now, char *err,
+                          size_t errlen);
+
 /* Record a failed fetch (network, HTTP status, size) for the feed: last_attempt, last_error.
  * The feed's content is untouched. */
 int zs_ingest_fetch_failed(sqlite3 *db, const zs_feed_conf *fc, time_t now, const char *msg);

@@ -109,8 +109,12 @@ static char *read_credentials(const char *path, char *err, size_t errlen)
 	return line;
 }
 
-int zs_fetch_once(sqlite3 *db, const zs_config *cfg, const zs_feed_conf *fc,
-                  const _Atomic int *stop_flag, char *err, size_t errlen)
+/* Fetch the current version of fc. Returns 1 with *body (the caller fcloses it) and the
+ * response's validators (*etag, *lastmod; caller frees) when there is a body to apply; 0 when
+ * the attempt has been recorded (failure, 304 not modified); -1 on a database error. */
+static int fetch_body(sqlite3 *db, const zs_config *cfg, const zs_feed_conf *fc,
+                      const _Atomic int *stop_flag, FILE **body, char **resp_etag,
+                      char **resp_lastmod, char *err, size_t errlen)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *hdrs = NULL;
@@ -121,6 +125,8 @@ int zs_fetch_once(sqlite3 *db, const zs_config *cfg, const zs_feed_conf *fc,
 	long code = 0;
 
 	err[0] = 0;
+	*body = NULL;
+	*resp_etag = *resp_lastmod = NULL;
 	if (!c || !(x.out = tmpfile())) {
 		curl_easy_cleanup(c);
 		return zs_ingest_fetch_failed(db, fc, now, "cannot start the transfer (resources)");
@@ -205,10 +211,12 @@ int zs_fetch_once(sqlite3 *db, const zs_config *cfg, const zs_feed_conf *fc,
 		goto out;
 	}
 	fflush(x.out);
-	zs_ingest_result res;
-	rc = zs_ingest_apply(db, fc, x.out, now, &res, err, errlen);
-	if (rc == 0 && (res.applied || res.unchanged))
-		zs_ingest_set_validators(db, fc, x.etag, x.lastmod);
+	*body = x.out;
+	*resp_etag = x.etag;
+	*resp_lastmod = x.lastmod;
+	x.out = NULL;
+	x.etag = x.lastmod = NULL;
+	rc = 1;
 out:
 	if (cred)
 		free(cred);
@@ -223,59 +231,127 @@ out:
 	return rc;
 }
 
+int zs_fetch_once(sqlite3 *db, const zs_config *cfg, const zs_feed_conf *fc,
+                  const _Atomic int *stop_flag, char *err, size_t errlen)
+{
+	FILE *body;
+	char *etag, *lastmod;
+	int rc = fetch_body(db, cfg, fc, stop_flag, &body, &etag, &lastmod, err, errlen);
+	if (rc == 1) {
+		zs_ingest_result res;
+		rc = zs_ingest_apply(db, fc, body, zs_now(), &res, err, errlen);
+		if (rc == 0 && (res.applied || res.unchanged))
+			zs_ingest_set_validators(db, fc, etag, lastmod);
+		fclose(body);
+	}
+	free(etag);
+	free(lastmod);
+	return rc < 0 ? -1 : 0;
+}
+
+static int feed_failures(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *st;
+	int failures = 0;
+	if (sqlite3_prepare_v2(db, "SELECT failures FROM feed WHERE name=?", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			failures = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	return failures;
+}
+
+/* One round: fetch every due feed (insurer feeds first: provider feeds name their policies),
+ * then apply all fetched versions together, then schedule the next fetches (failed ones
+ * sooner: retry_min, doubling up to the schedule). Returns 1 if statements changed. */
+static int worker_round(zs_worker *w, time_t *due)
+{
+	size_t n = w->cfg->nfeeds, m = 0;
+	zs_ingest_item *items = calloc(n ? n : 1, sizeof *items);
+	char **etags = calloc(n ? n : 1, sizeof *etags), **lastmods = calloc(n ? n : 1, sizeof *lastmods);
+	size_t *which = calloc(n ? n : 1, sizeof *which);
+	char *fetched = calloc(n ? n : 1, 1);
+	char err[512];
+	time_t now = time(NULL);
+	int changed = 0;
+	long long content_before = zs_db_meta(w->db, "content_generation");
+
+	if (!items || !etags || !lastmods || !which || !fetched) {
+		ZS_ERROR(MOD, "out of memory in the fetch round");
+		goto out;
+	}
+	for (size_t k = 0; k < 2 * n && !atomic_load(&w->stop); k++) {
+		size_t i = k % n;
+		const zs_feed_conf *fc = &w->cfg->feeds[i];
+		if (due[i] > now || (k < n) != (fc->kind == ZS_FEED_INSURER))
+			continue;
+		FILE *body;
+		fetched[i] = 1;
+		int rc = fetch_body(w->db, w->cfg, fc, &w->stop, &body, &etags[m], &lastmods[m], err,
+		                    sizeof err);
+		if (rc < 0)
+			ZS_ERROR(MOD, "feed %s: %s", fc->name, err);
+		if (rc == 1) {
+			items[m].fc = fc;
+			items[m].body = body;
+			which[m] = i;
+			m++;
+		}
+	}
+	if (m && !atomic_load(&w->stop)) {
+		if (zs_ingest_apply_batch(w->db, items, m, zs_now(), err, sizeof err) != 0)
+			ZS_ERROR(MOD, "applying %zu feed version(s): %s", m, err);
+		for (size_t j = 0; j < m; j++)
+			if (items[j].res.applied || items[j].res.unchanged)
+				zs_ingest_set_validators(w->db, items[j].fc, etags[j], lastmods[j]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!fetched[i])
+			continue;
+		const zs_feed_conf *fc = &w->cfg->feeds[i];
+		int failures = feed_failures(w->db, fc->name);
+		long delay = fc->schedule;
+		if (failures > 0) {
+			long back = w->cfg->retry_min;
+			for (int f = 1; f < failures && back < fc->schedule; f++)
+				back *= 2;
+			if (back < delay)
+				delay = back;
+		}
+		due[i] = time(NULL) + delay;
+	}
+	atomic_store(&zs_generation, zs_db_generation(w->db));
+	changed = zs_db_meta(w->db, "content_generation") != content_before;
+out:
+	for (size_t j = 0; j < m; j++) {
+		fclose(items[j].body);
+		free(etags[j]);
+		free(lastmods[j]);
+	}
+	free(items);
+	free(etags);
+	free(lastmods);
+	free(which);
+	free(fetched);
+	return changed;
+}
+
 static void *worker_main(void *arg)
 {
 	zs_worker *w = arg;
 	size_t n = w->cfg->nfeeds;
 	time_t *due = calloc(n ? n : 1, sizeof *due);
-	int *fails = calloc(n ? n : 1, sizeof *fails);
 	char err[512];
 
-	if (!due || !fails) {
+	if (!due) {
 		ZS_ERROR(MOD, "out of memory: worker stops");
-		free(due);
-		free(fails);
 		return NULL;
 	}
 	while (!atomic_load(&w->stop)) {
 		time_t now = time(NULL);
-		int changed = 0;
-		/* Insurer feeds first: provider feeds name their policies. */
-		for (size_t k = 0; k < 2 * n && !atomic_load(&w->stop); k++) {
-			size_t i = k % n;
-			const zs_feed_conf *fc = &w->cfg->feeds[i];
-			if (due[i] > now || (k < n) != (fc->kind == ZS_FEED_INSURER))
-				continue;
-			long long gen_before = zs_db_generation(w->db);
-			long long content_before = zs_db_meta(w->db, "content_generation");
-			if (zs_fetch_once(w->db, w->cfg, fc, &w->stop, err, sizeof err) != 0)
-				ZS_ERROR(MOD, "feed %s: %s", fc->name, err);
-			/* Failed fetches retry sooner, doubling up to the schedule. */
-			sqlite3_stmt *st;
-			int failures = 0;
-			if (sqlite3_prepare_v2(w->db, "SELECT failures FROM feed WHERE name=?", -1, &st,
-			                       NULL) == SQLITE_OK) {
-				sqlite3_bind_text(st, 1, fc->name, -1, SQLITE_STATIC);
-				if (sqlite3_step(st) == SQLITE_ROW)
-					failures = sqlite3_column_int(st, 0);
-				sqlite3_finalize(st);
-			}
-			long delay = fc->schedule;
-			if (failures > 0) {
-				long back = w->cfg->retry_min;
-				for (int f = 1; f < failures && back < fc->schedule; k++)
-					back *= 2;
-				if (back < delay)
-					delay = back;
-			}
-			fails[i] = failures;
-			due[i] = time(NULL) + delay;
-			long long gen = zs_db_generation(w->db);
-			if (gen != gen_before)
-				atomic_store(&zs_generation, gen);
-			if (zs_db_meta(w->db, "content_generation") != content_before)
-				changed = 1;
-		}
+		int changed = worker_round(w, due);
 		/* Similar policies follow the statuses once per round, never per request. */
 		if (changed && !atomic_load(&w->stop)) {
 			struct timespec t0, t1;
@@ -308,7 +384,6 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 	}
 	free(due);
-	free(fails);
 	return NULL;
 }
 
