@@ -99,15 +99,15 @@ sqlite3 *zs_db_open(const char *path, int readonly, char *err, size_t errlen)
 	sqlite3_extended_result_codes(db, 1);
 	if (!readonly) {
 		if (zs_db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-		                   "PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;", err, errlen) ||
+		                   "PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY;", err, errlen) ||
 		    zs_db_exec(db, schema, err, errlen)) {
 			sqlite3_close(db);
 			return NULL;
 		}
 	} else {
 		char e2[256];
-		/* Readers map the file: no read() per page, the OS page cache is shared. */
-		if (zs_db_exec(db, "PRAGMA cache_size=-32768; PRAGMA mmap_size=4294967296;", e2,
+		/* Readers: a private page cache each (mmap would count the whole file in RSS). */
+		if (zs_db_exec(db, "PRAGMA cache_size=-32768;", e2,
 		               sizeof e2)) {
 			snprintf(err, errlen, "database %s: %s", path, e2);
 			sqlite3_close(db);
