@@ -132,6 +132,36 @@ static int gzip_buf(const char *in, size_t n, struct evbuffer *out)
 	return 0;
 }
 
+static int gunzip_buf(const char *in, size_t n, size_t plain_len, struct evbuffer *out)
+{
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	if (inflateInit2(&z, 15 + 16) != Z_OK)
+		return -1;
+	unsigned char *buf = malloc(plain_len ? plain_len : 1);
+	if (!buf) {
+		inflateEnd(&z);
+		return -1;
+	}
+	z.next_in = (unsigned char *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	z.next_out = buf;
+	z.avail_out = (uInt)plain_len;
+	int rc = inflate(&z, Z_FINISH);
+	size_t got = plain_len - z.avail_out;
+	inflateEnd(&z);
+	if (rc != Z_STREAM_END || got != plain_len) {
+		free(buf);
+		return -1;
+	}
+	evbuffer_add(out, buf, got);
+	free(buf);
+	return 0;
+}
+
+static void send_error(struct evhttp_request *req, int http, const char *code,
+                       const char *param, const char *msg);
+
 static const char *reason(int status)
 {
 	switch (status) {
@@ -210,7 +240,16 @@ static void send_rendered(struct evhttp_request *req, const zs_rendered *r)
 		return;
 	}
 	int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
-	if (r->len > 256 && accepts_gzip(req)) {
+	if (!r->body) { /* a cached entry kept compressed */
+		if (accepts_gzip(req)) {
+			evbuffer_add(out, r->gz, r->gzlen);
+			evhttp_add_header(oh, "Content-Encoding", "gzip");
+		} else if (gunzip_buf(r->gz, r->gzlen, r->len, out) != 0) {
+			evbuffer_free(out);
+			send_error(req, 503, "unavailable", NULL, "temporarily unable to answer");
+			return;
+		}
+	} else if (r->len > 256 && accepts_gzip(req)) {
 		if (r->gz) {
 			evbuffer_add(out, r->gz, r->gzlen);
 			evhttp_add_header(oh, "Content-Encoding", "gzip");
@@ -542,7 +581,7 @@ zs_http *zs_http_start(const zs_config *cfg, char *err, size_t errlen)
 			goto fail;
 		t->reader = zs_reader_open(cfg, err, errlen);
 		if (cfg->response_cache_seconds > 0)
-			t->cache = zs_rcache_new(8192, (size_t)cfg->response_cache_mb << 20);
+			t->cache = zs_rcache_new(65536, (size_t)cfg->response_cache_mb << 20);
 		t->base = event_base_new();
 		t->http = t->base ? evhttp_new(t->base) : NULL;
 		if (!t->reader || !t->http) {

@@ -9,6 +9,7 @@ typedef struct {
 	char *key;
 	long long gen;
 	time_t expires;
+	size_t bytes;
 	zs_rendered r;
 } slot;
 
@@ -46,7 +47,7 @@ static void slot_clear(zs_rcache *c, slot *s)
 {
 	if (!s->key)
 		return;
-	c->bytes -= s->r.len + s->r.gzlen;
+	c->bytes -= s->bytes;
 	free(s->key);
 	free(s->r.body);
 	free(s->r.gz);
@@ -105,6 +106,13 @@ zs_rendered *zs_rcache_put(zs_rcache *c, const char *key, long long gen, time_t 
 	if (midnight > now && midnight < s->expires)
 		s->expires = midnight;
 	s->r = *r;
+	if (s->r.gz) { /* keep the compressed form only: a fraction of the memory; plain answers
+	                * are inflated on the way out */
+		free(s->r.body);
+		s->r.body = NULL;
+		need = s->r.gzlen;
+	}
+	s->bytes = need;
 	c->bytes += need;
 	return &s->r;
 }

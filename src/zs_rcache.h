@@ -9,8 +9,8 @@
 
 typedef struct {
 	int status;
-	char *body;          /* JSON text */
-	size_t len;
+	char *body;          /* JSON text; NULL in a cache entry that keeps only gz */
+	size_t len;          /* length of the JSON text */
 	char *gz;            /* gzip of body, or NULL (computed on first need) */
 	size_t gzlen;
 	char etag[24];       /* "\"%016llx\"" (with quotes), empty for non-200 */
