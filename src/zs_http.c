@@ -20,6 +20,7 @@
 #include <event2/thread.h>
 #include <zlib.h>
 #include "zs_api.h"
+#include "zs_consequence.h"
 #include "zs_http.h"
 #include "zs_log.h"
 #include "zs_rcache.h"
@@ -179,6 +180,56 @@ static const char *reason(int status)
 	}
 }
 
+static const char *request_lang(struct evhttp_request *req);
+
+/* Errors carry, besides the developer's message, a plain text for the consumer in the
+ * request's language from the phrase catalogue: error.text. */
+static void add_error_text(json_t *body, const char *lang)
+{
+	json_t *e = json_object_get(body, "error");
+	const char *code = json_string_value(json_object_get(e, "code"));
+	const char *param = json_string_value(json_object_get(e, "parameter"));
+	char key[64], out[512];
+	if (!code || json_object_get(e, "text"))
+		return;
+	snprintf(key, sizeof key, "error.%s", code);
+	const char *t = zs_phrase(key, lang);
+	if (!t)
+		t = zs_phrase("error.bad_request", lang);
+	if (!t)
+		return;
+	/* placeholders: {parameter}; for not_yet_published {day} {month} {year} of the
+	 * publication date (12 November of the year before) */
+	char yearbuf[24] = "";
+	json_int_t y = json_integer_value(json_object_get(e, "year"));
+	if (y)
+		snprintf(yearbuf, sizeof yearbuf, "%lld", (long long)y - 1);
+	const char *month = zs_phrase("month.11", lang);
+	struct { const char *ph, *val; } subs[] = {
+		{ "{parameter}", param ? param : "?" }, { "{day}", "12" },
+		{ "{month}", month ? month : "11" }, { "{year}", yearbuf },
+	};
+	size_t n = 0;
+	out[0] = 0;
+	for (const char *p = t; *p && n + 1 < sizeof out;) {
+		int done = 0;
+		for (size_t i = 0; i < sizeof subs / sizeof subs[0] && !done; i++) {
+			size_t l = strlen(subs[i].ph);
+			if (strncmp(p, subs[i].ph, l) == 0) {
+				n += (size_t)snprintf(out + n, sizeof out - n, "%s", subs[i].val);
+				if (n >= sizeof out)
+					n = sizeof out - 1;
+				p += l;
+				done = 1;
+			}
+		}
+		if (!done)
+			out[n++] = *p++;
+		out[n] = 0;
+	}
+	json_object_set_new(e, "text", json_string(out));
+}
+
 /* Render a JSON body: text, ETag (a hash of the text, so replicas with the same content give
  * the same ETag), and for cacheable answers the gzip form. */
 static void render(json_t *body, int status, int public_cache, int precompress, zs_rendered *r)
@@ -287,11 +338,25 @@ static void send_error(struct evhttp_request *req, int http, const char *code,
 {
 	int status;
 	json_t *e = zs_api_error(&status, http, code, param, "%s", msg);
+	add_error_text(e, request_lang(req));
 	send_json(req, status, e, 1);
 	json_decref(e);
 }
 
 /* ---- request handling -------------------------------------------------------------------- */
+
+static const char *pick_lang(struct evhttp_request *req, const char *qlang);
+
+/* The language of a request for an error raised before the parameters were parsed. */
+static const char *request_lang(struct evhttp_request *req)
+{
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	const char *query = u ? evhttp_uri_get_query(u) : NULL;
+	if (query && (strstr(query, "lang=en")))
+		return "en";
+	const char *l = pick_lang(req, NULL);
+	return l ? l : "nl";
+}
 
 static const char *pick_lang(struct evhttp_request *req, const char *qlang)
 {
@@ -463,6 +528,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 			send_rendered(req, hit);
 		} else {
 			json_t *body = rt->fn(t->reader, &zr, &status);
+			if (body && status >= 400)
+				add_error_text(body, lang);
 			if (!body) {
 				send_error(req, 503, "unavailable", NULL, "temporarily unable to answer");
 			} else {

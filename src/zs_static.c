@@ -25,7 +25,7 @@ static void not_found(struct evhttp_request *req)
 	                  "application/json; charset=utf-8");
 	if (b)
 		evbuffer_add_printf(b, "{\"error\":{\"code\":\"not_found\",\"message\":"
-		                       "\"no such page\"}}");
+		                       "\"no such page\",\"text\":\"Deze pagina bestaat niet.\"}}");
 	evhttp_send_reply(req, 404, "Not Found", b);
 	if (b)
 		evbuffer_free(b);

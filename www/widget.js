@@ -370,7 +370,8 @@
 				if (res.ok && data)
 					return data;
 				if (data && data.error && typeof data.error.message === 'string')
-					throw new ApiError('api', res.status, data.error.code || '', data.error.message);
+					throw new ApiError('api', res.status, data.error.code || '',
+						typeof data.error.text === 'string' ? data.error.text : data.error.message);
 				throw new ApiError('server', res.status, '', '');
 			});
 		}, function (err) {

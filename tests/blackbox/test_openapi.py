@@ -196,9 +196,9 @@ class OpenApiDocumentTest(unittest.TestCase):
                 self.assertTrue(s.get("required"), name)
         err = schemas["Error"]["properties"]["error"]
         self.assertIs(err["additionalProperties"], False)
-        self.assertEqual(set(err["required"]), {"code", "message"})
+        self.assertEqual(set(err["required"]), {"code", "message", "text"})
         self.assertEqual(set(err["properties"]),
-                         {"code", "message", "parameter", "published_from", "year"})
+                         {"code", "message", "text", "parameter", "published_from", "year"})
 
     def test_enums(self):
         s = self.doc["components"]["schemas"]
@@ -246,9 +246,11 @@ class OpenApiDocumentTest(unittest.TestCase):
         """The validator is not a yes-man: a few broken bodies must fail."""
         doc = self.doc
         good_err = {"error": {"code": "bad_parameter", "message": "year: x",
+                              "text": "De vraag klopt niet: de waarde van year is niet goed.",
                               "parameter": "year"}}
         self.assertEqual(oc.validate(doc, {"$ref": "#/components/schemas/Error"}, good_err), [])
-        for bad in ({"error": {"code": "oops", "message": "m"}},
+        for bad in ({"error": {"code": "oops", "message": "m", "text": "t"}},
+                    {"error": {"code": "not_found", "message": "m"}},
                     {"error": {"code": "not_found"}},
                     {"error": {"code": "not_found", "message": "m", "extra": 1}},
                     {"error": "not_found"},

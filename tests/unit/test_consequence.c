@@ -712,7 +712,7 @@ END_TEST
 
 static const char *const allowed_placeholders[] = {
 	"percent", "basis", "amount", "insurer_pays", "patient_pays", "until", "since",
-	"units", "cents", "number", "day", "month", "year", "time",
+	"units", "cents", "number", "day", "month", "year", "time", "parameter",
 };
 
 /* Words that would steer the reader towards a policy (002 §5.2.1) or name a policy type. */

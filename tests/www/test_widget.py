@@ -526,12 +526,15 @@ class TestProvider(WidgetCase):
 
 class TestErrors(WidgetCase):
     def test_unknown_agb_shows_api_message(self):
-        st, _, body = http_get(Env.base + "/v1/providers/99999999")
-        self.assertEqual(st, 404)
-        api_msg = json.loads(body)["error"]["message"]
-        for lang, title in (("nl", "Deze zorgaanbieder is niet gevonden."),
-                            ("en", "This care provider was not found.")):
+        # the widget shows the API's consumer text (error.text) in the chosen language
+        for lang, title, api_msg in (("nl", "Deze zorgaanbieder is niet gevonden.",
+                                      "Dit hebben wij niet gevonden."),
+                                     ("en", "This care provider was not found.",
+                                      "We did not find this.")):
             with self.subTest(lang=lang):
+                st, _, body = http_get(Env.base + "/v1/providers/99999999?lang=" + lang)
+                self.assertEqual(st, 404)
+                self.assertEqual(json.loads(body)["error"]["text"], api_msg)
                 d = dom(page(agb="99999999", lang=lang))
                 box = d.find(cls="zs-error-box")
                 self.assertIsNotNone(box, d.markup[-2000:])
@@ -544,7 +547,7 @@ class TestErrors(WidgetCase):
         # 2028 is published from 12 November 2027: the API's own message, the other years stay
         st, _, body = http_get(Env.base + "/v1/providers/06020202?year=2028")
         self.assertEqual(st, 404)
-        api_msg = json.loads(body)["error"]["message"]
+        api_msg = json.loads(body)["error"]["text"]
         d = dom(page(agb="06020202", policy="9301-BASIS", year="2028"))
         self.assertEqual(self.tabs(d), [("2026", "false"), ("2027", "false"), ("2028", "true")])
         box = d.find(cls="zs-panel").find(cls="zs-error-box")
