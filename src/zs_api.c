@@ -20,6 +20,7 @@
 #include "zs_time.h"
 #include "zs_types.h"
 #include "zs_worker.h"
+#include "zs_util.h"
 
 
 
@@ -170,12 +171,8 @@ static int caches_load(zs_reader *r)
 	        " ON i.feed_id = p.feed_id AND i.uzovi = p.uzovi"
 	        " ORDER BY p.year, i.concern_name, i.name, p.name, p.id", -1, &st, NULL) == SQLITE_OK) {
 		while (sqlite3_step(st) == SQLITE_ROW) {
-			if (r->npols == cap) {
-				pol_entry *np = realloc(r->pols, (cap = cap ? cap * 2 : 64) * sizeof *np);
-				if (!np)
-					break;
-				r->pols = np;
-			}
+			if (zs_grow(&r->pols, &cap, r->npols, sizeof *r->pols, 64))
+				break;
 			pol_entry *p = &r->pols[r->npols++];
 			memset(p, 0, sizeof *p);
 			p->id = dupcol(st, 0);
@@ -227,12 +224,8 @@ static int caches_load(zs_reader *r)
 	if (sqlite3_prepare_v2(r->db, "SELECT id, name, kind, last_success, stale_after FROM feed",
 	                       -1, &st, NULL) == SQLITE_OK) {
 		while (sqlite3_step(st) == SQLITE_ROW) {
-			if (r->nfeeds == cap) {
-				feed_entry *nf = realloc(r->feeds, (cap = cap ? cap * 2 : 16) * sizeof *nf);
-				if (!nf)
-					break;
-				r->feeds = nf;
-			}
+			if (zs_grow(&r->feeds, &cap, r->nfeeds, sizeof *r->feeds, 16))
+				break;
 			feed_entry *f = &r->feeds[r->nfeeds++];
 			f->id = sqlite3_column_int(st, 0);
 			f->name = dupcol(st, 1);
@@ -586,12 +579,8 @@ int zs_rowset_load(zs_reader *r, const char *agb, int year, const char *only_car
 		const char *ct = (const char *)sqlite3_column_text(st, 1);
 		if (!ct || (only_care && strcmp(ct, only_care) != 0))
 			continue;
-		if (rs->nrows == cap) {
-			zs_effrow *nr = realloc(rs->rows, (cap = cap ? cap * 2 : 32) * sizeof *nr);
-			if (!nr)
-				break;
-			rs->rows = nr;
-		}
+		if (zs_grow(&rs->rows, &cap, rs->nrows, sizeof *rs->rows, 32))
+			break;
 		zs_effrow *e = &rs->rows[rs->nrows++];
 		eff_from_row(st, &e->v);
 		e->policy_id = dupcol(st, 0);

@@ -13,6 +13,7 @@
 #include "zs_similar.h"
 #include "zs_text.h"
 #include "zs_time.h"
+#include "zs_util.h"
 
 #define MOD "ingest"
 
@@ -460,12 +461,8 @@ static int reconcile_agb(sqlite3 *db, recon_ctx *r, const policy_cat *cat, const
 	sqlite3_bind_text(r->sel_stmts, 1, agb, -1, SQLITE_STATIC);
 	while (sqlite3_step(r->sel_stmts) == SQLITE_ROW) {
 		sqlite3_stmt *q = r->sel_stmts;
-		if (n == cap) {
-			zs_stmt *nv = realloc(st, (cap = cap ? cap * 2 : 16) * sizeof *nv);
-			if (!nv)
-				goto out;
-			st = nv;
-		}
+		if (zs_grow(&st, &cap, n, sizeof *st, 16))
+			goto out;
 		zs_stmt *s = &st[n++];
 		memset(s, 0, sizeof *s);
 		s->feed_id = sqlite3_column_int(q, 0);
@@ -495,12 +492,8 @@ static int reconcile_agb(sqlite3 *db, recon_ctx *r, const policy_cat *cat, const
 	sqlite3_bind_text(r->sel_eff, 1, agb, -1, SQLITE_STATIC);
 	while (sqlite3_step(r->sel_eff) == SQLITE_ROW) {
 		sqlite3_stmt *q = r->sel_eff;
-		if (nold == oldcap) {
-			eff_row *nv = realloc(old, (oldcap = oldcap ? oldcap * 2 : 16) * sizeof *nv);
-			if (!nv)
-				goto out;
-			old = nv;
-		}
+		if (zs_grow(&old, &oldcap, nold, sizeof *old, 16))
+			goto out;
 		eff_row *o = &old[nold++];
 		o->year = sqlite3_column_int(q, 0);
 		o->policy_id = col_dup(q, 1);

@@ -5,6 +5,7 @@
 #include "zs_db.h"
 #include "zs_feed.h"
 #include "zs_reconcile.h"
+#include "zs_util.h"
 
 static int covers(const zs_stmt *s, const zs_policy_ref *p)
 {
@@ -71,13 +72,9 @@ int zs_reconcile(const zs_stmt *st, size_t n, const zs_policy_ref *pol, size_t n
 			const zs_stmt *prov = best(st, n, 0, year, ct, p);
 			if (!ins && !prov)
 				continue;
-			if (cnt == cap) {
-				zs_effective *nr = realloc(rows, (cap *= 2) * sizeof *rows);
-				if (!nr) {
-					free(rows);
-					return -1;
-				}
-				rows = nr;
+			if (zs_grow(&rows, &cap, cnt, sizeof *rows, 16)) {
+				free(rows);
+				return -1;
 			}
 			zs_effective *e = &rows[cnt++];
 			memset(e, 0, sizeof *e);

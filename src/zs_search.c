@@ -18,6 +18,7 @@
 #include "zs_feed.h"
 #include "zs_text.h"
 #include "zs_time.h"
+#include "zs_util.h"
 
 #define MAX_WORDS 8
 #define MAX_CANDIDATES 1000
@@ -53,12 +54,8 @@ static void load_vocab(zs_reader *r)
 		const char *t = (const char *)sqlite3_column_text(st, 0);
 		if (!t || strlen(t) < 3 || isdigit((unsigned char)t[0]))
 			continue;
-		if (r->nvocab == cap) {
-			char **nv = realloc(r->vocab, (cap = cap ? cap * 2 : 1024) * sizeof *nv);
-			if (!nv)
-				break;
-			r->vocab = nv;
-		}
+		if (zs_grow(&r->vocab, &cap, r->nvocab, sizeof *r->vocab, 1024))
+			break;
 		r->vocab[r->nvocab++] = strdup(t);
 	}
 	sqlite3_finalize(st);
@@ -183,12 +180,8 @@ static void add_hit(hits *h, sqlite3_stmt *st, int tier, const char *qnorm, cons
 	const char *agb = (const char *)sqlite3_column_text(st, 0);
 	if (!agb || h->n >= 2 * MAX_CANDIDATES || (tier == 3 && has_hit(h, agb)))
 		return;
-	if (h->n == h->cap) {
-		hit *nv = realloc(h->v, (h->cap = h->cap ? h->cap * 2 : 64) * sizeof *nv);
-		if (!nv)
-			return;
-		h->v = nv;
-	}
+	if (zs_grow(&h->v, &h->cap, h->n, sizeof *h->v, 64))
+		return;
 	hit *x = &h->v[h->n++];
 	memset(x, 0, sizeof *x);
 	snprintf(x->agb, sizeof x->agb, "%s", agb);

@@ -9,6 +9,7 @@
 #include "zs_catalogue.h"
 #include "zs_similar.h"
 #include "zs_types.h"
+#include "zs_util.h"
 
 #define MAX_EXAMPLES 3
 
@@ -89,12 +90,8 @@ static int compute_year(sqlite3 *db, int year, sqlite3_stmt *ins, char *err, siz
 		goto dberr;
 	sqlite3_bind_int(st, 1, year);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (np == cap) {
-			pol *n = realloc(p, (cap = cap ? cap * 2 : 16) * sizeof *n);
-			if (!n)
-				break;
-			p = n;
-		}
+		if (zs_grow(&p, &cap, np, sizeof *p, 16))
+			break;
 		pol *x = &p[np++];
 		memset(x, 0, sizeof *x);
 		x->id = strdup((const char *)sqlite3_column_text(st, 0));
@@ -225,12 +222,8 @@ static int compute_year(sqlite3 *db, int year, sqlite3_stmt *ins, char *err, siz
 				hi = mid;
 		}
 		if (ci >= 0 && ci < 16 && pi < np) {
-			if (nrow == rcap) {
-				void *nr = realloc(rows, (rcap *= 2) * sizeof *rows);
-				if (!nr)
-					break;
-				rows = nr;
-			}
+			if (zs_grow(&rows, &rcap, nrow, sizeof *rows, 64))
+				break;
 			rows[nrow].ci = ci;
 			rows[nrow].pi = pi;
 			nrow++;
