@@ -265,6 +265,8 @@ static int parse_stop(json_t *o, zs_rec *r, zs_rec_err *e)
 		return fail(e, "patient_stop.until", "\"%s\" is not a date YYYY-MM-DD", r->stop_until);
 	if (r->stop_until && strcmp(r->stop_until, r->stop_from) < 0)
 		return fail(e, "patient_stop.until", "is before from");
+	if (r->stop_note && strlen(r->stop_note) > 500)
+		return fail(e, "patient_stop.note", "longer than 500 characters");
 	return 0;
 }
 

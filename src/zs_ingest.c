@@ -108,10 +108,11 @@ static int cat_load(sqlite3 *db, policy_cat *c, char *err, size_t errlen)
 			zs_policy_ref *nv = realloc(c->v, cap * sizeof *nv);
 			char **ns = realloc(c->strings, cap * 3 * sizeof *ns);
 			if (!nv || !ns) {
-				free(nv ? nv : c->v);
-				c->v = NULL;
-				free(ns ? ns : c->strings);
-				c->strings = NULL;
+				if (nv)
+					c->v = nv;
+				if (ns)
+					c->strings = ns;
+				cat_free(c);
 				sqlite3_finalize(st);
 				errf(err, errlen, "out of memory");
 				return -1;
@@ -290,12 +291,13 @@ static int any_differs(const eff_row *a, const eff_row *b)
 static int hist_archive(sqlite3 *db, recon_ctx *r, const char *agb, const eff_row *o,
                         char *err, size_t errlen)
 {
-	char flags[1200];
-	snprintf(flags, sizeof flags,
-	         "{\"ceiling\":%s,\"conflict\":%s,\"patient_stop\":%s,\"provider_only\":%s}",
-	         o->ceiling ? "true" : "false", o->basis == ZS_BASIS_CONFLICT ? "true" : "false",
-	         o->stop && strlen(o->stop) < 1000 ? o->stop : "null",
-	         o->basis == ZS_BASIS_PROVIDER_ONLY ? "true" : "false");
+	json_t *stop = o->stop ? json_loads(o->stop, 0, NULL) : NULL;
+	json_t *fj = json_pack("{s:b, s:b, s:o, s:b}", "ceiling", o->ceiling, "conflict",
+	                       o->basis == ZS_BASIS_CONFLICT, "patient_stop",
+	                       stop ? stop : json_null(), "provider_only",
+	                       o->basis == ZS_BASIS_PROVIDER_ONLY);
+	char *flags = fj ? json_dumps(fj, JSON_COMPACT) : NULL;
+	json_decref(fj);
 	sqlite3_stmt *h = r->hist_open;
 	sqlite3_bind_text(h, 1, agb, -1, SQLITE_STATIC);
 	sqlite3_bind_int(h, 2, o->year);
@@ -304,9 +306,10 @@ static int hist_archive(sqlite3 *db, recon_ctx *r, const char *agb, const eff_ro
 	sqlite3_bind_int(h, 5, o->status);
 	sqlite3_bind_int(h, 6, o->as_contracted);
 	sqlite3_bind_int(h, 7, o->basis);
-	sqlite3_bind_text(h, 8, flags, -1, SQLITE_STATIC);
+	bind_text(h, 8, flags);
 	sqlite3_bind_int64(h, 9, o->since >= 0 ? o->since : (long long)r->now);
 	sqlite3_bind_int64(h, 10, (sqlite3_int64)r->now);
+	free(flags);
 	return step_done(db, h, err, errlen);
 }
 
@@ -766,7 +769,7 @@ int zs_ingest_register(sqlite3 *db, const zs_config *cfg, char *err, size_t errl
 typedef struct {
 	sqlite3_stmt *ins_stmt, *ins_prov, *ins_pol, *ins_sim, *ins_insurer, *touch, *touch_prov,
 		*ins_err;
-	sqlite3_stmt *pol_owner;
+	sqlite3_stmt *pol_owner, *pol_count;
 } apply_stmts;
 
 static void apply_free(apply_stmts *a)
@@ -780,6 +783,7 @@ static void apply_free(apply_stmts *a)
 	sqlite3_finalize(a->touch_prov);
 	sqlite3_finalize(a->ins_err);
 	sqlite3_finalize(a->pol_owner);
+	sqlite3_finalize(a->pol_count);
 }
 
 static int apply_init(sqlite3 *db, apply_stmts *a, char *err, size_t errlen)
@@ -797,6 +801,8 @@ static int apply_init(sqlite3 *db, apply_stmts *a, char *err, size_t errlen)
 	          " reimbursement) VALUES(?,?,?,?,?,?,?,?,?)", err, errlen)) ||
 	    !(a->pol_owner = prep(db, "SELECT f.name FROM policy p JOIN feed f ON f.id=p.feed_id"
 	          " WHERE p.id=? AND p.year=?", err, errlen)) ||
+	    !(a->pol_count = prep(db, "SELECT count(*) FROM policy WHERE feed_id=? AND year=?", err,
+	                          errlen)) ||
 	    !(a->ins_sim = prep(db,
 	          "INSERT INTO similar_decl(feed_id, year, a, b, relation, line) VALUES(?,?,?,?,?,?)",
 	          err, errlen)) ||
@@ -894,6 +900,18 @@ static int insert_record(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, in
 			return 1;
 		}
 		sqlite3_reset(a->pol_owner);
+		sqlite3_bind_int(a->pol_count, 1, feed_id);
+		sqlite3_bind_int(a->pol_count, 2, r->year);
+		int have = sqlite3_step(a->pol_count) == SQLITE_ROW ? sqlite3_column_int(a->pol_count, 0)
+		                                                    : 0;
+		sqlite3_reset(a->pol_count);
+		if (have >= ZS_MAX_POLICIES_PER_YEAR) {
+			snprintf(rerr->field, sizeof rerr->field, "id");
+			snprintf(rerr->reason, sizeof rerr->reason,
+			         "more than %d policies for %d in one feed", ZS_MAX_POLICIES_PER_YEAR,
+			         r->year);
+			return 1;
+		}
 		char *reimb = json_dumps(r->reimbursement, JSON_COMPACT);
 		s = a->ins_pol;
 		sqlite3_bind_text(s, 1, r->id, -1, SQLITE_STATIC);
@@ -1380,9 +1398,15 @@ int zs_ingest_not_modified(sqlite3 *db, const zs_feed_conf *fc, time_t now)
 	int id = zs_ingest_feed_id(db, fc->name);
 	if (id < 0)
 		return -1;
+	/* after a rejected version, the row errors shown were that version's: clear them */
+	char q[160];
+	snprintf(q, sizeof q, "DELETE FROM feed_error WHERE feed_id=%d AND EXISTS (SELECT 1 FROM feed"
+	         " WHERE id=%d AND last_error IS NOT NULL)", id, id);
+	zs_db_exec(db, q, err, sizeof err);
 	int rc = feed_update(db,
-	                     "UPDATE feed SET last_attempt=?2, last_success=?2, last_error=NULL,"
-	                     " last_error_at=NULL, failures=0 WHERE id=?1 AND ?4=?5"
+	                     "UPDATE feed SET last_attempt=?2, last_success=?2,"
+	                     " rows_rejected=CASE WHEN last_error IS NULL THEN rows_rejected ELSE 0 END,"
+	                     " last_error=NULL, last_error_at=NULL, failures=0 WHERE id=?1 AND ?4=?5"
 	                     " AND (?3 IS NULL OR 1)",
 	                     id, now, NULL, 0, 0, err, sizeof err);
 	if (rc == 0)

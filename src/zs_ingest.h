@@ -8,6 +8,7 @@
 #include "zs_config.h"
 
 #define ZS_MAX_ROW_ERRORS 100   /* row errors kept per feed attempt */
+#define ZS_MAX_POLICIES_PER_YEAR 200 /* per insurer feed (similarity is quadratic in them) */
 
 typedef struct {
 	long accepted;      /* valid records */

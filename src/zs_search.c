@@ -163,6 +163,8 @@ static int agb_cmp(const void *a, const void *b)
 static int has_hit(const hits *h, const char *agb)
 {
 	hit key;
+	if (h->nstrict == 0) /* bsearch wants a real array */
+		return 0;
 	snprintf(key.agb, sizeof key.agb, "%s", agb);
 	return bsearch(&key, h->v, h->nstrict, sizeof *h->v, agb_cmp) != NULL;
 }
@@ -313,7 +315,7 @@ json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status)
 		}
 	} else {
 		/* Filters as column-restricted terms. */
-		char filt[256] = "";
+		char filt[512] = "";
 		size_t fn = 0;
 		if (pc[0]) {
 			char t[32];
@@ -370,7 +372,7 @@ json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status)
 		/* Fuzzy: when the strict query leaves room. */
 		if (h.n < FUZZY_BELOW && nw > 0) {
 			load_vocab(r);
-			char fz[1024];
+			char fz[4096];
 			size_t fzn = 0;
 			int any_alt = 0;
 			fz[0] = 0;
@@ -395,7 +397,9 @@ json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status)
 						if (d <= maxd && d > 0) {
 							char one[96];
 							snprintf(one, sizeof one, " OR \"%s\"", t);
-							if (app(fz, sizeof fz, &fzn, one) == 0) {
+							/* keep room for the closing and the filters */
+							if (fzn + strlen(one) + strlen(filt) + 64 < sizeof fz &&
+							    app(fz, sizeof fz, &fzn, one) == 0) {
 								alts++;
 								any_alt = 1;
 							}

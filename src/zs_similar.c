@@ -329,6 +329,8 @@ static int compute_year(sqlite3 *db, int year, sqlite3_stmt *ins, char *err, siz
 dberr:
 	snprintf(err, errlen, "similar: %s", sqlite3_errmsg(db));
 out:
+	if (rc && !err[0])
+		snprintf(err, errlen, "similar: out of memory for %zu policies in %d", np, year);
 	for (size_t i = 0; i < np; i++) {
 		free(p[i].id);
 		free(p[i].concern);
@@ -341,6 +343,7 @@ out:
 
 int zs_similar_compute(sqlite3 *db, char *err, size_t errlen)
 {
+	err[0] = 0;
 	sqlite3_stmt *years, *ins;
 	int rc = 0;
 	char *msg = NULL;
@@ -355,6 +358,7 @@ int zs_similar_compute(sqlite3 *db, char *err, size_t errlen)
 	    sqlite3_prepare_v2(db, "SELECT DISTINCT year FROM policy ORDER BY year", -1, &years,
 	                       NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "similar: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(ins);
 		return -1;
 	}
 	while (rc == 0 && sqlite3_step(years) == SQLITE_ROW)

@@ -349,9 +349,11 @@ static void *worker_main(void *arg)
 		ZS_ERROR(MOD, "out of memory: worker stops");
 		return NULL;
 	}
+	int first = 1;
 	while (!atomic_load(&w->stop)) {
 		time_t now = time(NULL);
-		int changed = worker_round(w, due);
+		int changed = worker_round(w, due) || first;
+		first = 0;
 		/* Similar policies follow the statuses once per round, never per request. */
 		if (changed && !atomic_load(&w->stop)) {
 			struct timespec t0, t1;
