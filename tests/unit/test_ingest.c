@@ -790,6 +790,37 @@ START_TEST(test_history_remove)
 }
 END_TEST
 
+/* Regression: the archived history row lost a patient stop whose note made the flags longer
+ * than a fixed buffer ("patient_stop":null instead of the stop that had been shown). */
+START_TEST(test_history_keeps_long_patient_stop_note)
+{
+	char note[451], st[900];
+	memset(note, 'n', sizeof note - 1);
+	note[sizeof note - 1] = 0;
+	snprintf(st, sizeof st, "{'type':'status','agb':'06010101','policy':'3311-BASIS',"
+	         "'year':2027,'care_type':'hospital','status':'negotiating','patient_stop':"
+	         "{'reason':'staff_shortage','from':'2026-10-01','note':'%s'}}", note);
+	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, st, "{'type':'end','records':2}"), T1);
+	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_ST_BASIS_HOSP_CON,
+	                      "{'type':'end','records':2}"), T2);
+	long long n = tu_sql_int(db, -1, "SELECT length(json_extract(flags, '$.patient_stop.note'))"
+	                         " FROM history WHERE policy_id='3311-BASIS' AND care_type='hospital'");
+	ck_assert_int_eq(n, 450);
+	/* a note over 500 characters is a row error of its own */
+	char long_note[502], st2[1000];
+	memset(long_note, 'n', sizeof long_note - 1);
+	long_note[sizeof long_note - 1] = 0;
+	snprintf(st2, sizeof st2, "{'type':'status','agb':'06010101','policy':'3311-BASIS',"
+	         "'year':2027,'care_type':'hospital','status':'negotiating','patient_stop':"
+	         "{'reason':'other','from':'2026-10-01','note':'%s'}}", long_note);
+	zs_ingest_result res = apply("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, st2,
+	                                           "{'type':'end','records':2}"), T3);
+	ck_assert_int_eq(res.applied, 0);
+	ck_assert_int_eq(res.rejected, 1);
+	ck_assert_int_eq(count("feed_error", "field='patient_stop.note' AND line=3"), 1);
+}
+END_TEST
+
 START_TEST(test_policy_two_feeds)
 {
 	applied("zk", ZK_V1(), T1);
@@ -870,6 +901,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_similar_declarations);
 	tcase_add_test(tc, test_history_change);
 	tcase_add_test(tc, test_history_remove);
+	tcase_add_test(tc, test_history_keeps_long_patient_stop_note);
 	tcase_add_test(tc, test_policy_two_feeds);
 	tcase_add_test(tc, test_provider_undeclared_policy);
 	suite_add_tcase(s, tc);
