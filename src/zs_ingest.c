@@ -730,6 +730,8 @@ int zs_ingest_register(sqlite3 *db, const zs_config *cfg, char *err, size_t errl
 	if (rc == 0 && dropped) {
 		rc = reconcile_touched(db, zs_now(), &changes, err, errlen);
 		if (rc == 0)
+			rc = zs_similar_compute(db, err, errlen);
+		if (rc == 0)
 			rc = zs_db_exec(db,
 			                "DELETE FROM feed WHERE id NOT IN (SELECT feed_id FROM stmt UNION"
 			                " SELECT feed_id FROM policy UNION SELECT feed_id FROM src_provider)"
@@ -1334,8 +1336,10 @@ int zs_ingest_apply_batch(sqlite3 *db, zs_ingest_item *items, size_t n, time_t n
 	}
 	apply_free(&a);
 	long changes = 0;
+	/* Similar policies follow in the same snapshot: readers see statuses and twins agree. */
 	if (applied &&
 	    (reconcile_touched(db, now, &changes, err, errlen) ||
+	     zs_similar_compute(db, err, errlen) ||
 	     zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key IN ('generation',"
 	                    " 'content_generation')", err, errlen)))
 		goto done;
@@ -1443,18 +1447,4 @@ int zs_ingest_set_validators(sqlite3 *db, const zs_feed_conf *fc, const char *et
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 	sqlite3_finalize(st);
 	return rc;
-}
-
-int zs_ingest_similar(sqlite3 *db, char *err, size_t errlen)
-{
-	char e2[128];
-	if (zs_db_exec(db, "BEGIN IMMEDIATE", err, errlen))
-		return -1;
-	if (zs_similar_compute(db, err, errlen) ||
-	    zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key='generation'; COMMIT", err,
-	               errlen)) {
-		zs_db_exec(db, "ROLLBACK", e2, sizeof e2);
-		return -1;
-	}
-	return 0;
 }

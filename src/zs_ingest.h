@@ -33,10 +33,6 @@ int zs_ingest_feed_id(sqlite3 *db, const char *name);
 int zs_ingest_apply(sqlite3 *db, const zs_feed_conf *fc, FILE *body, time_t now,
                     zs_ingest_result *res, char *err, size_t errlen);
 
-/* Recompute the similar-policy table (zs_similar) in its own transaction and bump the
- * generation. The worker calls it after a round of fetches in which content changed. */
-int zs_ingest_similar(sqlite3 *db, char *err, size_t errlen);
-
 /* Several fetched versions at once: each is validated and applied in a savepoint of one
  * transaction (a rejected version is undone alone and recorded on its feed), and the providers
  * they touch are reconciled once. Readers see, per feed, the old or the new content. */

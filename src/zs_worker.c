@@ -264,8 +264,9 @@ static int feed_failures(sqlite3 *db, const char *name)
 }
 
 /* One round: fetch every due feed (insurer feeds first: provider feeds name their policies),
- * then apply all fetched versions together, then schedule the next fetches (failed ones
- * sooner: retry_min, doubling up to the schedule). Returns 1 if statements changed. */
+ * then apply all fetched versions together (statuses, history and similar policies in one
+ * snapshot), then schedule the next fetches (failed ones sooner: retry_min, doubling up to
+ * the schedule). Returns 1 if statements changed. */
 static int worker_round(zs_worker *w, time_t *due)
 {
 	size_t n = w->cfg->nfeeds, m = 0;
@@ -343,28 +344,14 @@ static void *worker_main(void *arg)
 	zs_worker *w = arg;
 	size_t n = w->cfg->nfeeds;
 	time_t *due = calloc(n ? n : 1, sizeof *due);
-	char err[512];
 
 	if (!due) {
 		ZS_ERROR(MOD, "out of memory: worker stops");
 		return NULL;
 	}
-	int first = 1;
 	while (!atomic_load(&w->stop)) {
 		time_t now = time(NULL);
-		int changed = worker_round(w, due) || first;
-		first = 0;
-		/* Similar policies follow the statuses once per round, never per request. */
-		if (changed && !atomic_load(&w->stop)) {
-			struct timespec t0, t1;
-			clock_gettime(CLOCK_MONOTONIC, &t0);
-			if (zs_ingest_similar(w->db, err, sizeof err) != 0)
-				ZS_ERROR(MOD, "similar policies: %s", err);
-			clock_gettime(CLOCK_MONOTONIC, &t1);
-			ZS_INFO(MOD, "similar policies recomputed in %.1f s",
-			        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-			atomic_store(&zs_generation, zs_db_generation(w->db));
-		}
+		worker_round(w, due);
 		time_t next = now + 3600;
 		for (size_t i = 0; i < n; i++)
 			if (due[i] < next)
