@@ -6,7 +6,7 @@
 set -u
 cd "$(dirname "$0")" || exit 1
 top=$(pwd)
-sh packaging/install-deps.sh || exit 1
+sh packaging/install-deps.sh --test || exit 1
 autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; exit 1; }
 
 pass=0; fail=0

@@ -1,9 +1,13 @@
 #!/bin/sh
-# Install the Debian 12 packages zorgstatus needs to build, run and test.
+# Install the Debian 12 packages zorgstatus needs to build and run (and, with --test, to test).
 # Runs apt-get only for what is missing; needs root for that.
 set -eu
+# What building and running needs; "--test" adds what the test suite needs.
 PKGS="build-essential autoconf automake pkg-config libevent-dev libsqlite3-dev libjansson-dev
-libcurl4-openssl-dev zlib1g-dev check python3 tzdata ca-certificates curl valgrind chromium"
+libcurl4-openssl-dev zlib1g-dev tzdata ca-certificates"
+if [ "${1:-}" = "--test" ]; then
+	PKGS="$PKGS check python3 curl valgrind chromium"
+fi
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
