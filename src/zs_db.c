@@ -10,7 +10,6 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value);"
 	"INSERT OR IGNORE INTO meta VALUES('schema_version', 1);"
 	"INSERT OR IGNORE INTO meta VALUES('generation', 0);"
-	"INSERT OR IGNORE INTO meta VALUES('content_generation', 0);"
 	"CREATE TABLE IF NOT EXISTS feed("
 	" id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, kind TEXT NOT NULL, url TEXT NOT NULL,"
 	" schedule INTEGER, stale_after INTEGER,"

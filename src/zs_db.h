@@ -16,7 +16,7 @@ int zs_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
 
 /* Current snapshot generation stored in meta (bumped by every committed ingest). */
 long long zs_db_generation(sqlite3 *db);
-/* A counter in meta ("generation"; "content_generation": bumped only when statements change). */
+/* A counter kept in the meta table, by key; -1 if absent. */
 long long zs_db_meta(sqlite3 *db, const char *key);
 
 /* Effective basis codes (stored as integers). */

@@ -736,8 +736,7 @@ int zs_ingest_register(sqlite3 *db, const zs_config *cfg, char *err, size_t errl
 			                "DELETE FROM feed WHERE id NOT IN (SELECT feed_id FROM stmt UNION"
 			                " SELECT feed_id FROM policy UNION SELECT feed_id FROM src_provider)"
 			                " AND last_success IS NULL;"
-			                "UPDATE meta SET value=value+1 WHERE key IN ('generation',"
-			                " 'content_generation');", err, errlen);
+			                "UPDATE meta SET value=value+1 WHERE key='generation';", err, errlen);
 	}
 	if (rc == 0 && dropped) {
 		/* Remove rows of feeds that are gone from the configuration. */
@@ -1340,8 +1339,7 @@ int zs_ingest_apply_batch(sqlite3 *db, zs_ingest_item *items, size_t n, time_t n
 	if (applied &&
 	    (reconcile_touched(db, now, &changes, err, errlen) ||
 	     zs_similar_compute(db, err, errlen) ||
-	     zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key IN ('generation',"
-	                    " 'content_generation')", err, errlen)))
+	     zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key='generation'", err, errlen)))
 		goto done;
 	if (zs_db_exec(db, "COMMIT", err, errlen))
 		goto done;

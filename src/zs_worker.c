@@ -24,7 +24,6 @@ struct zs_worker {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	_Atomic int stop;
-	int kicked;
 	sqlite3 *db;
 };
 
@@ -266,20 +265,17 @@ static int feed_failures(sqlite3 *db, const char *name)
 /* One round: fetch every due feed (insurer feeds first: provider feeds name their policies),
  * then apply all fetched versions together (statuses, history and similar policies in one
  * snapshot), then schedule the next fetches (failed ones sooner: retry_min, doubling up to
- * the schedule). Returns 1 if statements changed. */
-static int worker_round(zs_worker *w, time_t *due)
+ * the schedule). */
+static void worker_round(zs_worker *w, time_t *due)
 {
 	size_t n = w->cfg->nfeeds, m = 0;
 	zs_ingest_item *items = calloc(n ? n : 1, sizeof *items);
 	char **etags = calloc(n ? n : 1, sizeof *etags), **lastmods = calloc(n ? n : 1, sizeof *lastmods);
-	size_t *which = calloc(n ? n : 1, sizeof *which);
 	char *fetched = calloc(n ? n : 1, 1);
 	char err[512];
 	time_t now = time(NULL);
-	int changed = 0;
-	long long content_before = zs_db_meta(w->db, "content_generation");
 
-	if (!items || !etags || !lastmods || !which || !fetched) {
+	if (!items || !etags || !lastmods || !fetched) {
 		ZS_ERROR(MOD, "out of memory in the fetch round");
 		goto out;
 	}
@@ -297,7 +293,6 @@ static int worker_round(zs_worker *w, time_t *due)
 		if (rc == 1) {
 			items[m].fc = fc;
 			items[m].body = body;
-			which[m] = i;
 			m++;
 		}
 	}
@@ -324,7 +319,6 @@ static int worker_round(zs_worker *w, time_t *due)
 		due[i] = time(NULL) + delay;
 	}
 	atomic_store(&zs_generation, zs_db_generation(w->db));
-	changed = zs_db_meta(w->db, "content_generation") != content_before;
 out:
 	for (size_t j = 0; j < m; j++) {
 		fclose(items[j].body);
@@ -334,9 +328,7 @@ out:
 	free(items);
 	free(etags);
 	free(lastmods);
-	free(which);
 	free(fetched);
-	return changed;
 }
 
 static void *worker_main(void *arg)
@@ -357,18 +349,9 @@ static void *worker_main(void *arg)
 			if (due[i] < next)
 				next = due[i];
 		pthread_mutex_lock(&w->mu);
-		if (w->kicked) {
-			w->kicked = 0;
-			for (size_t i = 0; i < n; i++)
-				due[i] = 0;
-		} else if (!atomic_load(&w->stop) && next > time(NULL)) {
+		if (!atomic_load(&w->stop) && next > time(NULL)) {
 			struct timespec ts = { .tv_sec = next, .tv_nsec = 0 };
 			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
-			if (w->kicked) {
-				w->kicked = 0;
-				for (size_t i = 0; i < n; i++)
-					due[i] = 0;
-			}
 		}
 		pthread_mutex_unlock(&w->mu);
 	}
@@ -406,14 +389,6 @@ zs_worker *zs_worker_start(const zs_config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	return w;
-}
-
-void zs_worker_kick(zs_worker *w)
-{
-	pthread_mutex_lock(&w->mu);
-	w->kicked = 1;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
 }
 
 void zs_worker_stop(zs_worker *w)

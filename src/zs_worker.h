@@ -14,8 +14,6 @@ typedef struct zs_worker zs_worker;
 
 /* Start the worker; cfg must outlive it. Returns NULL with err on failure. */
 zs_worker *zs_worker_start(const zs_config *cfg, char *err, size_t errlen);
-/* Ask for an immediate fetch of every feed. */
-void zs_worker_kick(zs_worker *w);
 /* Stop (finishing the fetch in progress as quickly as curl allows) and free. */
 void zs_worker_stop(zs_worker *w);
 
