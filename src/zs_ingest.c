@@ -1050,11 +1050,17 @@ static int feed_update(sqlite3 *db, const char *sql, int feed_id, time_t now, co
 	sqlite3_stmt *st = prep(db, sql, err, errlen);
 	if (!st)
 		return -1;
+	/* ?1 feed id, ?2 now, ?3 text, ?4 a, ?5 b: a statement uses the first few of them */
+	int n = sqlite3_bind_parameter_count(st);
 	sqlite3_bind_int(st, 1, feed_id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	bind_text(st, 3, text);
-	sqlite3_bind_int64(st, 4, a);
-	sqlite3_bind_int64(st, 5, b);
+	if (n >= 2)
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	if (n >= 3)
+		bind_text(st, 3, text);
+	if (n >= 4)
+		sqlite3_bind_int64(st, 4, a);
+	if (n >= 5)
+		sqlite3_bind_int64(st, 5, b);
 	int rc = step_done(db, st, err, errlen);
 	sqlite3_finalize(st);
 	return rc;
@@ -1101,7 +1107,7 @@ static int reject_version(sqlite3 *db, const zs_feed_conf *fc, int feed_id, time
 	if (rc == 0)
 		rc = feed_update(db,
 		                 "UPDATE feed SET last_attempt=?2, last_error=?3, last_error_at=?2,"
-		                 " failures=failures+1, rows_rejected=?5 WHERE id=?1 AND ?4 >= 0",
+		                 " failures=failures+1, rows_rejected=?5 WHERE id=?1",
 		                 feed_id, now, res->error, 0, res->rejected, err, errlen);
 	/* No new generation: only /v1/feeds (never cached) shows the error. */
 	if (rc == 0)
@@ -1389,7 +1395,7 @@ int zs_ingest_fetch_failed(sqlite3 *db, const zs_feed_conf *fc, time_t now, cons
 	ZS_WARN(MOD, "feed %s: fetch failed, last good content kept: %s", fc->name, msg);
 	int rc = feed_update(db,
 	                     "UPDATE feed SET last_attempt=?2, last_error=?3, last_error_at=?2,"
-	                     " failures=failures+1 WHERE id=?1 AND ?4=?5",
+	                     " failures=failures+1 WHERE id=?1",
 	                     id, now, msg, 0, 0, err, sizeof err);
 	return rc; /* content unchanged: no new generation (caches stay valid) */
 }
@@ -1408,8 +1414,7 @@ int zs_ingest_not_modified(sqlite3 *db, const zs_feed_conf *fc, time_t now)
 	int rc = feed_update(db,
 	                     "UPDATE feed SET last_attempt=?2, last_success=?2,"
 	                     " rows_rejected=CASE WHEN last_error IS NULL THEN rows_rejected ELSE 0 END,"
-	                     " last_error=NULL, last_error_at=NULL, failures=0 WHERE id=?1 AND ?4=?5"
-	                     " AND (?3 IS NULL OR 1)",
+	                     " last_error=NULL, last_error_at=NULL, failures=0 WHERE id=?1",
 	                     id, now, NULL, 0, 0, err, sizeof err);
 	if (rc == 0)
 		zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key='generation'", err, sizeof err);
