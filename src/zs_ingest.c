@@ -1352,14 +1352,17 @@ int zs_ingest_apply_batch(sqlite3 *db, zs_ingest_item *items, size_t n, time_t n
 	open = 0;
 	for (size_t i = 0; i < n; i++) {
 		zs_ingest_item *it = &items[i];
-		if (it->res.applied)
+		if (it->res.applied && applied == 1)
+			ZS_INFO(MOD, "feed %s: applied %ld records (%ld rejected), %ld status changes",
+			        it->fc->name, it->res.accepted, it->res.rejected, changes);
+		else if (it->res.applied)
 			ZS_INFO(MOD, "feed %s: applied %ld records (%ld rejected)", it->fc->name,
 			        it->res.accepted, it->res.rejected);
 		else if (ids[i] >= 0 && errs[i] && it->res.error[0] &&
 		         reject_version(db, it->fc, ids[i], now, errs[i], &it->res, err, errlen))
 			goto done;
 	}
-	if (applied > 1 || changes)
+	if (applied > 1)
 		ZS_INFO(MOD, "%zu feed version(s) applied together: %ld status changes", applied,
 		        changes);
 	rc = 0;
