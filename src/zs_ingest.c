@@ -1282,6 +1282,8 @@ int zs_ingest_apply_batch(sqlite3 *db, zs_ingest_item *items, size_t n, time_t n
 		}
 		if (hash_body(it->body, hex[i], sizeof hex[i])) {
 			snprintf(it->res.error, sizeof it->res.error, "cannot read the fetched body");
+			if (zs_ingest_fetch_failed(db, it->fc, now, it->res.error))
+				goto done;
 			ids[i] = -1;
 			continue;
 		}
