@@ -81,6 +81,22 @@ json_t *zs_not_published(int *status, int year)
 	return e;
 }
 
+/* The contract year a request is about: ?year, else the current year; an error body (caller
+ * returns it) when the parameter is malformed or the year is not published yet, else NULL. */
+json_t *zs_request_year(const zs_request *req, int *year, int *status)
+{
+	json_t *err = NULL;
+	*year = 0;
+	int given = zs_param_year(req, year, &err, status);
+	if (given < 0)
+		return err;
+	if (!given)
+		*year = zs_current_year(req->now);
+	if (!zs_year_published(*year, req->now))
+		return zs_not_published(status, *year);
+	return NULL;
+}
+
 /* amount in euros ("8000", "8000.5", "8000,50") -> cents; -1 absent; -2 bad. */
 long long zs_param_amount(const zs_request *req)
 {
@@ -746,13 +762,9 @@ json_t *zs_api_status(zs_reader *r, const zs_request *req, int *status)
 	if (!zs_valid_code(pol, 64))
 		return zs_api_error(status, 400, "bad_parameter", "policy",
 		                    "policy: a policy id (letters, digits, _ . -)");
-	int py = zs_param_year(req, &year, &err, status);
-	if (py < 0 || zs_check_common(req, &amount, &err, status))
+	if ((err = zs_request_year(req, &year, status)) ||
+	    zs_check_common(req, &amount, &err, status))
 		return err;
-	if (!py)
-		year = zs_current_year(req->now);
-	if (!zs_year_published(year, req->now))
-		return zs_not_published(status, year);
 	zs_reader_refresh(r);
 	const pol_entry *p = zs_find_policy(r, pol, year);
 	if (!p)
@@ -781,13 +793,8 @@ json_t *zs_api_policies(zs_reader *r, const zs_request *req, int *status)
 {
 	json_t *err = NULL;
 	int year = 0;
-	int py = zs_param_year(req, &year, &err, status);
-	if (py < 0)
+	if ((err = zs_request_year(req, &year, status)))
 		return err;
-	if (!py)
-		year = zs_current_year(req->now);
-	if (!zs_year_published(year, req->now))
-		return zs_not_published(status, year);
 	zs_reader_refresh(r);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < r->npols; i++) {
@@ -958,13 +965,8 @@ json_t *zs_api_policy_similar(zs_reader *r, const zs_request *req, int *status)
 	if (!zs_valid_code(id, 64))
 		return zs_api_error(status, 400, "bad_parameter", "id",
 		                    "id: a policy id (letters, digits, _ . -)");
-	int py = zs_param_year(req, &year, &err, status);
-	if (py < 0)
+	if ((err = zs_request_year(req, &year, status)))
 		return err;
-	if (!py)
-		year = zs_current_year(req->now);
-	if (!zs_year_published(year, req->now))
-		return zs_not_published(status, year);
 	zs_reader_refresh(r);
 	const pol_entry *p = zs_find_policy(r, id, year);
 	if (!p)

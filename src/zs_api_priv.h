@@ -85,5 +85,8 @@ int zs_param_year(const zs_request *req, int *year, json_t **err, int *status);
 long long zs_param_amount(const zs_request *req);
 int zs_check_common(const zs_request *req, long long *amount, json_t **err, int *status);
 json_t *zs_not_published(int *status, int year);
+/* ?year (default: the current year), checked for form and publication: an error body to
+ * return, or NULL with *year set. */
+json_t *zs_request_year(const zs_request *req, int *year, int *status);
 
 #endif

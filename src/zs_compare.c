@@ -83,13 +83,9 @@ json_t *zs_api_compare(zs_reader *r, const zs_request *req, int *status)
 	if (ptype && zs_ptype_from_code(ptype) < 0)
 		return zs_api_error(status, 400, "bad_parameter", "policy_type",
 		                    "policy_type: natura, restitutie, combinatie or budget");
-	int py = zs_param_year(req, &year, &err, status);
-	if (py < 0 || zs_check_common(req, &amount, &err, status))
+	if ((err = zs_request_year(req, &year, status)) ||
+	    zs_check_common(req, &amount, &err, status))
 		return err;
-	if (!py)
-		year = zs_current_year(req->now);
-	if (!zs_year_published(year, req->now))
-		return zs_not_published(status, year);
 
 	zs_reader_refresh(r);
 	sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);

@@ -264,12 +264,8 @@ json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status)
 	if (care_type && !zs_care_type_find(care_type))
 		return zs_api_error(status, 400, "bad_parameter", "care_type",
 		                    "care_type: unknown care type");
-	if (zs_param_year(req, &year, &err, status) < 0)
+	if ((err = zs_request_year(req, &year, status)))
 		return err;
-	if (!year)
-		year = zs_current_year(req->now);
-	if (!zs_year_published(year, req->now))
-		return zs_not_published(status, year);
 	if (postcode) {
 		size_t k = 0;
 		for (const char *p = postcode; *p && k < 7; p++)
