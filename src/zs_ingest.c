@@ -625,28 +625,46 @@ static int drop_feed_data(sqlite3 *db, int id, char *err, size_t errlen)
 	return 0;
 }
 
-static int policies_snapshot(sqlite3 *db, int feed_id, char **out)
+/* Did the feed's policy set (id, year, insurer, concern) change against temp.pol_before? */
+static int policies_changed(sqlite3 *db, int feed_id)
 {
 	sqlite3_stmt *st;
-	*out = NULL;
+	int changed = 1;
 	if (sqlite3_prepare_v2(db,
-	        "SELECT group_concat(id || '/' || year || '/' || uzovi || '/' || concern_id, ',')"
-	        " FROM (SELECT * FROM policy WHERE feed_id=? ORDER BY year, id)", -1, &st,
-	        NULL) != SQLITE_OK)
-		return -1;
+	        "SELECT EXISTS (SELECT id, year, uzovi, concern_id FROM temp.pol_before EXCEPT"
+	        " SELECT id, year, uzovi, concern_id FROM policy WHERE feed_id=?1) OR EXISTS"
+	        " (SELECT id, year, uzovi, concern_id FROM policy WHERE feed_id=?1 EXCEPT"
+	        " SELECT id, year, uzovi, concern_id FROM temp.pol_before)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return 1;
 	sqlite3_bind_int(st, 1, feed_id);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		*out = col_dup(st, 0);
+		changed = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	return 0;
+	return changed;
 }
 
-static int touch_all(sqlite3 *db, char *err, size_t errlen)
+/* Start the single writer's transaction with empty work lists. */
+static int begin_write(sqlite3 *db, char *err, size_t errlen)
 {
 	return zs_db_exec(db,
-	                  "INSERT OR IGNORE INTO temp.touched SELECT DISTINCT agb FROM stmt;"
-	                  "INSERT OR IGNORE INTO temp.touched SELECT agb FROM effective;",
-	                  err, errlen);
+	                  "CREATE TEMP TABLE IF NOT EXISTS touched(agb TEXT PRIMARY KEY) WITHOUT ROWID;"
+	                  "CREATE TEMP TABLE IF NOT EXISTS touched_prov(agb TEXT PRIMARY KEY)"
+	                  " WITHOUT ROWID;"
+	                  "CREATE TEMP TABLE IF NOT EXISTS pol_before(id TEXT, year INTEGER,"
+	                  " uzovi TEXT, concern_id TEXT);"
+	                  "DELETE FROM temp.touched; DELETE FROM temp.touched_prov;"
+	                  " BEGIN IMMEDIATE;", err, errlen);
+}
+
+/* Keep the feed's current policies in temp.pol_before, then remove them. */
+static int stash_policies(sqlite3 *db, int feed_id, char *err, size_t errlen)
+{
+	char q[320];
+	snprintf(q, sizeof q, "DELETE FROM temp.pol_before; INSERT INTO temp.pol_before"
+	         " SELECT id, year, uzovi, concern_id FROM policy WHERE feed_id=%d;"
+	         " DELETE FROM policy WHERE feed_id=%d", feed_id, feed_id);
+	return zs_db_exec(db, q, err, errlen);
 }
 
 /* The feed's policy set changed: reconcile the providers whose statements cover any policy
@@ -678,12 +696,7 @@ int zs_ingest_register(sqlite3 *db, const zs_config *cfg, char *err, size_t errl
 	char red[2048];
 	long changes = 0;
 	int rc = 0;
-	if (zs_db_exec(db,
-	               "CREATE TEMP TABLE IF NOT EXISTS touched(agb TEXT PRIMARY KEY) WITHOUT ROWID;"
-	               "CREATE TEMP TABLE IF NOT EXISTS touched_prov(agb TEXT PRIMARY KEY) WITHOUT ROWID;"
-	               "CREATE TEMP TABLE IF NOT EXISTS pol_before(id TEXT, year INTEGER, uzovi TEXT,"
-	               " concern_id TEXT);"
-	               "DELETE FROM temp.touched; DELETE FROM temp.touched_prov; BEGIN IMMEDIATE;", err, errlen))
+	if (begin_write(db, err, errlen))
 		return -1;
 	sqlite3_stmt *up = prep(db,
 	        "INSERT INTO feed(name, kind, url, schedule, stale_after) VALUES(?,?,?,?,?)"
@@ -713,14 +726,8 @@ int zs_ingest_register(sqlite3 *db, const zs_config *cfg, char *err, size_t errl
 		if (!found) {
 			int id = sqlite3_column_int(sel, 0);
 			ZS_INFO(MOD, "feed %s is no longer configured: removing its statements", name);
-			char *pol = NULL;
-			policies_snapshot(db, id, &pol);
-			if (pol) {
-				char q[64];
-				snprintf(q, sizeof q, "DELETE FROM policy WHERE feed_id=%d", id);
-				rc = zs_db_exec(db, q, err, errlen) || touch_all(db, err, errlen);
-				free(pol);
-			}
+			rc = stash_policies(db, id, err, errlen) ||
+			     touch_policy_change(db, id, err, errlen);
 			if (rc == 0)
 				rc = drop_feed_data(db, id, err, errlen);
 			dropped = 1;
@@ -1125,24 +1132,15 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
                      err_list *errs, char *err, size_t errlen)
 {
 	zs_rec hdr;
-	char *pol_before = NULL, *pol_after = NULL, *line = NULL;
+	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	long lineno = 0, records = 0, trailer = -1;
 	int rc = -1;
 
 	memset(&hdr, 0, sizeof hdr);
-	policies_snapshot(db, feed_id, &pol_before);
-	{
-		char q[256];
-		snprintf(q, sizeof q, "DELETE FROM temp.pol_before; INSERT INTO temp.pol_before"
-		         " SELECT id, year, uzovi, concern_id FROM policy WHERE feed_id=%d", feed_id);
-		if (zs_db_exec(db, q, err, errlen))
-			goto out;
-		snprintf(q, sizeof q, "DELETE FROM policy WHERE feed_id=%d", feed_id);
-		if (drop_feed_data(db, feed_id, err, errlen) || zs_db_exec(db, q, err, errlen))
-			goto out;
-	}
+	if (stash_policies(db, feed_id, err, errlen) || drop_feed_data(db, feed_id, err, errlen))
+		goto out;
 	rewind(body);
 	while ((len = getline(&line, &cap, body)) > 0) {
 		zs_rec rec;
@@ -1229,8 +1227,7 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 		rc = 0;
 		goto out;
 	}
-	policies_snapshot(db, feed_id, &pol_after);
-	if (!streq(pol_before, pol_after) && touch_policy_change(db, feed_id, err, errlen))
+	if (policies_changed(db, feed_id) && touch_policy_change(db, feed_id, err, errlen))
 		goto out;
 	if (store_errors(db, feed_id, errs, err, errlen) ||
 	    feed_update(db,
@@ -1249,8 +1246,6 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 	rc = 0;
 out:
 	free(line);
-	free(pol_before);
-	free(pol_after);
 	zs_rec_clear(&hdr);
 	return rc;
 }
@@ -1304,13 +1299,7 @@ int zs_ingest_apply_batch(sqlite3 *db, zs_ingest_item *items, size_t n, time_t n
 		rc = 0;
 		goto done;
 	}
-	if (zs_db_exec(db,
-	               "CREATE TEMP TABLE IF NOT EXISTS touched(agb TEXT PRIMARY KEY) WITHOUT ROWID;"
-	               "CREATE TEMP TABLE IF NOT EXISTS touched_prov(agb TEXT PRIMARY KEY) WITHOUT ROWID;"
-	               "CREATE TEMP TABLE IF NOT EXISTS pol_before(id TEXT, year INTEGER, uzovi TEXT,"
-	               " concern_id TEXT);"
-	               "DELETE FROM temp.touched; DELETE FROM temp.touched_prov; BEGIN IMMEDIATE;",
-	               err, errlen))
+	if (begin_write(db, err, errlen))
 		goto done;
 	open = 1;
 	if (apply_init(db, &a, err, errlen))
