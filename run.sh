@@ -2,12 +2,18 @@
 # One command: install what is missing (Debian 12, as root), build, and serve the bundled sample
 # feeds on http://127.0.0.1:8080 (SQLite file zorgstatus.db here). Extra arguments go to the
 # daemon, e.g. ./run.sh --listen 127.0.0.1:9090 --now 2026-11-11T23:59:50
+# Builds out of tree in build/ (as ./test.sh does), unless this tree is configured in place.
 set -eu
 cd "$(dirname "$0")"
+top=$(pwd)
 sh packaging/install-deps.sh
-if [ ! -x src/zorgstatusd ] || [ ! -f Makefile ]; then
-	[ -x configure ] || autoreconf -fi
-	[ -f Makefile ] || ./configure
+[ -x configure ] || autoreconf -fi
+if [ -f config.status ]; then
+	dir=.
+else
+	dir=build
+	mkdir -p build
+	[ -f build/Makefile ] || (cd build && "$top/configure" >/dev/null)
 fi
-make -j"$(nproc)" >/dev/null
-exec ./src/zorgstatusd --database zorgstatus.db "$@"
+make -C "$dir" -j"$(nproc)" >/dev/null
+exec "$dir/src/zorgstatusd" --database zorgstatus.db "$@"

@@ -7,6 +7,11 @@ set -u
 cd "$(dirname "$0")" || exit 1
 top=$(pwd)
 sh packaging/install-deps.sh --test || exit 1
+if [ -f config.status ]; then
+	echo "test.sh builds out of tree (build/, build-asan/), but this source tree is configured"
+	echo "in place. Run 'make distclean' here first, or run 'make check' in this tree."
+	exit 1
+fi
 autoreconf -fi >/dev/null 2>&1 || { echo "autoreconf failed"; exit 1; }
 
 pass=0; fail=0
