@@ -1,7 +1,10 @@
 #!/bin/sh
 # One command: install what is missing, build with warnings as errors, run the whole suite
 # (check unit tests + black-box daemon tests), then again under AddressSanitizer and
-# UndefinedBehaviorSanitizer, then a valgrind leak check of a daemon run.
+# UndefinedBehaviorSanitizer, then a valgrind leak check of a daemon run, then the API contract
+# checks on every answer the plain run collected (tests/openapi/run.sh: redocly lint, a generated
+# TypeScript client, Ajv, openapi-response-validator, Prism) and the fuzzers for
+# ZS_FUZZ_SECONDS (default 60) each under ASan+UBSan (tests/fuzz/run.sh).
 # Ends with one line "N passed, N failed".
 set -u
 cd "$(dirname "$0")" || exit 1
@@ -50,7 +53,10 @@ suite() { # $1 = build dir, rest = configure flags
 	make -C "$dir" -j"$(nproc)" >"$dir/build.out" 2>&1 ||
 		{ echo "build failed in $dir"; grep -E "error|warning" "$dir/build.out" | head -30; fail=$((fail + 1)); return; }
 	echo "== make check in $dir $*"
-	make -C "$dir" -j2 check 2>&1 | grep -E "^(PASS|FAIL|ERROR|SKIP|XFAIL|XPASS):|^# |[0-9]+%: Checks" || true
+	dump=""
+	[ "$dir" = build ] && { dump="$top/build/responses"; rm -rf "$dump"; mkdir -p "$dump"; }
+	ZS_DUMP_RESPONSES=$dump make -C "$dir" -j2 check 2>&1 |
+		grep -E "^(PASS|FAIL|ERROR|SKIP|XFAIL|XPASS):|^# |[0-9]+%: Checks" || true
 	if grep -q "^# FAIL: *[1-9]\|^# ERROR: *[1-9]" "$dir/test-suite.log" 2>/dev/null; then
 		for l in "$dir"/tests/*/*.log; do
 			grep -q "^FAIL\|^ERROR\|FAIL:\|Traceback\|Error" "$l" 2>/dev/null && { echo "---- $l"; tail -60 "$l"; }
@@ -62,6 +68,25 @@ suite build
 suite build-asan --enable-asan
 echo "== valgrind: daemon run on the sample feeds"
 if sh tests/valgrind.sh build/src/zorgstatusd; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+echo "== openapi: every answer of the plain run against docs/openapi.json (tests/openapi/run.sh)"
+if [ -d build/responses ] && [ -x build/src/zorgstatusd ]; then
+	ZORGSTATUSD="$top/build/src/zorgstatusd" sh tests/openapi/run.sh "$top/build/responses" \
+		>build/openapi.out 2>&1
+	tail -n 15 build/openapi.out
+	last=$(tail -n 1 build/openapi.out)
+	p=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')
+	f=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p')
+	pass=$((pass + ${p:-0})); fail=$((fail + ${f:-1}))
+else
+	echo "openapi: no build/responses (the plain build failed)"; fail=$((fail + 1))
+fi
+echo "== fuzz: ${ZS_FUZZ_SECONDS:-60} s per target under ASan+UBSan (tests/fuzz/run.sh)"
+if make -C build fuzz >build/fuzz-build.out 2>&1 &&
+	sh tests/fuzz/run.sh "${ZS_FUZZ_SECONDS:-60}" build >build/fuzz.out 2>&1; then
+	tail -n 5 build/fuzz.out; pass=$((pass + 1))
+else
+	tail -n 30 build/fuzz-build.out build/fuzz.out 2>/dev/null; fail=$((fail + 1))
+fi
 echo
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -19,7 +19,18 @@ TARGETS = {
     "rss_bytes": 1 << 30,
 }
 TARGET_NAMES = {"lookup": "provider lookup", "search": "search as you type", "compare": "compare 5 providers",
-                "nginx": "nginx static lookup JSON"}
+                "nginx": "nginx static lookup JSON", "nginx-gzip-static": "nginx gzip_static (precompressed .gz)",
+                "lookup-cold": "lookup, cold (response cache off, every provider)",
+                "lookup-warm": "lookup, warm (the nginx file's path repeated)",
+                "zipf-lookup": "Zipf lookup (all providers)", "zipf-search": "Zipf search",
+                "zipf-compare": "Zipf compare", "churn-zipf-lookup": "Zipf lookup under churn",
+                "churn-zipf-search": "Zipf search under churn", "churn-zipf-compare": "Zipf compare under churn"}
+# issue 16 item 8 (reported, never asserted)
+NEW_TARGETS = {"warm_vs_nginx": 0.9, "warm_gzip_vs_gzip_static": 0.9, "churn_zipf_vs_nginx": 0.5,
+               "cold_vs_nginx": 0.3, "open_p99_ms": 10.0}
+# status records of the national dataset (seed 1), for projecting a small-scale season when no
+# national manifest is in the work directory
+NATIONAL_STATUS_RECORDS = 958248
 
 
 def load_jsonl(path):
@@ -65,6 +76,201 @@ def fmt(v, nd=2):
     return str(v)
 
 
+def median(v):
+    v = sorted(v)
+    if not v:
+        return None
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def slope(xs, ys):
+    """Least-squares slope of ys over xs (None with fewer than two points)."""
+    pts = [(x, y) for x, y in zip(xs, ys) if y is not None]
+    if len(pts) < 2:
+        return None
+    mx = sum(x for x, _ in pts) / len(pts)
+    my = sum(y for _, y in pts) / len(pts)
+    den = sum((x - mx) ** 2 for x, _ in pts)
+    return sum((x - mx) * (y - my) for x, y in pts) / den if den else None
+
+
+def summarize_churn(events, run):
+    if not events:
+        return {}
+    rounds = [e for e in events if e.get("event") == "round"]
+    applied = [e for e in events if e.get("event") == "applied"]
+    end = next((e for e in events if e.get("event") == "end"), {})
+    lags = [e["lag_seconds"] for e in applied]
+    changed = [sum(r["changed"].values()) for r in rounds]
+    return {"feeds": (run.get("churn_feeds") or "").split(","), "interval_seconds": run.get("churn_interval"),
+            "rate": run.get("churn_rate"), "daemon_schedule_seconds": run.get("churn_schedule"),
+            "seconds": run.get("churn_seconds"), "rounds": len(rounds),
+            "statuses_changed_per_round": median(changed), "versions_written": end.get("versions_written"),
+            "versions_applied_seen": len(applied), "apply_lag_median_seconds": median(lags),
+            "apply_lag_max_seconds": max(lags) if lags else None,
+            "not_applied_at_end": end.get("not_applied_at_end"), "churner_cpu_seconds": end.get("cpu_seconds"),
+            "daemon_metrics": run.get("churn_metrics")}
+
+
+def summarize_season(events, run, manifest):
+    days = [e for e in events if e.get("event") == "day"]
+    info = next((e for e in events if e.get("event") == "season"), {})
+    if not days:
+        note = next((e.get("note") for e in events if e.get("note")), "")
+        return {"days": [], "note": note} if events else {}
+    for d in days:
+        lk = d.get("lookup") or {}
+        if lk.get("duration_us"):
+            d["lookup_rps"] = round(lk["requests"] / (lk["duration_us"] / 1e6), 1)
+            d["lookup_p50_ms"] = round(lk["p50_us"] / 1000, 3)
+            d["lookup_p99_ms"] = round(lk["p99_us"] / 1000, 3)
+    later = [d for d in days if d["day"] >= 1]
+    xs = [d["day"] for d in later]
+    keys = ["apply_seconds", "db_bytes", "wal_bytes", "history_rows", "vmrss_kb", "lookup_p99_ms"]
+    slopes = {k: slope(xs, [d.get(k) for d in later]) for k in keys}
+    # projection for a 60-day season at this scale, and scaled to the national dataset by status records
+    d0 = days[0]
+    run_status = sum((manifest.get("stats", {}).get("statuses_by_year") or {}).values()) if manifest else 0
+    national = NATIONAL_STATUS_RECORDS
+    nat_src = "national seed-1 dataset (constant in report.py)"
+    mp = run.get("manifest") or ""
+    alt = os.path.join(os.path.dirname(os.path.dirname(mp)), f"data-national-s{run.get('seed', 1)}", "manifest.json")
+    if os.path.exists(alt):
+        try:
+            m = json.load(open(alt, encoding="utf-8"))
+            national = sum(m["stats"]["statuses_by_year"].values())
+            nat_src = alt
+        except (ValueError, KeyError):
+            pass
+    factor = (national / run_status) if run_status and run.get("scale") != "national" else 1.0
+    proj = {}
+    for k in ("db_bytes", "history_rows"):
+        if slopes.get(k) is not None and d0.get(k) is not None:
+            proj[k] = round(d0[k] + 60 * slopes[k])
+            proj[k + "_national"] = round((d0[k] + 60 * slopes[k]) * factor)
+    # the WAL is bounded (wal_limit_mb): its largest size seen, not a line
+    proj["wal_bytes_max_seen"] = max(d.get("wal_bytes") or 0 for d in days)
+    applies = [d["apply_seconds"] for d in later if d.get("apply_seconds") is not None]
+    if applies:
+        proj["apply_seconds_mean"] = round(sum(applies) / len(applies), 2)
+        proj["apply_seconds_per_day_national_rough"] = round(proj["apply_seconds_mean"] * factor, 1)
+    return {"days": days, "info": info, "rate_per_day": run.get("season_rate"),
+            "note": next((e.get("note") for e in events if e.get("event") == "unavailable"), ""),
+            "daemon_schedule_seconds": run.get("season_schedule"), "measure": run.get("season_measure"),
+            "slopes_per_day": {k: (round(v, 3) if v is not None else None) for k, v in slopes.items()},
+            "projection_60_days": proj, "national_factor": round(factor, 2), "national_factor_source": nat_src,
+            "status_records_run": run_status, "status_records_national": national}
+
+
+def md_open(res):
+    o = res["open_loop"]
+    runs = o["runs"]
+    if not runs:
+        return []
+    L = ["## Open loop: latency at half the measured maximum\n",
+         f"`{o['tool'] or 'h2load'}` with `--h1 --rps`: {o['clients']} processes of one connection each, "
+         "each sending at a fixed rate whatever the answers (open loop), paths drawn from the same Zipf law "
+         "(a different seed per process). The rate is half the closed-loop Zipf maximum of the same endpoint "
+         "without churn (or the rotating run's when Zipf was not run); the nginx row gets the daemon's lookup "
+         "rate. p50…max: from when each request was sent (h2load). A request due while its connection "
+         "still waits for the previous answer is queued by h2load, so a server that falls behind shows as "
+         "achieved < offered; the \"from due\" columns count that wait (wrk2's correction for coordinated "
+         "omission: request k of a connection due at its first start + k / rate) but also the load "
+         "generator's own lateness on this shared machine: an upper bound.\n",
+         "| endpoint | conditions | offered req/s | achieved req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | "
+         "p99 from due | p99.9 from due | non-2xx | rate from | note |",
+         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    for r in runs:
+        name = r.get("label", "?")
+        srv = "nginx" if name == "nginx" else "zorgstatusd"
+        if not r.get("available"):
+            L.append(f"| {name} ({srv}) | {r.get('conditions', '')} | not available | | | | | | | | | | | "
+                     f"{r.get('note', '')} |")
+            continue
+        note = r.get("note", "")
+        if r.get("nginx_p99_ms_same_rate") is not None:
+            note = (note + "; " if note else "") + f"nginx p99 at the same rate {fmt(r['nginx_p99_ms_same_rate'], 3)} ms"
+        L.append(f"| {name} ({srv}) | {r.get('conditions')} | {fmt(r['offered_rps'])} | {fmt(r['achieved_rps'], 0)} | "
+                 f"{fmt(r['p50_ms'], 3)} | {fmt(r['p90_ms'], 3)} | {fmt(r['p99_ms'], 3)} | {fmt(r['p999_ms'], 3)} | "
+                 f"{fmt(r['max_ms'], 1)} | {fmt(r.get('due_p99_ms'), 3)} | {fmt(r.get('due_p999_ms'), 3)} | "
+                 f"{fmt(r['non_2xx_3xx'])} | {r.get('rate_source', '')} | {note} |")
+    L.append("")
+    return L
+
+
+def md_churn(res):
+    c = res["churn"]
+    if not c:
+        return []
+    m = c.get("daemon_metrics") or {}
+    L = ["## Churn: feeds changing while serving\n",
+         f"Every {c['interval_seconds']} s a new version of {len(c['feeds'])} feeds ({', '.join(c['feeds'])}), "
+         f"{fmt(c['rate'] * 100 if c['rate'] is not None else None, 1)} % of their toggleable statuses changed per "
+         f"version (bench/feedver.py); the other feeds answer 304. The daemon polls every "
+         f"{c['daemon_schedule_seconds']} s (bench/work/zorgstatus-churn.conf). The Zipf and open-loop rows "
+         "\"under churn\" above ran during it.\n",
+         "| | |", "| --- | --- |",
+         f"| duration | {fmt(c['seconds'])} s, {c['rounds']} rounds, {fmt(c['versions_written'])} versions written "
+         f"(median {fmt(c['statuses_changed_per_round'])} statuses changed per round) |",
+         f"| applied (last_change on /v1/feeds moved) | {fmt(c['versions_applied_seen'])} versions; lag from "
+         f"the file written to applied: median {fmt(c['apply_lag_median_seconds'])} s, max "
+         f"{fmt(c['apply_lag_max_seconds'])} s (includes up to one poll interval); not applied at the end: "
+         f"{', '.join(c.get('not_applied_at_end') or []) or 'none'} |",
+         f"| daemon during churn | {fmt(m.get('generations'))} snapshot generations, response cache "
+         f"{fmt(m.get('cache_hits'))} hits / {fmt(m.get('cache_misses'))} misses |",
+         f"| the feed publisher (feedver.py) | {fmt(c['churner_cpu_seconds'])} s CPU on the same machine |", ""]
+    return L
+
+
+def md_season(res):
+    s = res["season"]
+    if not s:
+        return []
+    if not s.get("days"):
+        return ["## Season\n", f"Not run: {s.get('note', '')}\n"]
+    L = ["## Season: simulated days of new versions\n",
+         f"Day 0 is the base dataset; each day every feed with toggleable statuses gets one new version with "
+         f"{fmt((s['rate_per_day'] or 0) * 100, 1)} % of them changed (bench/feedver.py season), served to the "
+         f"daemon's own polling (schedule {s['daemon_schedule_seconds']} s: apply time includes up to one poll "
+         f"interval). After each day: sizes, SQLite rows (read-only connection), memory and a "
+         f"{s['measure']} Zipf lookup wrk run.{' **' + s['note'] + '.**' if s.get('note') else ''}\n",
+         "| day | statuses changed | apply s | feeds applied | DB MB | WAL MB | history rows | effective rows | "
+         "VmRSS MiB | lookup req/s | p50 ms | p99 ms |",
+         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for d in s["days"]:
+        miss = d.get("feeds_not_applied")
+        L.append(f"| {d['day']} | {fmt(d.get('statuses_changed'))} | {fmt(d.get('apply_seconds'))} | "
+                 f"{fmt(d.get('feeds_applied'))}{' (missing: ' + ', '.join(miss) + ')' if miss else ''} | "
+                 f"{fmt(d['db_bytes'] / 1e6, 2)} | {fmt(d['wal_bytes'] / 1e6, 2)} | {fmt(d.get('history_rows'))} | "
+                 f"{fmt(d.get('effective_rows'))} | "
+                 f"{fmt(d['vmrss_kb'] / 1024, 1) if d.get('vmrss_kb') else '–'} | {fmt(d.get('lookup_rps'), 0)} | "
+                 f"{fmt(d.get('lookup_p50_ms'), 3)} | {fmt(d.get('lookup_p99_ms'), 3)} |")
+    sl, pj = s["slopes_per_day"], s["projection_60_days"]
+
+    def mb(v):
+        return f"{fmt(v / 1e6, 2)} MB" if v is not None else "–"
+    L += ["", "Growth per day (least-squares slope over days 1..N) and a 60-day season:\n",
+          "| | per day | 60 days, this run's scale | 60 days, national |", "| --- | ---: | ---: | ---: |",
+          f"| database | {mb(sl.get('db_bytes'))} | {mb(pj.get('db_bytes'))} | {mb(pj.get('db_bytes_national'))} |",
+          f"| WAL | {mb(sl.get('wal_bytes'))} | largest seen {mb(pj.get('wal_bytes_max_seen'))} | bounded by "
+          "`wal_limit_mb` (checkpoint after every ingest round) |",
+          f"| history rows | {fmt(sl.get('history_rows'), 1)} | {fmt(pj.get('history_rows'))} | "
+          f"{fmt(pj.get('history_rows_national'))} |",
+          f"| apply seconds | {fmt(sl.get('apply_seconds'), 3)} | mean {fmt(pj.get('apply_seconds_mean'))} s per day | "
+          + (f"measured above (national run) |" if s["national_factor"] == 1 else
+             f"rough: {fmt(pj.get('apply_seconds_per_day_national_rough'))} s per day (mean x factor; "
+             "run the season at national scale to measure it) |"),
+          f"| daemon VmRSS | {fmt((sl.get('vmrss_kb') or 0) / 1024, 2)} MiB | | |",
+          f"| lookup p99 | {fmt(sl.get('lookup_p99_ms'), 3)} ms | | |", "",
+          f"National = this run's 60-day value x {s['national_factor']} (status records: national "
+          f"{fmt(s['status_records_national'])} from {s['national_factor_source']}, this run "
+          f"{fmt(s['status_records_run'])}); 1 at national scale. A linear projection: the WAL is bounded by "
+          "`wal_limit_mb` and history is pruned by `history_keep_years`, so read its slope as growth within a "
+          "season, not beyond.\n"]
+    return L
+
+
 def main():
     if len(sys.argv) != 3:
         print("usage: report.py WORKDIR RESULTSDIR", file=sys.stderr)
@@ -101,10 +307,47 @@ def main():
         r = by.get((t, e))
         return r["rps"] if r and r["available"] and r["rps"] else None
 
+    def ratio(a, b):
+        return round(a / b, 3) if a and b else None
+
+    # every daemon row as a ratio to nginx in the same run: identity to nginx identity, gzip to
+    # nginx gzip_static (the same bytes precompressed); cache hit share and snapshot generations
+    for r in rows:
+        if r["available"] and r["server"] == "zorgstatusd":
+            base = rps("nginx", "identity") if r["encoding"] == "identity" else rps("nginx-gzip-static", "gzip")
+            r["vs_nginx"] = ratio(r["rps"], base)
+        x = next((x for x in runs if x["target"] == r["target"] and x["encoding"] == r["encoding"]), {})
+        h, m = x.get("cache_hits"), x.get("cache_misses")
+        if h is not None and m is not None:
+            r["cache_hits"], r["cache_misses"] = h, m
+            r["cache_hit_share"] = round(h / (h + m), 4) if h + m else None
+        if x.get("generations") is not None:
+            r["generations"] = x["generations"]
+
     headline = {}
     for e in ("identity", "gzip"):
         a, b = rps("lookup", e), rps("nginx", e)
         headline[f"lookup_vs_nginx_{e}"] = round(a / b, 3) if a and b else None
+    n_id, n_gs = rps("nginx", "identity"), rps("nginx-gzip-static", "gzip")
+    headline["nginx_gzip_static_vs_nginx_gzip"] = ratio(n_gs, rps("nginx", "gzip"))
+    headline["warm_vs_nginx_identity"] = ratio(rps("lookup-warm", "identity"), n_id)
+    headline["warm_gzip_vs_nginx_gzip_static"] = ratio(rps("lookup-warm", "gzip"), n_gs)
+    headline["cold_vs_nginx_identity"] = ratio(rps("lookup-cold", "identity"), n_id)
+    headline["zipf_vs_nginx_identity"] = ratio(rps("zipf-lookup", "identity"), n_id)
+    headline["zipf_gzip_vs_nginx_gzip_static"] = ratio(rps("zipf-lookup", "gzip"), n_gs)
+    headline["churn_zipf_vs_nginx_identity"] = ratio(rps("churn-zipf-lookup", "identity"), n_id)
+    headline["churn_zipf_gzip_vs_nginx_gzip_static"] = ratio(rps("churn-zipf-lookup", "gzip"), n_gs)
+
+    # ---- open loop, churn, season
+    opens = load_jsonl(os.path.join(work, "open.jsonl"))
+    open_by = {(o.get("label"), o.get("conditions")): o for o in opens}
+    nginx_open = open_by.get(("nginx", "steady"))
+    for o in opens:
+        if o.get("available") and nginx_open and nginx_open.get("available") and o is not nginx_open \
+                and o.get("label", "").endswith("lookup"):
+            o["nginx_p99_ms_same_rate"] = nginx_open.get("p99_ms")
+    churn = summarize_churn(load_jsonl(os.path.join(work, "churn.jsonl")), run)
+    season = summarize_season(load_jsonl(os.path.join(work, "season.jsonl")), run, manifest)
 
     # ---- dataset / ingest
     ds = {}
@@ -129,7 +372,10 @@ def main():
             ingest["records_expected"] = manifest["totals"]["records"]
     rss = {"vmhwm_kb_after_ingest": run.get("vmhwm_kb_ingest"), "vmhwm_kb_end": run.get("vmhwm_kb_end"),
            "vmrss_kb_end": run.get("vmrss_kb_end")}
-    peak_kb = max([v for v in (rss["vmhwm_kb_after_ingest"], rss["vmhwm_kb_end"]) if v] or [0]) or None
+    for k, v in run.items():
+        if k.startswith("vmhwm_kb_before_restart_"):
+            rss[k] = v
+    peak_kb = max([v for k, v in rss.items() if k.startswith("vmhwm_kb") and v] or [0]) or None
 
     # ---- targets
     def worst_p99(t):
@@ -153,9 +399,34 @@ def main():
     v = ingest["seconds"] if ingest["complete"] else None
     target("ingest + reconcile", v, "<= 60 s (national)", v is not None and v <= TARGETS["ingest_seconds"], "s",
            "" if run.get("scale") == "national" else f"measured at {run.get('scale')} scale")
-    v = peak_kb
+    season_hwm = max([d.get("vmhwm_kb") or 0 for d in season.get("days", [])] or [0]) or None
+    v = max([x for x in (peak_kb, season_hwm) if x] or [0]) or None
     target("daemon peak RSS (VmHWM)", round(v / 1024, 1) if v else None, "<= 1024 MiB",
-           v is not None and v * 1024 <= TARGETS["rss_bytes"], "MiB")
+           v is not None and v * 1024 <= TARGETS["rss_bytes"], "MiB",
+           "highest of after ingest, end of the wrk runs and every season day")
+
+    # issue 16 item 8
+    def ratio_target(name, key, goal):
+        v = headline.get(key)
+        target(name, v, f">= {goal}x", v is not None and v >= goal, "x")
+    ratio_target("warm lookup / nginx identity", "warm_vs_nginx_identity", NEW_TARGETS["warm_vs_nginx"])
+    ratio_target("warm lookup gzip / nginx gzip_static", "warm_gzip_vs_nginx_gzip_static",
+                 NEW_TARGETS["warm_gzip_vs_gzip_static"])
+    ratio_target("Zipf lookup under churn / nginx identity", "churn_zipf_vs_nginx_identity",
+                 NEW_TARGETS["churn_zipf_vs_nginx"])
+    ratio_target("cold lookup / nginx identity", "cold_vs_nginx_identity", NEW_TARGETS["cold_vs_nginx"])
+    for cond, pre in (("steady", ""), ("churn", "churn-")):
+        for ep in ("lookup", "search", "compare"):
+            o = open_by.get((pre + ep, cond))
+            v = o.get("p99_ms") if o and o.get("available") else None
+            note = ""
+            if o and o.get("available"):
+                note = (f"offered {fmt(o['offered_rps'])} req/s, achieved {fmt(o['achieved_rps'], 0)}; "
+                        f"p99 from due {fmt(o.get('due_p99_ms'), 3)} ms")
+                if o["achieved_rps"] < 0.95 * o["offered_rps"]:
+                    note += " (fell behind: p99 from sent understates)"
+            target(f"{ep} p99 at half max{' under churn' if cond == 'churn' else ''} (open loop)", v, "<= 10 ms",
+                   v is not None and v <= NEW_TARGETS["open_p99_ms"], "ms", note)
 
     res = {
         "date": run.get("date"), "commit": run.get("commit"), "machine": run.get("machine"),
@@ -168,6 +439,12 @@ def main():
         "tools": {"wrk": run.get("wrk_version")},
         "dataset": ds, "ingest": ingest, "rss": rss, "runs": rows, "headline": headline,
         "targets": targets,
+        "modes": run.get("modes", "basic"),
+        "zipf": {"s": run.get("zipf_s"), "seed": run.get("zipf_seed"), "providers": run.get("providers_ranked")},
+        "open_loop": {"tool": run.get("h2load_version"), "clients": run.get("open_clients"), "runs": opens},
+        "churn": churn, "season": season,
+        "restarts": {k[len("restart_seconds_"):]: v for k, v in run.items() if k.startswith("restart_seconds_")},
+        "database_end": {"db_bytes": run.get("db_bytes_end"), "wal_bytes": run.get("wal_bytes_end")},
     }
     os.makedirs(resdir, exist_ok=True)
     with open(os.path.join(resdir, "results.json"), "w", encoding="utf-8") as f:
@@ -197,6 +474,17 @@ def main():
     L.append(f"**Headline: provider lookup throughput = {fmt(h, 2) + 'x' if h is not None else 'not available'} "
              f"of nginx serving the same JSON as a static file** (with gzip: "
              f"{fmt(hg, 2) + 'x' if hg is not None else 'not available'}).\n")
+    def hx(k):
+        v = headline.get(k)
+        return f"{fmt(v, 2)}x" if v is not None else "not available"
+    L.append(f"Warm lookup (one path, the nginx file's): **{hx('warm_vs_nginx_identity')}** of nginx identity, "
+             f"**{hx('warm_gzip_vs_nginx_gzip_static')}** of nginx gzip_static with gzip. "
+             f"Cold lookup: **{hx('cold_vs_nginx_identity')}** of nginx identity. "
+             f"Zipf lookup over all {fmt(res['zipf']['providers'])} providers: **{hx('zipf_vs_nginx_identity')}** "
+             f"(gzip: {hx('zipf_gzip_vs_nginx_gzip_static')} of gzip_static); under churn "
+             f"**{hx('churn_zipf_vs_nginx_identity')}** (gzip: {hx('churn_zipf_gzip_vs_nginx_gzip_static')}). "
+             f"nginx gzip_static / nginx gzip on the fly: {hx('nginx_gzip_static_vs_nginx_gzip')}. "
+             f"Modes run: `{res['modes']}`.\n")
     L.append("## Targets (reported, not asserted)\n")
     L.append("| target | goal | measured | result | note |\n| --- | --- | --- | --- | --- |")
     for t in targets:
@@ -204,19 +492,31 @@ def main():
         L.append(f"| {t['name']} | {t['target']} | {val} | **{t['result']}** | {t['note']} |")
     L.append("")
     L.append("## Throughput and latency\n")
-    L.append("| endpoint | server | Accept-Encoding | req/s | p50 ms | p90 ms | p99 ms | max ms | "
-             "mean bytes/resp | non-2xx | note |")
-    L.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    L.append("Closed loop (wrk). **× nginx**: req/s divided by nginx's in this run, identity rows by nginx "
+             "serving the file, gzip rows by nginx `gzip_static` serving the same file precompressed. "
+             "**cache hits**: share of the daemon's response cache lookups that hit during the run "
+             "(/metrics), **gen**: snapshot generations published during the run.\n")
+    L.append("| endpoint | server | Accept-Encoding | req/s | × nginx | p50 ms | p90 ms | p99 ms | max ms | "
+             "mean bytes/resp | non-2xx | cache hits | gen | note |")
+    L.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in rows:
         enc = "gzip" if r["encoding"] == "gzip" else "–"
         name = TARGET_NAMES.get(r["target"], r["target"])
         if not r["available"]:
-            L.append(f"| {name} | {r['server']} | {enc} | not available | | | | | | | {r['note']} |")
+            L.append(f"| {name} | {r['server']} | {enc} | not available | | | | | | | | | | {r['note']} |")
         else:
-            L.append(f"| {name} | {r['server']} | {enc} | {fmt(r['rps'], 0)} | {fmt(r['p50_ms'], 3)} | "
+            hs = r.get("cache_hit_share")
+            L.append(f"| {name} | {r['server']} | {enc} | {fmt(r['rps'], 0)} | "
+                     f"{fmt(r.get('vs_nginx'), 2) + 'x' if r.get('vs_nginx') is not None else '–'} | "
+                     f"{fmt(r['p50_ms'], 3)} | "
                      f"{fmt(r['p90_ms'], 3)} | {fmt(r['p99_ms'], 3)} | {fmt(r['max_ms'], 1)} | "
-                     f"{fmt(r['mean_bytes'])} | {fmt(r['non_2xx_3xx'])} | {r['note']} |")
+                     f"{fmt(r['mean_bytes'])} | {fmt(r['non_2xx_3xx'])} | "
+                     f"{fmt(hs * 100, 1) + ' %' if hs is not None else '–'} | {fmt(r.get('generations'))} | "
+                     f"{r['note']} |")
     L.append("")
+    L.extend(md_open(res))
+    L.extend(md_churn(res))
+    L.extend(md_season(res))
     L.append("## Ingest and memory\n")
     L.append("| | |\n| --- | --- |")
     if ds:
@@ -238,7 +538,17 @@ def main():
                  f"{', '.join(ingest['feeds_with_error']) or 'none'} |")
     L.append(f"| daemon VmHWM after ingest | {fmt(rss['vmhwm_kb_after_ingest'])} kB |")
     L.append(f"| daemon VmHWM at end | {fmt(rss['vmhwm_kb_end'])} kB (VmRSS {fmt(rss['vmrss_kb_end'])} kB) |")
+    before = [(k[len("vmhwm_kb_before_restart_"):], v) for k, v in rss.items() if k.startswith("vmhwm_kb_before_restart_")]
+    if before:
+        L.append("| daemon VmHWM before each restart | " + ", ".join(f"before {k}: {fmt(v)} kB" for k, v in before) + " |")
     L.append(f"| nginx static file | {fmt(res['nginx']['file_bytes'])} bytes, {res['nginx']['file_source'] or '–'} |")
+    L.append(f"| nginx gzip_static file | {fmt(run.get('nginx_gz_file_bytes'))} bytes (gzip -6 of the same file) |")
+    if res["restarts"]:
+        L.append("| daemon restarts (until /healthz 200) | " +
+                 ", ".join(f"{k} {fmt(v)} s" for k, v in res["restarts"].items()) + " |")
+    de = res["database_end"]
+    if de.get("db_bytes") is not None:
+        L.append(f"| database at the end | {fmt(de['db_bytes'] / 1e6, 1)} MB, WAL {fmt((de['wal_bytes'] or 0) / 1e6, 1)} MB |")
     L.append("")
     with open(os.path.join(resdir, "RESULTS.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(L))
@@ -246,7 +556,7 @@ def main():
     print("\nTargets (reported, never asserted):")
     for t in targets:
         val = "not available" if t["value"] is None else f"{fmt(t['value'])} {t['unit']}".strip()
-        print(f"  {t['result']:<4}  {t['name']:<26} {t['target']:<20} measured {val}"
+        print(f"  {t['result']:<4}  {t['name']:<48} {t['target']:<20} measured {val}"
               f"{'  (' + t['note'] + ')' if t['note'] else ''}")
     print(f"\nResults: {os.path.join(resdir, 'RESULTS.md')} and {os.path.join(resdir, 'results.json')}")
     return 0

@@ -27,6 +27,25 @@
 #   --ingest-timeout SEC     give up waiting for ingest after SEC (default 900; small: 120)
 #   --workdir DIR            scratch directory (default bench/work; holds dataset, logs, db)
 #   --results DIR            where RESULTS.md and results.json go (default bench/results)
+#   --modes LIST             comma-separated measurement phases (default basic,zipf,open,churn,season):
+#                              basic  lookup/search/compare rotating over the request lists
+#                                     (identity and gzip); warm lookup (one path); cold lookup
+#                              zipf   Zipf-distributed lookups over all providers, search, compare
+#                              open   open loop (h2load --rps) at half the measured maximum: p50/p99/p99.9
+#                              churn  zipf (and open, with open) while feeds change every 20 s
+#                              season N simulated days of new versions of every feed (apply time, sizes)
+#                            the nginx baseline rows and the ingest always run
+#   --zipf-s S               Zipf exponent (default 1.1)
+#   --zipf-seed N            seed of the Zipf draws (default 1)
+#   --open-clients N         h2load processes of one connection each in the open loop (default 32)
+#   --churn-feeds N          feeds that change in churn mode (default 10, at most half the feeds)
+#   --churn-interval SEC     seconds between new versions in churn mode (default 20)
+#   --churn-rate R           share of a changed feed's statuses toggled per version (default 0.02)
+#   --churn-schedule SEC     the daemon's feed schedule in churn mode (default 5)
+#   --season-days N          simulated days in season mode (default 10 small, 3 national)
+#   --season-rate R          share of every feed's statuses toggled per day (default 0.01)
+#   --season-schedule SEC    the daemon's feed schedule in season mode (default 2)
+#   --season-measure D       zipf lookup wrk run after each simulated day (default 5s)
 #   -h, --help               this text
 set -euo pipefail
 
@@ -47,6 +66,18 @@ regen=0
 ingest_timeout=""
 work="$here/work"
 resdir="$here/results"
+modes="basic,zipf,open,churn,season"
+zipf_s=1.1
+zipf_seed=1
+open_clients=32
+churn_feeds=10
+churn_interval=20
+churn_rate=0.02
+churn_schedule=5
+season_days=""
+season_rate=0.01
+season_schedule=2
+season_measure=5s
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -69,15 +100,40 @@ while [ $# -gt 0 ]; do
 	--ingest-timeout) need_arg "$@"; ingest_timeout=$2; shift 2 ;;
 	--workdir) need_arg "$@"; work=$2; shift 2 ;;
 	--results) need_arg "$@"; resdir=$2; shift 2 ;;
+	--modes) need_arg "$@"; modes=$2; shift 2 ;;
+	--zipf-s) need_arg "$@"; zipf_s=$2; shift 2 ;;
+	--zipf-seed) need_arg "$@"; zipf_seed=$2; shift 2 ;;
+	--open-clients) need_arg "$@"; open_clients=$2; shift 2 ;;
+	--churn-feeds) need_arg "$@"; churn_feeds=$2; shift 2 ;;
+	--churn-interval) need_arg "$@"; churn_interval=$2; shift 2 ;;
+	--churn-rate) need_arg "$@"; churn_rate=$2; shift 2 ;;
+	--churn-schedule) need_arg "$@"; churn_schedule=$2; shift 2 ;;
+	--season-days) need_arg "$@"; season_days=$2; shift 2 ;;
+	--season-rate) need_arg "$@"; season_rate=$2; shift 2 ;;
+	--season-schedule) need_arg "$@"; season_schedule=$2; shift 2 ;;
+	--season-measure) need_arg "$@"; season_measure=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) die "unknown option $1 (see --help)" ;;
 	esac
 done
 
 case "$scale" in national | small) ;; *) die "--scale must be national or small" ;; esac
-for v in "$connections" "$wrk_threads" "$threads" "$seed"; do
+if [ -z "$season_days" ]; then
+	if [ "$scale" = national ]; then season_days=3; else season_days=10; fi
+fi
+for v in "$connections" "$wrk_threads" "$threads" "$seed" "$zipf_seed" "$open_clients" "$churn_feeds" \
+	"$churn_interval" "$churn_schedule" "$season_days" "$season_schedule"; do
 	case "$v" in '' | *[!0-9]*) die "not a whole number: $v" ;; esac
 done
+for v in "$zipf_s" "$churn_rate" "$season_rate"; do
+	case "$v" in '' | *[!0-9.]* | *.*.*) die "not a number: $v" ;; esac
+done
+[ "$open_clients" -ge 1 ] || die "--open-clients must be at least 1"
+modes=",$modes,"
+for m in $(echo "$modes" | tr ',' ' '); do
+	case "$m" in basic | zipf | open | churn | season) ;; *) die "unknown mode $m (basic,zipf,open,churn,season)" ;; esac
+done
+mode() { case "$modes" in *",$1,"*) return 0 ;; esac; return 1; }
 # seconds in a wrk duration (Ns, Nm, Nh or N)
 dur_seconds() {
 	case "$1" in
@@ -90,6 +146,7 @@ dur_seconds() {
 }
 dur_s=$(dur_seconds "$duration")
 warm_s=$(dur_seconds "$warmup")
+season_measure_s=$(dur_seconds "$season_measure")
 if [ -z "$ingest_timeout" ]; then
 	if [ "$scale" = national ]; then ingest_timeout=900; else ingest_timeout=120; fi
 fi
@@ -165,6 +222,12 @@ if { ! command -v wrk >/dev/null || [ -z "$nginx_bin" ]; } && [ "$no_install" = 
 	[ -z "$nginx_bin" ] && [ -x /usr/sbin/nginx ] && nginx_bin=/usr/sbin/nginx
 fi
 command -v wrk >/dev/null || die "wrk is required (apt-get install wrk, or run as root without --no-install)"
+# h2load (Debian nghttp2-client) for the open loop: --rps gives each connection a fixed request rate
+if mode open && ! command -v h2load >/dev/null && [ "$no_install" = 0 ] && [ "$(id -u)" = 0 ] &&
+	command -v apt-get >/dev/null; then
+	apt_install nghttp2-client
+fi
+h2load_version=$(h2load --version 2>/dev/null | head -n 1 || true)
 wrk_version=$(wrk -v 2>&1 | head -n 1 | sed 's/ \[.*//' || true)
 nginx_version=""
 [ -n "$nginx_bin" ] && nginx_version=$("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //' || true)
@@ -209,12 +272,24 @@ rvj daemon_threads "$threads"
 rv wrk_version "$wrk_version"
 rv nginx_version "$nginx_version"
 rv daemon_binary "$daemon"
+rv modes "$(echo "$modes" | sed 's/^,//; s/,$//')"
+rv h2load_version "$h2load_version"
+rvj zipf_s "$zipf_s"
+rvj zipf_seed "$zipf_seed"
+rvj open_clients "$open_clients"
+rvj churn_interval "$churn_interval"
+rvj churn_rate "$churn_rate"
+rvj churn_schedule "$churn_schedule"
+rvj season_days "$season_days"
+rvj season_rate "$season_rate"
+rvj season_schedule "$season_schedule"
+rv season_measure "$season_measure"
 
 # ------------------------------------------------------------------ ports (127.0.0.1 only)
-read -r dport fport bport < <(python3 - <<'EOF'
+read -r dport fport bport gport < <(python3 - <<'EOF'
 import socket
 socks = []
-for _ in range(3):
+for _ in range(4):
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     socks.append(s)
@@ -223,7 +298,7 @@ for s in socks:
     s.close()
 EOF
 )
-log "ports: daemon $dport, feeds $fport, nginx baseline $bport"
+log "ports: daemon $dport, feeds $fport, nginx baseline $bport, nginx gzip_static $gport"
 
 # ------------------------------------------------------------------ dataset
 data="$work/data-$scale-s$seed"
@@ -236,6 +311,11 @@ if [ "$regen" = 1 ] || [ ! -f "$data/manifest.json" ] || [ "$here/gen.py" -nt "$
 else
 	log "reusing the dataset in $data (--regen to rebuild)"
 fi
+# the feed server serves a copy (hard links) of the dataset: churn and season modes replace files
+# there (write + rename), never in the dataset itself
+live="$work/live"
+rm -rf "$live"
+cp -al "$data" "$live" 2>/dev/null || cp -a "$data" "$live"
 conf="$work/zorgstatus.conf"
 sed -e "s#http://127\.0\.0\.1:[0-9]*/#http://127.0.0.1:$fport/#" "$data/zorgstatus.conf" >"$conf"
 rvj gen_seconds "$gen_s"
@@ -287,7 +367,8 @@ http {
     # the feed files, for the daemon to fetch
     server {
         listen 127.0.0.1:$fport;
-        root $data;
+        root $live;
+        open_file_cache off;   # churn/season replace files: every fetch sees the current one
         location / { }
     }
 
@@ -304,6 +385,20 @@ http {
             try_files /provider.json =404;
         }
     }
+
+    # the gzip baseline without compression work: the same file precompressed (provider.json.gz)
+    server {
+        listen 127.0.0.1:$gport reuseport;
+        root $static;
+        charset utf-8;
+        charset_types application/json;
+        gzip off;
+        gzip_static on;
+        location /v1/providers/ {
+            default_type application/json;
+            try_files /provider.json =404;
+        }
+    }
 }
 EOF
 	"$nginx_bin" -p "$ngdir" -c "$ngdir/nginx.conf" -e "$ngdir/error.log" &
@@ -315,7 +410,7 @@ EOF
 	fi
 fi
 if [ "$nginx_status" = "not available" ]; then
-	python3 -m http.server --bind 127.0.0.1 --directory "$data" "$fport" >"$work/http-server.log" 2>&1 &
+	python3 -m http.server --bind 127.0.0.1 --directory "$live" "$fport" >"$work/http-server.log" 2>&1 &
 	pids+=("$!")
 	wait_http "http://127.0.0.1:$fport/manifest.json" 10 || die "could not serve the feeds on 127.0.0.1:$fport"
 fi
@@ -450,23 +545,31 @@ EOF
 fi
 rv nginx_file_source "$src"
 rvj nginx_file_bytes "$(wc -c <"$static/provider.json")"
+# the precompressed copy for gzip_static (gzip -6, no name/time: deterministic)
+gzip -6 -n -c "$static/provider.json" >"$static/provider.json.gz"
+touch -r "$static/provider.json" "$static/provider.json.gz"
+rvj nginx_gz_file_bytes "$(wc -c <"$static/provider.json.gz")"
 
 # ------------------------------------------------------------------ wrk runs
-addrun() { # target server encoding available note result-json
+addrun() { # target server encoding available note result-json [extra-json merged into the run]
 	python3 -c 'import json,sys
 a = sys.argv[1:]
-print(json.dumps({"target": a[0], "server": a[1], "encoding": a[2], "available": a[3] == "1", "note": a[4],
-                  "result": json.loads(a[5]) if a[5] else None}))' "$@" >>"$work/runs.jsonl"
+d = {"target": a[0], "server": a[1], "encoding": a[2], "available": a[3] == "1", "note": a[4],
+     "result": json.loads(a[5]) if a[5] else None}
+if len(a) > 6 and a[6]:
+    d.update(json.loads(a[6]))
+print(json.dumps(d))' "$@" >>"$work/runs.jsonl"
 }
-wrk_run() { # target port paths-file encoding seconds: wrk output to $work/wrk-TARGET-ENC.txt
-	local target=$1 port=$2 paths=$3 enc=$4 secs=$5 out wpid
+wrk_script() { # target port encoding seconds script [script args]: wrk output to $work/wrk-TARGET-ENC.txt
+	local target=$1 port=$2 enc=$3 secs=$4 script=$5 out wpid
+	shift 5
 	local hdr=()
 	[ "$enc" = gzip ] && hdr=(-H "Accept-Encoding: gzip")
 	out="$work/wrk-$target-$enc.txt"
 	rm -f "$out"
 	# in the background + wait, so that a signal to this script is handled at once
 	timeout $((secs + 60)) wrk -t"$wrk_threads" -c"$connections" -d"${secs}s" --latency --timeout 10s \
-		-s "$here/paths.lua" ${hdr[@]+"${hdr[@]}"} "http://127.0.0.1:$port" -- "$paths" >"$out" 2>&1 &
+		-s "$script" ${hdr[@]+"${hdr[@]}"} "http://127.0.0.1:$port" -- "$@" >"$out" 2>&1 &
 	wpid=$!
 	pids+=("$wpid")
 	wait "$wpid" || true
@@ -484,47 +587,269 @@ probe() { # port paths-file: prints the HTTP code of the first path that answers
 	done <"$paths"
 	echo "${first:-000}"
 }
-bench_target() { # target server port paths-file
-	local target=$1 server=$2 port=$3 paths=$4 code enc res note
-	code=$(probe "$port" "$paths")
+dalive() { [ "$daemon_ok" = 1 ] && [ -n "$dpid" ] && kill -0 "$dpid" 2>/dev/null; }
+metrics() { # the daemon's response cache hits, misses and snapshot generation ("-" when not exported)
+	curl -s -m 5 "http://127.0.0.1:$dport/metrics" 2>/dev/null | awk '
+		/^zorgstatus_response_cache_hits_total/ { h += $NF; hs = 1 }
+		/^zorgstatus_response_cache_misses_total/ { m += $NF; ms = 1 }
+		/^zorgstatus_snapshot_generation/ { g = $NF }
+		END { print (hs ? h : "-"), (ms ? m : "-"), (g == "" ? "-" : g) }' || echo "- - -"
+}
+metrics_delta() { # "before" "after" (from metrics): the run's cache hits/misses and new generations as JSON
+	python3 -c 'import json, sys
+b, a = sys.argv[1].split(), sys.argv[2].split()
+def d(i):
+    try:
+        return int(float(a[i]) - float(b[i]))
+    except (ValueError, IndexError):
+        return None
+print(json.dumps({"cache_hits": d(0), "cache_misses": d(1), "generations": d(2)}))' "$1" "$2"
+}
+# bench_run TARGET SERVER PORT PROBE-FILE "ENCODINGS" WARMUP(0|1) SCRIPT [SCRIPT ARGS]
+bench_run() {
+	local target=$1 server=$2 port=$3 probefile=$4 encs=$5 dowarm=$6 script=$7 code enc res note before extra
+	shift 7
+	code=$(probe "$port" "$probefile")
 	case "$code" in
 	2??) ;;
 	*)
 		log "$target on $server: not available (HTTP $code)"
-		for enc in identity gzip; do addrun "$target" "$server" "$enc" 0 "not available (HTTP $code)" ""; done
+		for enc in $encs; do addrun "$target" "$server" "$enc" 0 "not available (HTTP $code)" ""; done
 		return
 		;;
 	esac
-	if [ "$warm_s" -gt 0 ]; then
+	if [ "$dowarm" = 1 ] && [ "$warm_s" -gt 0 ]; then
 		log "$target on $server: warm-up ${warm_s}s"
-		wrk_run "$target-warmup" "$port" "$paths" identity "$warm_s"
+		wrk_script "$target-warmup" "$port" identity "$warm_s" "$script" "$@"
 	fi
-	for enc in identity gzip; do
+	for enc in $encs; do
 		log "$target on $server, Accept-Encoding: $([ "$enc" = gzip ] && echo gzip || echo none): ${dur_s}s"
-		wrk_run "$target" "$port" "$paths" "$enc" "$dur_s"
+		before=""
+		[ "$server" = zorgstatusd ] && before=$(metrics)
+		wrk_script "$target" "$port" "$enc" "$dur_s" "$script" "$@"
+		extra=""
+		[ "$server" = zorgstatusd ] && extra=$(metrics_delta "$before" "$(metrics)")
 		res=$(wrk_result "$target" "$enc")
 		if [ -n "$res" ]; then
 			note=""
 			[ "$server" = zorgstatusd ] && ! kill -0 "$dpid" 2>/dev/null && note="daemon died during the run"
-			addrun "$target" "$server" "$enc" 1 "$note" "$res"
+			addrun "$target" "$server" "$enc" 1 "$note" "$res" "$extra"
 		else
 			addrun "$target" "$server" "$enc" 0 "wrk gave no result (see $work/wrk-$target-$enc.txt)" ""
 		fi
 	done
 }
+bench_target() { # target server port paths-file: rotating over the paths, identity and gzip
+	bench_run "$1" "$2" "$3" "$4" "identity gzip" 1 "$here/paths.lua" "$4"
+}
+daemon_rows() { # target "encodings": rows saying the daemon is not there
+	local enc
+	for enc in $2; do addrun "$1" zorgstatusd "$enc" 0 "daemon $daemon_status" ""; done
+}
+zipf_runs() { # prefix: Zipf-distributed lookup (identity, gzip), search and compare
+	if ! dalive; then
+		daemon_rows "$1-lookup" "identity gzip"
+		daemon_rows "$1-search" identity
+		daemon_rows "$1-compare" identity
+		return
+	fi
+	bench_run "$1-lookup" zorgstatusd "$dport" "$work/zipf-lookup.txt" "identity gzip" 1 "$here/zipf.lua" \
+		"$work/zipf-lookup.txt" "$zipf_s" "$zipf_seed"
+	bench_run "$1-search" zorgstatusd "$dport" "$req/search.txt" identity 1 "$here/zipf.lua" \
+		"$req/search.txt" "$zipf_s" "$zipf_seed"
+	bench_run "$1-compare" zorgstatusd "$dport" "$req/compare.txt" identity 1 "$here/zipf.lua" \
+		"$req/compare.txt" "$zipf_s" "$zipf_seed"
+}
+open_one() { # label port paths-file targets-for-the-maximum [conditions]
+	local label=$1 port=$2 paths=$3 targets=$4 cond=${5:-steady} opid
+	log "open loop $label ($cond): ${dur_s}s at half of the maximum of ${targets%%,*}"
+	python3 "$here/openloop.py" --port "$port" --paths "$paths" --seconds "$dur_s" --workdir "$work" \
+		--label "$label" --max-from "$work/runs.jsonl" --targets "$targets" --clients "$open_clients" \
+		--s "$zipf_s" --seed "$zipf_seed" >"$work/open-$label.json" 2>"$work/open-$label.err" &
+	opid=$!
+	pids+=("$opid")
+	wait "$opid" || true
+	python3 -c 'import json, sys
+try:
+    d = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+except Exception:
+    d = {"label": sys.argv[2], "available": False, "note": "openloop.py failed (see open-" + sys.argv[2] + ".err)"}
+d["conditions"] = sys.argv[3]
+d["server"] = sys.argv[4]
+print(json.dumps(d))' "$work/open-$label.json" "$label" "$cond" "$([ "$port" = "$dport" ] && echo zorgstatusd || echo nginx)" \
+		>>"$work/open.jsonl"
+}
+open_runs() { # conditions (steady|churn): lookup, search, compare at half their maximum
+	local c=$1 pre=""
+	[ "$c" = churn ] && pre="churn-"
+	if ! command -v h2load >/dev/null; then
+		echo "{\"label\": \"${pre}lookup\", \"available\": false, \"note\": \"h2load not available\", \"conditions\": \"$c\"}" >>"$work/open.jsonl"
+		return
+	fi
+	if [ "$c" = steady ] && [ "$nginx_status" != "not available" ]; then
+		# nginx at the rate the daemon's lookup gets: the reference latency
+		open_one nginx "$bport" "$work/zipf-lookup.txt" "zipf-lookup,lookup"
+	fi
+	if dalive; then
+		open_one "${pre}lookup" "$dport" "$work/zipf-lookup.txt" "zipf-lookup,lookup,churn-zipf-lookup" "$c"
+		open_one "${pre}search" "$dport" "$req/search.txt" "zipf-search,search,churn-zipf-search" "$c"
+		open_one "${pre}compare" "$dport" "$req/compare.txt" "zipf-compare,compare,churn-zipf-compare" "$c"
+	fi
+}
+daemon_restart() { # config-file label: stop the daemon, start it again on the same database
+	local cfg=$1 label=$2 i code hwm
+	if [ -n "$dpid" ] && kill -0 "$dpid" 2>/dev/null; then
+		# the peak so far: a restarted process starts its VmHWM again
+		hwm=$(vm "$dpid" VmHWM)
+		[ -n "$hwm" ] && rvj "vmhwm_kb_before_restart_$label" "$hwm"
+		kill -TERM "$dpid" 2>/dev/null || true
+		for i in $(seq 1 300); do
+			kill -0 "$dpid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$dpid" 2>/dev/null || true
+		wait "$dpid" 2>/dev/null || true
+	fi
+	dargs=(--config "$cfg" --listen "127.0.0.1:$dport" --database "$db")
+	if "$daemon" --help 2>&1 | grep -q -- 'threads'; then dargs+=(--threads "$threads"); fi
+	log "restarting the daemon with $cfg ($label), log: $work/daemon-$label.log"
+	t_restart=$(date +%s.%N)
+	"$daemon" "${dargs[@]}" >"$work/daemon-$label.log" 2>&1 &
+	dpid=$!
+	pids+=("$dpid")
+	daemon_ok=0
+	for i in $(seq 1 $((ingest_timeout * 5))); do
+		kill -0 "$dpid" 2>/dev/null || break
+		code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$dport/healthz" || true)
+		if [ "$code" = 200 ]; then daemon_ok=1; break; fi
+		sleep 0.2
+	done
+	[ "$daemon_ok" = 1 ] || { daemon_status="did not come back after the restart for $label (see daemon-$label.log)"; log "$daemon_status"; }
+	rvj "restart_seconds_$label" "$(python3 -c 'import sys,time; print(round(time.time()-float(sys.argv[1]),2))' "$t_restart")"
+}
 
+: >"$work/open.jsonl"
+rm -f "$work/churn.jsonl" "$work/season.jsonl"
+warm_path=${pick:-}
+nprov=$(python3 "$here/zipf.py" ranked "$data" "$work" --seed "$zipf_seed")
+rvj providers_ranked "$nprov"
+
+# nginx rows: always (every ratio is to nginx in the same run)
 if [ "$nginx_status" != "not available" ]; then
 	bench_target nginx nginx "$bport" "$req/lookup.txt"
+	bench_run nginx-gzip-static nginx "$gport" "$req/lookup.txt" gzip 0 "$here/paths.lua" "$req/lookup.txt"
 else
 	for enc in identity gzip; do addrun nginx nginx "$enc" 0 "nginx not available" ""; done
+	addrun nginx-gzip-static nginx gzip 0 "nginx not available" ""
 fi
-for t in lookup search compare; do
-	if [ "$daemon_ok" = 1 ] && kill -0 "$dpid" 2>/dev/null; then
-		bench_target "$t" zorgstatusd "$dport" "$req/$t.txt"
+
+if mode basic; then
+	if dalive; then
+		# cold: every answer rendered. The daemon restarted with the response cache off
+		# (response_cache_seconds = 0), over every provider in a shuffled order (year 2026: no other
+		# run asks it), no warm-up; then restarted with the benchmark configuration again
+		kconf="$work/zorgstatus-cold.conf"
+		{ echo "response_cache_seconds = 0"; cat "$conf"; } >"$kconf"
+		daemon_restart "$kconf" cold
+		if dalive; then
+			bench_run lookup-cold zorgstatusd "$dport" "$work/cold-lookup.txt" identity 0 "$here/paths.lua" \
+				"$work/cold-lookup.txt"
+		else
+			daemon_rows lookup-cold identity
+		fi
+		daemon_restart "$conf" main
 	else
-		for enc in identity gzip; do addrun "$t" zorgstatusd "$enc" 0 "daemon $daemon_status" ""; done
+		daemon_rows lookup-cold identity
 	fi
-done
+	for t in lookup search compare; do
+		if dalive; then
+			bench_target "$t" zorgstatusd "$dport" "$req/$t.txt"
+		else
+			daemon_rows "$t" "identity gzip"
+		fi
+	done
+	if dalive && [ -n "$warm_path" ]; then
+		# the path whose answer nginx serves, over and over: the warm path, same bytes as nginx
+		echo "$warm_path" >"$work/warm-lookup.txt"
+		bench_run lookup-warm zorgstatusd "$dport" "$work/warm-lookup.txt" "identity gzip" 1 "$here/paths.lua" \
+			"$work/warm-lookup.txt"
+	else
+		daemon_rows lookup-warm "identity gzip"
+	fi
+fi
+
+if mode zipf; then
+	zipf_runs zipf
+fi
+
+if mode open; then
+	open_runs steady
+fi
+
+# the feeds that change in churn mode: every k-th feed file of the config, sorted by name
+churn_list=$(python3 - "$conf" "$churn_feeds" <<'EOF'
+import sys
+files = sorted(l.split("=", 1)[1].strip().rsplit("/", 1)[-1] for l in open(sys.argv[1]) if l.strip().startswith("url"))
+n = max(1, min(int(sys.argv[2]), len(files) // 2))
+print(",".join(files[int(i * len(files) / n)] for i in range(n)))
+EOF
+)
+if mode churn; then
+	rv churn_feeds "$churn_list"
+	if dalive; then
+		cconf="$work/zorgstatus-churn.conf"
+		sed -E "s/^schedule *= *[0-9]+/schedule = $churn_schedule/" "$conf" >"$cconf"
+		daemon_restart "$cconf" churn
+	fi
+	if dalive; then
+		sleep $((churn_schedule + 1))
+		mbefore=$(metrics)
+		log "churn: every ${churn_interval}s a new version of $churn_list (rate $churn_rate); daemon schedule ${churn_schedule}s"
+		python3 "$here/feedver.py" churn --base "$data" --live "$live" --feeds "$churn_list" --conf "$conf" \
+			--interval "$churn_interval" --rate "$churn_rate" --seed "$seed" --port "$dport" \
+			--log "$work/churn.jsonl" >"$work/churn.out" 2>&1 &
+		cpid=$!
+		pids+=("$cpid")
+		tc=$(date +%s)
+		zipf_runs churn-zipf
+		if mode open; then open_runs churn; fi
+		kill -TERM "$cpid" 2>/dev/null || true
+		wait "$cpid" || true
+		rvj churn_seconds "$(($(date +%s) - tc))"
+		rvj churn_metrics "$(metrics_delta "$mbefore" "$(metrics)")"
+	else
+		zipf_runs churn-zipf
+	fi
+fi
+
+if mode season; then
+	if dalive; then
+		# day 0 is the base dataset again (churn may have changed some feeds)
+		rm -rf "$live"
+		cp -al "$data" "$live" 2>/dev/null || cp -a "$data" "$live"
+		sconf="$work/zorgstatus-season.conf"
+		sed -E "s/^schedule *= *[0-9]+/schedule = $season_schedule/" "$conf" >"$sconf"
+		daemon_restart "$sconf" season
+	fi
+	if dalive; then
+		log "season: $season_days simulated days, rate $season_rate per day, daemon schedule ${season_schedule}s"
+		python3 "$here/feedver.py" season --base "$data" --live "$live" --conf "$conf" --port "$dport" --db "$db" \
+			--days "$season_days" --rate "$season_rate" --seed "$seed" --pid "$dpid" --timeout "$ingest_timeout" \
+			--settle $((season_schedule + 2)) \
+			--measure "wrk -t$wrk_threads -c$connections -d${season_measure_s}s --latency --timeout 10s -s $here/zipf.lua http://127.0.0.1:$dport -- $work/zipf-lookup.txt $zipf_s $zipf_seed" \
+			--log "$work/season.jsonl" >"$work/season.out" 2>&1 &
+		spid=$!
+		pids+=("$spid")
+		wait "$spid" || true
+	else
+		echo '{"event": "unavailable", "note": "daemon not available"}' >"$work/season.jsonl"
+	fi
+fi
+
+if [ -n "${db:-}" ]; then
+	rvj db_bytes_end "$(stat -c %s "$db" 2>/dev/null || echo 0)"
+	rvj wal_bytes_end "$(stat -c %s "$db-wal" 2>/dev/null || echo 0)"
+fi
 
 if [ -n "$dpid" ] && kill -0 "$dpid" 2>/dev/null; then
 	hwm=$(vm "$dpid" VmHWM)

@@ -12,11 +12,15 @@
 #include "zs_api.h"
 #include "zs_api_priv.h"
 #include "zs_catalogue.h"
+#include "zs_compact.h"
 #include "zs_consequence.h"
 #include "zs_db.h"
+#include "zs_jsonw.h"
+#include "zs_deps.h"
 #include "zs_embedded.h"
 #include "zs_similar.h"
 #include "zs_feed.h"
+#include "zs_fresh.h"
 #include "zs_time.h"
 #include "zs_types.h"
 #include "zs_worker.h"
@@ -35,10 +39,19 @@ json_t *zs_api_error(int *status, int http, const char *code, const char *parame
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	*status = http;
-	json_t *e = json_pack("{s:s, s:s}", "code", code, "message", msg);
-	if (parameter)
-		json_object_set_new(e, "parameter", json_string(parameter));
-	return json_pack("{s:o}", "error", e);
+	/* jansson refuses invalid UTF-8 (a %.Ns cut mid-character, bytes from a request): the
+	 * error must still have a body, so such text is escaped, never dropped. */
+	char safe[sizeof msg * 2], psafe[256];
+	if (!zs_utf8_valid(msg, strlen(msg)))
+		zs_escape_text(msg, strlen(msg), safe, sizeof safe, sizeof safe);
+	else
+		snprintf(safe, sizeof safe, "%s", msg);
+	json_t *e = json_pack("{s:s, s:s}", "code", code, "message", safe);
+	if (e && parameter)
+		json_object_set_new(e, "parameter", json_string(
+		        zs_utf8_valid(parameter, strlen(parameter)) ? parameter
+		        : zs_escape_text(parameter, strlen(parameter), psafe, sizeof psafe, 200)));
+	return e ? json_pack("{s:o}", "error", e) : NULL;
 }
 
 const char *zs_param(const zs_request *req, const char *key)
@@ -147,6 +160,7 @@ static char *dupcol(sqlite3_stmt *st, int i)
 
 static void caches_free(zs_reader *r)
 {
+	zs_frozen_clear(r->frozen);
 	for (size_t i = 0; i < r->npols; i++) {
 		pol_entry *p = &r->pols[i];
 		free(p->id);
@@ -165,6 +179,7 @@ static void caches_free(zs_reader *r)
 	for (size_t i = 0; i < r->nfeeds; i++) {
 		free(r->feeds[i].name);
 		free(r->feeds[i].kind);
+		free(r->feeds[i].publisher);
 	}
 	free(r->feeds);
 	r->feeds = NULL;
@@ -179,8 +194,7 @@ static int caches_load(zs_reader *r)
 	size_t cap = 0;
 	caches_free(r);
 	cons_clear(r);
-	if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-		return -1;
+	/* inside the caller's read transaction (zs_reader_refresh) */
 	if (sqlite3_prepare_v2(r->db,
 	        "SELECT p.id, p.year, p.name, p.label, p.type, p.uzovi, i.name, p.concern_id,"
 	        " i.concern_name, p.reimbursement FROM policy p LEFT JOIN src_insurer i"
@@ -237,8 +251,10 @@ static int caches_load(zs_reader *r)
 		sqlite3_finalize(st);
 	}
 	cap = 0;
-	if (sqlite3_prepare_v2(r->db, "SELECT id, name, kind, last_success, stale_after FROM feed",
-	                       -1, &st, NULL) == SQLITE_OK) {
+	/* The freshness published with this snapshot (zs_fresh.h), never the exact last fetch:
+	 * a poll that changes nothing must not change an answer. */
+	if (sqlite3_prepare_v2(r->db, "SELECT id, name, kind, pub_success, stale_after,"
+	                       " COALESCE(pub_stale, 1), publisher FROM feed", -1, &st, NULL) == SQLITE_OK) {
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			if (zs_grow(&r->feeds, &cap, r->nfeeds, sizeof *r->feeds, 16))
 				break;
@@ -249,11 +265,15 @@ static int caches_load(zs_reader *r)
 			f->last_success = sqlite3_column_type(st, 3) == SQLITE_NULL
 			                ? -1 : sqlite3_column_int64(st, 3);
 			f->stale_after = sqlite3_column_int64(st, 4);
+			f->stale = sqlite3_column_int(st, 5);
+			f->publisher = dupcol(st, 6); /* display name (issue 13) */
 		}
 		sqlite3_finalize(st);
 	}
-	r->gen = zs_db_generation(r->db);
-	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	/* Policy summaries are in most answers and do not change within the snapshot: their text
+	 * is made once (zs_jsonw.h). Nothing may modify them from here on. */
+	for (size_t i = 0; i < r->npols; i++)
+		zs_frozen_add(r->frozen, r->pols[i].summary);
 	return 0;
 }
 
@@ -288,6 +308,11 @@ static json_t *cons_get(zs_reader *r, const zs_conseq_in *in, const char *lang)
 	         in->stop_until ? in->stop_until : "", in->conflict, in->provider_only, in->stale,
 	         in->stale_since ? in->stale_since : "", in->treatment_in_progress, in->nc_percent,
 	         in->nc_basis ? in->nc_basis : "", (long long)in->amount_cents, lang);
+	/* the inputs added for stops, situations and conflicts (issue 13) */
+	size_t kl = strlen(key);
+	snprintf(key + kl, sizeof key - kl, "|%d|%s|%d|%d|%d|%d|%d", in->stop_announced,
+	         in->stop_from ? in->stop_from : "", in->stop_for_ceiling, in->exempt_if_acute,
+	         in->exempt_if_in_treatment, (int)in->insurer_says, (int)in->provider_says);
 	if (!r->cons)
 		r->cons = calloc(CONS_SLOTS, sizeof *r->cons);
 	if (!r->cons)
@@ -301,6 +326,8 @@ static json_t *cons_get(zs_reader *r, const zs_conseq_in *in, const char *lang)
 	if (s->key && strcmp(s->key, key) == 0)
 		return json_incref(s->value);
 	json_t *v = zs_consequence(in, lang);
+	if (v)
+		zs_frozen_add(r->frozen, v); /* its text is made once per snapshot */
 	if (v) {
 		free(s->key);
 		json_decref(s->value);
@@ -310,11 +337,81 @@ static json_t *cons_get(zs_reader *r, const zs_conseq_in *in, const char *lang)
 	return v;
 }
 
+/* Snapshot discipline: every answer is computed inside one read transaction. The first
+ * zs_reader_refresh of a call opens it and reads the snapshot's generation there (never the
+ * published hint zs_generation, which lags the commit); the per-snapshot caches (policies,
+ * rates, twins, feeds, consequences, search vocabulary) are reloaded inside the same
+ * transaction when it moved. So statuses and caches always belong to one committed version.
+ * zs_api_call ends the transaction; a handler called directly (unit tests) keeps it open until
+ * its next refresh, which starts from the newest snapshot. */
 void zs_reader_refresh(zs_reader *r)
 {
-	long long g = atomic_load(&zs_generation);
-	if (g != r->gen || !r->pols)
+	if (!sqlite3_get_autocommit(r->db)) {
+		if (r->in_call) {
+			r->snap_used = 1;
+			return;
+		}
+		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	}
+	long long g = -1;
+	if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
+	    sqlite3_step(r->sel_gen) == SQLITE_ROW)
+		g = sqlite3_column_int64(r->sel_gen, 0);
+	sqlite3_reset(r->sel_gen);
+	if (g != r->gen || !r->pols) {
 		caches_load(r);
+		r->gen = g;
+		r->search_gen = zs_deps_last_change(r->db, "search");
+	}
+	r->snap_used = 1;
+}
+
+void zs_api_dep(const zs_reader *r, const char *type, const char *id)
+{
+	if (r->deps)
+		zs_deplist_add(r->deps, type, id);
+}
+
+void zs_api_dep_int(const zs_reader *r, const char *type, long long id)
+{
+	if (r->deps)
+		zs_deplist_add_int(r->deps, type, id);
+}
+
+char *zs_api_dump(zs_reader *r, const json_t *body, size_t *len)
+{
+	return zs_json_dump(body, r->frozen, len);
+}
+
+int zs_api_dirty(zs_reader *r, long long from, long long to, uint64_t **keys, size_t *n,
+                 int *all)
+{
+	return zs_deps_dirty(r->db, from, to, keys, n, all);
+}
+
+json_t *zs_api_call(zs_reader *r, zs_handler fn, const zs_request *req, int *status,
+                    long long *snapshot, zs_deplist *deps)
+{
+	if (!sqlite3_get_autocommit(r->db)) /* left open by a direct handler call */
+		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	r->in_call = 1;
+	r->snap_used = 0;
+	r->deps = deps;
+	if (deps)
+		zs_deplist_clear(deps);
+	json_t *body = zs_compact_check(req, status);
+	if (!body) {
+		body = fn(r, req, status);
+		if (body && *status == 200)
+			body = zs_compact_apply(fn, req, body);
+	}
+	r->deps = NULL;
+	r->in_call = 0;
+	if (!sqlite3_get_autocommit(r->db))
+		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	if (snapshot)
+		*snapshot = r->snap_used ? r->gen : -1;
+	return body;
 }
 
 const pol_entry *zs_find_policy(const zs_reader *r, const char *id, int year)
@@ -333,9 +430,9 @@ static const feed_entry *find_feed(const zs_reader *r, long long id)
 	return NULL;
 }
 
-static int feed_stale(const feed_entry *f, time_t now)
+static int feed_stale(const feed_entry *f)
 {
-	return !f || f->last_success < 0 || (long long)now - f->last_success > f->stale_after;
+	return !f || f->last_success < 0 || f->stale;
 }
 
 zs_reader *zs_reader_open(const zs_config *cfg, char *err, size_t errlen)
@@ -347,24 +444,30 @@ zs_reader *zs_reader_open(const zs_config *cfg, char *err, size_t errlen)
 	}
 	r->cfg = cfg;
 	r->gen = -2;
+	r->frozen = zs_frozen_new(8192);
 	r->db = zs_db_open(cfg->database, 1, err, errlen);
 	if (!r->db) {
 		free(r);
 		return NULL;
 	}
-	if (sqlite3_prepare_v3(r->db, "SELECT name, kind, parent, locations FROM provider WHERE agb=?",
+	if (sqlite3_prepare_v3(r->db, "SELECT value FROM meta WHERE key='generation'", -1,
+	                       SQLITE_PREPARE_PERSISTENT, &r->sel_gen, NULL) ||
+	    sqlite3_prepare_v3(r->db, "SELECT name, kind, parent, locations FROM provider WHERE agb=?",
 	                       -1, SQLITE_PREPARE_PERSISTENT, &r->sel_provider, NULL) ||
 	    sqlite3_prepare_v3(r->db,
 	        "SELECT policy_id, care_type, status, as_contracted, ceiling, ceiling_exempt, stop,"
 	        " basis, ins_feed, ins_status, ins_level, ins_said, prov_feed, prov_status,"
-	        " prov_level, prov_said, since FROM effective WHERE agb=? AND year=?"
+	        " prov_level, prov_said, since, began FROM effective WHERE agb=? AND year=?"
 	        " ORDER BY policy_id, care_type", -1, SQLITE_PREPARE_PERSISTENT, &r->sel_eff, NULL) ||
 	    sqlite3_prepare_v3(r->db,
 	        "SELECT year, policy_id, care_type, status, as_contracted, basis, flags, valid_from,"
 	        " valid_until FROM status_history WHERE agb=?1 AND (?2 IS NULL OR year=?2)"
 	        " AND (?3 IS NULL OR policy_id=?3) AND (?4 IS NULL OR care_type=?4)"
 	        " AND (?5 IS NULL OR (valid_from <= ?5 AND (valid_until IS NULL OR valid_until > ?5)))"
-	        " ORDER BY year, policy_id, care_type, valid_from", -1, SQLITE_PREPARE_PERSISTENT,
+	        " AND (?6 IS NULL OR (year, policy_id, care_type, valid_from,"
+	        " COALESCE(valid_until, 9223372036854775807)) > (?6, ?7, ?8, ?9, ?10))"
+	        " ORDER BY year, policy_id, care_type, valid_from,"
+	        " COALESCE(valid_until, 9223372036854775807) LIMIT ?11", -1, SQLITE_PREPARE_PERSISTENT,
 	        &r->sel_history, NULL)) {
 		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(r->db));
 		zs_reader_close(r);
@@ -380,6 +483,8 @@ void zs_reader_close(zs_reader *r)
 	caches_free(r);
 	cons_clear(r);
 	zs_search_free_cache(r);
+	zs_frozen_free(r->frozen);
+	sqlite3_finalize(r->sel_gen);
 	sqlite3_finalize(r->sel_provider);
 	sqlite3_finalize(r->sel_eff);
 	sqlite3_finalize(r->sel_history);
@@ -418,15 +523,26 @@ static void policy_rule(const pol_entry *p, const char *care_type, double *pct, 
 static json_t *source_json(const zs_reader *r, const char *kind, long long feed_id,
                            long long status, long long level, long long said, time_t now)
 {
-	char b1[32], b2[32];
+	char b1[32], b2[16];
 	const feed_entry *f = find_feed(r, feed_id);
-	return json_pack("{s:s, s:s?, s:s, s:s?, s:s, s:s?, s:b}", "kind", kind, "feed",
-	                 f ? f->name : NULL, "status", zs_status_code((zs_status)status), "level",
+	(void)now;
+	zs_api_dep_int(r, "f", feed_id);
+	/* name: what people know the source by (the feed section's display_name, else the feed
+	 * header's publisher); "feed" is the configuration key, an identifier for machines, never
+	 * put in a text. */
+	const char *name = f ? f->publisher : NULL;
+	for (size_t i = 0; f && r->cfg && i < r->cfg->nfeeds; i++)
+		if (r->cfg->feeds[i].display_name && strcmp(r->cfg->feeds[i].name, f->name) == 0)
+			name = r->cfg->feeds[i].display_name;
+	/* checked_on: the day (Europe/Amsterdam) the source was last checked successfully; the
+	 * exact moment is on /v1/feeds. */
+	return json_pack("{s:s, s:s?, s:s?, s:s, s:s?, s:s, s:s?, s:b}", "kind", kind, "name", name,
+	                 "feed", f ? f->name : NULL, "status", zs_status_code((zs_status)status), "level",
 	                 level_code(level), "said_at", zs_fmt_utc((time_t)said, b1, sizeof b1),
-	                 "last_success",
-	                 f && f->last_success >= 0 ? zs_fmt_utc((time_t)f->last_success, b2, sizeof b2)
+	                 "checked_on",
+	                 f && f->last_success >= 0 ? zs_fresh_day((time_t)f->last_success, b2, sizeof b2)
 	                                           : NULL,
-	                 "stale", feed_stale(f, now));
+	                 "stale", feed_stale(f));
 }
 
 
@@ -453,18 +569,28 @@ static void eff_from_row(sqlite3_stmt *st, eff_view *v)
 	v->prov_level = coll(st, 14);
 	v->prov_said = coll(st, 15);
 	v->since = coll(st, 16);
+	v->began = (const char *)sqlite3_column_text(st, 17);
 }
 
-/* Is the patient stop in force today (Amsterdam calendar)? */
-static int stop_active(json_t *stop, time_t now)
+/* A patient stop on today's Europe/Amsterdam calendar: 1 in force, 2 announced (starts after
+ * today), 0 over (or unreadable). */
+static int stop_state(json_t *stop, time_t now)
 {
 	char today[16];
-	struct tm tm;
 	const char *from = json_string_value(json_object_get(stop, "from"));
 	const char *until = json_string_value(json_object_get(stop, "until"));
-	localtime_r(&now, &tm);
-	strftime(today, sizeof today, "%Y-%m-%d", &tm);
-	return from && strcmp(from, today) <= 0 && (!until || strcmp(today, until) <= 0);
+	zs_fresh_day(now, today, sizeof today);
+	if (!from)
+		return 0;
+	if (strcmp(today, from) < 0)
+		return 2;
+	return !until || strcmp(today, until) <= 0 ? 1 : 0;
+}
+
+/* The situation the caller asks about (?situation=acute|planned); NULL when not said. */
+static const char *req_situation(const zs_request *req)
+{
+	return zs_param(req, "situation");
 }
 
 json_t *zs_status_json(zs_reader *r, const zs_request *req, const pol_entry *p,
@@ -489,23 +615,51 @@ json_t *zs_status_json(zs_reader *r, const zs_request *req, const pol_entry *p,
 		json_t *s = source_json(r, "provider", v->prov_feed, v->prov_status, v->prov_level,
 		                        v->prov_said, req->now);
 		stale |= json_is_true(json_object_get(s, "stale"));
+		/* staff: the provider spoke and neither confirms nor contradicts this policy's answer
+		 * (basis insurer): its statement is consistent at the concern level (domain.md) */
+		if (req->staff && v->basis == ZS_BASIS_INSURER)
+			json_object_set_new(s, "agreement", json_string("consistent_at_concern_level"));
+		else if (req->staff && (v->basis == ZS_BASIS_CONFIRMED || v->basis == ZS_BASIS_CONFLICT))
+			json_object_set_new(s, "agreement", json_string(
+			        v->basis == ZS_BASIS_CONFIRMED ? "confirms" : "contradicts"));
 		json_array_append_new(sources, s);
 	}
 	if (!exempt)
 		exempt = json_array();
 	int in_treatment = zs_param(req, "in_treatment") &&
 	                   strcmp(zs_param(req, "in_treatment"), "true") == 0;
-	/* Exempt from the ceiling: the care type itself, treatment in progress when the caller
-	 * says so, and acute maternity care for maternity. */
+	const char *situation = req_situation(req);
+	int acute = strcmp(care_type, "acute") == 0 || (situation && strcmp(situation, "acute") == 0);
+	int if_acute = 0, if_treatment = 0;
+	/* Exempt from the ceiling (an exemption names a care type or a situation): the care type
+	 * itself; "acute" for acute care and for any care in an acute situation; "acute_maternity"
+	 * for maternity care in an acute situation; "treatment_in_progress" for a patient already
+	 * in treatment. A situation the caller did not state keeps the warning, which then says
+	 * the exemption (if_acute, if_treatment). */
 	json_array_foreach(exempt, i, x) {
 		const char *ex = json_string_value(x);
-		if (ex && (strcmp(ex, care_type) == 0 ||
-		           (in_treatment && strcmp(ex, "treatment_in_progress") == 0) ||
-		           (strcmp(ex, "acute_maternity") == 0 && strcmp(care_type, "maternity") == 0)))
+		if (!ex)
+			continue;
+		int sit_acute = strcmp(ex, "acute") == 0 ||
+		                (strcmp(ex, "acute_maternity") == 0 && strcmp(care_type, "maternity") == 0);
+		if (strcmp(ex, care_type) == 0 || (sit_acute && acute) ||
+		    (in_treatment && strcmp(ex, "treatment_in_progress") == 0))
 			ceiling_exempt = 1;
+		else if (sit_acute && !situation)
+			if_acute = 1;
+		else if (strcmp(ex, "treatment_in_progress") == 0 && !zs_param(req, "in_treatment"))
+			if_treatment = 1;
 	}
-	if (stop)
-		json_object_set_new(stop, "active", json_boolean(stop_active(stop, req->now)));
+	int sstate = stop ? stop_state(stop, req->now) : 0;
+	const char *stop_reason = stop ? json_string_value(json_object_get(stop, "reason")) : NULL;
+	int stop_for_ceiling = stop_reason && strcmp(stop_reason, "ceiling_reached") == 0;
+	if (stop) {
+		json_object_set_new(stop, "active", json_boolean(sstate == 1));
+		json_object_set_new(stop, "announced", json_boolean(sstate == 2));
+		/* a stop concerns new patients, and one caused by the ceiling not exempt care */
+		json_object_set_new(stop, "applies", json_boolean(sstate && !in_treatment &&
+		                                                  !(stop_for_ceiling && ceiling_exempt)));
+	}
 
 	zs_status st = v ? (zs_status)v->status : ZS_STATUS_UNKNOWN;
 	int basis = v ? v->basis : ZS_BASIS_NONE;
@@ -521,7 +675,14 @@ json_t *zs_status_json(zs_reader *r, const zs_request *req, const pol_entry *p,
 		.as_contracted = v ? v->as_contracted : 0,
 		.ceiling = v ? v->ceiling : 0,
 		.ceiling_exempt = ceiling_exempt,
-		.patient_stop = stop && json_is_true(json_object_get(stop, "active")),
+		.patient_stop = sstate == 1,
+		.stop_announced = sstate == 2,
+		.stop_from = stop ? json_string_value(json_object_get(stop, "from")) : NULL,
+		.stop_for_ceiling = stop_for_ceiling,
+		.exempt_if_acute = if_acute && !ceiling_exempt,
+		.exempt_if_in_treatment = if_treatment && !ceiling_exempt,
+		.insurer_says = v && v->ins_feed >= 0 ? (zs_status)v->ins_status : ZS_STATUS_UNKNOWN,
+		.provider_says = v && v->prov_feed >= 0 ? (zs_status)v->prov_status : ZS_STATUS_UNKNOWN,
 		.stop_until = stop ? json_string_value(json_object_get(stop, "until")) : NULL,
 		.conflict = basis == ZS_BASIS_CONFLICT,
 		.provider_only = basis == ZS_BASIS_PROVIDER_ONLY,
@@ -542,8 +703,23 @@ json_t *zs_status_json(zs_reader *r, const zs_request *req, const pol_entry *p,
 	                      basis == ZS_BASIS_CONFLICT, "provider_only",
 	                      basis == ZS_BASIS_PROVIDER_ONLY, "stale", stale, "sources", sources,
 	                      "consequence", cons ? cons : json_null());
-	if (v && v->since >= 0)
-		json_object_set_new(o, "since", json_string(zs_fmt_utc((time_t)v->since, buf, sizeof buf)));
+	/* since: when the status began according to its sources (the deciding statement's own
+	 * date, else the day it was said), never this daemon's load time; the moment this daemon
+	 * first showed it is shown_since, for staff (history keeps "what was shown when"). */
+	if (v) {
+		char day[16];
+		const char *began = v->began;
+		long long said = v->ins_feed >= 0 ? v->ins_said : v->prov_said;
+		if (!began && said >= 0)
+			began = zs_fresh_day((time_t)said, day, sizeof day);
+		if (began)
+			json_object_set_new(o, "since", json_string(began));
+	}
+	if (v && v->since >= 0 && req->staff)
+		json_object_set_new(o, "shown_since",
+		                    json_string(zs_fmt_utc((time_t)v->since, buf, sizeof buf)));
+	if (situation)
+		json_object_set_new(o, "situation", json_string(situation));
 	return o;
 }
 
@@ -577,6 +753,7 @@ void zs_rowset_free(zs_rowset *rs)
 		free(rs->rows[k].strs[0]);
 		free(rs->rows[k].strs[1]);
 		free(rs->rows[k].strs[2]);
+		free(rs->rows[k].strs[3]);
 	}
 	free(rs->rows);
 	for (size_t c = 0; c < rs->nct; c++)
@@ -603,9 +780,11 @@ int zs_rowset_load(zs_reader *r, const char *agb, int year, const char *only_car
 		e->strs[0] = strdup(ct);
 		e->strs[1] = e->v.ceiling_exempt ? strdup(e->v.ceiling_exempt) : NULL;
 		e->strs[2] = e->v.stop ? strdup(e->v.stop) : NULL;
+		e->strs[3] = e->v.began ? strdup(e->v.began) : NULL;
 		e->v.care_type = e->strs[0];
 		e->v.ceiling_exempt = e->strs[1];
 		e->v.stop = e->strs[2];
+		e->v.began = e->strs[3];
 		/* The care types any source mentions for this provider in this year. */
 		int seen = 0;
 		for (size_t c = 0; c < rs->nct && !seen; c++)
@@ -703,6 +882,12 @@ int zs_check_common(const zs_request *req, long long *amount, json_t **err, int 
 		                    "in_treatment: true or false");
 		return -1;
 	}
+	const char *sit = zs_param(req, "situation");
+	if (sit && strcmp(sit, "acute") && strcmp(sit, "planned")) {
+		*err = zs_api_error(status, 400, "bad_parameter", "situation",
+		                    "situation: acute or planned");
+		return -1;
+	}
 	return 0;
 }
 
@@ -716,9 +901,12 @@ json_t *zs_api_provider(zs_reader *r, const zs_request *req, int *status)
 	    zs_check_common(req, &amount, &err, status))
 		return err;
 	zs_reader_refresh(r);
+	zs_api_dep(r, "p", agb);
 	if (year) {
 		if (!zs_year_published(year, req->now))
 			return zs_not_published(status, year);
+		if ((err = zs_no_data(r, req, year, status)))
+			return err;
 		years[ny++] = year;
 	} else {
 		int cur = zs_current_year(req->now);
@@ -726,7 +914,8 @@ json_t *zs_api_provider(zs_reader *r, const zs_request *req, int *status)
 		if (zs_year_published(cur + 1, req->now))
 			years[ny++] = cur + 1;
 	}
-	sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL); /* one snapshot for the whole answer */
+	for (int i = 0; i < ny; i++)
+		zs_api_dep_int(r, "y", years[i]);
 	json_t *prov = zs_provider_json(r, agb, &found);
 	json_t *ys = json_array();
 	for (int i = 0; i < ny; i++) {
@@ -736,7 +925,6 @@ json_t *zs_api_provider(zs_reader *r, const zs_request *req, int *status)
 		any_rows |= any;
 		json_array_append_new(ys, json_pack("{s:i, s:o}", "year", years[i], "policies", pol));
 	}
-	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	if (!found && !any_rows) {
 		json_decref(prov);
 		json_decref(ys);
@@ -766,14 +954,14 @@ json_t *zs_api_status(zs_reader *r, const zs_request *req, int *status)
 	    zs_check_common(req, &amount, &err, status))
 		return err;
 	zs_reader_refresh(r);
+	zs_api_dep(r, "p", agb);
+	zs_api_dep_int(r, "y", year);
 	const pol_entry *p = zs_find_policy(r, pol, year);
 	if (!p)
 		return zs_api_error(status, 404, "not_found", "policy",
 		                    "policy: no policy %s for %d", pol, year);
-	sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
 	json_t *prov = zs_provider_json(r, agb, &found);
 	json_t *pols = year_json(r, req, agb, year, pol, zs_param(req, "care_type"), amount, &any);
-	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	if (!found && !any) {
 		json_decref(prov);
 		json_decref(pols);
@@ -789,6 +977,30 @@ json_t *zs_api_status(zs_reader *r, const zs_request *req, int *status)
 	return o;
 }
 
+/* A past year of which no policy is known: the 404 body that says so (error.no_data), else
+ * NULL. Inside the caller's snapshot (after zs_reader_refresh). */
+json_t *zs_no_data(const zs_reader *r, const zs_request *req, int year, int *status)
+{
+	if (year >= zs_current_year(req->now))
+		return NULL;
+	zs_api_dep_int(r, "y", year); /* policies of that year appearing change the answer */
+	for (size_t i = 0; i < r->npols; i++)
+		if (r->pols[i].year == year)
+			return NULL;
+	char ys[16];
+	snprintf(ys, sizeof ys, "%d", year);
+	json_t *e = zs_api_error(status, 404, "no_data", "year", "year: no data about %d", year);
+	const char *tpl = zs_phrase("error.no_data", req->lang), *ph = tpl ? strstr(tpl, "{year}") : NULL;
+	if (e && ph) {
+		char text[256];
+		snprintf(text, sizeof text, "%.*s%s%s", (int)(ph - tpl), tpl, ys, ph + 6);
+		json_object_set_new(json_object_get(e, "error"), "text", json_string(text));
+	}
+	if (e)
+		json_object_set_new(json_object_get(e, "error"), "year", json_integer(year));
+	return e;
+}
+
 json_t *zs_api_policies(zs_reader *r, const zs_request *req, int *status)
 {
 	json_t *err = NULL;
@@ -796,6 +1008,7 @@ json_t *zs_api_policies(zs_reader *r, const zs_request *req, int *status)
 	if ((err = zs_request_year(req, &year, status)))
 		return err;
 	zs_reader_refresh(r);
+	zs_api_dep_int(r, "y", year);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < r->npols; i++) {
 		const pol_entry *p = &r->pols[i];
@@ -805,6 +1018,11 @@ json_t *zs_api_policies(zs_reader *r, const zs_request *req, int *status)
 		json_object_set_new(o, "year", json_integer(p->year));
 		json_object_set(o, "reimbursement", p->reimbursement);
 		json_array_append_new(arr, o);
+	}
+	/* a past year without data says so, instead of an empty list (issue 13) */
+	if (json_array_size(arr) == 0 && (err = zs_no_data(r, req, year, status))) {
+		json_decref(arr);
+		return err;
 	}
 	*status = 200;
 	return json_pack("{s:i, s:o}", "year", year, "policies", arr);
@@ -817,15 +1035,15 @@ json_t *zs_api_feeds(zs_reader *r, const zs_request *req, int *status)
 	char b1[32], b2[32], b3[32], b4[32];
 	if (sqlite3_prepare_v2(r->db,
 	        "SELECT id, name, kind, url, schedule, stale_after, last_attempt, last_success,"
-	        " last_change, rows_accepted, rows_rejected, last_error, last_error_at, generated_at"
-	        " FROM feed ORDER BY name", -1, &st, NULL) != SQLITE_OK)
+	        " last_change, rows_accepted, rows_rejected, last_error, last_error_at, generated_at,"
+	        " pub_stale FROM feed ORDER BY name", -1, &st, NULL) != SQLITE_OK)
 		return zs_api_error(status, 503, "unavailable", NULL, "database busy, try again");
 	if (sqlite3_prepare_v2(r->db, "SELECT line, field, reason FROM feed_error WHERE feed_id=?"
 	                              " ORDER BY seq", -1, &er, NULL) != SQLITE_OK) {
 		sqlite3_finalize(st);
 		return zs_api_error(status, 503, "unavailable", NULL, "database busy, try again");
 	}
-	sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
+	zs_reader_refresh(r); /* one snapshot for the whole answer */
 	while (sqlite3_step(st) == SQLITE_ROW) {
 #define TS(i, b) (sqlite3_column_type(st, i) == SQLITE_NULL ? NULL \
                   : zs_fmt_utc((time_t)sqlite3_column_int64(st, i), b, sizeof b))
@@ -840,9 +1058,11 @@ json_t *zs_api_feeds(zs_reader *r, const zs_request *req, int *status)
 		sqlite3_reset(er);
 		json_t *last_error = json_null();
 		if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
-			char b5[32];
+			char b5[32], cls[64];
+			const char *m = (const char *)sqlite3_column_text(st, 11);
+			/* the public sees a failed transfer's class only; staff the whole message */
 			last_error = json_pack("{s:s?, s:s}", "at", TS(12, b5), "message",
-			                       (const char *)sqlite3_column_text(st, 11));
+			                       req->staff ? m : zs_fetch_error_public(m, cls, sizeof cls));
 		}
 		json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s?, s:s?, s:s?, s:s?, s:I, s:I,"
 		                      " s:b, s:o, s:o}",
@@ -855,16 +1075,81 @@ json_t *zs_api_feeds(zs_reader *r, const zs_request *req, int *status)
 		        "generated_at", TS(13, b4),
 		        "rows_accepted", (json_int_t)sqlite3_column_int64(st, 9),
 		        "rows_rejected", (json_int_t)sqlite3_column_int64(st, 10),
-		        "stale", last_success < 0 || (long long)req->now - last_success > stale_after,
+		        /* stale as the answers show it (published with the snapshot, zs_fresh.h);
+		         * before the first publication, from the clock */
+		        "stale", sqlite3_column_type(st, 14) != SQLITE_NULL ? sqlite3_column_int(st, 14)
+		                 : last_success < 0 || (long long)req->now - last_success > stale_after,
 		        "last_error", last_error, "errors", errors);
 #undef TS
 		json_array_append_new(arr, o);
 	}
-	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	sqlite3_finalize(st);
 	sqlite3_finalize(er);
 	*status = 200;
 	return json_pack("{s:o}", "feeds", arr);
+}
+
+/* The position of a history entry: its key and interval (valid_until NULL = open, last). */
+typedef struct {
+	int year;
+	char pol[72], ct[40];
+	long long from, until;
+} hist_key;
+
+static void hist_key_of(sqlite3_stmt *st, hist_key *k)
+{
+	k->year = sqlite3_column_int(st, 0);
+	snprintf(k->pol, sizeof k->pol, "%s", (const char *)sqlite3_column_text(st, 1));
+	snprintf(k->ct, sizeof k->ct, "%s", (const char *)sqlite3_column_text(st, 2));
+	k->from = sqlite3_column_int64(st, 7);
+	k->until = sqlite3_column_type(st, 8) == SQLITE_NULL ? INT64_MAX
+	                                                     : sqlite3_column_int64(st, 8);
+}
+
+/* Opaque to clients: the key as text, in hex. */
+static void hist_cursor_encode(const hist_key *k, char *out, size_t len)
+{
+	char text[160];
+	int n = snprintf(text, sizeof text, "%d|%s|%s|%lld|%lld", k->year, k->pol, k->ct, k->from,
+	                 k->until);
+	size_t o = 0;
+	for (int i = 0; i < n && o + 2 < len; i++)
+		o += (size_t)snprintf(out + o, len - o, "%02x", (unsigned char)text[i]);
+	out[o] = 0;
+}
+
+static int hist_cursor_decode(const char *cur, hist_key *k)
+{
+	char text[160];
+	size_t n = strlen(cur);
+	if (n == 0 || n % 2 || n / 2 >= sizeof text)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+		if (!isxdigit((unsigned char)cur[2 * i]) || !isxdigit((unsigned char)cur[2 * i + 1]) ||
+		    sscanf(cur + 2 * i, "%2x", &v) != 1)
+			return -1;
+		text[i] = (char)v;
+	}
+	text[n / 2] = 0;
+	char *parts[5], *save = NULL, *p = text;
+	for (int i = 0; i < 5; i++) {
+		parts[i] = strtok_r(p, "|", &save);
+		p = NULL;
+		if (!parts[i])
+			return -1;
+	}
+	char *end;
+	k->year = (int)strtol(parts[0], &end, 10);
+	if (*end || !zs_valid_code(parts[1], 64) || !zs_valid_code(parts[2], 32))
+		return -1;
+	snprintf(k->pol, sizeof k->pol, "%s", parts[1]);
+	snprintf(k->ct, sizeof k->ct, "%s", parts[2]);
+	k->from = strtoll(parts[3], &end, 10);
+	if (*end)
+		return -1;
+	k->until = strtoll(parts[4], &end, 10);
+	return *end ? -1 : 0;
 }
 
 json_t *zs_api_provider_history(zs_reader *r, const zs_request *req, int *status)
@@ -894,6 +1179,21 @@ json_t *zs_api_provider_history(zs_reader *r, const zs_request *req, int *status
 		return zs_api_error(status, 400, "bad_parameter", "care_type", "care_type: unknown");
 	if (year && !zs_year_published(year, req->now))
 		return zs_not_published(status, year);
+	/* Paging (issue 17): limit (default 200, at most 1000) and an opaque cursor, the key of
+	 * the last entry given: year, policy, care type, valid_from, valid_until. */
+	long limit = 200;
+	const char *lim = zs_param(req, "limit"), *cur = zs_param(req, "cursor");
+	if (lim) {
+		char *end;
+		limit = strtol(lim, &end, 10);
+		if (!*lim || *end || limit < 1 || limit > 1000)
+			return zs_api_error(status, 400, "bad_parameter", "limit", "limit: 1 to 1000");
+	}
+	hist_key ck, last;
+	memset(&last, 0, sizeof last);
+	if (cur && hist_cursor_decode(cur, &ck) != 0)
+		return zs_api_error(status, 400, "bad_parameter", "cursor",
+		                    "cursor: not a cursor this endpoint gave (next_cursor)");
 	zs_reader_refresh(r);
 	sqlite3_stmt *st = r->sel_history;
 	sqlite3_bind_text(st, 1, agb, -1, SQLITE_STATIC);
@@ -913,10 +1213,29 @@ json_t *zs_api_provider_history(zs_reader *r, const zs_request *req, int *status
 		sqlite3_bind_int64(st, 5, (sqlite3_int64)att);
 	else
 		sqlite3_bind_null(st, 5);
+	if (cur) {
+		sqlite3_bind_int(st, 6, ck.year);
+		sqlite3_bind_text(st, 7, ck.pol, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, ck.ct, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 9, ck.from);
+		sqlite3_bind_int64(st, 10, ck.until);
+	} else {
+		for (int i = 6; i <= 10; i++)
+			sqlite3_bind_null(st, i);
+	}
+	sqlite3_bind_int64(st, 11, limit + 1); /* one more: is there a next page? */
 	json_t *arr = json_array();
+	long n = 0;
+	char next[256] = "";
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		char b1[32], b2[32];
 		int y = sqlite3_column_int(st, 0);
+		if (n == limit) { /* there is more: continue after the last row read */
+			hist_cursor_encode(&last, next, sizeof next);
+			break;
+		}
+		n++;
+		hist_key_of(st, &last);
 		if (!zs_year_published(y, req->now))
 			continue;
 		const char *flags = (const char *)sqlite3_column_text(st, 6);
@@ -935,7 +1254,8 @@ json_t *zs_api_provider_history(zs_reader *r, const zs_request *req, int *status
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	*status = 200;
-	return json_pack("{s:s, s:o}", "agb", agb, "history", arr);
+	return json_pack("{s:s, s:o, s:i, s:s?}", "agb", agb, "history", arr, "limit", (int)limit,
+	                 "next_cursor", next[0] ? next : NULL);
 }
 
 static json_t *openapi_doc;
@@ -957,6 +1277,31 @@ json_t *zs_api_openapi(zs_reader *r, const zs_request *req, int *status)
 	return json_incref(openapi_doc);
 }
 
+/* Swap the two sides of a pair's stored reasons (stored with the pair's first id as "a"). */
+static void swap_keys(json_t *o, const char *k1, const char *k2)
+{
+	json_t *v1 = json_incref(json_object_get(o, k1)), *v2 = json_incref(json_object_get(o, k2));
+	json_object_del(o, k1);
+	json_object_del(o, k2);
+	if (v2)
+		json_object_set_new(o, k1, v2);
+	if (v1)
+		json_object_set_new(o, k2, v1);
+}
+
+static void reasons_swap(json_t *reasons)
+{
+	size_t i;
+	json_t *x;
+	swap_keys(reasons, "only_in_a_examples", "only_in_b_examples");
+	json_array_foreach(json_object_get(reasons, "network_differences"), i, x)
+		swap_keys(x, "only_a", "only_b");
+	json_array_foreach(json_object_get(reasons, "reimbursement_differences"), i, x) {
+		swap_keys(x, "a_percent", "b_percent");
+		swap_keys(x, "a_basis", "b_basis");
+	}
+}
+
 json_t *zs_api_policy_similar(zs_reader *r, const zs_request *req, int *status)
 {
 	json_t *err = NULL;
@@ -968,6 +1313,8 @@ json_t *zs_api_policy_similar(zs_reader *r, const zs_request *req, int *status)
 	if ((err = zs_request_year(req, &year, status)))
 		return err;
 	zs_reader_refresh(r);
+	zs_api_dep_int(r, "y", year);
+	zs_api_dep_int(r, "s", year);
 	const pol_entry *p = zs_find_policy(r, id, year);
 	if (!p)
 		return zs_api_error(status, 404, "not_found", "id", "id: no policy %s for %d", id, year);
@@ -988,7 +1335,10 @@ json_t *zs_api_policy_similar(zs_reader *r, const zs_request *req, int *status)
 		const pol_entry *o = zs_find_policy(r, other, year);
 		const char *rj = (const char *)sqlite3_column_text(st, 10);
 		json_t *reasons = rj ? json_loads(rj, 0, NULL) : NULL;
-		/* reasons are stored from a's point of view: "a" is the first id of the pair */
+		/* reasons are stored with the pair's first id as "a"; answered with the requested
+		 * policy always on side "a" and the other on side "b" */
+		if (reasons && !we_are_a)
+			reasons_swap(reasons);
 		json_t *item = json_pack("{s:O, s:f, s:I, s:I, s:I, s:f, s:s, s:s?, s:s?, s:s, s:o}",
 		        "policy", o ? o->summary : json_null(),
 		        "overlap", sqlite3_column_double(st, 2),
@@ -999,8 +1349,9 @@ json_t *zs_api_policy_similar(zs_reader *r, const zs_request *req, int *status)
 		        "verdict", (const char *)sqlite3_column_text(st, 7),
 		        "declared", (const char *)sqlite3_column_text(st, 8),
 		        "finding", (const char *)sqlite3_column_text(st, 9),
-		        "a", (const char *)sqlite3_column_text(st, 0),
+		        "a", id,
 		        "reasons", reasons ? reasons : json_object());
+		json_object_set_new(item, "b", json_string(other));
 		json_array_append_new(arr, item);
 	}
 	sqlite3_finalize(st);

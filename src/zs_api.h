@@ -3,6 +3,7 @@
 #ifndef ZS_API_H
 #define ZS_API_H
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 #include <jansson.h>
 #include "zs_config.h"
@@ -26,6 +27,8 @@ typedef struct {
 	const char *lang;        /* "nl" or "en" */
 	time_t now;              /* the daemon clock */
 	int staff;               /* authenticated staff request */
+	const char *staff_name;  /* the staff account's name (zs_staff.h), or NULL */
+	int staff_admin;         /* the staff account has role admin */
 } zs_request;
 
 /* Every handler returns a new JSON object (caller decrefs) and sets *status (200, 400, 404...).
@@ -42,6 +45,27 @@ json_t *zs_api_openapi(zs_reader *r, const zs_request *req, int *status);
 json_t *zs_api_policy_similar(zs_reader *r, const zs_request *req, int *status);
 json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status);
 json_t *zs_api_compare(zs_reader *r, const zs_request *req, int *status);
+/* zs_labels.c: GET /v1/labels (display names from the phrase catalogue) and GET /v1/. */
+json_t *zs_api_labels(zs_reader *r, const zs_request *req, int *status);
+json_t *zs_api_index(zs_reader *r, const zs_request *req, int *status);
+
+/* Call a handler inside one read transaction, so that everything the answer holds comes from
+ * one committed snapshot. *snapshot (may be NULL) is set to that snapshot's generation, or -1
+ * when the handler answered without reading any (e.g. a bad parameter). deps (may be NULL)
+ * receives the dependency keys of the answer (zs_deps.h); none for an answer that read a
+ * snapshot means "depends on everything". */
+struct zs_deplist;
+json_t *zs_api_call(zs_reader *r, zs_handler fn, const zs_request *req, int *status,
+                    long long *snapshot, struct zs_deplist *deps);
+
+/* The text of an answer (as json_dumps compact, the snapshot's shared values spliced in from
+ * their text made once: zs_jsonw.h). Caller frees; NULL on out-of-memory. */
+char *zs_api_dump(zs_reader *r, const json_t *body, size_t *len);
+
+/* The hashes of the dependency keys dirtied by generations in (from, to] (zs_deps_dirty on
+ * the reader's connection; outside a handler call). */
+int zs_api_dirty(zs_reader *r, long long from, long long to, uint64_t **keys, size_t *n,
+                 int *all);
 
 /* Build an error body; parameter may be NULL. */
 json_t *zs_api_error(int *status, int http, const char *code, const char *parameter,

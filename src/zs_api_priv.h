@@ -20,8 +20,10 @@ typedef struct {
 typedef struct {
 	int id;
 	char *name, *kind;
-	long long last_success; /* -1 never */
+	long long last_success; /* published last success (zs_fresh.h); -1 never */
 	long long stale_after;
+	int stale;              /* published stale flag */
+	char *publisher;        /* the feed header's publisher name, or NULL */
 } feed_entry;
 
 struct zs_reader {
@@ -33,11 +35,14 @@ struct zs_reader {
 	feed_entry *feeds;
 	size_t nfeeds;
 	json_t *similar;       /* per-snapshot similarity cache (zs_similar), or NULL */
-	sqlite3_stmt *sel_provider, *sel_eff, *sel_history;
+	sqlite3_stmt *sel_gen, *sel_provider, *sel_eff, *sel_history;
+	int in_call;           /* inside zs_api_call: one read transaction for the whole answer */
+	int snap_used;         /* the call read the snapshot (r->gen is its generation) */
+	struct zs_deplist *deps; /* the current call's dependency keys, or NULL (zs_api_dep) */
+	struct zs_frozen *frozen; /* text of the snapshot's shared values (zs_jsonw.h) */
 	struct zs_cons_slot *cons;  /* consequence objects by their inputs; per snapshot */
-	char **vocab;          /* search vocabulary (zs_search), sorted; per snapshot */
-	size_t nvocab;
-	long long vocab_gen;
+	long long search_gen;  /* last generation that changed the searchable data */
+	struct zs_search_idx *sidx; /* search vocabulary and typo index (zs_search); per snapshot */
 };
 
 /* One stored effective row; strings owned by the rowset. */
@@ -47,12 +52,13 @@ typedef struct {
 	const char *ceiling_exempt, *stop;
 	long long ins_feed, ins_status, ins_level, ins_said;
 	long long prov_feed, prov_status, prov_level, prov_said, since;
+	const char *began;     /* "YYYY-MM-DD" the status began per its deciding record, or NULL */
 } eff_view;
 
 typedef struct {
 	char *policy_id;
 	eff_view v;
-	char *strs[3];
+	char *strs[4];
 } zs_effrow;
 
 /* The effective rows of one provider for one year. Free with zs_rowset_free. */
@@ -69,6 +75,13 @@ void zs_rowset_free(zs_rowset *rs);
 
 /* Search and compare handlers' private clean-up (called by zs_reader_close). */
 void zs_search_free_cache(zs_reader *r);
+/* Build the search's per-snapshot typo index now (else the first typo'd query of a snapshot
+ * builds it: ~60 ms for a national dataset); call after the snapshot changed. */
+void zs_search_warm(zs_reader *r);
+
+/* Record that the answer being built depends on "<type>:<id>" (zs_deps.h). */
+void zs_api_dep(const zs_reader *r, const char *type, const char *id);
+void zs_api_dep_int(const zs_reader *r, const char *type, long long id);
 
 /* Reload the caches when the snapshot generation moved. */
 void zs_reader_refresh(zs_reader *r);
@@ -88,5 +101,8 @@ json_t *zs_not_published(int *status, int year);
 /* ?year (default: the current year), checked for form and publication: an error body to
  * return, or NULL with *year set. */
 json_t *zs_request_year(const zs_request *req, int *year, int *status);
+/* A past year of which no policy is known: a 404 "no_data" body naming the year (its text from
+ * error.no_data), else NULL. Call after zs_reader_refresh. */
+json_t *zs_no_data(const zs_reader *r, const zs_request *req, int year, int *status);
 
 #endif

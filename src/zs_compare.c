@@ -5,10 +5,16 @@
  * or negotiating with the insurer's declaration that care is reimbursed as contracted - and
  * none is explicitly not covered (not contracted, ended, negotiating without declaration).
  * Care types nobody states for that policy (unknown) neither cover nor block.
- * Ranking: most providers covered first; then fewer conflicts among the covered ones; then, so
- * that no policy is favoured, concern name, insurer name, policy name and id (alphabetical).
+ * Ranking (002 §5.2.1: information must not steer): the rank is 1 + the number of policies
+ * that cover more of the providers asked, so policies that cover equally share a rank (1, 1, 3).
+ * Within a rank the order is neutral and favours no insurer: by a hash (FNV-1a) of the question
+ * (year, the AGB codes asked in sorted order, care type) and the policy id, then the id. The
+ * same question always gets the same order; across questions no insurer, concern or name is
+ * systematically first (alphabetical order would always put the same insurer on top).
  */
 #include "config.h"
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "zs_api_priv.h"
@@ -22,7 +28,7 @@
 typedef struct {
 	const pol_entry *p;
 	int covered, conflicts;
-	size_t order; /* position in the reader's display order (concern, insurer, name) */
+	uint64_t tie;  /* neutral order within a rank (see above) */
 	json_t *providers;
 } pol_rank;
 
@@ -31,9 +37,24 @@ static int rank_cmp(const void *a, const void *b)
 	const pol_rank *x = a, *y = b;
 	if (x->covered != y->covered)
 		return x->covered > y->covered ? -1 : 1;
-	if (x->conflicts != y->conflicts)
-		return x->conflicts < y->conflicts ? -1 : 1;
-	return x->order < y->order ? -1 : x->order > y->order;
+	if (x->tie != y->tie)
+		return x->tie < y->tie ? -1 : 1;
+	return strcmp(x->p->id, y->p->id);
+}
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	h ^= 0xff; /* separator */
+	return h * 1099511628211ULL;
+}
+
+static int agb_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
 }
 
 static int is_covering(const eff_view *v)
@@ -88,7 +109,11 @@ json_t *zs_api_compare(zs_reader *r, const zs_request *req, int *status)
 		return err;
 
 	zs_reader_refresh(r);
-	sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
+	zs_api_dep_int(r, "y", year);
+	if ((err = zs_no_data(r, req, year, status)))
+		return err; /* a past year without data says so */
+	for (size_t i = 0; i < nagb; i++)
+		zs_api_dep(r, "p", agbs[i]);
 	zs_rowset *sets = calloc(nagb, sizeof *sets);
 	json_t *provs = json_array(), *unknown = json_array();
 	int *known = calloc(nagb, sizeof *known);
@@ -104,6 +129,16 @@ json_t *zs_api_compare(zs_reader *r, const zs_request *req, int *status)
 			json_array_append_new(unknown, json_string(agbs[i]));
 		}
 	}
+	/* the question's seed for the neutral order: year, sorted AGB codes, care type */
+	char sorted[MAX_AGB][9], ybuf[16];
+	memcpy(sorted, agbs, nagb * sizeof agbs[0]);
+	if (nagb > 1)
+		qsort(sorted, nagb, sizeof sorted[0], agb_cmp);
+	snprintf(ybuf, sizeof ybuf, "%d", year);
+	uint64_t seed = fnv(1469598103934665603ULL, ybuf);
+	for (size_t i = 0; i < nagb; i++)
+		seed = fnv(seed, sorted[i]);
+	seed = fnv(seed, care ? care : "");
 	size_t nr = 0;
 	pol_rank *ranks = calloc(r->npols ? r->npols : 1, sizeof *ranks);
 	for (size_t k = 0; ranks && sets && known && k < r->npols; k++) {
@@ -112,7 +147,7 @@ json_t *zs_api_compare(zs_reader *r, const zs_request *req, int *status)
 			continue;
 		pol_rank *pr = &ranks[nr++];
 		pr->p = p;
-		pr->order = k;
+		pr->tie = fnv(seed, p->id);
 		pr->providers = json_array();
 		for (size_t i = 0; i < nagb; i++) {
 			if (!known[i])
@@ -136,17 +171,20 @@ json_t *zs_api_compare(zs_reader *r, const zs_request *req, int *status)
 			                                               "covered", cov, "statuses", sts));
 		}
 	}
-	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	if (nr > 1)
 		qsort(ranks, nr, sizeof *ranks, rank_cmp);
 	json_t *pols = json_array();
 	size_t nknown = json_array_size(provs);
-	for (size_t k = 0; k < nr; k++)
-		json_array_append_new(pols, json_pack("{s:i, s:O, s:i, s:i, s:b, s:o}",
-		        "rank", (int)k + 1, "policy", ranks[k].p->summary,
+	int rank = 1;
+	for (size_t k = 0; k < nr; k++) {
+		if (k && ranks[k].covered != ranks[k - 1].covered)
+			rank = (int)k + 1; /* equal coverage, equal rank: 1, 1, 3 */
+		json_array_append_new(pols, json_pack("{s:i, s:O, s:i, s:i, s:b, s:i, s:o}",
+		        "rank", rank, "policy", ranks[k].p->summary,
 		        "covered", ranks[k].covered, "of", (int)nknown,
 		        "covers_all", nknown > 0 && (size_t)ranks[k].covered == nknown,
-		        "providers", ranks[k].providers));
+		        "conflicts", ranks[k].conflicts, "providers", ranks[k].providers));
+	}
 	for (size_t i = 0; sets && i < nagb; i++)
 		zs_rowset_free(&sets[i]);
 	free(sets);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "zs_config.h"
 
 typedef enum { T_STR, T_LONG } stype;
@@ -17,33 +18,62 @@ typedef struct {
 	const char *def;
 	long min, max;
 	const char *help;
+	int restart;             /* a change needs a restart: a reload keeps the running value */
+	int (*check)(const char *value, char *msg, size_t len); /* extra validation, or NULL */
 } setting;
 
-#define S(n, h, d) { #n, T_STR, offsetof(zs_config, n), d, 0, 0, h }
-#define L(n, h, d, lo, hi) { #n, T_LONG, offsetof(zs_config, n), d, lo, hi, h }
+static int check_log_level(const char *v, char *msg, size_t len);
+static int check_redirects(const char *v, char *msg, size_t len);
+static int check_hostport(const char *v, char *msg, size_t len);
+
+#define S(n, h, d) { #n, T_STR, offsetof(zs_config, n), d, 0, 0, h, 0, NULL }
+#define L(n, h, d, lo, hi) { #n, T_LONG, offsetof(zs_config, n), d, lo, hi, h, 0, NULL }
+/* settings that only a restart changes; their help says so */
+#define SR(n, h, d) { #n, T_STR, offsetof(zs_config, n), d, 0, 0, h "; restart to change", 1, NULL }
+#define LR(n, h, d, lo, hi) \
+	{ #n, T_LONG, offsetof(zs_config, n), d, lo, hi, h "; restart to change", 1, NULL }
+#define SC(n, h, d, restart, check) { #n, T_STR, offsetof(zs_config, n), d, 0, 0, h, restart, check }
 
 static const setting settings[] = {
-	S(listen, "address:port to serve HTTP on", "127.0.0.1:8080"),
-	S(database, "SQLite database file (created if missing)", "zorgstatus.db"),
-	L(threads, "HTTP serving threads (one event loop each, SO_REUSEPORT)", "2", 1, 64),
-	S(log_level, "error | warn | info | debug", "info"),
-	S(now, "start the clock at this Europe/Amsterdam time (YYYY-MM-DDTHH:MM:SS); empty = real clock", ""),
-	S(www_dir, "directory of the widget's static pages (served at / and /www/); empty = the bundled www/", ""),
-	S(staff_token_file, "file holding the bearer token for staff endpoints; empty = staff endpoints off", ""),
+	SC(listen, "address:port to serve HTTP on; restart to change", "127.0.0.1:8080", 1,
+	   check_hostport),
+	SR(database, "SQLite database file (created if missing)", "zorgstatus.db"),
+	LR(threads, "HTTP serving threads (one event loop each, sharing the port)", "2", 1, 64),
+	SC(log_level, "error | warn | info | debug", "info", 0, check_log_level),
+	S(access_log, "one line per HTTP request (method, path, status, bytes, microseconds, thread): a file, - for stderr, empty = off; reopened on reload", ""),
+	LR(metrics, "serve Prometheus metrics at /metrics: 1 = on, 0 = off", "1", 0, 1),
+	SC(metrics_listen, "serve /metrics on this separate address:port instead of the main one; empty = the main address; restart to change", "", 1, check_hostport),
+	L(shutdown_timeout, "at SIGTERM/SIGINT, seconds to let requests in flight finish", "10", 0, 600),
+	SR(now, "start the clock at this Europe/Amsterdam time (YYYY-MM-DDTHH:MM:SS); empty = real clock", ""),
+	SR(www_dir, "directory of the widget's static pages (served at / and /www/); empty = the bundled www/", ""),
+	SR(staff_token_file, "file holding the bearer token for staff endpoints; empty = staff endpoints off", ""),
+	S(staff_accounts_file, "file of staff accounts, one \"name role hash\" a line (role staff or admin; hash from zorgstatusd --hash-token); read again on reload; empty = none", ""),
+	L(staff_auth_failures, "failed staff sign-ins allowed per client address per minute; more are refused with 429 until the minute is over", "10", 1, 10000),
+	SR(audit_database, "SQLite file of the staff audit log (who looked up which provider, when); empty = next to database, its name ending in -audit.db", ""),
+	L(audit_retention_days, "staff audit log entries are kept this many days (and at most 1000000 entries)", "90", 1, 3650),
 	L(connect_timeout, "feed fetch connect timeout, seconds", "10", 1, 600),
 	L(fetch_timeout, "feed fetch total timeout, seconds", "600", 1, 86400),
 	L(max_feed_mb, "largest feed body accepted, MiB", "2048", 1, 65536),
+	L(max_line_kb, "longest feed line accepted, KiB: a longer line is an invalid record, read past without being kept in memory", "1024", 1, 1048576),
+	L(max_invalid_percent, "a feed version is rejected when more than this % of its records are invalid (at least one is tolerated unless 0); a feed's max_invalid_rows overrides it", "1", 0, 100),
+	SC(follow_redirects, "feed redirects: same_host (only to the feed URL's own host) | any | none", "same_host", 0, check_redirects),
+	L(low_speed_limit, "a feed transfer slower than this many bytes/s for low_speed_time seconds is ended; 0 = off", "1024", 0, 1073741824),
+	L(low_speed_time, "seconds a feed transfer may stay below low_speed_limit (waiting for the first byte included)", "60", 1, 86400),
+	L(fetch_parallel, "feeds fetched at the same time", "4", 1, 64),
 	L(retry_min, "first retry delay after a failed fetch, seconds (doubles up to the schedule)", "30", 1, 86400),
 	L(default_schedule, "default seconds between fetches of a feed", "300", 1, 604800),
 	L(default_stale_after, "default seconds after a feed's last success before it is stale", "86400", 1, 31536000),
-	L(http_timeout, "HTTP request read/write timeout, seconds", "30", 1, 3600),
-	L(max_body_kb, "largest HTTP request body accepted, KiB", "16", 1, 1024),
-	L(response_cache_seconds, "keep rendered public answers this long per serving thread (never past a snapshot change or local midnight); 0 = off", "10", 0, 3600),
-	L(response_cache_mb, "response cache size per serving thread, MiB", "64", 1, 4096),
+	LR(http_timeout, "HTTP request read/write timeout, seconds", "30", 1, 3600),
+	LR(max_body_kb, "largest HTTP request body accepted, KiB", "16", 1, 1024),
+	LR(response_cache_seconds, "keep rendered public answers this long in the shared response cache (never past local midnight; an answer goes as soon as a snapshot changes something it depends on); 0 = off", "3600", 0, 86400),
+	LR(response_cache_mb, "response cache size (JSON and gzip of every kept answer, all serving threads together), MiB", "256", 1, 16384),
 	L(similar_equal_overlap, "similar policies: 'equal' needs at least this % of contracted (provider, care type) pairs in common (Jaccard)", "100", 0, 100),
 	L(similar_equal_pct, "similar policies: 'equal' allows at most this many points difference in non-contracted reimbursement", "0", 0, 100),
 	L(similar_very_overlap, "similar policies: 'very similar' needs at least this % in common", "95", 0, 100),
 	L(similar_very_pct, "similar policies: 'very similar' allows at most this many points difference", "5", 0, 100),
+	L(history_keep_years, "keep the history (what was shown when) of this many contract years: the current one and the ones before it; older history is deleted in small steps", "2", 1, 50),
+	L(wal_limit_mb, "after a checkpoint the SQLite write-ahead log is cut back to this size, MiB (it is checkpointed after every ingest round)", "64", 1, 65536),
+	L(changes_retention, "seconds the change feed (/v1/changes, webhooks) keeps its events; a cursor older than this answers 410 (re-sync)", "2592000", 1, 31536000),
 };
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
@@ -70,6 +100,11 @@ static int parse_long(const char *v, long *out)
 static int set_one(zs_config *cfg, const setting *s, const char *value, char *err, size_t errlen)
 {
 	char *base = (char *)cfg;
+	char why[200];
+	if (s->check && s->check(value, why, sizeof why) != 0) {
+		errf(err, errlen, "%s: %s", s->name, why);
+		return -1;
+	}
 	if (s->type == T_STR) {
 		char **p = (char **)(base + s->off);
 		char *nv = strdup(value);
@@ -91,6 +126,33 @@ static int set_one(zs_config *cfg, const setting *s, const char *value, char *er
 	return 0;
 }
 
+static int check_log_level(const char *v, char *msg, size_t len)
+{
+	if (strcmp(v, "error") && strcmp(v, "warn") && strcmp(v, "info") && strcmp(v, "debug")) {
+		errf(msg, len, "must be error, warn, info or debug, got \"%.40s\"", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* "host:port" or "[v6]:port" with a numeric port 1-65535; "" allowed (metrics_listen). */
+static int check_hostport(const char *v, char *msg, size_t len)
+{
+	const char *colon = strrchr(v, ':');
+	char *end;
+	long port;
+	if (!*v)
+		return 0;
+	if (colon && colon != v) {
+		errno = 0;
+		port = strtol(colon + 1, &end, 10);
+		if (!errno && end != colon + 1 && !*end && port >= 1 && port <= 65535)
+			return 0;
+	}
+	errf(msg, len, "\"%.80s\" is not host:port (e.g. 127.0.0.1:8080 or [::1]:8080)", v);
+	return -1;
+}
+
 void zs_config_defaults(zs_config *cfg)
 {
 	char err[128];
@@ -107,8 +169,19 @@ void zs_config_free(zs_config *cfg)
 	for (size_t i = 0; i < cfg->nfeeds; i++) {
 		free(cfg->feeds[i].url);
 		free(cfg->feeds[i].credentials_file);
+		free(cfg->feeds[i].display_name);
 	}
 	free(cfg->feeds);
+	for (size_t i = 0; i < cfg->nsubscribers; i++) {
+		free(cfg->subscribers[i].url);
+		free(cfg->subscribers[i].secret_file);
+		free(cfg->subscribers[i].insurer);
+		free(cfg->subscribers[i].provider_kind);
+	}
+	free(cfg->subscribers);
+	for (size_t i = 0; i < cfg->ncaches; i++)
+		free(cfg->caches[i].url);
+	free(cfg->caches);
 	free(cfg->base_dir);
 	memset(cfg, 0, sizeof *cfg);
 }
@@ -120,6 +193,54 @@ int zs_config_set(zs_config *cfg, const char *name, const char *value, char *err
 			return set_one(cfg, &settings[i], value, err, errlen);
 	errf(err, errlen, "%s: unknown setting", name);
 	return -1;
+}
+
+int zs_config_restart_changes(const zs_config *running, const zs_config *next, char *names,
+                              size_t len)
+{
+	int n = 0;
+	size_t used = 0;
+	if (len)
+		names[0] = 0;
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const setting *s = &settings[i];
+		if (!s->restart)
+			continue;
+		const char *a = (const char *)running + s->off, *b = (const char *)next + s->off;
+		int differs = s->type == T_LONG ? *(const long *)a != *(const long *)b
+		                                : strcmp(*(char *const *)a, *(char *const *)b) != 0;
+		if (!differs)
+			continue;
+		if (used < len) {
+			int w = snprintf(names + used, len - used, "%s%s", n ? ", " : "", s->name);
+			used += w > 0 ? (size_t)w : 0;
+		}
+		n++;
+	}
+	return n;
+}
+
+int zs_config_copy_restart(zs_config *next, const zs_config *running, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const setting *s = &settings[i];
+		if (!s->restart)
+			continue;
+		const char *a = (const char *)running + s->off;
+		char *b = (char *)next + s->off;
+		if (s->type == T_LONG) {
+			*(long *)b = *(const long *)a;
+		} else {
+			char *v = strdup(*(char *const *)a);
+			if (!v) {
+				errf(err, errlen, "out of memory");
+				return -1;
+			}
+			free(*(char **)b);
+			*(char **)b = v;
+		}
+	}
+	return 0;
 }
 
 static char *trim(char *s)
@@ -181,6 +302,13 @@ static int feed_set(zs_feed_conf *f, const char *k, const char *v, const char *b
 	} else if (strcmp(k, "credentials_file") == 0) {
 		free(f->credentials_file);
 		f->credentials_file = *v ? strdup(v) : NULL;
+	} else if (strcmp(k, "display_name") == 0) {
+		if (strlen(v) > 200) {
+			errf(err, errlen, "display_name: at most 200 characters");
+			return -1;
+		}
+		free(f->display_name);
+		f->display_name = *v ? strdup(v) : NULL;
 	} else if (strcmp(k, "schedule") == 0 || strcmp(k, "stale_after") == 0 ||
 	           strcmp(k, "max_invalid_rows") == 0) {
 		long lo = strcmp(k, "max_invalid_rows") == 0 ? 0 : 1;
@@ -202,14 +330,112 @@ static int feed_set(zs_feed_conf *f, const char *k, const char *v, const char *b
 	return 0;
 }
 
+/* The keys of a [subscriber NAME] section (webhooks of the change feed). */
+static int subscriber_set(zs_subscriber_conf *s, const char *k, const char *v, char *err,
+                          size_t errlen)
+{
+	long x;
+	char **str = strcmp(k, "url") == 0 ? &s->url : strcmp(k, "secret_file") == 0 ? &s->secret_file
+	           : strcmp(k, "insurer") == 0 ? &s->insurer
+	           : strcmp(k, "provider_kind") == 0 ? &s->provider_kind : NULL;
+	if (str) {
+		if (str == &s->url && strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) {
+			errf(err, errlen, "url: must be an http or https URL");
+			return -1;
+		}
+		if (strlen(v) > 2000) {
+			errf(err, errlen, "%s: at most 2000 characters", k);
+			return -1;
+		}
+		free(*str);
+		*str = *v ? strdup(v) : NULL;
+	} else if (strcmp(k, "year") == 0 || strcmp(k, "max_batch") == 0) {
+		int y = k[0] == 'y';
+		long lo = y ? 2000 : 1, hi = y ? 2100 : 1000;
+		if (parse_long(v, &x) != 0 || x < lo || x > hi) {
+			errf(err, errlen, "%s: must be a whole number from %ld to %ld, got \"%s\"", k, lo,
+			     hi, v);
+			return -1;
+		}
+		*(y ? &s->year : &s->max_batch) = x;
+	} else {
+		errf(err, errlen, "%s: unknown subscriber setting", k);
+		return -1;
+	}
+	return 0;
+}
+
+/* The keys of a [cache NAME] section (a cache tier purged by dependency key). */
+static int cache_set(zs_cache_conf *c, const char *k, const char *v, char *err, size_t errlen)
+{
+	if (strcmp(k, "url") != 0) {
+		errf(err, errlen, "%s: unknown cache setting", k);
+		return -1;
+	}
+	if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) || strlen(v) > 2000) {
+		errf(err, errlen, "url: must be an http or https URL");
+		return -1;
+	}
+	free(c->url);
+	c->url = strdup(v);
+	return 0;
+}
+
+/* "[subscriber NAME]" or "[cache NAME]": a new entry in cfg (its name checked like a feed's);
+ * *sub / *cache point at it. 0, or -1 with err. */
+static int extra_section(zs_config *cfg, char *s, zs_subscriber_conf **sub, zs_cache_conf **cache,
+                         char *err, size_t errlen)
+{
+	int is_sub = strncmp(s, "[subscriber ", 12) == 0;
+	char *name;
+	s[strlen(s) - 1] = 0;
+	name = trim(s + (is_sub ? 12 : 7));
+	if (!valid_feed_name(name)) {
+		errf(err, errlen, "%s name \"%s\" must be 1-64 of A-Z a-z 0-9 _ . -",
+		     is_sub ? "subscriber" : "cache", name);
+		return -1;
+	}
+	size_t n = is_sub ? cfg->nsubscribers : cfg->ncaches;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(is_sub ? cfg->subscribers[i].name : cfg->caches[i].name, name) == 0) {
+			errf(err, errlen, "%s \"%s\" defined twice", is_sub ? "subscriber" : "cache",
+			     name);
+			return -1;
+		}
+	if (is_sub) {
+		zs_subscriber_conf *v = realloc(cfg->subscribers, (n + 1) * sizeof *v);
+		if (!v)
+			goto oom;
+		cfg->subscribers = v;
+		*sub = &v[cfg->nsubscribers++];
+		memset(*sub, 0, sizeof **sub);
+		snprintf((*sub)->name, sizeof (*sub)->name, "%s", name);
+		(*sub)->max_batch = 100;
+	} else {
+		zs_cache_conf *v = realloc(cfg->caches, (n + 1) * sizeof *v);
+		if (!v)
+			goto oom;
+		cfg->caches = v;
+		*cache = &v[cfg->ncaches++];
+		memset(*cache, 0, sizeof **cache);
+		snprintf((*cache)->name, sizeof (*cache)->name, "%s", name);
+	}
+	return 0;
+oom:
+	errf(err, errlen, "out of memory");
+	return -1;
+}
+
 int zs_config_parse(zs_config *cfg, const char *text, const char *source, const char *base_dir,
                     char *err, size_t errlen)
 {
-	char *copy = strdup(text), *save = NULL, *line;
+	char *copy = strdup(text), *line;
 	char msg[256];
 	int lineno = 0, rc = 0;
 	zs_feed_conf *cur = NULL;
-	size_t first_new = cfg->nfeeds;
+	zs_subscriber_conf *sub = NULL;
+	zs_cache_conf *cache = NULL;
+	size_t first_new = cfg->nfeeds, first_sub = cfg->nsubscribers, first_cache = cfg->ncaches;
 
 	if (!copy) {
 		errf(err, errlen, "%s: out of memory", source);
@@ -219,7 +445,12 @@ int zs_config_parse(zs_config *cfg, const char *text, const char *source, const 
 		free(cfg->base_dir);
 		cfg->base_dir = strdup(base_dir);
 	}
-	for (char *p = copy; (line = strtok_r(p, "\n", &save)) != NULL; p = NULL) {
+	/* line by line, blank lines counted (errors name the line an editor shows) */
+	for (char *p = copy; p;) {
+		line = p;
+		p = strchr(p, '\n');
+		if (p)
+			*p++ = 0;
 		lineno++;
 		char *hash = strchr(line, '#');
 		if (hash)
@@ -227,10 +458,25 @@ int zs_config_parse(zs_config *cfg, const char *text, const char *source, const 
 		char *s = trim(line);
 		if (!*s)
 			continue;
+		if (*s == '[' && (strncmp(s, "[subscriber ", 12) == 0 || strncmp(s, "[cache ", 7) == 0) &&
+		    s[strlen(s) - 1] == ']' && strchr(s, ']') == s + strlen(s) - 1) {
+			cur = NULL;
+			sub = NULL;
+			cache = NULL;
+			if (extra_section(cfg, s, &sub, &cache, msg, sizeof msg)) {
+				errf(err, errlen, "%s:%d: %s", source, lineno, msg);
+				rc = -1;
+				break;
+			}
+			continue;
+		}
 		if (*s == '[') {
 			char *close = strchr(s, ']');
+			sub = NULL;
+			cache = NULL;
 			if (!close || close[1] || strncmp(s, "[feed ", 6) != 0) {
-				errf(err, errlen, "%s:%d: expected [feed NAME]", source, lineno);
+				errf(err, errlen, "%s:%d: expected [feed NAME], [subscriber NAME] or"
+				     " [cache NAME]", source, lineno);
 				rc = -1;
 				break;
 			}
@@ -261,6 +507,7 @@ int zs_config_parse(zs_config *cfg, const char *text, const char *source, const 
 			snprintf(cur->name, sizeof cur->name, "%s", name);
 			cur->schedule = -1;
 			cur->stale_after = -1;
+			cur->max_invalid_rows = -1; /* unset: max_invalid_percent applies */
 			continue;
 		}
 		char *eq = strchr(s, '=');
@@ -271,6 +518,16 @@ int zs_config_parse(zs_config *cfg, const char *text, const char *source, const 
 		}
 		*eq = 0;
 		char *k = trim(s), *v = trim(eq + 1);
+		if (sub || cache) {
+			if (sub ? subscriber_set(sub, k, v, msg, sizeof msg)
+			        : cache_set(cache, k, v, msg, sizeof msg)) {
+				errf(err, errlen, "%s:%d: %s %s: %s", source, lineno,
+				     sub ? "subscriber" : "cache", sub ? sub->name : cache->name, msg);
+				rc = -1;
+				break;
+			}
+			continue;
+		}
 		if (cur ? feed_set(cur, k, v, base_dir, msg, sizeof msg)
 		        : zs_config_set(cfg, k, v, msg, sizeof msg)) {
 			if (cur)
@@ -294,6 +551,17 @@ int zs_config_parse(zs_config *cfg, const char *text, const char *source, const 
 		if (f->stale_after < 0)
 			f->stale_after = cfg->default_stale_after;
 	}
+	for (size_t i = first_sub; rc == 0 && i < cfg->nsubscribers; i++)
+		if (!cfg->subscribers[i].url || !cfg->subscribers[i].secret_file) {
+			errf(err, errlen, "%s: subscriber %s: %s is required", source,
+			     cfg->subscribers[i].name, !cfg->subscribers[i].url ? "url" : "secret_file");
+			rc = -1;
+		}
+	for (size_t i = first_cache; rc == 0 && i < cfg->ncaches; i++)
+		if (!cfg->caches[i].url) {
+			errf(err, errlen, "%s: cache %s: url is required", source, cfg->caches[i].name);
+			rc = -1;
+		}
 	return rc;
 }
 
@@ -336,6 +604,197 @@ void zs_config_help(FILE *out)
 	}
 }
 
+/* ---- man pages: zorgstatusd(8) and zorgstatus.conf(5), written from the settings table ---- */
+
+/* Text for roff: backslash and minus escaped, no line starting with a control character. */
+static void man_text(FILE *out, const char *s)
+{
+	for (int bol = 1; *s; s++) {
+		if (bol && (*s == '.' || *s == '\''))
+			fputs("\\&", out);
+		bol = *s == '\n';
+		if (*s == '\\')
+			fputs("\\e", out);
+		else if (*s == '-')
+			fputs("\\-", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+/* One setting as a tagged paragraph: "--name VALUE" (section 8) or "name = VALUE" (5). */
+static void man_setting(FILE *out, const setting *s, int section)
+{
+	fputs(".TP\n", out);
+	if (section == 8) {
+		fputs("\\fB\\-\\-", out);
+		man_text(out, s->name);
+		fputs("\\fR \\fI", out);
+	} else {
+		fputs("\\fB", out);
+		man_text(out, s->name);
+		fputs("\\fR = \\fI", out);
+	}
+	fputs(s->type == T_LONG ? "N" : "VALUE", out);
+	fputs("\\fR\n", out);
+	man_text(out, s->help);
+	if (s->type == T_LONG) {
+		fprintf(out, ".\nDefault %s, from %ld to %ld.\n", s->def, s->min, s->max);
+	} else if (s->def[0]) {
+		fputs(".\nDefault \\(lq", out);
+		man_text(out, s->def);
+		fputs("\\(rq.\n", out);
+	} else {
+		fputs(".\nDefault empty.\n", out);
+	}
+}
+
+/* The keys of a [feed NAME] section (parsed in feed_set above). */
+static const struct {
+	const char *key, *value, *help;
+} feed_keys[] = {
+	{ "kind", "insurer|provider", "Required. The feed format: an insurer's statements per policy, or a care provider's (feeds/README.md)." },
+	{ "url", "URL", "Required. http://, https:// or file:// URL, or a path; a relative path is taken relative to the directory of the configuration file. TLS certificates are always verified." },
+	{ "schedule", "SECONDS", "Seconds between fetches of this feed, from 1 to 31536000. Default: the global default_schedule." },
+	{ "stale_after", "SECONDS", "Seconds after the last successful fetch before the feed's statements are shown as stale, from 1 to 31536000. Default: the global default_stale_after." },
+	{ "max_invalid_rows", "N", "Invalid records tolerated per version of the feed (skipped and reported on /v1/feeds); more and the version is not applied. From 0 to 31536000. Default: unset, the global max_invalid_percent applies." },
+	{ "display_name", "TEXT", "The name people know this source by, e.g. \"Zilveren Kruis\" (at most 200 characters). Shown in answers instead of the feed header's publisher name. Default: the publisher name from the feed header (an insurer feed without one: its insurer's name). The section name is never shown to consumers." },
+	{ "credentials_file", "FILE", "A file holding \"user:password\" (HTTP basic authentication) or \"Bearer TOKEN\", readable by the daemon's user only (mode 0600). Never logged, never shown by /v1/feeds or \\-\\-dump\\-config." },
+};
+
+/* The keys of [subscriber NAME] and [cache NAME] sections (parsed in subscriber_set and
+ * cache_set above), for zorgstatus.conf(5). */
+static const struct {
+	const char *key, *value, *help;
+} extra_keys[] = {
+	{ "[subscriber NAME]", "", "A webhook receiver of the change feed (docs/api.md, Webhooks). Subscribers and caches are read at start: a change needs a restart." },
+	{ "url", "URL", "Required. http:// or https:// URL the batches of events are POSTed to. TLS certificates are always verified." },
+	{ "secret_file", "FILE", "Required. The HMAC\\-SHA256 key (first line, at least 16 characters) the X\\-Zorgstatus\\-Signature header is made with; readable by the daemon's user only (mode 0600). Never logged." },
+	{ "max_batch", "N", "Events per POST, from 1 to 1000. Default: 100." },
+	{ "year", "YEAR", "Only events of this contract year. Default: every year." },
+	{ "insurer", "UZOVI", "Only events of policies of this insurer. Default: every insurer." },
+	{ "provider_kind", "KIND", "Only events of providers of this kind. Default: every kind." },
+	{ "[cache NAME]", "", "A cache in front of the daemon (Varnish with vmod xkey) purged by dependency key after every snapshot." },
+	{ "url", "URL", "Required. http:// or https:// URL the PURGE requests (header xkey\\-purge) go to." },
+};
+
+void zs_config_man(FILE *out, int section, const zs_man_paths *paths)
+{
+	const char *conf = paths && paths->conf_file ? paths->conf_file : "/etc/zorgstatus/zorgstatus.conf";
+	const char *data = paths && paths->data_dir ? paths->data_dir : "/usr/share/zorgstatus";
+	const char *state = paths && paths->state_dir ? paths->state_dir : "/var/lib/zorgstatus";
+
+	if (section == 5) {
+		fprintf(out, ".TH ZORGSTATUS.CONF 5 \"\" \"zorgstatus %s\" \"File Formats\"\n", PACKAGE_VERSION);
+		fputs(".SH NAME\nzorgstatus.conf \\- configuration file of zorgstatusd\n"
+		      ".SH SYNOPSIS\n", out);
+		man_text(out, conf);
+		fputs("\n.SH DESCRIPTION\n"
+		      "The configuration of \\fBzorgstatusd\\fR(8): which feeds to fetch and how to serve them.\n"
+		      "INI\\-like text: \\fIkey\\fR = \\fIvalue\\fR lines, \\fB#\\fR starts a comment, and one\n"
+		      "\\fB[feed\\fR \\fINAME\\fR\\fB]\\fR section per feed (NAME: 1 to 64 of A\\-Z a\\-z 0\\-9 _ . \\-).\n"
+		      "Settings before the first section are global. Every global setting is also a command\n"
+		      "line option \\fB\\-\\-\\fR\\fIname\\fR \\fIvalue\\fR, which wins over the file.\n"
+		      "\\fBzorgstatusd \\-\\-dump\\-config\\fR prints the effective configuration.\n"
+		      ".PP\nOn \\fBSIGHUP\\fR the daemon reads the file again. A file with an error is refused\n"
+		      "with a log line naming the file, the line and the reason; the running configuration stays.\n"
+		      ".SH GLOBAL SETTINGS\n", out);
+		for (size_t i = 0; i < NSETTINGS; i++)
+			man_setting(out, &settings[i], 5);
+		fputs(".SH FEED SECTIONS\n", out);
+		for (size_t i = 0; i < sizeof feed_keys / sizeof feed_keys[0]; i++) {
+			fputs(".TP\n\\fB", out);
+			man_text(out, feed_keys[i].key);
+			fputs("\\fR = \\fI", out);
+			man_text(out, feed_keys[i].value);
+			fputs("\\fR\n", out);
+			fputs(feed_keys[i].help, out); /* already roff: escaped above where needed */
+			fputs("\n", out);
+		}
+		fputs(".SH SUBSCRIBER AND CACHE SECTIONS\n", out);
+		for (size_t i = 0; i < sizeof extra_keys / sizeof extra_keys[0]; i++) {
+			fputs(".TP\n\\fB", out);
+			man_text(out, extra_keys[i].key);
+			if (extra_keys[i].value[0]) {
+				fputs("\\fR = \\fI", out);
+				man_text(out, extra_keys[i].value);
+			}
+			fputs("\\fR\n", out);
+			fputs(extra_keys[i].help, out);
+			fputs("\n", out);
+		}
+		fputs(".SH EXAMPLE\n.nf\n"
+		      "listen = 127.0.0.1:8080\n", out);
+		fprintf(out, "database = %s/zorgstatus.db\n", state);
+		fputs("\n[feed zuiderzorg]\nkind = insurer\n"
+		      "url = https://feeds.example.invalid/insurer/9101.jsonl\n"
+		      "schedule = 900\nstale_after = 86400\n", out);
+		const char *slash = strrchr(conf, '/');
+		fprintf(out, "credentials_file = %.*s/zuiderzorg.cred\n.fi\n.SH FILES\n.TP\n",
+		        slash ? (int)(slash - conf) : 1, slash ? conf : ".");
+		man_text(out, conf);
+		fputs("\nThe configuration the packaged service reads (the bundled sample feeds until changed).\n"
+		      ".TP\n", out);
+		man_text(out, data);
+		fputs("/feeds\nThe bundled sample feeds (fictitious data).\n"
+		      ".SH SEE ALSO\n\\fBzorgstatusd\\fR(8)\n", out);
+		return;
+	}
+
+	fprintf(out, ".TH ZORGSTATUSD 8 \"\" \"zorgstatus %s\" \"System Administration\"\n", PACKAGE_VERSION);
+	fputs(".SH NAME\nzorgstatusd \\- contract status of Dutch care providers per health\\-insurance policy\n"
+	      ".SH SYNOPSIS\n.B zorgstatusd\n"
+	      "[\\fB\\-\\-config\\fR \\fIFILE\\fR] [\\fB\\-\\-\\fR\\fIsetting\\fR \\fIVALUE\\fR ...] [\\fB\\-\\-dump\\-config\\fR]\n"
+	      ".br\n.B zorgstatusd\n\\fB\\-\\-help\\fR | \\fB\\-\\-version\\fR | \\fB\\-\\-man\\fR \\fI8\\fR|\\fI5\\fR\n"
+	      ".SH DESCRIPTION\n"
+	      "\\fBzorgstatusd\\fR pulls contract\\-status feeds from Dutch health insurers and care\n"
+	      "providers, reconciles them per policy in an SQLite database, and answers over HTTP/JSON\n"
+	      "whether a care provider has a contract for a policy and what that means for what the\n"
+	      "patient pays. Without \\fB\\-\\-config\\fR it serves the bundled sample feeds.\n"
+	      ".PP\nUnder systemd (\\fBType=notify\\fR) it reports readiness once the database is open and\n"
+	      "the serving threads listen, a status line with the number of feeds loaded and failing, and\n"
+	      "watchdog keep\\-alives when the unit sets \\fBWatchdogSec=\\fR.\n"
+	      "\\fB/healthz\\fR answers liveness, \\fB/readyz\\fR readiness (503 until the first snapshot\n"
+	      "is loaded), \\fB/metrics\\fR Prometheus metrics.\n"
+	      ".SH OPTIONS\n"
+	      ".TP\n\\fB\\-\\-config\\fR \\fIFILE\\fR\nRead the configuration file FILE (\\fBzorgstatus.conf\\fR(5)).\n"
+	      ".TP\n\\fB\\-\\-dump\\-config\\fR\nPrint the effective configuration in file syntax and exit (never credentials).\n"
+	      ".TP\n\\fB\\-\\-help\\fR\nList every option with its default, bounds and meaning, and exit.\n"
+	      ".TP\n\\fB\\-\\-version\\fR\nPrint the version and exit.\n"
+	      ".TP\n\\fB\\-\\-man\\fR \\fI8\\fR|\\fI5\\fR\nPrint this manual page (8) or \\fBzorgstatus.conf\\fR(5) in roff and exit.\n"
+	      ".SH SETTINGS\n"
+	      "Every setting of the configuration file is also an option; the command line wins.\n", out);
+	for (size_t i = 0; i < NSETTINGS; i++)
+		man_setting(out, &settings[i], 8);
+	fputs(".SH SIGNALS\n"
+	      ".TP\n\\fBSIGHUP\\fR\nRead the configuration file again: feeds added, removed or changed,\n"
+	      "thresholds, log level and schedules take effect without a restart. A file with an error is\n"
+	      "refused with a log line naming file, line and reason, and the running configuration stays.\n"
+	      ".TP\n\\fBSIGTERM\\fR, \\fBSIGINT\\fR\nStop accepting connections, finish the requests in flight,\n"
+	      "stop the ingest at a transaction boundary, close the database and exit 0.\n"
+	      ".SH EXIT STATUS\n"
+	      "0 on success; otherwise a code from \\fIsysexits.h\\fR: 64 (EX_USAGE) for a bad option,\n"
+	      "78 (EX_CONFIG) for a bad configuration file, 69 (EX_UNAVAILABLE) when the listening address\n"
+	      "cannot be used (for example another process listens on it), 73 (EX_CANTCREAT) when the\n"
+	      "database cannot be opened, 70 (EX_SOFTWARE) for an internal error.\n"
+	      ".SH ENVIRONMENT\n"
+	      ".TP\n\\fBJOURNAL_STREAM\\fR\nSet by systemd: log lines start with their syslog priority\n"
+	      "(\\fB<4>\\fR) and carry no timestamp of their own.\n"
+	      ".TP\n\\fBNOTIFY_SOCKET\\fR, \\fBWATCHDOG_USEC\\fR\nSet by systemd for readiness, status and watchdog notifications.\n"
+	      ".SH FILES\n.TP\n", out);
+	man_text(out, conf);
+	fputs("\nThe configuration of the packaged service.\n.TP\n", out);
+	man_text(out, state);
+	fputs("/zorgstatus.db\nThe SQLite database of the packaged service (WAL mode); back it up with\n"
+	      "\\fBsqlite3\\fR \\fIdb\\fR \\(dq.backup \\fIcopy\\fR\\(dq while the daemon runs.\n.TP\n", out);
+	man_text(out, data);
+	fputs("/www\nThe widget pages, served at / and /www/.\n.TP\n", out);
+	man_text(out, data);
+	fputs("/feeds\nThe bundled sample feeds (fictitious data).\n"
+	      ".SH SEE ALSO\n\\fBzorgstatus.conf\\fR(5), \\fBsystemctl\\fR(1), \\fBjournalctl\\fR(1),\n"
+	      "/usr/share/doc/zorgstatus/README\n", out);
+}
+
 char *zs_url_redact(const char *url, char *buf, size_t len)
 {
 	const char *scheme = strstr(url, "://");
@@ -361,12 +820,74 @@ void zs_config_dump(const zs_config *cfg, FILE *out)
 	}
 	for (size_t i = 0; i < cfg->nfeeds; i++) {
 		const zs_feed_conf *f = &cfg->feeds[i];
-		fprintf(out, "\n[feed %s]\nkind = %s\nurl = %s\nschedule = %ld\nstale_after = %ld\n"
-		        "max_invalid_rows = %ld\n",
+		fprintf(out, "\n[feed %s]\nkind = %s\nurl = %s\nschedule = %ld\nstale_after = %ld\n",
 		        f->name, f->kind == ZS_FEED_INSURER ? "insurer" : "provider",
-		        zs_url_redact(f->url, red, sizeof red), f->schedule, f->stale_after,
-		        f->max_invalid_rows);
+		        zs_url_redact(f->url, red, sizeof red), f->schedule, f->stale_after);
+		if (f->max_invalid_rows >= 0) /* unset: max_invalid_percent */
+			fprintf(out, "max_invalid_rows = %ld\n", f->max_invalid_rows);
+		if (f->display_name)
+			fprintf(out, "display_name = %s\n", f->display_name);
 		if (f->credentials_file)
 			fprintf(out, "credentials_file = %s\n", f->credentials_file);
 	}
+	for (size_t i = 0; i < cfg->nsubscribers; i++) {
+		const zs_subscriber_conf *s = &cfg->subscribers[i];
+		fprintf(out, "\n[subscriber %s]\nurl = %s\nsecret_file = %s\nmax_batch = %ld\n", s->name,
+		        zs_url_redact(s->url, red, sizeof red), s->secret_file, s->max_batch);
+		if (s->year)
+			fprintf(out, "year = %ld\n", s->year);
+		if (s->insurer)
+			fprintf(out, "insurer = %s\n", s->insurer);
+		if (s->provider_kind)
+			fprintf(out, "provider_kind = %s\n", s->provider_kind);
+	}
+	for (size_t i = 0; i < cfg->ncaches; i++)
+		fprintf(out, "\n[cache %s]\nurl = %s\n", cfg->caches[i].name,
+		        zs_url_redact(cfg->caches[i].url, red, sizeof red));
+}
+
+/* A secret file readable by group or others: refuse (the caller exits with EX_CONFIG). */
+static int secret_ok(const char *what, const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	if (!path || !*path || stat(path, &sb) != 0) /* a missing file is reported where it is read */
+		return 0;
+	if (sb.st_mode & (S_IRGRP | S_IROTH)) {
+		errf(err, errlen, "%s %s has mode %04o: it is readable by %s; make it readable by the"
+		     " daemon's user only (chmod 600 %s)", what, path, (unsigned)(sb.st_mode & 07777),
+		     (sb.st_mode & S_IRGRP) && (sb.st_mode & S_IROTH) ? "group and others"
+		     : (sb.st_mode & S_IRGRP) ? "its group" : "others", path);
+		return -1;
+	}
+	return 0;
+}
+
+int zs_config_check_secrets(const zs_config *cfg, char *err, size_t errlen)
+{
+	if (secret_ok("staff_token_file", cfg->staff_token_file, err, errlen))
+		return -1;
+	if (secret_ok("staff_accounts_file", cfg->staff_accounts_file, err, errlen))
+		return -1;
+	for (size_t i = 0; i < cfg->nfeeds; i++) {
+		char what[ZS_FEED_NAME_MAX + 40];
+		snprintf(what, sizeof what, "feed %s: credentials_file", cfg->feeds[i].name);
+		if (secret_ok(what, cfg->feeds[i].credentials_file, err, errlen))
+			return -1;
+	}
+	for (size_t i = 0; i < cfg->nsubscribers; i++) {
+		char what[ZS_FEED_NAME_MAX + 40];
+		snprintf(what, sizeof what, "subscriber %s: secret_file", cfg->subscribers[i].name);
+		if (secret_ok(what, cfg->subscribers[i].secret_file, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+static int check_redirects(const char *v, char *msg, size_t len)
+{
+	if (strcmp(v, "same_host") && strcmp(v, "any") && strcmp(v, "none")) {
+		snprintf(msg, len, "must be same_host, any or none, got \"%.40s\"", v);
+		return -1;
+	}
+	return 0;
 }

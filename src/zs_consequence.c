@@ -13,17 +13,25 @@
  *    "basis":"avg_contracted_tariff",       avg_contracted_tariff | market_tariff |
  *                                           statutory_max_tariff | contracted_tariff | null
  *    "deductible_applies":true,             statutory deductible (eigen risico) for the care type
+ *    "deductible_text":"...",               the deductible sentence of text, on its own
  *    "example":{"amount":"8000.00","insurer_pays":"6000.00","patient_pays":"2000.00",
  *               "currency":"EUR"},          only when amount_cents >= 0 and the percentage is known
  *    "warnings":[{"code":"may_change","text":"..."}],       always present, maybe empty
  *    "exceptions":[{"code":"duty_of_care","text":"..."}],   always present, maybe empty
  *    "text":"...",                          summary: status, reimbursement, example, deductible
+ *    "presentation":"contracted",           the one visual state (see below)
+ *    "headline":"Contract",                 a few words for the presentation, in lang
  *    "lang":"nl"}                           "nl" or "en"
  *
  * Consequence codes: as_contracted, not_contracted_partial, not_contracted_full,
  *   not_contracted_no_rule, exception_acute, exception_gp, continuity_of_treatment, unknown.
- * Warning codes (in this order): conflict, provider_reported, may_change, ceiling, patient_stop,
- *   stale.
+ * Warning codes (in this order): provider_reported, may_change, ceiling, patient_stop or
+ *   patient_stop_announced, stale. A conflict is no warning: it is said in the text (one message:
+ *   what the insurer says, what the provider says, the insurer decides, check with the insurer).
+ * Presentation (first match): conflict; contracted_patient_stop (contracted-like with a stop in
+ *   force that applies: never plain "contracted"); negotiating; contracted; not_contracted;
+ *   ended; unknown. A stop applies unless the patient is in treatment, or its reason is the
+ *   ceiling and the care is exempt from the ceiling.
  * Exception codes (in this order): acute_care, gp_care, continuity_of_treatment, duty_of_care.
  *
  * Decision (first match wins):
@@ -78,6 +86,16 @@ static const char *const required_keys[] = {
 	"fmt.datetime",
 	"month.1", "month.2", "month.3", "month.4", "month.5", "month.6", "month.7", "month.8",
 	"month.9", "month.10", "month.11", "month.12",
+	"status.contracted_stop", "status.contracted_stop_until", "status.conflict",
+	"status.conflict_unspecified",
+	"says.contracted", "says.contracted_ceiling", "says.negotiating", "says.not_contracted",
+	"says.ended", "says.unknown",
+	"warning.patient_stop_announced", "warning.patient_stop_announced_until",
+	"warning.patient_stop_mediation",
+	"warning.ceiling_not_acute", "warning.ceiling_not_in_treatment", "warning.stop_not_acute",
+	"presentation.contracted", "presentation.contracted_patient_stop",
+	"presentation.negotiating", "presentation.not_contracted", "presentation.ended",
+	"presentation.conflict", "presentation.unknown",
 };
 
 static pthread_once_t cat_once = PTHREAD_ONCE_INIT;
@@ -145,6 +163,27 @@ const char *zs_phrase(const char *key, const char *lang)
 		return NULL;
 	json_t *entry = json_object_get(catalogue, key);
 	return json_string_value(json_object_get(entry, lang_is_en(lang) ? "en" : "nl"));
+}
+
+json_t *zs_phrases_family(const char *prefix, const char *lang)
+{
+	pthread_once(&cat_once, catalogue_load);
+	if (!catalogue || !prefix)
+		return NULL;
+	json_t *out = json_object();
+	const char *key;
+	json_t *val;
+	size_t pl = strlen(prefix);
+	json_object_foreach(catalogue, key, val) {
+		if (strncmp(key, prefix, pl) != 0 || !key[pl])
+			continue;
+		const char *t = json_string_value(json_object_get(val, lang_is_en(lang) ? "en" : "nl"));
+		if (out && t && json_object_set_new(out, key + pl, json_string(t))) {
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
 }
 
 /* A phrase, or its key when the catalogue failed to load (visible, never a crash). */
@@ -555,7 +594,7 @@ json_t *zs_consequence(const zs_conseq_in *in, const char *lang)
 	json_t *warnings = json_array();
 	json_t *exceptions = json_array();
 	sbuf text = { 0 }, tmp = { 0 }, pct = { 0 }, bas = { 0 }, amt = { 0 }, ins = { 0 },
-	     pat = { 0 }, until = { 0 }, since = { 0 };
+	     pat = { 0 }, until = { 0 }, since = { 0 }, from = { 0 };
 	int fail = !out || !warnings || !exceptions;
 
 	/* Placeholder values. */
@@ -569,7 +608,8 @@ json_t *zs_consequence(const zs_conseq_in *in, const char *lang)
 	var vars[] = {
 		{ "percent", sb_str(&pct) }, { "basis", sb_str(&bas) },
 		{ "amount", NULL }, { "insurer_pays", NULL }, { "patient_pays", NULL },
-		{ "until", NULL }, { "since", NULL },
+		{ "until", NULL }, { "since", NULL }, { "from", NULL },
+		{ "insurer_says", NULL }, { "provider_says", NULL },
 	};
 	const size_t nv = sizeof vars / sizeof vars[0];
 
@@ -593,6 +633,55 @@ json_t *zs_consequence(const zs_conseq_in *in, const char *lang)
 		vars[4].value = sb_str(&pat);
 	}
 
+	/* Patient stop: a stop concerns new patients (not one already in treatment), and a stop
+	 * caused by the ceiling does not apply to care exempt from the ceiling. */
+	int y, m, d;
+	int stop_applies = (in->patient_stop || in->stop_announced) && !in->treatment_in_progress &&
+	                   !(in->stop_for_ceiling && in->ceiling_exempt);
+	if (in->stop_until && strlen(in->stop_until) == 10 &&
+	    parse_date(in->stop_until, &y, &m, &d) == 0) {
+		date_text(&until, y, m, d, NULL, lang);
+		vars[5].value = sb_str(&until);
+	}
+	if (in->stop_from && strlen(in->stop_from) == 10 &&
+	    parse_date(in->stop_from, &y, &m, &d) == 0) {
+		date_text(&from, y, m, d, NULL, lang);
+		vars[7].value = sb_str(&from);
+	}
+	int contracted_like = st == ZS_STATUS_CONTRACTED || st == ZS_STATUS_CONTRACTED_CEILING ||
+	                      (st == ZS_STATUS_NEGOTIATING && in->as_contracted);
+	int stop_now = stop_applies && in->patient_stop;
+	int says_known = in->insurer_says != ZS_STATUS_UNKNOWN &&
+	                 in->provider_says != ZS_STATUS_UNKNOWN &&
+	                 (unsigned)in->insurer_says <= ZS_STATUS_ENDED &&
+	                 (unsigned)in->provider_says <= ZS_STATUS_ENDED;
+	char ikey[48], pkey[48];
+	if (says_known) {
+		snprintf(ikey, sizeof ikey, "says.%s", zs_status_code(in->insurer_says));
+		snprintf(pkey, sizeof pkey, "says.%s", zs_status_code(in->provider_says));
+		vars[8].value = ph(ikey, lang);
+		vars[9].value = ph(pkey, lang);
+	}
+
+	/* Presentation: the one visual state of this answer (docs/consequence.md). */
+	const char *pres;
+	if (in->conflict)
+		pres = "conflict";
+	else if (contracted_like && stop_now)
+		pres = "contracted_patient_stop";
+	else if (contracted_like)
+		pres = st == ZS_STATUS_NEGOTIATING ? "negotiating" : "contracted";
+	else if (st == ZS_STATUS_NEGOTIATING)
+		pres = "negotiating";
+	else if (st == ZS_STATUS_NOT_CONTRACTED)
+		pres = "not_contracted";
+	else if (st == ZS_STATUS_ENDED)
+		pres = "ended";
+	else
+		pres = "unknown";
+	char pres_key[64];
+	snprintf(pres_key, sizeof pres_key, "presentation.%s", pres);
+
 	/* Summary text: status, reimbursement, example, deductible. */
 	const char *skey = "status.unknown";
 	switch (st) {
@@ -612,6 +701,10 @@ json_t *zs_consequence(const zs_conseq_in *in, const char *lang)
 	case ZS_STATUS_UNKNOWN:
 		break;
 	}
+	if (in->conflict)
+		skey = says_known ? "status.conflict" : "status.conflict_unspecified";
+	else if (contracted_like && stop_now && st != ZS_STATUS_NEGOTIATING)
+		skey = vars[5].value ? "status.contracted_stop_until" : "status.contracted_stop";
 	sentence(&text, skey, lang, vars, nv);
 	char rkey[64];
 	if (code == C_AS_CONTRACTED && st == ZS_STATUS_NEGOTIATING)
@@ -631,9 +724,8 @@ json_t *zs_consequence(const zs_conseq_in *in, const char *lang)
 	int ded = deductible_applies(ct);
 	sentence(&text, ded ? "deductible.applies" : "deductible.exempt", lang, vars, nv);
 
-	/* Warnings. */
-	if (!fail && in->conflict)
-		fail |= note(warnings, &tmp, "conflict", "warning.conflict", lang, vars, nv);
+	/* Warnings. A conflict is said once, in the summary text (presentation "conflict"), not
+	 * as an answer plus a doubt. */
 	if (!fail && in->provider_only)
 		fail |= note(warnings, &tmp, "provider_reported", "warning.provider_reported", lang,
 			     vars, nv);
@@ -641,25 +733,42 @@ json_t *zs_consequence(const zs_conseq_in *in, const char *lang)
 		fail |= note(warnings, &tmp, "may_change", "warning.may_change", lang, vars, nv);
 	if (!fail && (st == ZS_STATUS_CONTRACTED_CEILING || in->ceiling) && !in->ceiling_exempt &&
 	    (st == ZS_STATUS_CONTRACTED || st == ZS_STATUS_CONTRACTED_CEILING ||
-	     st == ZS_STATUS_NEGOTIATING))
-		fail |= note(warnings, &tmp, "ceiling", "warning.ceiling", lang, vars, nv);
-	if (!fail && in->patient_stop && !in->treatment_in_progress) {
-		/* A stop concerns new patients; one already in treatment is not one. */
-		int y, m, d;
-		const char *key = "warning.patient_stop";
-		if (in->stop_until && strlen(in->stop_until) == 10 &&
-		    parse_date(in->stop_until, &y, &m, &d) == 0) {
-			date_text(&until, y, m, d, NULL, lang);
-			vars[5].value = sb_str(&until);
-			key = "warning.patient_stop_until";
+	     st == ZS_STATUS_NEGOTIATING)) {
+		/* An exemption that depends on a situation the caller did not ask about: the warning
+		 * stays, and says the exemption. */
+		sb_reset(&tmp);
+		render(&tmp, ph("warning.ceiling", lang), vars, nv);
+		if (in->exempt_if_acute)
+			sentence(&tmp, "warning.ceiling_not_acute", lang, vars, nv);
+		if (in->exempt_if_in_treatment && !in->treatment_in_progress)
+			sentence(&tmp, "warning.ceiling_not_in_treatment", lang, vars, nv);
+		fail |= tmp.oom || add_item(warnings, "ceiling", sb_str(&tmp));
+	}
+	if (!fail && stop_applies) {
+		const char *key, *wcode = "patient_stop";
+		if (in->patient_stop && strcmp(skey, "status.contracted_stop_until") != 0 &&
+		    strcmp(skey, "status.contracted_stop") != 0)
+			key = vars[5].value ? "warning.patient_stop_until" : "warning.patient_stop";
+		else if (in->patient_stop) /* the status sentence said the stop: only what to do */
+			key = "warning.patient_stop_mediation";
+		else {
+			wcode = "patient_stop_announced";
+			key = vars[5].value ? "warning.patient_stop_announced_until"
+			                    : "warning.patient_stop_announced";
+			if (!vars[7].value) /* an announced stop without a readable date */
+				key = "warning.patient_stop";
 		}
-		fail |= note(warnings, &tmp, "patient_stop", key, lang, vars, nv);
+		sb_reset(&tmp);
+		render(&tmp, ph(key, lang), vars, nv);
+		if (in->stop_for_ceiling && in->exempt_if_acute)
+			sentence(&tmp, "warning.stop_not_acute", lang, vars, nv);
+		fail |= tmp.oom || add_item(warnings, wcode, sb_str(&tmp));
 	}
 	if (!fail && in->stale) {
 		int64_t t;
 		const char *key = "warning.stale_no_date";
 		if (in->stale_since && parse_rfc3339(in->stale_since, &t) == 0) {
-			int y, m, d, h, mi;
+			int h, mi;
 			char hm[8];
 			amsterdam(t, &y, &m, &d, &h, &mi);
 			snprintf(hm, sizeof hm, "%02d:%02d", h % 100, mi % 100);
@@ -688,7 +797,7 @@ json_t *zs_consequence(const zs_conseq_in *in, const char *lang)
 
 	/* Assemble. */
 	fail |= text.oom || pct.oom || bas.oom || amt.oom || ins.oom || pat.oom || until.oom ||
-		since.oom;
+		since.oom || from.oom;
 	if (!fail) {
 		json_t *jp = json_null();
 		if (p100 >= 0)
@@ -697,6 +806,10 @@ json_t *zs_consequence(const zs_conseq_in *in, const char *lang)
 		fail |= json_object_set_new(out, "reimbursed_percent", jp);
 		fail |= json_object_set_new(out, "basis", basis ? json_string(basis) : json_null());
 		fail |= json_object_set_new(out, "deductible_applies", json_boolean(ded));
+		/* the deductible sentence of text on its own, so that a page listing several care
+		 * types can say it once per policy instead of on every card */
+		fail |= json_object_set_new(out, "deductible_text", json_string(
+		                                    ph(ded ? "deductible.applies" : "deductible.exempt", lang)));
 		if (example) {
 			fail |= json_object_set_new(out, "example", example);
 			example = NULL;
@@ -704,6 +817,8 @@ json_t *zs_consequence(const zs_conseq_in *in, const char *lang)
 		fail |= json_object_set(out, "warnings", warnings);
 		fail |= json_object_set(out, "exceptions", exceptions);
 		fail |= json_object_set_new(out, "text", json_string(sb_str(&text)));
+		fail |= json_object_set_new(out, "presentation", json_string(pres));
+		fail |= json_object_set_new(out, "headline", json_string(ph(pres_key, lang)));
 		fail |= json_object_set_new(out, "lang", json_string(lang));
 	}
 
@@ -719,6 +834,7 @@ json_t *zs_consequence(const zs_conseq_in *in, const char *lang)
 	free(pat.s);
 	free(until.s);
 	free(since.s);
+	free(from.s);
 	if (fail) {
 		json_decref(out);
 		return NULL;

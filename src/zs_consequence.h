@@ -32,6 +32,16 @@ typedef struct {
 	const char *nc_basis;         /* basis code ("avg_contracted_tariff", "market_tariff",
 	                                 "statutory_max_tariff") or NULL */
 	int64_t amount_cents;         /* tariff amount for a worked example; < 0 for none */
+	/* Patient stops beyond "in force today" (issue 13): */
+	int stop_announced;           /* a stop starts after today (patient_stop is then 0) */
+	const char *stop_from;        /* "YYYY-MM-DD" the stop starts, or NULL */
+	int stop_for_ceiling;         /* the stop's reason is the ceiling (ceiling_reached): it
+	                                 does not apply where the ceiling does not (ceiling_exempt) */
+	/* Exemptions from the ceiling that depend on the patient's situation, not asked: */
+	int exempt_if_acute;          /* exempt in an acute situation (e.g. acute_maternity) */
+	int exempt_if_in_treatment;   /* exempt for a patient already in treatment */
+	/* With conflict: what each side says (ZS_STATUS_UNKNOWN when not passed). */
+	zs_status insurer_says, provider_says;
 } zs_conseq_in;
 
 /* Returns a new JSON object (caller owns the reference, json_decref). lang is "nl" or "en"
@@ -45,5 +55,10 @@ int zs_phrases_init(char *err, size_t errlen);
 /* Look up a phrase by key in lang ("nl"/"en"); NULL if absent. Pointer valid for the life of
  * the process (owned by the catalogue). */
 const char *zs_phrase(const char *key, const char *lang);
+
+/* Every phrase whose key starts with prefix (e.g. "label.care_type."), as a new object
+ * {rest-of-key: text} in lang ("nl"/"en"), in catalogue order; caller owns the reference.
+ * An empty object when none match; NULL on allocation failure or without a catalogue. */
+json_t *zs_phrases_family(const char *prefix, const char *lang);
 
 #endif

@@ -2,7 +2,9 @@
 #include "config.h"
 #include <stdio.h>
 #include <string.h>
+#include "zs_changes.h"
 #include "zs_db.h"
+#include "zs_lexicon.h"
 
 /* Source tables hold what each feed said (feed_id); derived tables (provider, effective,
  * history, provider_fts) are rebuilt by reconciliation inside the same transaction. */
@@ -54,24 +56,14 @@ static const char schema[] =
 	" as_contracted INTEGER, basis INTEGER NOT NULL, flags TEXT,"
 	" valid_from INTEGER NOT NULL, valid_until INTEGER);"
 	"CREATE INDEX IF NOT EXISTS history_key ON history(agb, year, policy_id, care_type, valid_from);"
-	/* The whole history: the closed intervals, and the open one of every key (its effective
-	 * row, shown since 'since'). */
-	"CREATE VIEW IF NOT EXISTS status_history AS"
-	" SELECT agb, year, policy_id, care_type, status, as_contracted, basis, flags, valid_from,"
-	" valid_until FROM history UNION ALL"
-	" SELECT agb, year, policy_id, care_type, status, as_contracted, basis,"
-	" json_object('ceiling', json(CASE WHEN ceiling THEN 'true' ELSE 'false' END),"
-	" 'conflict', json(CASE WHEN basis=3 THEN 'true' ELSE 'false' END),"
-	" 'patient_stop', json(COALESCE(stop, 'null')),"
-	" 'provider_only', json(CASE WHEN basis=4 THEN 'true' ELSE 'false' END)),"
-	" since, NULL FROM effective;"
+	/* status_history (STATUS_HISTORY_VIEW) is made by migrate() */
 	"CREATE TABLE IF NOT EXISTS similar(year INTEGER NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL,"
 	" concern_id TEXT, overlap REAL, common INTEGER, only_a INTEGER, only_b INTEGER,"
 	" max_pct_diff REAL, verdict TEXT NOT NULL, declared TEXT, finding TEXT, reasons TEXT,"
 	" PRIMARY KEY(year, a, b)) WITHOUT ROWID;"
-	"CREATE VIRTUAL TABLE IF NOT EXISTS provider_fts USING fts5(agb UNINDEXED, norm UNINDEXED,"
-	" name, place, tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3');"
-	"CREATE VIRTUAL TABLE IF NOT EXISTS provider_vocab USING fts5vocab(provider_fts, row);";
+	/* the search index (provider_fts, provider_vocab, provider_vocab_col) and the aliases
+	 * columns of src_provider and provider: created and upgraded by zs_lex_migrate */
+	;
 
 int zs_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
@@ -82,6 +74,67 @@ int zs_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* The whole history: the closed intervals, and the open one of every key (its effective row,
+ * shown since 'since'). Flags as the API shows them, made from ceiling, basis and stop. */
+#define FLAGS_JSON \
+	"json_object('ceiling', json(CASE WHEN ceiling THEN 'true' ELSE 'false' END)," \
+	" 'conflict', json(CASE WHEN basis=3 THEN 'true' ELSE 'false' END)," \
+	" 'patient_stop', json(COALESCE(stop, 'null'))," \
+	" 'provider_only', json(CASE WHEN basis=4 THEN 'true' ELSE 'false' END))"
+#define STATUS_HISTORY_VIEW \
+	"CREATE VIEW status_history AS" \
+	" SELECT agb, year, policy_id, care_type, status, as_contracted, basis," \
+	" COALESCE(flags, " FLAGS_JSON ") AS flags, valid_from, valid_until FROM history UNION ALL" \
+	" SELECT agb, year, policy_id, care_type, status, as_contracted, basis, " FLAGS_JSON "," \
+	" since, NULL FROM effective;"
+
+/* Add a column to a table created by an older version. 0 ok, -1 with err. */
+static int add_column(sqlite3 *db, const char *table, const char *column, const char *decl,
+                      char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int have = 0;
+	char sql[256];
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name=?2", -1, &st,
+	                       NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+	have = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (have)
+		return 0;
+	snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", table, column, decl);
+	return zs_db_exec(db, sql, err, errlen);
+}
+
+/* Columns added after the first release (databases of earlier versions are upgraded). */
+static int migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	/* The freshness consumers are shown (zs_fresh.h). */
+	return add_column(db, "feed", "pub_success", "INTEGER", err, errlen) ||
+	       add_column(db, "feed", "pub_stale", "INTEGER", err, errlen) ||
+	       /* issue 13: a feed's publisher (display name); a record's own "since" date and
+	        * that of the statement that set an effective status */
+	       add_column(db, "feed", "publisher", "TEXT", err, errlen) ||
+	       add_column(db, "stmt", "since_date", "TEXT", err, errlen) ||
+	       add_column(db, "effective", "began", "TEXT", err, errlen) ||
+	       /* Compact history (issue 17): flags from ceiling, basis and stop; rows of older
+	        * versions keep their flags text. */
+	       add_column(db, "history", "ceiling", "INTEGER", err, errlen) ||
+	       add_column(db, "history", "stop", "TEXT", err, errlen) ||
+	       zs_db_exec(db, "DROP VIEW IF EXISTS status_history;" STATUS_HISTORY_VIEW, err,
+	                  errlen) ||
+	       /* What changed in each generation, by dependency key (zs_deps.h). */
+	       zs_db_exec(db, "CREATE TABLE IF NOT EXISTS dirty(gen INTEGER NOT NULL,"
+	                  " key TEXT NOT NULL, PRIMARY KEY(gen, key)) WITHOUT ROWID;"
+	                  "CREATE INDEX IF NOT EXISTS dirty_key ON dirty(key, gen)", err, errlen) ||
+	       /* The change feed and webhook delivery state (zs_changes.h). */
+	       zs_changes_migrate(db, err, errlen);
 }
 
 sqlite3 *zs_db_open(const char *path, int readonly, char *err, size_t errlen)
@@ -99,7 +152,8 @@ sqlite3 *zs_db_open(const char *path, int readonly, char *err, size_t errlen)
 	if (!readonly) {
 		if (zs_db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
 		                   "PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY;", err, errlen) ||
-		    zs_db_exec(db, schema, err, errlen)) {
+		    zs_db_exec(db, schema, err, errlen) || migrate(db, err, errlen) ||
+		    zs_lex_migrate(db, err, errlen)) {
 			sqlite3_close(db);
 			return NULL;
 		}

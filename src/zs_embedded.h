@@ -9,4 +9,6 @@ extern const unsigned char zs_embed_sample_conf[];  /* feeds/sample.conf */
 extern const size_t zs_embed_sample_conf_len;
 extern const unsigned char zs_embed_openapi[];     /* docs/openapi.json */
 extern const size_t zs_embed_openapi_len;
+extern const unsigned char zs_embed_search[];     /* data/search.json */
+extern const size_t zs_embed_search_len;
 #endif

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "zs_catalogue.h"
 #include "zs_feed.h"
@@ -145,10 +146,18 @@ static int parse_header(zs_feed_kind kind, json_t *o, zs_rec *r, zs_rec_err *e)
 			return fail(e, "concern.id", "\"%s\" must be 1-32 of A-Z a-z 0-9 _ . -", r->concern_id);
 		if (!zs_valid_uzovi(r->uzovi))
 			return fail(e, "insurer.uzovi", "\"%s\" is not a 4-digit UZOVI code", r->uzovi);
-	} else {
-		json_t *p = json_object_get(o, "publisher");
-		if (json_is_object(p))
-			opt_str(p, "name", &r->publisher, e);
+	}
+	/* publisher: the display name people know the source by (both formats, optional) */
+	json_t *pub = json_object_get(o, "publisher");
+	if (pub && !json_is_null(pub)) {
+		if (!json_is_object(pub))
+			return fail(e, "publisher", "must be an object with a name");
+		if (opt_str(pub, "name", &r->publisher, e)) {
+			snprintf(e->field, sizeof e->field, "publisher.name");
+			return -1;
+		}
+		if (r->publisher && (!*r->publisher || strlen(r->publisher) > 200))
+			return fail(e, "publisher.name", "must be 1-200 characters");
 	}
 	return 0;
 }
@@ -238,6 +247,23 @@ static int parse_provider(json_t *o, zs_rec *r, zs_rec_err *e)
 		if (!city || !*city)
 			return fail(e, f, "is required");
 	}
+	/* optional: other names people use for the provider ("JBZ", "Sophia Kinderziekenhuis") */
+	r->aliases = json_object_get(o, "aliases");
+	if (json_is_null(r->aliases))
+		r->aliases = NULL;
+	if (r->aliases && !json_is_array(r->aliases))
+		return fail(e, "aliases", "must be a list of names");
+	if (json_array_size(r->aliases) > 20)
+		return fail(e, "aliases", "at most 20 names");
+	json_t *al;
+	json_array_foreach(r->aliases, i, al) {
+		char f[64];
+		snprintf(f, sizeof f, "aliases[%zu]", i);
+		if (!json_is_string(al) || !*json_string_value(al))
+			return fail(e, f, "must be a non-empty text");
+		if (strlen(json_string_value(al)) > 100)
+			return fail(e, f, "longer than 100 characters");
+	}
 	return 0;
 }
 
@@ -316,6 +342,11 @@ static int parse_status(zs_feed_kind kind, const zs_rec *hdr, json_t *o, zs_rec 
 	}
 	if (opt_time(o, "said_at", &r->said_at, e))
 		return -1;
+	/* since: the day the status began according to the source (optional) */
+	if (opt_str(o, "since", &r->since_date, e))
+		return -1;
+	if (r->since_date && zs_check_date(r->since_date))
+		return fail(e, "since", "\"%s\" is not a date YYYY-MM-DD", r->since_date);
 	if (kind == ZS_FEED_INSURER) {
 		if (opt_bool(o, "as_contracted", &r->as_contracted, e))
 			return -1;
@@ -426,4 +457,84 @@ int zs_feed_parse_line(zs_feed_kind kind, const zs_rec *hdr, const char *line, s
 	if (rc)
 		zs_rec_clear(rec);
 	return rc;
+}
+
+long zs_feed_read_line(FILE *f, char **buf, size_t *cap, size_t max)
+{
+	size_t n = 0;
+	int c, too_long = 0;
+	while ((c = getc_unlocked(f)) != EOF) {
+		if (!too_long) {
+			if (n + 2 > *cap) {
+				size_t ncap = *cap ? *cap * 2 : 4096;
+				if (ncap > max + 2)
+					ncap = max + 2;
+				char *nb = realloc(*buf, ncap);
+				if (!nb)
+					return -1;
+				*buf = nb;
+				*cap = ncap;
+			}
+			(*buf)[n++] = (char)c;
+			if (n > max)
+				too_long = 1; /* keep reading, keep nothing */
+		}
+		if (c == '\n')
+			break;
+	}
+	if (ferror(f))
+		return -1;
+	if (too_long)
+		return -2;
+	if (*buf)
+		(*buf)[n] = 0;
+	return (long)n;
+}
+
+static int key_str(json_t *o, const char *k, char *out, size_t outlen)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+	if (!v || !*v || strlen(v) >= outlen)
+		return 0;
+	memcpy(out, v, strlen(v) + 1);
+	return 1;
+}
+
+int zs_feed_line_key(const char *line, size_t len, zs_rec_key *key)
+{
+	json_t *o = json_loadb(line, len, 0, NULL);
+	const char *type = json_string_value(json_object_get(o, "type"));
+	json_t *y = json_object_get(o, "year");
+	int ok = 0;
+	memset(key, 0, sizeof *key);
+	if (!json_is_object(o) || !type)
+		goto out;
+	if (json_is_integer(y) && json_integer_value(y) >= 2000 && json_integer_value(y) <= 2100)
+		key->year = (int)json_integer_value(y);
+	if (strcmp(type, "provider") == 0) {
+		key->type = ZS_REC_PROVIDER;
+		ok = key_str(o, "agb", key->agb, sizeof key->agb) && zs_valid_agb(key->agb);
+	} else if (strcmp(type, "policy") == 0) {
+		key->type = ZS_REC_POLICY;
+		ok = key->year && key_str(o, "id", key->scope_id, sizeof key->scope_id) &&
+		     zs_valid_code(key->scope_id, 64);
+	} else if (strcmp(type, "status") == 0) {
+		static const char *const sk[] = { NULL, "policy", "insurer", "concern" };
+		int nscope = 0;
+		key->type = ZS_REC_STATUS;
+		for (int s = ZS_SCOPE_POLICY; s <= ZS_SCOPE_CONCERN; s++)
+			if (json_object_get(o, sk[s])) {
+				nscope++;
+				key->scope = (zs_scope)s;
+			}
+		ok = nscope == 1 && key->year && key_str(o, "agb", key->agb, sizeof key->agb) &&
+		     zs_valid_agb(key->agb) &&
+		     key_str(o, sk[key->scope], key->scope_id, sizeof key->scope_id) &&
+		     zs_valid_code(key->scope_id, 64) &&
+		     key_str(o, "care_type", key->care_type, sizeof key->care_type) &&
+		     zs_care_type_find(key->care_type) != NULL;
+	}
+out:
+	json_decref(o);
+	return ok;
 }

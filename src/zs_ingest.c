@@ -6,9 +6,15 @@
 #include <string.h>
 #include <jansson.h>
 #include "zs_db.h"
+#include "zs_changes.h"
+#include "zs_deps.h"
 #include "zs_feed.h"
+#include "zs_fresh.h"
+#include "zs_incr.h"
 #include "zs_ingest.h"
+#include "zs_lexicon.h"
 #include "zs_log.h"
+#include "zs_ready.h"
 #include "zs_reconcile.h"
 #include "zs_similar.h"
 #include "zs_text.h"
@@ -134,6 +140,7 @@ typedef struct {
 	sqlite3_stmt *sel_stmts, *sel_eff, *upsert_eff, *del_eff, *hist_open, *cur_prov;
 	sqlite3_stmt *sel_src_prov, *up_prov, *del_prov, *del_fts, *ins_fts;
 	time_t now;
+	zs_changes_writer chg;  /* the change feed (zs_changes.h) */
 } recon_ctx;
 
 static void recon_ctx_free(recon_ctx *r)
@@ -149,46 +156,50 @@ static void recon_ctx_free(recon_ctx *r)
 	sqlite3_finalize(r->del_prov);
 	sqlite3_finalize(r->del_fts);
 	sqlite3_finalize(r->ins_fts);
+	zs_changes_writer_free(&r->chg);
 }
 
 static int recon_ctx_init(sqlite3 *db, recon_ctx *r, time_t now, char *err, size_t errlen)
 {
 	memset(r, 0, sizeof *r);
 	r->now = now;
+	zs_changes_writer_init(&r->chg, db, now);
 	if (!(r->sel_stmts = prep(db,
 	          "SELECT s.feed_id, f.kind='insurer', s.year, s.care_type, s.scope, s.scope_id,"
 	          " s.status, s.as_contracted, s.ceiling, s.ceiling_exempt, s.stop_reason, s.stop_from,"
-	          " s.stop_until, s.stop_note, s.said_at FROM stmt s JOIN feed f ON f.id = s.feed_id"
+	          " s.stop_until, s.stop_note, s.said_at, s.since_date FROM stmt s"
+	          " JOIN feed f ON f.id = s.feed_id"
 	          " WHERE s.agb = ?", err, errlen)) ||
 	    !(r->sel_eff = prep(db,
 	          "SELECT year, policy_id, care_type, status, as_contracted, ceiling, ceiling_exempt,"
 	          " stop, basis, ins_feed, ins_status, ins_level, ins_said, prov_feed, prov_status,"
-	          " prov_level, prov_said, since FROM effective WHERE agb = ?"
+	          " prov_level, prov_said, since, began FROM effective WHERE agb = ?"
 	          " ORDER BY year, policy_id, care_type", err, errlen)) ||
 	    !(r->upsert_eff = prep(db,
 	          "INSERT OR REPLACE INTO effective(agb, year, policy_id, care_type, status,"
 	          " as_contracted, ceiling, ceiling_exempt, stop, basis, ins_feed, ins_status,"
-	          " ins_level, ins_said, prov_feed, prov_status, prov_level, prov_said, since)"
-	          " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
+	          " ins_level, ins_said, prov_feed, prov_status, prov_level, prov_said, since, began)"
+	          " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
 	          err, errlen)) ||
 	    !(r->del_eff = prep(db,
 	          "DELETE FROM effective WHERE agb=? AND year=? AND policy_id=? AND care_type=?", err,
 	          errlen)) ||
 	    !(r->hist_open = prep(db,
 	          "INSERT INTO history(agb, year, policy_id, care_type, status, as_contracted, basis,"
-	          " flags, valid_from, valid_until) VALUES(?,?,?,?,?,?,?,?,?,?)", err, errlen)) ||
+	          " ceiling, stop, valid_from, valid_until) VALUES(?,?,?,?,?,?,?,?,?,?,?)", err,
+	          errlen)) ||
 	    !(r->cur_prov = prep(db,
-	          "SELECT name, kind, parent, locations FROM provider WHERE agb=?", err, errlen)) ||
+	          "SELECT name, kind, parent, locations, aliases FROM provider WHERE agb=?", err,
+	          errlen)) ||
 	    !(r->sel_src_prov = prep(db,
-	          "SELECT name, kind, parent, locations FROM src_provider WHERE agb=?"
+	          "SELECT name, kind, parent, locations, aliases FROM src_provider WHERE agb=?"
 	          " ORDER BY from_provider DESC, feed_id LIMIT 1", err, errlen)) ||
 	    !(r->up_prov = prep(db,
-	          "INSERT OR REPLACE INTO provider(agb, name, kind, parent, locations)"
-	          " VALUES(?,?,?,?,?)", err, errlen)) ||
+	          "INSERT OR REPLACE INTO provider(agb, name, kind, parent, locations, aliases)"
+	          " VALUES(?,?,?,?,?,?)", err, errlen)) ||
 	    !(r->del_prov = prep(db, "DELETE FROM provider WHERE agb=?", err, errlen)) ||
 	    !(r->del_fts = prep(db, "DELETE FROM provider_fts WHERE rowid=?", err, errlen)) ||
-	    !(r->ins_fts = prep(db,
-	          "INSERT INTO provider_fts(rowid, agb, norm, name, place) VALUES(?,?,?,?,?)", err, errlen))) {
+	    !(r->ins_fts = prep(db, ZS_LEX_FTS_INSERT, err, errlen))) {
 		recon_ctx_free(r);
 		return -1;
 	}
@@ -221,6 +232,7 @@ typedef struct {
 	long long ins_feed, ins_status, ins_level, ins_said, prov_feed, prov_status, prov_level,
 		prov_said; /* -1 = NULL */
 	long long since;
+	char *began;  /* the deciding record's own "since" date, or NULL (issue 13) */
 } eff_row;
 
 static long long col_ll(sqlite3_stmt *st, int i)
@@ -268,6 +280,8 @@ static void new_row(const zs_effective *e, eff_row *r)
 	r->prov_status = e->prov ? (long long)e->prov->status : -1;
 	r->prov_level = e->prov ? e->prov->scope : -1;
 	r->prov_said = e->prov ? e->prov->said_at : -1;
+	/* borrowed from the deciding statement (the insurer's, else the provider's) */
+	r->began = (char *)(e->ins ? e->ins->since_date : e->prov ? e->prov->since_date : NULL);
 }
 
 /* Consumer-visible part: a change here is a history entry. */
@@ -283,7 +297,8 @@ static int any_differs(const eff_row *a, const eff_row *b)
 	return visible_differs(a, b) || a->ins_feed != b->ins_feed || a->ins_status != b->ins_status ||
 	       a->ins_level != b->ins_level || a->ins_said != b->ins_said ||
 	       a->prov_feed != b->prov_feed || a->prov_status != b->prov_status ||
-	       a->prov_level != b->prov_level || a->prov_said != b->prov_said;
+	       a->prov_level != b->prov_level || a->prov_said != b->prov_said ||
+	       !streq(a->began, b->began);
 }
 
 /* History keeps the closed intervals: what was shown from valid_from to valid_until. The
@@ -291,13 +306,8 @@ static int any_differs(const eff_row *a, const eff_row *b)
 static int hist_archive(sqlite3 *db, recon_ctx *r, const char *agb, const eff_row *o,
                         char *err, size_t errlen)
 {
-	json_t *stop = o->stop ? json_loads(o->stop, 0, NULL) : NULL;
-	json_t *fj = json_pack("{s:b, s:b, s:o, s:b}", "ceiling", o->ceiling, "conflict",
-	                       o->basis == ZS_BASIS_CONFLICT, "patient_stop",
-	                       stop ? stop : json_null(), "provider_only",
-	                       o->basis == ZS_BASIS_PROVIDER_ONLY);
-	char *flags = fj ? json_dumps(fj, JSON_COMPACT) : NULL;
-	json_decref(fj);
+	/* Compact: the flags are made from ceiling, basis and stop by the view status_history
+	 * (zs_db.c), not stored as JSON on every row. */
 	sqlite3_stmt *h = r->hist_open;
 	sqlite3_bind_text(h, 1, agb, -1, SQLITE_STATIC);
 	sqlite3_bind_int(h, 2, o->year);
@@ -306,10 +316,10 @@ static int hist_archive(sqlite3 *db, recon_ctx *r, const char *agb, const eff_ro
 	sqlite3_bind_int(h, 5, o->status);
 	sqlite3_bind_int(h, 6, o->as_contracted);
 	sqlite3_bind_int(h, 7, o->basis);
-	bind_text(h, 8, flags);
-	sqlite3_bind_int64(h, 9, o->since >= 0 ? o->since : (long long)r->now);
-	sqlite3_bind_int64(h, 10, (sqlite3_int64)r->now);
-	free(flags);
+	sqlite3_bind_int(h, 8, o->ceiling ? 1 : 0);
+	bind_text(h, 9, o->stop);
+	sqlite3_bind_int64(h, 10, o->since >= 0 ? o->since : (long long)r->now);
+	sqlite3_bind_int64(h, 11, (sqlite3_int64)r->now);
 	return step_done(db, h, err, errlen);
 }
 
@@ -342,6 +352,7 @@ static int write_row(sqlite3 *db, recon_ctx *r, const char *agb, const zs_effect
 	bind_ll(u, 18, n->prov_said);
 	sqlite3_bind_int64(u, 19, !visible_change && old && old->since >= 0 ? old->since
 	                                                                     : (long long)r->now);
+	bind_text(u, 20, n->began);
 	return step_done(db, u, err, errlen);
 }
 
@@ -355,6 +366,7 @@ static void free_stmts(zs_stmt *v, size_t n)
 		free((char *)v[i].stop_from);
 		free((char *)v[i].stop_until);
 		free((char *)v[i].stop_note);
+		free((char *)v[i].since_date);
 	}
 	free(v);
 }
@@ -366,6 +378,7 @@ static void free_eff_rows(eff_row *v, size_t n)
 		free(v[i].care_type);
 		free(v[i].ceiling_exempt);
 		free(v[i].stop);
+		free(v[i].began);
 	}
 	free(v);
 }
@@ -387,12 +400,14 @@ static int rebuild_provider(sqlite3 *db, recon_ctx *r, const char *agb, char *er
 	int have_src = sqlite3_step(r->sel_src_prov) == SQLITE_ROW;
 	int have_cur = sqlite3_step(r->cur_prov) == SQLITE_ROW;
 	int same = have_src && have_cur;
-	for (int i = 0; same && i < 4; i++)
+	for (int i = 0; same && i < 5; i++)
 		same = same_text(r->sel_src_prov, i, r->cur_prov, i);
 	sqlite3_reset(r->sel_src_prov);
 	sqlite3_reset(r->cur_prov);
 	if (same || (!have_src && !have_cur))
 		return 0;
+	if (zs_deps_mark2(db, "p", agb, err, errlen) || zs_deps_mark(db, "search", err, errlen))
+		return -1;
 	sqlite3_bind_int64(r->del_fts, 1, rowid);
 	if (step_done(db, r->del_fts, err, errlen))
 		return -1;
@@ -406,55 +421,50 @@ static int rebuild_provider(sqlite3 *db, recon_ctx *r, const char *agb, char *er
 	const char *name = (const char *)sqlite3_column_text(s, 0);
 	const char *locs = (const char *)sqlite3_column_text(s, 3);
 	sqlite3_bind_text(u, 1, agb, -1, SQLITE_STATIC);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		bind_text(u, i + 2, (const char *)sqlite3_column_text(s, i));
 	int rc = step_done(db, u, err, errlen);
-	/* Search text: the name, and every location's city, postcode and street. */
-	json_t *l = locs ? json_loads(locs, 0, NULL) : NULL;
-	size_t cap = 256, len = 0, i;
-	char *place = malloc(cap);
-	json_t *loc;
-	if (place)
-		place[0] = 0;
-	json_array_foreach(l, i, loc) {
-		const char *parts[3] = { json_string_value(json_object_get(loc, "city")),
-			                 json_string_value(json_object_get(loc, "postcode")),
-			                 json_string_value(json_object_get(loc, "street")) };
-		for (int k = 0; k < 3 && place; k++) {
-			if (!parts[k])
-				continue;
-			size_t need = len + strlen(parts[k]) + 2;
-			if (need > cap) {
-				char *np = realloc(place, cap = need * 2);
-				if (!np) {
-					free(place);
-					place = NULL;
-					break;
-				}
-				place = np;
-			}
-			len += (size_t)sprintf(place + len, "%s%s", len ? " " : "", parts[k]);
-		}
-	}
-	json_decref(l);
-	if (rc == 0) {
-		sqlite3_bind_int64(r->ins_fts, 1, rowid);
-		char norm[512];
-		zs_text_fold(name ? name : "", norm, sizeof norm);
-		sqlite3_bind_text(r->ins_fts, 2, agb, -1, SQLITE_STATIC);
-		sqlite3_bind_text(r->ins_fts, 3, norm, -1, SQLITE_STATIC);
-		bind_text(r->ins_fts, 4, name);
-		bind_text(r->ins_fts, 5, place ? place : "");
-		rc = step_done(db, r->ins_fts, err, errlen);
-	}
+	/* Search text (zs_lexicon.h): name, aliases, places, kind words. */
+	if (rc == 0)
+		rc = zs_lex_write_row(db, r->ins_fts, agb, name, (const char *)sqlite3_column_text(s, 1),
+		                      locs, (const char *)sqlite3_column_text(s, 4), err, errlen);
 	sqlite3_reset(s);
-	free(place);
 	return rc;
+}
+
+/* An answer about agb, and the year's similar policies, change with this write (zs_deps.h):
+ * marked once per provider and year in a reconciliation. */
+static int mark_status(sqlite3 *db, const char *agb, int year, int *marked, char *err,
+                       size_t errlen)
+{
+	char y[16];
+	if (*marked == year)
+		return 0;
+	snprintf(y, sizeof y, "%d", year);
+	if ((*marked == 0 && zs_deps_mark2(db, "p", agb, err, errlen)) ||
+	    zs_deps_mark2(db, "s", y, err, errlen))
+		return -1;
+	*marked = year;
+	return 0;
+}
+
+/* The change feed (zs_changes.h): one event per visible change of an effective row (o: the
+ * stored row before, n: the new one; either may be NULL). */
+static int chg_record(recon_ctx *r, const char *agb, const eff_row *o, const eff_row *n,
+                      const char *policy, const char *care_type, char *err, size_t errlen)
+{
+	return zs_changes_add(&r->chg, agb, o ? o->year : n->year, policy, care_type,
+	        o ? o->status : -1,
+	        o ? zs_changes_flags(o->as_contracted, o->ceiling, o->basis, o->stop != NULL) : 0,
+	        n ? n->status : -1,
+	        n ? zs_changes_flags(n->as_contracted, n->ceiling, n->basis, n->stop != NULL) : 0,
+	        err, errlen);
 }
 
 static int reconcile_agb(sqlite3 *db, recon_ctx *r, const policy_cat *cat, const char *agb,
                          long *changes, char *err, size_t errlen)
 {
+	int marked = 0;
 	zs_stmt *st = NULL;
 	size_t n = 0, cap = 0, ne = 0, nold = 0, oldcap = 0;
 	zs_effective *eff = NULL;
@@ -483,6 +493,7 @@ static int reconcile_agb(sqlite3 *db, recon_ctx *r, const policy_cat *cat, const
 		s->stop_until = col_dup(q, 12);
 		s->stop_note = col_dup(q, 13);
 		s->said_at = sqlite3_column_int64(q, 14);
+		s->since_date = col_dup(q, 15);
 		if (!s->care_type || !s->scope_id)
 			goto out;
 	}
@@ -516,6 +527,7 @@ static int reconcile_agb(sqlite3 *db, recon_ctx *r, const policy_cat *cat, const
 		o->prov_level = col_ll(q, 15);
 		o->prov_said = col_ll(q, 16);
 		o->since = col_ll(q, 17);
+		o->began = col_dup(q, 18);
 	}
 	sqlite3_reset(r->sel_eff);
 
@@ -531,7 +543,10 @@ static int reconcile_agb(sqlite3 *db, recon_ctx *r, const policy_cat *cat, const
 			sqlite3_bind_text(r->del_eff, 3, old[j].policy_id, -1, SQLITE_STATIC);
 			sqlite3_bind_text(r->del_eff, 4, old[j].care_type, -1, SQLITE_STATIC);
 			if (step_done(db, r->del_eff, err, errlen) ||
-			    hist_archive(db, r, agb, &old[j], err, errlen))
+			    hist_archive(db, r, agb, &old[j], err, errlen) ||
+			    mark_status(db, agb, old[j].year, &marked, err, errlen) ||
+			    chg_record(r, agb, &old[j], NULL, old[j].policy_id, old[j].care_type, err,
+			               errlen))
 				goto out;
 			(*changes)++;
 			j++;
@@ -541,12 +556,18 @@ static int reconcile_agb(sqlite3 *db, recon_ctx *r, const policy_cat *cat, const
 		new_row(&eff[i], &nr);
 		int wrc = 0;
 		if (c < 0) {
-			wrc = write_row(db, r, agb, &eff[i], &nr, NULL, 1, err, errlen);
+			wrc = write_row(db, r, agb, &eff[i], &nr, NULL, 1, err, errlen) ||
+			      mark_status(db, agb, eff[i].year, &marked, err, errlen) ||
+			      chg_record(r, agb, NULL, &nr, eff[i].policy->id, eff[i].care_type, err,
+			                 errlen);
 			(*changes)++;
 		} else {
 			int vis = visible_differs(&nr, &old[j]);
 			if (vis || any_differs(&nr, &old[j]))
-				wrc = write_row(db, r, agb, &eff[i], &nr, &old[j], vis, err, errlen);
+				wrc = write_row(db, r, agb, &eff[i], &nr, &old[j], vis, err, errlen) ||
+				      mark_status(db, agb, eff[i].year, &marked, err, errlen) ||
+				      (vis && chg_record(r, agb, &old[j], &nr, eff[i].policy->id,
+				                         eff[i].care_type, err, errlen));
 			*changes += vis;
 			j++;
 		}
@@ -739,10 +760,11 @@ int zs_ingest_register(sqlite3 *db, const zs_config *cfg, char *err, size_t errl
 		if (rc == 0)
 			rc = zs_similar_compute(db, err, errlen);
 		if (rc == 0)
+			/* (the rows of the dropped feeds go below; a feed configured just now has
+			 * no content yet and keeps its row) */
 			rc = zs_db_exec(db,
-			                "DELETE FROM feed WHERE id NOT IN (SELECT feed_id FROM stmt UNION"
-			                " SELECT feed_id FROM policy UNION SELECT feed_id FROM src_provider)"
-			                " AND last_success IS NULL;"
+			                "INSERT OR IGNORE INTO dirty(gen, key) SELECT value + 1, '*'"
+			                " FROM meta WHERE key='generation';"
 			                "UPDATE meta SET value=value+1 WHERE key='generation';", err, errlen);
 	}
 	if (rc == 0 && dropped) {
@@ -800,10 +822,11 @@ static int apply_init(sqlite3 *db, apply_stmts *a, char *err, size_t errlen)
 	if (!(a->ins_stmt = prep(db,
 	          "INSERT INTO stmt(agb, year, feed_id, line, care_type, scope, scope_id, status,"
 	          " as_contracted, ceiling, ceiling_exempt, stop_reason, stop_from, stop_until,"
-	          " stop_note, said_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err, errlen)) ||
+	          " stop_note, said_at, since_date) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err,
+	          errlen)) ||
 	    !(a->ins_prov = prep(db,
 	          "INSERT OR REPLACE INTO src_provider(agb, feed_id, from_provider, name, kind, parent,"
-	          " locations) VALUES(?,?,?,?,?,?,?)", err, errlen)) ||
+	          " locations, aliases) VALUES(?,?,?,?,?,?,?,?)", err, errlen)) ||
 	    !(a->ins_pol = prep(db,
 	          "INSERT INTO policy(id, year, feed_id, name, label, type, uzovi, concern_id,"
 	          " reimbursement) VALUES(?,?,?,?,?,?,?,?,?)", err, errlen)) ||
@@ -945,6 +968,9 @@ static int insert_record(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, in
 		bind_text(s, 6, r->parent);
 		bind_text(s, 7, locs);
 		free(locs);
+		char *aliases = r->aliases ? json_dumps(r->aliases, JSON_COMPACT) : NULL;
+		bind_text(s, 8, aliases);
+		free(aliases);
 		if (step_done(db, s, err, errlen))
 			return -1;
 		sqlite3_bind_text(a->touch_prov, 1, r->agb, -1, SQLITE_STATIC);
@@ -971,6 +997,7 @@ static int insert_record(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, in
 		bind_text(s, 14, r->stop_until);
 		bind_text(s, 15, r->stop_note);
 		sqlite3_bind_int64(s, 16, (sqlite3_int64)said);
+		bind_text(s, 17, r->since_date);
 		free(exempt);
 		if (step_done(db, s, err, errlen))
 			return -1;
@@ -1107,7 +1134,8 @@ static int reject_version(sqlite3 *db, const zs_feed_conf *fc, int feed_id, time
                           const err_list *errs, zs_ingest_result *res, char *err, size_t errlen)
 {
 	char e2[256];
-	ZS_WARN(MOD, "feed %s: version rejected, last good content kept: %s", fc->name, res->error);
+	ZS_WARN(MOD, "feed %s: version rejected, %s: %s", fc->name,
+	        zs_feed_kept_text(db, feed_id), res->error);
 	if (zs_db_exec(db, "BEGIN IMMEDIATE", err, errlen))
 		return -1;
 	int rc = store_errors(db, feed_id, errs, err, errlen);
@@ -1124,6 +1152,173 @@ static int reject_version(sqlite3 *db, const zs_feed_conf *fc, int feed_id, time
 	return rc;
 }
 
+/* Limits set from the configuration by the worker (zs_ingest_set_limits). */
+static long g_max_line_kb = 1024, g_invalid_pct = 1;
+
+void zs_ingest_set_limits(long max_line_kb, long max_invalid_percent)
+{
+	if (max_line_kb > 0)
+		g_max_line_kb = max_line_kb;
+	if (max_invalid_percent >= 0)
+		g_invalid_pct = max_invalid_percent;
+}
+
+/* How many invalid records a version of fc with 'records' records may have. */
+static long invalid_tolerated(const zs_feed_conf *fc, long records)
+{
+	if (fc->max_invalid_rows >= 0)
+		return fc->max_invalid_rows;
+	if (g_invalid_pct == 0)
+		return 0;
+	long t = records * g_invalid_pct / 100;
+	return t < 1 ? 1 : t; /* one invalid record alone never rejects a version */
+}
+
+/* Keys of invalid records whose last good statement is kept. */
+typedef struct {
+	zs_rec_key *v;
+	size_t n, cap;
+} key_list;
+
+#define ZS_MAX_KEPT_KEYS 100000
+
+static void key_add(key_list *k, const char *line, size_t len)
+{
+	zs_rec_key key;
+	if (k->n >= ZS_MAX_KEPT_KEYS || !zs_feed_line_key(line, len, &key))
+		return;
+	if (zs_grow(&k->v, &k->cap, k->n, sizeof *k->v, 64) == 0)
+		k->v[k->n++] = key;
+}
+
+/* Copy one row's columns from a statement of the read connection into an insert. */
+static void bind_row(sqlite3_stmt *ins, int first, sqlite3_stmt *sel, int ncol)
+{
+	for (int i = 0; i < ncol; i++)
+		sqlite3_bind_value(ins, first + i, sqlite3_column_value(sel, i));
+}
+
+/* A skipped record whose key is readable keeps that key's last good statement: the rows of
+ * the last committed version (read on a connection of its own, which sees the committed
+ * snapshot in WAL mode, not this transaction) are copied into the new version where the new
+ * version has none for the key. Policies first, then providers, then statements (a kept
+ * policy statement needs its policy). Returns -1 on a database error. */
+static int keep_last_good(sqlite3 *db, const zs_feed_conf *fc, int feed_id, const key_list *k,
+                          long *kept, char *err, size_t errlen)
+{
+	const char *fn = sqlite3_db_filename(db, "main");
+	sqlite3 *ro = NULL;
+	int rc = 0;
+	*kept = 0;
+	if (k->n == 0 || !fn || !*fn)
+		return 0;
+	if (sqlite3_open_v2(fn, &ro, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		ZS_WARN(MOD, "feed %s: cannot read the last good version: %s", fc->name,
+		        ro ? sqlite3_errmsg(ro) : "out of memory");
+		sqlite3_close(ro);
+		return 0;
+	}
+	sqlite3_busy_timeout(ro, 5000);
+	sqlite3_stmt *sp = NULL, *ip = NULL, *sv = NULL, *iv = NULL, *ss = NULL, *is = NULL,
+	             *tch = NULL, *tchp = NULL;
+	const char *owner = fc->kind == ZS_FEED_INSURER ? "p.feed_id=?8" : "1";
+	char q[900];
+	if (sqlite3_prepare_v2(ro, "SELECT id, year, name, label, type, uzovi, concern_id,"
+	                       " reimbursement FROM policy WHERE feed_id=?1 AND id=?2 AND year=?3",
+	                       -1, &sp, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(ro, "SELECT agb, from_provider, name, kind, parent, locations FROM"
+	                       " src_provider WHERE feed_id=?1 AND agb=?2", -1, &sv, NULL) !=
+	            SQLITE_OK ||
+	    sqlite3_prepare_v2(ro, "SELECT agb, year, line, care_type, scope, scope_id, status,"
+	                       " as_contracted, ceiling, ceiling_exempt, stop_reason, stop_from,"
+	                       " stop_until, stop_note, said_at, since_date FROM stmt WHERE feed_id=?1"
+	                       " AND agb=?2"
+	                       " AND year=?3 AND care_type=?4 AND scope=?5 AND scope_id=?6", -1, &ss,
+	                       NULL) != SQLITE_OK) {
+		ZS_WARN(MOD, "feed %s: cannot read the last good version: %s", fc->name,
+		        sqlite3_errmsg(ro));
+		goto out;
+	}
+	snprintf(q, sizeof q,
+	         "INSERT INTO stmt(agb, year, feed_id, line, care_type, scope, scope_id, status,"
+	         " as_contracted, ceiling, ceiling_exempt, stop_reason, stop_from, stop_until,"
+	         " stop_note, said_at, since_date) SELECT ?1, ?2, ?8, ?3, ?4, ?5, ?6, ?7, ?9, ?10,"
+	         " ?11, ?12, ?13, ?14, ?15, ?16, ?17 WHERE NOT EXISTS (SELECT 1 FROM stmt WHERE feed_id=?8 AND"
+	         " agb=?1 AND year=?2 AND care_type=?4 AND scope=?5 AND scope_id=?6) AND (?5 != 1 OR"
+	         " EXISTS (SELECT 1 FROM policy p WHERE p.id=?6 AND p.year=?2 AND %s))", owner);
+	if (!(ip = prep(db, "INSERT OR IGNORE INTO policy(id, year, name, label, type, uzovi,"
+	                    " concern_id, reimbursement, feed_id) VALUES(?,?,?,?,?,?,?,?,?)", err,
+	                errlen)) ||
+	    !(iv = prep(db, "INSERT OR IGNORE INTO src_provider(agb, from_provider, name, kind,"
+	                    " parent, locations, feed_id) VALUES(?,?,?,?,?,?,?)", err, errlen)) ||
+	    !(is = prep(db, q, err, errlen)) ||
+	    !(tch = prep(db, "INSERT OR IGNORE INTO temp.touched VALUES(?)", err, errlen)) ||
+	    !(tchp = prep(db, "INSERT OR IGNORE INTO temp.touched_prov VALUES(?)", err, errlen))) {
+		rc = -1;
+		goto out;
+	}
+	/* one read transaction: every key sees the same committed version */
+	sqlite3_exec(ro, "BEGIN", NULL, NULL, NULL);
+	for (int pass = 0; pass < 3 && rc == 0; pass++) {
+		zs_rec_type want = pass == 0 ? ZS_REC_POLICY : pass == 1 ? ZS_REC_PROVIDER : ZS_REC_STATUS;
+		for (size_t i = 0; i < k->n && rc == 0; i++) {
+			const zs_rec_key *key = &k->v[i];
+			sqlite3_stmt *sel = want == ZS_REC_POLICY ? sp : want == ZS_REC_PROVIDER ? sv : ss;
+			if (key->type != want)
+				continue;
+			sqlite3_reset(sel);
+			sqlite3_bind_int(sel, 1, feed_id);
+			if (want == ZS_REC_POLICY) {
+				sqlite3_bind_text(sel, 2, key->scope_id, -1, SQLITE_STATIC);
+				sqlite3_bind_int(sel, 3, key->year);
+			} else {
+				sqlite3_bind_text(sel, 2, key->agb, -1, SQLITE_STATIC);
+			}
+			if (want == ZS_REC_STATUS) {
+				sqlite3_bind_int(sel, 3, key->year);
+				sqlite3_bind_text(sel, 4, key->care_type, -1, SQLITE_STATIC);
+				sqlite3_bind_int(sel, 5, (int)key->scope);
+				sqlite3_bind_text(sel, 6, key->scope_id, -1, SQLITE_STATIC);
+			}
+			while (rc == 0 && sqlite3_step(sel) == SQLITE_ROW) {
+				sqlite3_stmt *ins = want == ZS_REC_POLICY ? ip : want == ZS_REC_PROVIDER ? iv : is;
+				if (want == ZS_REC_STATUS) {
+					/* ?1..?7 agb year line care_type scope scope_id status; ?8 feed; ?9.. */
+					bind_row(ins, 1, sel, 7);
+					sqlite3_bind_int(ins, 8, feed_id);
+					for (int c = 7; c < 16; c++)
+						sqlite3_bind_value(ins, c + 2, sqlite3_column_value(sel, c));
+				} else {
+					int nc = want == ZS_REC_POLICY ? 8 : 6;
+					bind_row(ins, 1, sel, nc);
+					sqlite3_bind_int(ins, nc + 1, feed_id);
+				}
+				rc = step_done(db, ins, err, errlen);
+				if (rc == 0 && sqlite3_changes(db) > 0) {
+					(*kept)++;
+					if (want != ZS_REC_POLICY) {
+						sqlite3_stmt *t = want == ZS_REC_PROVIDER ? tchp : tch;
+						sqlite3_bind_text(t, 1, key->agb, -1, SQLITE_STATIC);
+						rc = step_done(db, t, err, errlen);
+					}
+				}
+			}
+		}
+	}
+	sqlite3_exec(ro, "COMMIT", NULL, NULL, NULL);
+out:
+	sqlite3_finalize(sp);
+	sqlite3_finalize(sv);
+	sqlite3_finalize(ss);
+	sqlite3_finalize(ip);
+	sqlite3_finalize(iv);
+	sqlite3_finalize(is);
+	sqlite3_finalize(tch);
+	sqlite3_finalize(tchp);
+	sqlite3_close(ro);
+	return rc;
+}
+
 /* Apply one feed version inside the caller's transaction (and savepoint). Returns -1 on a
  * database error; 0 when processed: res->error says why the version was rejected, if it was
  * (the caller then rolls back to its savepoint). */
@@ -1133,19 +1328,36 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 {
 	zs_rec hdr;
 	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	long lineno = 0, records = 0, trailer = -1;
+	size_t cap = 0, max_line = (size_t)g_max_line_kb * 1024;
+	long len;
+	long lineno = 0, records = 0, trailer = -1, kept = 0;
+	key_list keys = { NULL, 0, 0 };
 	int rc = -1;
 
 	memset(&hdr, 0, sizeof hdr);
-	if (stash_policies(db, feed_id, err, errlen) || drop_feed_data(db, feed_id, err, errlen))
+	if (zs_incr_before(db, feed_id, err, errlen) || stash_policies(db, feed_id, err, errlen) ||
+	    drop_feed_data(db, feed_id, err, errlen))
 		goto out;
 	rewind(body);
-	while ((len = getline(&line, &cap, body)) > 0) {
+	/* Memory per line is bounded by max_line_kb: a longer line is read past, not kept. */
+	while ((len = zs_feed_read_line(body, &line, &cap, max_line)) != 0 && len != -1) {
 		zs_rec rec;
 		zs_rec_err rerr;
 		lineno++;
+		if (len == -2) {
+			char why[128];
+			snprintf(why, sizeof why, "line %ld is longer than max_line_kb (%ld KiB): skipped",
+			         lineno, g_max_line_kb);
+			if (!hdr.json || trailer >= 0) { /* the structure itself is broken */
+				snprintf(res->error, sizeof res->error, "%s", why);
+				err_add(errs, lineno, "(line)", why);
+				break;
+			}
+			err_add(errs, lineno, "(line)", why);
+			res->rejected++;
+			records++;
+			continue;
+		}
 		if (trailer >= 0) { /* content after the trailer */
 			int blank = 1;
 			for (ssize_t i = 0; i < len && blank; i++)
@@ -1181,6 +1393,7 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 		}
 		if (prc != 0) {
 			err_add(errs, lineno, rerr.field, rerr.reason);
+			key_add(&keys, line, (size_t)len);
 			res->rejected++;
 			records++;
 			continue;
@@ -1202,7 +1415,7 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 			res->accepted++;
 		}
 	}
-	if (ferror(body) && !res->error[0])
+	if ((len == -1 || ferror(body)) && !res->error[0])
 		snprintf(res->error, sizeof res->error, "read error in the fetched body");
 	if (!res->error[0] && !hdr.json)
 		snprintf(res->error, sizeof res->error, "empty feed: no header line");
@@ -1217,16 +1430,30 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 	    check_references(db, feed_id, fc->kind == ZS_FEED_INSURER, errs, &res->rejected,
 	                     &res->accepted, err, errlen))
 		goto out;
-	if (!res->error[0] && res->rejected > fc->max_invalid_rows)
+	long tolerated = invalid_tolerated(fc, records);
+	if (!res->error[0] && res->rejected > tolerated)
 		snprintf(res->error, sizeof res->error,
 		         "%ld invalid records (at most %ld tolerated): version rejected; first: line %ld"
-		         " field \"%s\": %s", res->rejected, fc->max_invalid_rows,
+		         " field \"%s\": %s", res->rejected, tolerated,
 		         errs->n ? errs->v[0].line : 0L, errs->n ? errs->v[0].field : "",
 		         errs->n ? errs->v[0].reason : "");
+	if (!res->error[0] && keep_last_good(db, fc, feed_id, &keys, &kept, err, errlen))
+		goto out;
+	if (kept)
+		ZS_INFO(MOD, "feed %s: %ld row(s) of the last good version kept for invalid records",
+		        fc->name, kept);
 	if (res->error[0]) {
 		rc = 0;
 		goto out;
 	}
+	/* Incremental: only the providers whose statements in this feed changed are reconciled
+	 * (zs_incr.h); a policy change below adds whom it concerns. */
+	long same = 0;
+	if (zs_incr_filter(db, feed_id, &same, err, errlen))
+		goto out;
+	if (same)
+		ZS_DEBUG(MOD, "feed %s: %ld provider(s) with unchanged statements not reconciled",
+		         fc->name, same);
 	if (policies_changed(db, feed_id) && touch_policy_change(db, feed_id, err, errlen))
 		goto out;
 	if (store_errors(db, feed_id, errs, err, errlen) ||
@@ -1243,9 +1470,24 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 		if (zs_db_exec(db, q, err, errlen))
 			goto out;
 	}
+	/* The name people know this source by (issue 13): the header's publisher, else the
+	 * insurer's name; never the configuration key. */
+	{
+		sqlite3_stmt *pu = prep(db, "UPDATE feed SET publisher=?2 WHERE id=?1"
+		                            " AND publisher IS NOT ?2", err, errlen);
+		if (!pu)
+			goto out;
+		sqlite3_bind_int(pu, 1, feed_id);
+		bind_text(pu, 2, hdr.publisher ? hdr.publisher : hdr.insurer_name);
+		int prc2 = step_done(db, pu, err, errlen);
+		sqlite3_finalize(pu);
+		if (prc2)
+			goto out;
+	}
 	rc = 0;
 out:
 	free(line);
+	free(keys.v);
 	zs_rec_clear(&hdr);
 	return rc;
 }
@@ -1302,6 +1544,8 @@ int zs_ingest_apply_batch(sqlite3 *db, zs_ingest_item *items, size_t n, time_t n
 	if (begin_write(db, err, errlen))
 		goto done;
 	open = 1;
+	if (zs_deps_years_save(db, err, errlen))
+		goto done;
 	if (apply_init(db, &a, err, errlen))
 		goto done;
 	/* Every version in a savepoint of its own: a rejected one is undone alone. */
@@ -1336,6 +1580,8 @@ int zs_ingest_apply_batch(sqlite3 *db, zs_ingest_item *items, size_t n, time_t n
 	if (applied &&
 	    (reconcile_touched(db, now, &changes, err, errlen) ||
 	     zs_similar_compute(db, err, errlen) ||
+	     zs_fresh_update(db, now, NULL, NULL, err, errlen) ||
+	     zs_deps_years_mark(db, err, errlen) ||
 	     zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key='generation'", err, errlen)))
 		goto done;
 	if (zs_db_exec(db, "COMMIT", err, errlen))
@@ -1386,7 +1632,7 @@ int zs_ingest_fetch_failed(sqlite3 *db, const zs_feed_conf *fc, time_t now, cons
 	int id = zs_ingest_feed_id(db, fc->name);
 	if (id < 0)
 		return -1;
-	ZS_WARN(MOD, "feed %s: fetch failed, last good content kept: %s", fc->name, msg);
+	ZS_WARN(MOD, "feed %s: fetch failed, %s: %s", fc->name, zs_feed_kept_text(db, id), msg);
 	int rc = feed_update(db,
 	                     "UPDATE feed SET last_attempt=?2, last_error=?3, last_error_at=?2,"
 	                     " failures=failures+1 WHERE id=?1",
@@ -1410,8 +1656,8 @@ int zs_ingest_not_modified(sqlite3 *db, const zs_feed_conf *fc, time_t now)
 	                     " rows_rejected=CASE WHEN last_error IS NULL THEN rows_rejected ELSE 0 END,"
 	                     " last_error=NULL, last_error_at=NULL, failures=0 WHERE id=?1",
 	                     id, now, NULL, 0, 0, err, sizeof err);
-	if (rc == 0)
-		zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key='generation'", err, sizeof err);
+	/* No new generation: what consumers see of the feed's freshness is published by
+	 * zs_fresh_publish, at most once a day per feed (zs_fresh.h). */
 	return rc;
 }
 

@@ -22,6 +22,10 @@ typedef struct {
  * that are no longer configured and reconcile what they touched. 0 ok, -1 with err. */
 int zs_ingest_register(sqlite3 *db, const zs_config *cfg, char *err, size_t errlen);
 
+/* Limits from the configuration (max_line_kb, max_invalid_percent), for every later apply;
+ * defaults 1024 and 1. A feed's max_invalid_rows, when set (>= 0), overrides the share. */
+void zs_ingest_set_limits(long max_line_kb, long max_invalid_percent);
+
 /* Feed id of a configured feed name, -1 if unknown. */
 int zs_ingest_feed_id(sqlite3 *db, const char *name);
 

@@ -1,21 +1,44 @@
-/* zs_rcache.c - direct-mapped response cache (see zs_rcache.h). */
+/* zs_rcache.c - sharded, reference-counted response cache with dependency invalidation
+ * (see zs_rcache.h). */
 #include "config.h"
-#include <stdint.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include "zs_rcache.h"
 
-typedef struct {
+#define NSHARDS 16
+#define NBUCKETS 2048 /* per shard */
+
+typedef struct entry {
+	zs_rentry pub;            /* first member: a zs_rentry * is an entry * */
+	_Atomic int refs;
 	char *key;
-	long long gen;
+	uint64_t h;
+	long long born;
 	time_t expires;
 	size_t bytes;
-	zs_rendered r;
-} slot;
+	uint64_t *deps;
+	size_t ndeps;
+	int dep_all;              /* depends on everything: any change evicts it */
+	struct entry *hnext;      /* bucket chain */
+	struct entry *prev, *next; /* LRU list, head = most recently used */
+} entry;
+
+typedef struct {
+	pthread_mutex_t mu;
+	entry *buckets[NBUCKETS];
+	entry *head, *tail;
+	size_t bytes, n;
+} shard;
 
 struct zs_rcache {
-	slot *slots;
-	size_t nslots, bytes, max_bytes;
+	shard shards[NSHARDS];
+	size_t shard_budget;
+	_Atomic long long gen;     /* every entry is valid at this generation */
+	_Atomic long long target;  /* the generation a running sync brings it to */
+	pthread_mutex_t sync_mu;
+	_Atomic unsigned long long hits, misses, evictions, invalidations;
 };
 
 static uint64_t hash(const char *s)
@@ -28,52 +51,166 @@ static uint64_t hash(const char *s)
 	return h;
 }
 
-zs_rcache *zs_rcache_new(size_t nslots, size_t max_bytes)
+zs_rcache *zs_rcache_new(size_t max_bytes)
 {
 	zs_rcache *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
-	c->slots = calloc(nslots, sizeof *c->slots);
-	if (!c->slots) {
-		free(c);
-		return NULL;
-	}
-	c->nslots = nslots;
-	c->max_bytes = max_bytes;
+	for (int i = 0; i < NSHARDS; i++)
+		pthread_mutex_init(&c->shards[i].mu, NULL);
+	pthread_mutex_init(&c->sync_mu, NULL);
+	c->shard_budget = max_bytes / NSHARDS;
+	atomic_store(&c->gen, -1);
+	atomic_store(&c->target, -1);
 	return c;
 }
 
-static void slot_clear(zs_rcache *c, slot *s)
+static void entry_free(entry *e)
 {
-	if (!s->key)
-		return;
-	c->bytes -= s->bytes;
-	free(s->key);
-	free(s->r.body);
-	free(s->r.gz);
-	memset(s, 0, sizeof *s);
+	free(e->key);
+	free(e->pub.r.body);
+	free(e->pub.r.gz);
+	free(e->pub.surrogate);
+	free(e->deps);
+	free(e);
+}
+
+void zs_rentry_release(zs_rentry *pe)
+{
+	entry *e = (entry *)pe;
+	if (e && atomic_fetch_sub(&e->refs, 1) == 1)
+		entry_free(e);
+}
+
+void zs_rentry_ref(zs_rentry *pe)
+{
+	atomic_fetch_add(&((entry *)pe)->refs, 1);
+}
+
+/* Take e out of its shard (lock held) and drop the table's reference. */
+static void unlink_entry(shard *s, entry *e)
+{
+	entry **pp = &s->buckets[(e->h >> 4) % NBUCKETS];
+	while (*pp && *pp != e)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = e->hnext;
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		s->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		s->tail = e->prev;
+	s->bytes -= e->bytes;
+	s->n--;
+	zs_rentry_release(&e->pub);
 }
 
 void zs_rcache_free(zs_rcache *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < c->nslots; i++)
-		slot_clear(c, &c->slots[i]);
-	free(c->slots);
+	for (int i = 0; i < NSHARDS; i++) {
+		shard *s = &c->shards[i];
+		while (s->head)
+			unlink_entry(s, s->head);
+		pthread_mutex_destroy(&s->mu);
+	}
+	pthread_mutex_destroy(&c->sync_mu);
 	free(c);
 }
 
-zs_rendered *zs_rcache_get(zs_rcache *c, const char *key, long long gen, time_t now)
+long long zs_rcache_generation(zs_rcache *c)
 {
-	slot *s = &c->slots[hash(key) % c->nslots];
-	if (!s->key || strcmp(s->key, key) != 0)
-		return NULL;
-	if (s->gen != gen || now >= s->expires) {
-		slot_clear(c, s);
-		return NULL;
+	return atomic_load(&c->gen);
+}
+
+static int has_dep(const entry *e, const uint64_t *keys, size_t n)
+{
+	if (e->dep_all)
+		return n > 0;
+	for (size_t i = 0; i < e->ndeps; i++) {
+		size_t lo = 0, hi = n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (keys[mid] == e->deps[i])
+				return 1;
+			if (keys[mid] < e->deps[i])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
 	}
-	return &s->r;
+	return 0;
+}
+
+void zs_rcache_sync(zs_rcache *c, long long gen, zs_rcache_fetch fetch, void *ctx)
+{
+	if (gen <= atomic_load(&c->gen))
+		return;
+	pthread_mutex_lock(&c->sync_mu);
+	long long from = atomic_load(&c->gen);
+	if (gen <= from) {
+		pthread_mutex_unlock(&c->sync_mu);
+		return;
+	}
+	/* From here on no entry born before gen is accepted (zs_rcache_put). */
+	atomic_store(&c->target, gen);
+	uint64_t *keys = NULL;
+	size_t n = 0;
+	int all = from < 0;
+	if (!all && fetch(ctx, from, gen, &keys, &n, &all) != 0)
+		all = 1;
+	for (int i = 0; i < NSHARDS; i++) {
+		shard *s = &c->shards[i];
+		pthread_mutex_lock(&s->mu);
+		for (entry *e = s->head, *next; e; e = next) {
+			next = e->next;
+			if (all || has_dep(e, keys, n)) {
+				unlink_entry(s, e);
+				atomic_fetch_add(&c->invalidations, 1);
+			}
+		}
+		pthread_mutex_unlock(&s->mu);
+	}
+	free(keys);
+	atomic_store(&c->gen, gen);
+	pthread_mutex_unlock(&c->sync_mu);
+}
+
+zs_rentry *zs_rcache_get(zs_rcache *c, const char *key, time_t now)
+{
+	uint64_t h = hash(key);
+	shard *s = &c->shards[h % NSHARDS];
+	entry *found = NULL;
+	pthread_mutex_lock(&s->mu);
+	for (entry *e = s->buckets[(h >> 4) % NBUCKETS]; e; e = e->hnext) {
+		if (e->h != h || strcmp(e->key, key) != 0)
+			continue;
+		if (now >= e->expires) {
+			unlink_entry(s, e);
+			break;
+		}
+		if (e != s->head) { /* most recently used first */
+			e->prev->next = e->next;
+			if (e->next)
+				e->next->prev = e->prev;
+			else
+				s->tail = e->prev;
+			e->prev = NULL;
+			e->next = s->head;
+			s->head->prev = e;
+			s->head = e;
+		}
+		atomic_fetch_add(&e->refs, 1);
+		found = e;
+		break;
+	}
+	pthread_mutex_unlock(&s->mu);
+	atomic_fetch_add(found ? &c->hits : &c->misses, 1);
+	return found ? &found->pub : NULL;
 }
 
 time_t zs_next_local_midnight(time_t t)
@@ -86,33 +223,84 @@ time_t zs_next_local_midnight(time_t t)
 	return mktime(&tm);
 }
 
-zs_rendered *zs_rcache_put(zs_rcache *c, const char *key, long long gen, time_t now, long ttl,
-                           zs_rendered *r)
+zs_rentry *zs_rcache_put(zs_rcache *c, const char *key, long long born, time_t now, long ttl,
+                         zs_rendered *r, const uint64_t *deps, size_t ndeps, char *surrogate)
 {
-	size_t need = r->len + r->gzlen;
-	if (ttl <= 0 || need > c->max_bytes / 8)
+	size_t klen = strlen(key);
+	size_t need = r->len + r->gzlen + klen + ndeps * sizeof *deps + sizeof(entry);
+	if (ttl <= 0 || need > c->shard_budget / 4 || born < atomic_load(&c->target))
 		return NULL;
-	slot *s = &c->slots[hash(key) % c->nslots];
-	slot_clear(c, s);
-	if (c->bytes + need > c->max_bytes) /* full: start again rather than track LRU */
-		for (size_t i = 0; i < c->nslots; i++)
-			slot_clear(c, &c->slots[i]);
-	s->key = strdup(key);
-	if (!s->key)
+	entry *e = calloc(1, sizeof *e);
+	if (!e)
 		return NULL;
-	s->gen = gen;
-	s->expires = now + ttl;
-	time_t midnight = zs_next_local_midnight(now);
-	if (midnight > now && midnight < s->expires)
-		s->expires = midnight;
-	s->r = *r;
-	if (s->r.gz) { /* keep the compressed form only: a fraction of the memory; plain answers
-	                * are inflated on the way out */
-		free(s->r.body);
-		s->r.body = NULL;
-		need = s->r.gzlen;
+	e->key = malloc(klen + 1);
+	e->deps = ndeps ? malloc(ndeps * sizeof *deps) : NULL;
+	if (!e->key || (ndeps && !e->deps)) {
+		free(e->key);
+		free(e->deps);
+		free(e);
+		return NULL;
 	}
-	s->bytes = need;
-	c->bytes += need;
-	return &s->r;
+	memcpy(e->key, key, klen + 1);
+	if (ndeps)
+		memcpy(e->deps, deps, ndeps * sizeof *deps);
+	e->ndeps = ndeps;
+	e->dep_all = ndeps == 0;
+	e->h = hash(key);
+	e->born = born;
+	e->expires = now + ttl;
+	time_t midnight = zs_next_local_midnight(now);
+	if (midnight > now && midnight < e->expires)
+		e->expires = midnight;
+	e->bytes = need;
+	atomic_store(&e->refs, 2); /* the table's and the caller's */
+
+	shard *s = &c->shards[e->h % NSHARDS];
+	pthread_mutex_lock(&s->mu);
+	if (born < atomic_load(&c->target)) { /* a sync started meanwhile */
+		pthread_mutex_unlock(&s->mu);
+		e->pub.r.body = e->pub.r.gz = NULL;
+		entry_free(e);
+		return NULL;
+	}
+	e->pub.r = *r;
+	e->pub.surrogate = surrogate;
+	entry **b = &s->buckets[(e->h >> 4) % NBUCKETS];
+	for (entry *o = *b; o; o = o->hnext)
+		if (o->h == e->h && strcmp(o->key, key) == 0) {
+			unlink_entry(s, o);
+			break;
+		}
+	while (s->tail && s->bytes + need > c->shard_budget) {
+		unlink_entry(s, s->tail);
+		atomic_fetch_add(&c->evictions, 1);
+	}
+	e->hnext = *b;
+	*b = e;
+	e->next = s->head;
+	if (s->head)
+		s->head->prev = e;
+	s->head = e;
+	if (!s->tail)
+		s->tail = e;
+	s->bytes += need;
+	s->n++;
+	pthread_mutex_unlock(&s->mu);
+	return &e->pub;
+}
+
+void zs_rcache_stats_get(zs_rcache *c, zs_rcache_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	for (int i = 0; i < NSHARDS; i++) {
+		shard *s = &c->shards[i];
+		pthread_mutex_lock(&s->mu);
+		out->entries += s->n;
+		out->bytes += s->bytes;
+		pthread_mutex_unlock(&s->mu);
+	}
+	out->hits = atomic_load(&c->hits);
+	out->misses = atomic_load(&c->misses);
+	out->evictions = atomic_load(&c->evictions);
+	out->invalidations = atomic_load(&c->invalidations);
 }

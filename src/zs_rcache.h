@@ -1,36 +1,78 @@
-/* zs_rcache.h - a per-thread cache of rendered responses (no locking: one per serving thread).
- * An entry is valid for one snapshot generation and until its expiry on the daemon clock, which
- * never crosses a local midnight (so the 12 November and 1 January boundaries, and patient-stop
- * dates, are exact). Bounded in entries and bytes. */
+/* zs_rcache.h - the response cache shared by every serving thread.
+ *
+ * An entry is a rendered answer (JSON text, its gzip form, ETag) with the dependency keys it
+ * was computed from (zs_deps.h) and the generation of its snapshot ("born"). It stays valid
+ * across new snapshots until one of them changes something it depends on: the cache follows
+ * the published generation with zs_rcache_sync, which evicts exactly those entries. It also
+ * expires after a ttl that never crosses a local midnight (12 November, 1 January and
+ * patient-stop dates switch exactly).
+ *
+ * Threads: every function may be called from any thread. The table is split in shards, each
+ * with its own lock and LRU list; memory is bounded per shard (max_bytes / shards). Entries are
+ * reference-counted: zs_rcache_get and zs_rcache_put return a reference that the caller gives
+ * back with zs_rentry_release (an evicted entry is freed when its last reference goes), so a
+ * body can be sent without copying (evbuffer_add_reference). */
 #ifndef ZS_RCACHE_H
 #define ZS_RCACHE_H
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
+/* A rendered answer, before it goes into the cache (the caller owns body and gz). */
 typedef struct {
 	int status;
-	char *body;          /* JSON text; NULL in a cache entry that keeps only gz */
-	size_t len;          /* length of the JSON text */
-	char *gz;            /* gzip of body, or NULL (computed on first need) */
+	char *body;          /* JSON text */
+	size_t len;
+	char *gz;            /* gzip of body, or NULL */
 	size_t gzlen;
 	char etag[24];       /* "\"%016llx\"" (with quotes), empty for non-200 */
 	int public_cache;
 } zs_rendered;
 
+/* A cached answer (read-only for users). */
+typedef struct zs_rentry {
+	zs_rendered r;       /* owned by the entry */
+	char *surrogate;     /* Surrogate-Key header value, or NULL */
+} zs_rentry;
+
 typedef struct zs_rcache zs_rcache;
 
-/* max_bytes: total body bytes kept. Returns NULL on ENOMEM. Free with zs_rcache_free. */
-zs_rcache *zs_rcache_new(size_t slots, size_t max_bytes);
+typedef struct {
+	unsigned long long hits, misses, entries, bytes, evictions, invalidations;
+} zs_rcache_stats;
+
+/* max_bytes: body bytes kept (JSON + gzip). Returns NULL on ENOMEM. */
+zs_rcache *zs_rcache_new(size_t max_bytes);
 void zs_rcache_free(zs_rcache *c);
 
-/* A valid entry for key, or NULL. The pointer is valid until the next put on this cache. */
-zs_rendered *zs_rcache_get(zs_rcache *c, const char *key, long long generation, time_t now);
+/* The cache's generation: every entry is valid at it (until it expires). */
+long long zs_rcache_generation(zs_rcache *c);
 
-/* Store a copy of r under key (takes ownership of r->body and r->gz; the caller must not free
- * them afterwards). Returns the stored entry (or NULL when not cached: then r still owns its
- * buffers). */
-zs_rendered *zs_rcache_put(zs_rcache *c, const char *key, long long generation, time_t now,
-                           long ttl, zs_rendered *r);
+/* Bring the cache to generation gen. When it is behind, fetch(ctx, from, to, &keys, &n, &all)
+ * must give the sorted hashes of the keys dirtied by generations in (from, to] (or all = 1):
+ * the entries depending on any of them are evicted, the rest stay. One thread syncs at a time;
+ * a fetch that fails (returns non-zero) drops every entry. gen lower than the cache's: no-op. */
+typedef int (*zs_rcache_fetch)(void *ctx, long long from, long long to, uint64_t **keys,
+                               size_t *n, int *all);
+void zs_rcache_sync(zs_rcache *c, long long gen, zs_rcache_fetch fetch, void *ctx);
+
+/* A valid entry for key at time now, with a reference, or NULL. */
+zs_rentry *zs_rcache_get(zs_rcache *c, const char *key, time_t now);
+
+/* Store r under key: computed from snapshot 'born', depending on deps (hashes, n), valid for
+ * ttl seconds (never past local midnight). Takes ownership of r->body and r->gz and of
+ * surrogate (may be NULL) and returns the entry with a reference; NULL when not cached (ttl 0,
+ * too big, born older than the cache's generation, out of memory): then the caller still owns
+ * everything. */
+zs_rentry *zs_rcache_put(zs_rcache *c, const char *key, long long born, time_t now, long ttl,
+                         zs_rendered *r, const uint64_t *deps, size_t ndeps, char *surrogate);
+
+/* Give back a reference. */
+void zs_rentry_release(zs_rentry *e);
+/* Take one more reference (e.g. for evbuffer_add_reference's cleanup). */
+void zs_rentry_ref(zs_rentry *e);
+
+void zs_rcache_stats_get(zs_rcache *c, zs_rcache_stats *out);
 
 /* The end of the local day containing t (next 00:00 Europe/Amsterdam). */
 time_t zs_next_local_midnight(time_t t);

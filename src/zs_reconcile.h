@@ -30,6 +30,7 @@ typedef struct {
 	const char *ceiling_exempt;/* JSON text of the exempt list, or NULL */
 	const char *stop_reason, *stop_from, *stop_until, *stop_note;
 	int64_t said_at;
+	const char *since_date;    /* the record's own "since" date (YYYY-MM-DD), or NULL */
 } zs_stmt;
 
 typedef struct {

@@ -1,29 +1,70 @@
 /* zs_search.c - GET /v1/search: providers by what people type, on SQLite FTS5.
  *
+ * The index (zs_lexicon.h) holds per provider: its name with camel-case and compound parts
+ * ("Flevoziekenhuis" also as "flevo ziekenhuis"), its aliases (from the feeds, and initials of
+ * the name: "Jeroen Bosch Ziekenhuis" -> "jbz"), its places (city, place aliases such as
+ * "den bosch" for 's-Hertogenbosch, districts such as "noord" for Amsterdam 1020-1039), its
+ * postcodes and streets, and its kind (one token; the words people use for a kind -- "huisarts",
+ * "fysio", "ggz", data/search.json care_words -- are mapped onto it when a query is made).
+ *
  * The query is folded (lower case, no diacritics) and split into words; every word is a prefix
- * term, so the last, half-typed word matches too, and word order does not matter. Known
- * abbreviations expand ("st" = "sint", "zh"/"zkh" = "ziekenhuis", "mc" = "medisch centrum").
- * When the strict query yields fewer than 20 hits, words of 4+ letters are matched against the
- * index vocabulary within edit distance 1 (2 for 8+ letters), and those hits follow as "fuzzy".
- * Ranking: exact name, then names starting with the query (alphabetical), then any other match
- * by bm25 (name weighs 10x the place), then fuzzy by bm25; remaining ties by name, then AGB. An 8-digit query is an AGB lookup;
- * a postcode (1234 or 1234AB) searches locations.
+ * term (word order does not matter; the half-typed last word matches); known abbreviations
+ * expand ("st" = "sint", "zh"/"zkh" = "ziekenhuis", "mc" = "medisch centrum"). Words of fewer
+ * than 3 letters name a kind only as a whole care word, longer ones also as its beginning.
+ *
+ * Candidates: FTS5 returns rows in index order, at most 1000 per pass, and the C code ranks
+ * them (no bm25 over every match, so a broad query stays cheap at national scale): for a
+ * place-only query the hospitals there first; the names starting with the words as typed (250
+ * + the page); the providers whose aliases are the words; then every match -- not run when the
+ * earlier passes fill the page and the words match 20 or more providers (its own hits rank
+ * below theirs; the total is then counted without reading text). total is at most 1000.
+ *
+ * 1. Strict: every word must match. When that finds fewer than 20 providers, words of 4+
+ *    letters also get their typo alternatives (below) and the extra hits follow as "fuzzy".
+ * 2. No dead ends: when the strict query finds nothing, a word that matches nothing is replaced
+ *    by its typo alternatives, or dropped when it has none; then, while nothing is found, words
+ *    are dropped one by one: stop words ("de", "in") first, then generic words ("ziekenhuis",
+ *    "praktijk", care words), then the least selective word (the one most providers match).
+ *    At least one of the query's specific (not generic, not stop) words must remain. The answer
+ *    lists used_words and dropped_words, and did_you_mean when its best hit is fuzzy/fallback.
+ * Typo alternatives: terms of the name, alias and city columns within edit distance 1 (4
+ *    letters) or 2 (5+ letters), only those at the smallest distance found, most frequent first;
+ *    found with a per-snapshot deletion-neighbourhood index (no scan of the vocabulary).
+ *
+ * Ranking (ties by folded name, then AGB):
+ *    agb (an 8-digit query), exact (the whole name), alias (every word an exact alias word),
+ *    prefix (the name starts with the query) -- these three alphabetical; then every other
+ *    match by score: per word its best field, name 10 (prefix 6), alias 10 (5), kind word 5 (4),
+ *    city 4 (2), street/postcode 3 (1), a typo alternative counts half; a place word (a word of
+ *    some provider's city) counts 10 when the provider is located there, and at most 6 when it
+ *    is only part of the name; then fuzzy, then fallback.
+ * A place-only query (every word is a place: "zwolle", "den bosch", "amsterdam noord") lists the
+ *    providers located there first, grouped by kind in the documented order of data/search.json
+ *    (hospitals first), each group alphabetical by name: a neutral order that favours no insurer.
+ * The hit's city/postcode (and matched_location) are those of the location the query matched.
+ *
+ * Memory: the per-snapshot index (r->sidx) is owned by the reader; zs_search_free_cache frees it.
  */
 #include "config.h"
 #include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "zs_api_priv.h"
 #include "zs_catalogue.h"
 #include "zs_feed.h"
+#include "zs_lexicon.h"
 #include "zs_text.h"
 #include "zs_time.h"
 #include "zs_util.h"
 
 #define MAX_WORDS 8
+#define MAX_ALTS 6
 #define MAX_CANDIDATES 1000
 #define MAX_LIMIT 50
-#define FUZZY_BELOW 20 /* fuzzy matching when the strict query finds fewer (independent of paging) */
+#define FUZZY_BELOW 20 /* typo alternatives when the strict query finds fewer (independent of paging) */
+#define MAX_TERM 40
+#define NAME_START_CAP 250 /* names starting with a broad query ("huis"): enough of them, sooner */
 
 static const struct { const char *abbr, *expansion; } synonyms[] = {
 	{ "st", "sint" }, { "sint", "st" }, { "zh", "ziekenhuis" }, { "zkh", "ziekenhuis" },
@@ -31,38 +72,210 @@ static const struct { const char *abbr, *expansion; } synonyms[] = {
 	{ "ggz", "geestelijke gezondheidszorg" }, { "fysio", "fysiotherapie" },
 };
 
+/* ---- the per-snapshot typo index: every vocabulary term under its deletions (up to 2) ---- */
+struct zs_search_idx {
+	long long gen;
+	char **terms;
+	long *docs;
+	size_t nterms;
+	uint32_t *sh, *st; /* slot hash (0 = empty), slot term */
+	size_t mask;
+};
+
+static void idx_free(struct zs_search_idx *x)
+{
+	if (!x)
+		return;
+	for (size_t i = 0; i < x->nterms; i++)
+		free(x->terms[i]);
+	free(x->terms);
+	free(x->docs);
+	free(x->sh);
+	free(x->st);
+	free(x);
+}
+
 void zs_search_free_cache(zs_reader *r)
 {
-	for (size_t i = 0; i < r->nvocab; i++)
-		free(r->vocab[i]);
-	free(r->vocab);
-	r->vocab = NULL;
-	r->nvocab = 0;
-	r->vocab_gen = -1;
+	idx_free(r->sidx);
+	r->sidx = NULL;
 }
 
-static void load_vocab(zs_reader *r)
+/* FNV-1a of s[0..n) without the characters at i and j (n = none). */
+static uint32_t hash_skip(const char *s, size_t n, size_t i, size_t j)
 {
-	sqlite3_stmt *st;
-	size_t cap = 0;
-	if (r->vocab && r->vocab_gen == r->gen)
-		return;
-	zs_search_free_cache(r);
-	if (sqlite3_prepare_v2(r->db, "SELECT term FROM provider_vocab", -1, &st, NULL) != SQLITE_OK)
-		return;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
-		if (!t || strlen(t) < 3 || isdigit((unsigned char)t[0]))
-			continue;
-		if (zs_grow(&r->vocab, &cap, r->nvocab, sizeof *r->vocab, 1024))
-			break;
-		r->vocab[r->nvocab++] = strdup(t);
-	}
-	sqlite3_finalize(st);
-	r->vocab_gen = r->gen;
+	uint32_t h = 2166136261u;
+	for (size_t k = 0; k < n; k++)
+		if (k != i && k != j)
+			h = (h ^ (unsigned char)s[k]) * 16777619u;
+	return h ? h : 1;
 }
 
-/* Append to a growing string; returns 0, -1 when it does not fit. */
+static size_t ndeletes(size_t len, int maxd)
+{
+	return 1 + len + (maxd >= 2 && len >= 4 ? len * (len - 1) / 2 : 0);
+}
+
+static void idx_put(struct zs_search_idx *x, uint32_t h, uint32_t t)
+{
+	size_t s = h & x->mask;
+	while (x->sh[s])
+		s = (s + 1) & x->mask;
+	x->sh[s] = h;
+	x->st[s] = t;
+}
+
+static struct zs_search_idx *idx_build(zs_reader *r)
+{
+	struct zs_search_idx *x = calloc(1, sizeof *x);
+	sqlite3_stmt *q;
+	size_t cap = 0, entries = 0;
+	if (!x)
+		return NULL;
+	x->gen = r->search_gen;
+	if (sqlite3_prepare_v2(r->db, "SELECT term, sum(doc) FROM provider_vocab_col"
+	                       " WHERE col IN ('name', 'alias', 'city') GROUP BY term", -1, &q,
+	                       NULL) != SQLITE_OK)
+		return x;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(q, 0);
+		size_t tl = t ? strlen(t) : 0;
+		if (tl < 3 || tl > MAX_TERM || !isalpha((unsigned char)t[0]))
+			continue;
+		if (zs_grow(&x->terms, &cap, x->nterms, sizeof *x->terms, 1024))
+			break;
+		long *nd = realloc(x->docs, cap * sizeof *nd);
+		if (!nd)
+			break;
+		x->docs = nd;
+		if (!(x->terms[x->nterms] = strdup(t)))
+			break;
+		x->docs[x->nterms++] = (long)sqlite3_column_int64(q, 1);
+		entries += ndeletes(tl, 2);
+	}
+	sqlite3_finalize(q);
+	size_t slots = 1024;
+	while (slots < 2 * entries)
+		slots *= 2;
+	x->sh = calloc(slots, sizeof *x->sh);
+	x->st = calloc(slots, sizeof *x->st);
+	if (!x->sh || !x->st) {
+		free(x->sh);
+		free(x->st);
+		x->sh = x->st = NULL;
+		return x;
+	}
+	x->mask = slots - 1;
+	for (size_t t = 0; t < x->nterms; t++) {
+		const char *s = x->terms[t];
+		size_t n = strlen(s);
+		idx_put(x, hash_skip(s, n, n, n), (uint32_t)t);
+		for (size_t i = 0; i < n; i++) {
+			idx_put(x, hash_skip(s, n, i, n), (uint32_t)t);
+			for (size_t j = i + 1; n >= 4 && j < n; j++)
+				idx_put(x, hash_skip(s, n, i, j), (uint32_t)t);
+		}
+	}
+	return x;
+}
+
+static struct zs_search_idx *idx_get(zs_reader *r)
+{
+	/* rebuilt only when the searchable data changed (the last snapshot that marked the
+	 * dependency key "search", zs_deps.h), not at every snapshot */
+	if (r->sidx && r->sidx->gen == r->search_gen)
+		return r->sidx;
+	zs_search_free_cache(r);
+	r->sidx = idx_build(r);
+	return r->sidx;
+}
+
+void zs_search_warm(zs_reader *r)
+{
+	idx_get(r);
+}
+
+/* ---- the query ---- */
+typedef struct {
+	char w[64];
+	int cls;      /* 0 specific, 1 generic, 2 stop word */
+	int place;    /* an exact word of some provider's city column */
+	int dropped;  /* left out (fallback) */
+	int fuzzy;    /* matched by its typo alternatives only */
+	int nalt;
+	char alt[MAX_ALTS][MAX_TERM + 1];
+	long count;   /* providers matching the word alone (fallback), -1 some (not counted) */
+} qword;
+
+typedef struct {
+	qword v[MAX_WORDS];
+	int n;
+	char filt[512];       /* " AND addr : ... AND city : (...)" */
+	const char *kind, *care_type;
+	int year;
+	int place_only;
+	size_t want;          /* offset + limit: the hits the page needs */
+	long strict_total;    /* providers the strict words match (up to MAX_CANDIDATES), -1 unknown */
+	char used[256], used_exp[256]; /* the used words, and with abbreviations written out */
+} query;
+
+/* Typo alternatives of w: vocabulary terms at the smallest distance (1 for 4 letters, 2 from 5),
+ * most frequent first. */
+static void find_alts(zs_reader *r, qword *q)
+{
+	size_t wl = strlen(q->w);
+	q->nalt = 0;
+	if (wl < 4 || wl > MAX_TERM || !isalpha((unsigned char)q->w[0]))
+		return;
+	struct zs_search_idx *x = idx_get(r);
+	if (!x || !x->sh)
+		return;
+	int maxd = wl >= 5 ? 2 : 1, best = maxd + 1;
+	uint32_t seen[256];
+	size_t nseen = 0;
+	long docs[MAX_ALTS] = { 0 };
+	for (size_t i = 0; i <= wl; i++)
+		for (size_t j = i + 1; j <= wl + 1; j++) {
+			/* i == wl: no deletion; j > wl: one deletion; else two */
+			if ((i == wl && j != wl + 1) || (j <= wl && (maxd < 2 || j == wl)))
+				continue;
+			uint32_t h = hash_skip(q->w, wl, i, j <= wl ? j : wl);
+			for (size_t s = h & x->mask; x->sh[s]; s = (s + 1) & x->mask) {
+				if (x->sh[s] != h)
+					continue;
+				uint32_t t = x->st[s];
+				size_t k;
+				for (k = 0; k < nseen && seen[k] != t; k++)
+					;
+				if (k < nseen || nseen >= sizeof seen / sizeof seen[0])
+					continue;
+				seen[nseen++] = t;
+				const char *term = x->terms[t];
+				int d = zs_text_distance(q->w, wl, term, strlen(term), maxd);
+				if (d == 0 || d > maxd || d > best)
+					continue;
+				if (d < best) {
+					best = d;
+					q->nalt = 0;
+				}
+				/* keep the most frequent ones */
+				int at = q->nalt;
+				while (at > 0 && docs[at - 1] < x->docs[t])
+					at--;
+				if (at >= MAX_ALTS)
+					continue;
+				int last = q->nalt < MAX_ALTS ? q->nalt : MAX_ALTS - 1;
+				memmove(&q->alt[at + 1], &q->alt[at], (size_t)(last - at) * sizeof q->alt[0]);
+				memmove(&docs[at + 1], &docs[at], (size_t)(last - at) * sizeof docs[0]);
+				snprintf(q->alt[at], sizeof q->alt[0], "%s", term);
+				docs[at] = x->docs[t];
+				if (q->nalt < MAX_ALTS)
+					q->nalt++;
+			}
+		}
+}
+
+/* Append to a growing string; returns 0, -1 when it does not fit (buf unchanged). */
 static int app(char *buf, size_t len, size_t *n, const char *s)
 {
 	size_t l = strlen(s);
@@ -73,159 +286,445 @@ static int app(char *buf, size_t len, size_t *n, const char *s)
 	return 0;
 }
 
-/* One word as an FTS5 expression: "w"* OR its expansion. Words are [a-z0-9]+ (folded). */
-static int word_expr(const char *w, int prefix, char *buf, size_t len, size_t *n)
+/* " OR kind : (...)": the kinds a care word names ("fysio" -> physiotherapy), if any. */
+static int kind_expr(const char *w, char *buf, size_t len, size_t *n)
 {
-	char t[96];
-	snprintf(t, sizeof t, "\"%s\"%s", w, prefix ? "*" : "");
-	for (size_t i = 0; i < sizeof synonyms / sizeof synonyms[0]; i++) {
-		if (strcmp(w, synonyms[i].abbr) != 0)
-			continue;
-		char exp[128];
-		size_t k = 0;
-		exp[0] = 0;
-		/* expansion words are ANDed: ("medisch"* "centrum"*) */
-		char copy[96];
-		snprintf(copy, sizeof copy, "%s", synonyms[i].expansion);
-		for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok;
-		     tok = strtok_r(NULL, " ", &save)) {
-			char one[64];
-			snprintf(one, sizeof one, "%s\"%s\"*", k ? " " : "", tok);
-			app(exp, sizeof exp, &k, one);
+	char tok[12][24];
+	int nk = zs_lex_care_kinds(w, tok, 12), rc = 0;
+	for (int i = 0; i < nk; i++) {
+		rc |= app(buf, len, n, i ? " OR \"" : " OR kind : (\"");
+		rc |= app(buf, len, n, tok[i]);
+		rc |= app(buf, len, n, "\"");
+	}
+	return nk ? rc | app(buf, len, n, ")") : rc;
+}
+
+/* One word as an FTS5 expression. alts: 0 the word (and its abbreviation), 1 the word or its
+ * typo alternatives, 2 the typo alternatives only. Words are [a-z0-9]+ (folded). */
+static int word_expr(const qword *q, int alts, char *buf, size_t len, size_t *n)
+{
+	char t[512];
+	size_t k = 0;
+	int rc = app(buf, len, n, "(");
+	if (alts < 2) {
+		snprintf(t, sizeof t, "{name alias city addr} : \"%s\"*", q->w);
+		rc |= app(buf, len, n, t);
+		rc |= kind_expr(q->w, buf, len, n);
+		for (size_t i = 0; i < sizeof synonyms / sizeof synonyms[0]; i++) {
+			if (strcmp(q->w, synonyms[i].abbr) != 0)
+				continue;
+			char exp[160] = "", copy[96];
+			k = 0;
+			snprintf(copy, sizeof copy, "%s", synonyms[i].expansion);
+			for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok;
+			     tok = strtok_r(NULL, " ", &save)) {
+				char one[64];
+				snprintf(one, sizeof one, "%s\"%s\"*", k ? " " : "", tok);
+				app(exp, sizeof exp, &k, one);
+			}
+			snprintf(t, sizeof t, " OR ({name alias city addr} : (%s))", exp);
+			rc |= app(buf, len, n, t);
+			if (!strchr(synonyms[i].expansion, ' '))
+				rc |= kind_expr(synonyms[i].expansion, buf, len, n);
 		}
-		return app(buf, len, n, "(") || app(buf, len, n, t) || app(buf, len, n, " OR (") ||
-		       app(buf, len, n, exp) || app(buf, len, n, "))");
 	}
-	return app(buf, len, n, t);
+	if (alts && q->nalt) {
+		rc |= app(buf, len, n, alts < 2 ? " OR {name alias city} : (" : "{name alias city} : (");
+		for (int a = 0; a < q->nalt; a++) {
+			snprintf(t, sizeof t, "%s\"%s\"", a ? " OR " : "", q->alt[a]);
+			rc |= app(buf, len, n, t);
+		}
+		rc |= app(buf, len, n, ")");
+	}
+	return rc | app(buf, len, n, ")");
 }
 
-/* The query with one-word abbreviations written out ("st antonius" -> "sint antonius"), so
- * that an abbreviated query still ranks as an exact or prefix match of the name. */
-static void expand_query(const char *qnorm, char *out, size_t len)
+/* The MATCH expression of the words not dropped (mode as word_expr; fuzzy words use their
+ * alternatives only), with the filters. Returns -1 when too long or nothing to match. */
+static int build_match(const query *qy, int alts, char *buf, size_t len)
 {
-	char copy[256];
 	size_t n = 0;
-	out[0] = 0;
-	snprintf(copy, sizeof copy, "%s", qnorm);
-	for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok;
-	     tok = strtok_r(NULL, " ", &save)) {
-		const char *w = tok;
-		for (size_t i = 0; i < sizeof synonyms / sizeof synonyms[0]; i++)
-			if (strcmp(tok, synonyms[i].abbr) == 0 && !strchr(synonyms[i].expansion, ' ') &&
-			    strlen(synonyms[i].expansion) > strlen(tok))
-				w = synonyms[i].expansion;
-		if (n)
-			app(out, len, &n, " ");
-		app(out, len, &n, w);
+	int any = 0, rc = 0;
+	buf[0] = 0;
+	for (int i = 0; i < qy->n; i++) {
+		const qword *q = &qy->v[i];
+		if (q->dropped)
+			continue;
+		if (any)
+			rc |= app(buf, len, &n, " AND ");
+		rc |= word_expr(q, q->fuzzy ? 2 : alts, buf, len, &n);
+		any = 1;
 	}
+	rc |= app(buf, len, &n, any ? qy->filt : qy->filt + (qy->filt[0] ? 5 : 0));
+	return rc || !buf[0] ? -1 : 0;
 }
 
-static int name_tier(const char *norm, const char *q)
-{
-	size_t ql = q ? strlen(q) : 0;
-	if (!norm || !ql)
-		return 2;
-	if (strcmp(norm, q) == 0)
-		return 0;
-	return strncmp(norm, q, ql) == 0 ? 1 : 2;
-}
+/* ---- hits ---- */
+enum { T_AGB = -1, T_EXACT, T_ALIAS, T_PREFIX, T_WORDS, T_FUZZY, T_FALLBACK };
 
 typedef struct {
 	char agb[9];
 	char *norm;     /* folded name: ranks ties and decides exact/prefix */
-	int tier;       /* 0 exact, 1 name prefix, 2 other, 3 fuzzy, -1 agb */
+	int tier;
+	int label_alias; /* some word matched an alias best */
+	int located;    /* every place word matched the provider's city column */
+	int kind_rank;
 	double score;
+	signed char alt_used[MAX_WORDS]; /* the typo alternative a word matched, -1 none */
 } hit;
 
-static int hit_cmp(const void *a, const void *b)
-{
-	const hit *x = a, *y = b;
-	if (x->tier != y->tier)
-		return x->tier < y->tier ? -1 : 1;
-	/* exact and prefix matches: alphabetical; other matches: by relevance first */
-	if (x->tier > 1 && x->score != y->score)
-		return x->score < y->score ? -1 : 1; /* bm25: lower is better */
-	int c = strcmp(x->norm ? x->norm : "", y->norm ? y->norm : "");
-	return c ? c : strcmp(x->agb, y->agb);
-}
+#define SEEN_SLOTS 8192 /* > 2 * the hits kept (2 * MAX_CANDIDATES) */
 
 typedef struct {
 	hit *v;
 	size_t n, cap;
-	size_t nstrict;  /* hits of the strict pass, sorted by AGB while fuzzy hits are added */
+	uint32_t *seen; /* the AGBs found so far (as numbers + 1), open addressing; 0 = empty */
 } hits;
-
-static int agb_cmp(const void *a, const void *b)
-{
-	return strcmp(((const hit *)a)->agb, ((const hit *)b)->agb);
-}
-
-static int has_hit(const hits *h, const char *agb)
-{
-	hit key;
-	if (h->nstrict == 0) /* bsearch wants a real array */
-		return 0;
-	snprintf(key.agb, sizeof key.agb, "%s", agb);
-	return bsearch(&key, h->v, h->nstrict, sizeof *h->v, agb_cmp) != NULL;
-}
 
 static void hits_free(hits *h)
 {
 	for (size_t i = 0; i < h->n; i++)
 		free(h->v[i].norm);
 	free(h->v);
+	free(h->seen);
 }
 
-/* Columns: agb, norm, score. */
-static void add_hit(hits *h, sqlite3_stmt *st, int tier, const char *qnorm, const char *qexp)
+/* Whether agb was found by an earlier row or pass; remembers it. -1 out of memory. */
+static int seen_before(hits *h, const char *agb)
+{
+	uint32_t key = (uint32_t)strtoul(agb, NULL, 10) + 1, s = (key * 2654435761u) % SEEN_SLOTS;
+	if (!h->seen && !(h->seen = calloc(SEEN_SLOTS, sizeof *h->seen)))
+		return -1;
+	for (; h->seen[s]; s = (s + 1) % SEEN_SLOTS)
+		if (h->seen[s] == key)
+			return 1;
+	h->seen[s] = key;
+	return 0;
+}
+
+/* 2 when w is a word of text, 1 when it starts one, else 0. */
+static int in_text(const char *text, const char *w)
+{
+	size_t wl = strlen(w);
+	int best = 0;
+	if (!text || !wl)
+		return 0;
+	for (const char *p = text; *p;) {
+		while (*p == ' ')
+			p++;
+		const char *e = p;
+		while (*e && *e != ' ')
+			e++;
+		if ((size_t)(e - p) >= wl && strncmp(p, w, wl) == 0) {
+			if ((size_t)(e - p) == wl)
+				return 2;
+			best = 1;
+		}
+		p = e;
+	}
+	return best;
+}
+
+enum { F_NAME, F_ALIAS, F_CITY, F_ADDR, F_KIND, NF };
+static const double W_EXACT[NF] = { 10, 10, 4, 3, 5 }, W_PREFIX[NF] = { 6, 5, 2, 1, 4 };
+
+/* The weight of one text (a word or an expansion) against the fields; *field set. */
+static double weigh(const char *const f[NF], const char *w, int exact_only, int *field)
+{
+	double best = 0;
+	for (int k = 0; k < NF; k++) {
+		/* the kind: by the care words of the provider's kind (f[F_KIND] is its code) */
+		int m = k == F_KIND ? zs_lex_care_match(w, f[k]) : in_text(f[k], w);
+		if (m == 1 && exact_only)
+			m = 0;
+		double x = m == 2 ? W_EXACT[k] : m == 1 ? W_PREFIX[k] : 0;
+		/* a postcode area ("3435") is as good as the whole postcode */
+		if (k == F_ADDR && m == 1 && isdigit((unsigned char)w[0]))
+			x = W_EXACT[k];
+		if (x > best) {
+			best = x;
+			*field = k;
+		}
+	}
+	return best;
+}
+
+/* Score one candidate row (columns: agb, norm, kindcode, name, alias, city, addr, kind). */
+static void add_hit(hits *h, sqlite3_stmt *st, const query *qy, int pass_tier)
 {
 	const char *agb = (const char *)sqlite3_column_text(st, 0);
-	if (!agb || h->n >= 2 * MAX_CANDIDATES || (tier == 3 && has_hit(h, agb)))
+	if (!agb || h->n >= 2 * MAX_CANDIDATES || seen_before(h, agb))
 		return;
 	if (zs_grow(&h->v, &h->cap, h->n, sizeof *h->v, 64))
 		return;
 	hit *x = &h->v[h->n++];
 	memset(x, 0, sizeof *x);
+	memset(x->alt_used, -1, sizeof x->alt_used);
 	snprintf(x->agb, sizeof x->agb, "%s", agb);
 	const char *norm = (const char *)sqlite3_column_text(st, 1);
 	x->norm = norm ? strdup(norm) : NULL;
-	x->score = sqlite3_column_double(st, 2);
-	x->tier = tier;
-	if (tier == 2 && qnorm && *qnorm) {
-		int t1 = name_tier(norm, qnorm), t2 = name_tier(norm, qexp);
-		x->tier = t1 < t2 ? t1 : t2;
+	x->kind_rank = zs_lex_kind_rank((const char *)sqlite3_column_text(st, 2));
+	x->tier = pass_tier;
+	if (pass_tier == T_AGB)
+		return;
+	const char *f[NF];
+	for (int k = 0; k < F_KIND; k++)
+		f[k] = (const char *)sqlite3_column_text(st, 3 + k);
+	f[F_KIND] = (const char *)sqlite3_column_text(st, 2);
+	int nwords = 0, alias_exact = 0, places = 0, located = 0;
+	for (int i = 0; i < qy->n; i++) {
+		const qword *q = &qy->v[i];
+		if (q->dropped)
+			continue;
+		nwords++;
+		int field = -1, fa = -1;
+		double best = q->fuzzy ? 0 : weigh(f, q->w, 0, &field);
+		for (size_t s = 0; !q->fuzzy && s < sizeof synonyms / sizeof synonyms[0]; s++) {
+			if (strcmp(q->w, synonyms[s].abbr) != 0)
+				continue;
+			/* an expansion counts by its weakest word */
+			char copy[96];
+			double worst = 1e9;
+			int ef = -1;
+			snprintf(copy, sizeof copy, "%s", synonyms[s].expansion);
+			for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok;
+			     tok = strtok_r(NULL, " ", &save)) {
+				int fk = -1;
+				double v = weigh(f, tok, 0, &fk);
+				if (v < worst) {
+					worst = v;
+					ef = fk;
+				}
+			}
+			if (worst < 1e9 && worst > best) {
+				best = worst;
+				field = ef;
+			}
+		}
+		if (pass_tier >= T_FUZZY || q->fuzzy)
+			for (int a = 0; a < q->nalt; a++) {
+				int fk = -1;
+				double v = weigh(f, q->alt[a], 1, &fk) / 2;
+				if (v > best) {
+					best = v;
+					field = fk;
+					fa = a;
+				}
+			}
+		x->alt_used[i] = (signed char)fa;
+		if (q->place) {
+			/* a place word: being located there counts as much as the name; a name that
+			 * only mentions the place ("Ommelander Ziekenhuis Groningen" in Scheemda) less */
+			if (in_text(f[F_CITY], fa >= 0 ? q->alt[fa] : q->w) == 2) {
+				best = W_EXACT[F_NAME];
+				field = F_CITY;
+			} else if (field == F_NAME && best > W_PREFIX[F_NAME]) {
+				best = W_PREFIX[F_NAME];
+			}
+		}
+		x->score += best;
+		if (field == F_ALIAS) {
+			x->label_alias = 1;
+			if (best >= W_EXACT[F_ALIAS])
+				alias_exact++;
+		}
+		if (q->place) {
+			places++;
+			if (in_text(f[F_CITY], fa >= 0 ? q->alt[fa] : q->w) == 2)
+				located++;
+		}
+	}
+	x->located = places > 0 && located == places;
+	if (pass_tier == T_WORDS) {
+		if (x->norm && (strcmp(x->norm, qy->used) == 0 || strcmp(x->norm, qy->used_exp) == 0))
+			x->tier = T_EXACT;
+		else if (nwords && alias_exact == nwords)
+			x->tier = T_ALIAS;
+		else if (x->norm && qy->used[0] &&
+		         (strncmp(x->norm, qy->used, strlen(qy->used)) == 0 ||
+		          strncmp(x->norm, qy->used_exp, strlen(qy->used_exp)) == 0))
+			x->tier = T_PREFIX;
 	}
 }
 
-/* Run one MATCH with the filters; add its hits at the given tier. Only the index is read
- * here; the page's details come from the provider table afterwards. */
-static int run_match(zs_reader *r, const char *match, const char *kind, const char *care_type,
-                     int year, int tier, const char *qnorm, hits *h)
+static __thread const query *sort_query; /* qsort has no context argument: set by the caller */
+
+static int hit_cmp(const void *a, const void *b)
 {
-	char sql[1024], qexp[256] = "";
+	const hit *x = a, *y = b;
+	int tx = x->tier, ty = y->tier;
+	if (sort_query->place_only) {
+		/* place-only: name tiers do not count; located there, by kind, by name */
+		tx = tx >= T_EXACT && tx <= T_WORDS ? T_WORDS : tx;
+		ty = ty >= T_EXACT && ty <= T_WORDS ? T_WORDS : ty;
+		if (tx != ty)
+			return tx < ty ? -1 : 1;
+		if (x->located != y->located)
+			return x->located ? -1 : 1;
+		if (x->located && x->kind_rank != y->kind_rank)
+			return x->kind_rank < y->kind_rank ? -1 : 1;
+		if (!x->located && x->score != y->score)
+			return x->score > y->score ? -1 : 1;
+	} else {
+		if (tx != ty)
+			return tx < ty ? -1 : 1;
+		if (tx >= T_WORDS && x->score != y->score)
+			return x->score > y->score ? -1 : 1;
+	}
+	int c = strcmp(x->norm ? x->norm : "", y->norm ? y->norm : "");
+	return c ? c : strcmp(x->agb, y->agb);
+}
+
+/* Run one MATCH with the filters; add its hits (at most MAX_CANDIDATES, in index order: the
+ * ranking is done in C on what the passes found). Only the index is read here; the page's
+ * details come from the provider table afterwards. */
+static int run_match(zs_reader *r, const query *qy, const char *match, int tier, int cap,
+                     hits *h)
+{
+	char sql[1024];
 	sqlite3_stmt *st;
-	if (qnorm)
-		expand_query(qnorm, qexp, sizeof qexp);
 	snprintf(sql, sizeof sql,
-	         "SELECT f.agb, f.norm, bm25(provider_fts, 0.0, 0.0, 10.0, 1.0) AS score"
-	         " FROM provider_fts f %s WHERE provider_fts MATCH ?1 %s ORDER BY score LIMIT %d",
-	         kind ? "JOIN provider p ON p.agb = f.agb AND p.kind = ?2" : "",
-	         care_type ? "AND EXISTS (SELECT 1 FROM effective e WHERE e.agb = f.agb"
-	                     " AND e.year = ?4 AND e.care_type = ?3)" : "",
-	         MAX_CANDIDATES);
+	         "SELECT f.agb, f.norm, f.kindcode, f.name, f.alias, f.city, f.addr, f.kind"
+	         " FROM provider_fts f WHERE provider_fts MATCH ?1 %s %s LIMIT %d",
+	         qy->kind ? "AND f.kindcode = ?2" : "",
+	         qy->care_type ? "AND EXISTS (SELECT 1 FROM effective e WHERE e.agb = f.agb"
+	                         " AND e.year = ?4 AND e.care_type = ?3)" : "", cap);
 	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
-	if (kind)
-		sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	if (care_type) {
-		sqlite3_bind_text(st, 3, care_type, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, year);
+	if (qy->kind)
+		sqlite3_bind_text(st, 2, qy->kind, -1, SQLITE_STATIC);
+	if (qy->care_type) {
+		sqlite3_bind_text(st, 3, qy->care_type, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, qy->year);
 	}
+	size_t before = h->n;
 	while (sqlite3_step(st) == SQLITE_ROW)
-		add_hit(h, st, tier, qnorm, qexp);
+		add_hit(h, st, qy, tier);
 	sqlite3_finalize(st);
-	return 0;
+	return (int)(h->n - before);
+}
+
+/* How many providers a MATCH finds with the filters, counted up to bound (reads no text). */
+static long count_match(zs_reader *r, const query *qy, const char *match, int bound)
+{
+	char sql[512];
+	sqlite3_stmt *st;
+	long c = 0;
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT 1 FROM provider_fts f"
+	         " WHERE provider_fts MATCH ?1 %s %s LIMIT %d)",
+	         qy->kind ? "AND f.kindcode = ?2" : "",
+	         qy->care_type ? "AND EXISTS (SELECT 1 FROM effective e WHERE e.agb = f.agb"
+	                         " AND e.year = ?4 AND e.care_type = ?3)" : "", bound);
+	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+	if (qy->kind)
+		sqlite3_bind_text(st, 2, qy->kind, -1, SQLITE_STATIC);
+	if (qy->care_type) {
+		sqlite3_bind_text(st, 3, qy->care_type, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, qy->year);
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		c = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return c;
+}
+
+/* The candidates of the words in passes, so that a broad query (more matches than
+ * MAX_CANDIDATES) still has the ones that rank first and reads few rows: for a place-only
+ * query the hospitals there; the names that start with the words as typed (exact and prefix
+ * tiers); the providers whose aliases are the words (alias tier); then any match -- skipped
+ * when the earlier passes already fill the page, since its own hits rank below theirs
+ * (qy->strict_total is then counted without reading text). Returns the hits added. */
+static int run_passes(zs_reader *r, query *qy, int tier, hits *h)
+{
+	char match[4096], m2[4400];
+	size_t before = h->n, n = 0;
+	int fuzzy = 0, words = 0;
+	if (build_match(qy, 0, match, sizeof match))
+		return 0;
+	m2[0] = 0;
+	for (int i = 0; i < qy->n; i++)
+		if (!qy->v[i].dropped) {
+			fuzzy |= qy->v[i].fuzzy;
+			words++;
+		}
+	if (qy->place_only &&
+	    snprintf(m2, sizeof m2, "%s AND kind : \"hospital\"", match) < (int)sizeof m2)
+		run_match(r, qy, m2, tier, MAX_CANDIDATES, h);
+	if (words && !fuzzy) {
+		if (snprintf(m2, sizeof m2, "(name : ^ \"%s\"* OR name : ^ \"%s\"*)%s", qy->used,
+		             qy->used_exp, qy->filt) < (int)sizeof m2)
+			run_match(r, qy, m2, tier, NAME_START_CAP + (int)qy->want, h);
+		int rc = app(m2, sizeof m2, &n, "alias : (");
+		for (int i = 0; i < qy->n; i++)
+			if (!qy->v[i].dropped) {
+				rc |= app(m2, sizeof m2, &n, " \"");
+				rc |= app(m2, sizeof m2, &n, qy->v[i].w);
+				rc |= app(m2, sizeof m2, &n, "\"");
+			}
+		rc |= app(m2, sizeof m2, &n, ")");
+		if (rc == 0 && app(m2, sizeof m2, &n, qy->filt) == 0)
+			run_match(r, qy, m2, tier, MAX_CANDIDATES, h);
+		if (!qy->place_only && h->n - before >= qy->want &&
+		    (qy->strict_total = count_match(r, qy, match, MAX_CANDIDATES)) >= FUZZY_BELOW)
+			return (int)(h->n - before);
+	}
+	run_match(r, qy, match, tier, MAX_CANDIDATES, h);
+	qy->strict_total = (long)(h->n - before);
+	return (int)(h->n - before);
+}
+
+/* Providers matching one word alone (with the filters), counted up to bound. */
+static long count_word(zs_reader *r, const query *qy, const qword *q, int alts, int bound)
+{
+	char m[2048];
+	size_t n = 0;
+	if (word_expr(q, alts, m, sizeof m, &n) || app(m, sizeof m, &n, qy->filt))
+		return 0;
+	return count_match(r, qy, m, bound);
+}
+
+static int is_city_word(zs_reader *r, const char *w)
+{
+	sqlite3_stmt *st;
+	int yes = 0;
+	if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM provider_vocab_col WHERE term = ?1"
+	                       " AND col = 'city' LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, w, -1, SQLITE_STATIC);
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
+/* qy->used and used_exp from the words not dropped; qy->place_only. */
+static void set_used(zs_reader *r, query *qy)
+{
+	size_t n = 0, m = 0;
+	int words = 0, places = 0;
+	qy->used[0] = qy->used_exp[0] = 0;
+	for (int i = 0; i < qy->n; i++) {
+		qword *q = &qy->v[i];
+		if (q->dropped)
+			continue;
+		const char *e = q->w;
+		for (size_t s = 0; s < sizeof synonyms / sizeof synonyms[0]; s++)
+			if (strcmp(q->w, synonyms[s].abbr) == 0 && !strchr(synonyms[s].expansion, ' ') &&
+			    strlen(synonyms[s].expansion) > strlen(q->w))
+				e = synonyms[s].expansion;
+		if (n)
+			app(qy->used, sizeof qy->used, &n, " ");
+		if (m)
+			app(qy->used_exp, sizeof qy->used_exp, &m, " ");
+		app(qy->used, sizeof qy->used, &n, q->w);
+		app(qy->used_exp, sizeof qy->used_exp, &m, e);
+		q->place = is_city_word(r, q->fuzzy && q->nalt ? q->alt[0] : q->w);
+		words++;
+		places += q->place;
+	}
+	qy->place_only = words > 0 && places == words;
 }
 
 static int parse_uint(const char *v, long lo, long hi, long *out)
@@ -240,6 +739,121 @@ static int parse_uint(const char *v, long lo, long hi, long *out)
 	return 0;
 }
 
+/* The strict pass, the typo pass and the fallback (see the header comment). */
+static void search_words(zs_reader *r, query *qy, hits *h)
+{
+	char match[4096];
+	set_used(r, qy);
+	run_passes(r, qy, T_WORDS, h);
+	if (qy->n == 0)
+		return;
+	if (h->n > 0) {
+		if (qy->strict_total >= FUZZY_BELOW)
+			return;
+		int any = 0;
+		for (int i = 0; i < qy->n; i++) {
+			find_alts(r, &qy->v[i]);
+			any |= qy->v[i].nalt > 0;
+		}
+		if (any && build_match(qy, 1, match, sizeof match) == 0)
+			run_match(r, qy, match, T_FUZZY, MAX_CANDIDATES, h);
+		return;
+	}
+	/* Nothing: words that match nothing get their typo alternatives or are dropped. */
+	int specific = 0, changed = 0;
+	for (int i = 0; i < qy->n; i++) {
+		qword *q = &qy->v[i];
+		specific |= q->cls == 0;
+		/* whether it matches anything (counted only when a specific word must go) */
+		if (count_word(r, qy, q, 0, 1) > 0) {
+			q->count = -1;
+			continue;
+		}
+		find_alts(r, q);
+		if (q->nalt && count_word(r, qy, q, 2, 1) > 0)
+			q->fuzzy = 1, q->count = -1;
+		else
+			q->dropped = 1, changed = 1, q->count = 0;
+		changed |= q->fuzzy;
+	}
+	for (int round = 0; round <= qy->n; round++) {
+		int live = 0, live_specific = 0, drop = -1, maxcls = 0;
+		for (int i = 0; i < qy->n; i++)
+			if (!qy->v[i].dropped && qy->v[i].cls > maxcls)
+				maxcls = qy->v[i].cls;
+		for (int i = 0; i < qy->n; i++) {
+			qword *q = &qy->v[i];
+			if (q->dropped)
+				continue;
+			live++;
+			live_specific |= q->cls == 0;
+			/* the next to drop: stop words, then generic words, then the least selective */
+			if (q->cls != maxcls)
+				continue;
+			if (maxcls == 0 && q->count < 0)
+				q->count = count_word(r, qy, q, q->fuzzy ? 2 : 0, 20 * MAX_CANDIDATES);
+			if (drop < 0 || q->count >= qy->v[drop].count)
+				drop = i;
+		}
+		if (!live || (specific && !live_specific))
+			return;
+		set_used(r, qy);
+		int tier = T_WORDS;
+		for (int i = 0; i < qy->n; i++) {
+			if (qy->v[i].dropped && qy->v[i].cls != 2)
+				tier = T_FALLBACK;
+			else if (!qy->v[i].dropped && qy->v[i].fuzzy && tier < T_FUZZY)
+				tier = T_FUZZY;
+		}
+		/* (the first round repeats the strict query only when a word changed) */
+		if ((changed || round > 0) && run_passes(r, qy, tier, h) > 0)
+			return;
+		if (live == 1)
+			return;
+		qy->v[drop].dropped = 1;
+	}
+}
+
+/* The location the query matched best (the first when none matched); *matched set. */
+static json_t *pick_location(json_t *locs, const query *qy, const hit *x, const char *pc,
+                             const char *citynorm, int *matched)
+{
+	size_t i;
+	json_t *loc, *best = json_array_get(locs, 0);
+	int best_n = 0;
+	json_array_foreach(locs, i, loc) {
+		const char *city = json_string_value(json_object_get(loc, "city"));
+		const char *postcode = json_string_value(json_object_get(loc, "postcode"));
+		const char *street = json_string_value(json_object_get(loc, "street"));
+		char text[1200], place[600], f1[64], f2[256];
+		zs_lex_place(city, postcode, place, sizeof place);
+		zs_text_fold(postcode ? postcode : "", f1, sizeof f1);
+		char *sp = strchr(f1, ' ');
+		if (sp)
+			memmove(sp, sp + 1, strlen(sp));
+		zs_text_fold(street ? street : "", f2, sizeof f2);
+		snprintf(text, sizeof text, "%s %s %s", place, f1, f2);
+		int n = 0;
+		for (int k = 0; k < qy->n; k++) {
+			const qword *q = &qy->v[k];
+			if (q->dropped)
+				continue;
+			const char *w = x->alt_used[k] >= 0 ? q->alt[(int)x->alt_used[k]] : q->w;
+			n += in_text(text, w) ? 1 : 0;
+		}
+		if (pc[0] && in_text(text, pc))
+			n++;
+		if (citynorm[0] && strstr(place, citynorm))
+			n++;
+		if (n > best_n) {
+			best_n = n;
+			best = loc;
+		}
+	}
+	*matched = best_n > 0;
+	return best;
+}
+
 json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status)
 {
 	const char *q = zs_param(req, "q"), *postcode = zs_param(req, "postcode"),
@@ -248,8 +862,7 @@ json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status)
 	long limit = 10, offset = 0;
 	int year = 0;
 	json_t *err = NULL;
-	char qnorm[256] = "", pc[8] = "", match[1024], citynorm[128] = "";
-	size_t n = 0;
+	char qnorm[256] = "", pc[8] = "", citynorm[128] = "";
 
 	if (zs_param(req, "limit") && parse_uint(zs_param(req, "limit"), 1, MAX_LIMIT, &limit))
 		return zs_api_error(status, 400, "bad_parameter", "limit",
@@ -297,125 +910,77 @@ json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status)
 
 	zs_reader_refresh(r);
 	hits h = { 0 };
+	query qy;
+	memset(&qy, 0, sizeof qy);
+	qy.kind = kind;
+	qy.want = (size_t)(offset + limit);
+	qy.strict_total = -1;
+	qy.care_type = care_type;
+	qy.year = year;
 	sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
 
-	/* An 8-digit query is an AGB code. */
 	if (zs_valid_agb(qnorm)) {
+		/* An 8-digit query is an AGB code. */
 		sqlite3_stmt *st;
-		if (sqlite3_prepare_v2(r->db, "SELECT agb, '', 0.0 FROM provider WHERE agb = ?", -1,
+		snprintf(qy.v[0].w, sizeof qy.v[0].w, "%s", qnorm);
+		qy.n = 1;
+		if (sqlite3_prepare_v2(r->db, "SELECT agb, name, kind FROM provider WHERE agb = ?", -1,
 		                       &st, NULL) == SQLITE_OK) {
 			sqlite3_bind_text(st, 1, qnorm, -1, SQLITE_STATIC);
 			if (sqlite3_step(st) == SQLITE_ROW)
-				add_hit(&h, st, -1, NULL, NULL);
+				add_hit(&h, st, &qy, T_AGB);
 			sqlite3_finalize(st);
 		}
 	} else {
 		/* Filters as column-restricted terms. */
-		char filt[512] = "";
 		size_t fn = 0;
 		if (pc[0]) {
-			char t[32];
-			snprintf(t, sizeof t, " AND place : \"%s\"%s", pc, strlen(pc) == 4 ? "*" : "");
-			app(filt, sizeof filt, &fn, t);
+			char t[40];
+			snprintf(t, sizeof t, " AND addr : \"%s\"%s", pc, strlen(pc) == 4 ? "*" : "");
+			app(qy.filt, sizeof qy.filt, &fn, t);
 		}
 		if (citynorm[0]) {
-			app(filt, sizeof filt, &fn, " AND place : (");
+			app(qy.filt, sizeof qy.filt, &fn, " AND city : (");
 			char copy[128];
 			snprintf(copy, sizeof copy, "%s", citynorm);
 			for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok;
 			     tok = strtok_r(NULL, " ", &save)) {
 				char t[80];
 				snprintf(t, sizeof t, " \"%s\"", tok);
-				app(filt, sizeof filt, &fn, t);
+				app(qy.filt, sizeof qy.filt, &fn, t);
 			}
-			app(filt, sizeof filt, &fn, ")");
+			app(qy.filt, sizeof qy.filt, &fn, ")");
 		}
-		/* A query that is itself a postcode searches locations. */
-		char words[MAX_WORDS][64];
-		int nw = 0;
 		char copy[256];
 		snprintf(copy, sizeof copy, "%s", qnorm);
-		for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok && nw < MAX_WORDS;
+		for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok && qy.n < MAX_WORDS;
 		     tok = strtok_r(NULL, " ", &save))
-			snprintf(words[nw++], sizeof words[0], "%.63s", tok);
+			snprintf(qy.v[qy.n++].w, sizeof qy.v[0].w, "%.63s", tok);
 		/* "3435 cm" typed with a space is one postcode token */
-		for (int i = 0; i + 1 < nw; i++) {
-			int digits = strlen(words[i]) == 4, letters = strlen(words[i + 1]) == 2;
+		for (int i = 0; i + 1 < qy.n; i++) {
+			char *a = qy.v[i].w, *b = qy.v[i + 1].w;
+			int digits = strlen(a) == 4, letters = strlen(b) == 2;
 			for (int k = 0; k < 4 && digits; k++)
-				digits = isdigit((unsigned char)words[i][k]);
+				digits = isdigit((unsigned char)a[k]);
 			for (int k = 0; k < 2 && letters; k++)
-				letters = isalpha((unsigned char)words[i + 1][k]);
+				letters = isalpha((unsigned char)b[k]);
 			if (digits && letters) {
-				strcat(words[i], words[i + 1]);
-				memmove(&words[i + 1], &words[i + 2], (size_t)(nw - i - 2) * sizeof words[0]);
-				nw--;
+				strcat(a, b);
+				memmove(&qy.v[i + 1], &qy.v[i + 2], (size_t)(qy.n - i - 2) * sizeof qy.v[0]);
+				qy.n--;
 			}
 		}
-		n = 0;
-		match[0] = 0;
-		for (int i = 0; i < nw; i++) {
-			if (i)
-				app(match, sizeof match, &n, " AND ");
-			word_expr(words[i], 1, match, sizeof match, &n);
+		for (int i = 0; i < qy.n; i++) {
+			qy.v[i].cls = zs_lex_is_stop(qy.v[i].w) ? 2 : zs_lex_is_generic(qy.v[i].w) ? 1 : 0;
+			qy.v[i].count = -1;
 		}
-		/* without words, the filters stand alone: drop the leading " AND " */
-		app(match, sizeof match, &n, nw ? filt : filt + (filt[0] ? 5 : 0));
-		run_match(r, match, kind, care_type, year, 2, qnorm, &h);
-		h.nstrict = h.n;
-		if (h.n > 1)
-			qsort(h.v, h.n, sizeof *h.v, agb_cmp);
-
-		/* Fuzzy: when the strict query leaves room. */
-		if (h.n < FUZZY_BELOW && nw > 0) {
-			load_vocab(r);
-			char fz[4096];
-			size_t fzn = 0;
-			int any_alt = 0;
-			fz[0] = 0;
-			for (int i = 0; i < nw; i++) {
-				size_t wl = strlen(words[i]);
-				int maxd = wl >= 8 ? 2 : 1;
-				size_t start = fzn;
-				app(fz, sizeof fz, &fzn, i ? " AND (" : "(");
-				word_expr(words[i], 1, fz, sizeof fz, &fzn);
-				if (wl >= 4 && !isdigit((unsigned char)words[i][0])) {
-					int alts = 0;
-					for (size_t v = 0; v < r->nvocab && alts < 8; v++) {
-						const char *t = r->vocab[v];
-						/* cheap rejection first: a typo rarely hits both first letters */
-						if (t[0] != words[i][0] && t[1] != words[i][1])
-							continue;
-						size_t tl = strlen(t);
-						/* whole term, or the term's prefix of the typed length */
-						int d = zs_text_distance(words[i], wl, t, tl, maxd);
-						if (d > maxd && tl > wl)
-							d = zs_text_distance(words[i], wl, t, wl, maxd);
-						if (d <= maxd && d > 0) {
-							char one[96];
-							snprintf(one, sizeof one, " OR \"%s\"", t);
-							/* keep room for the closing and the filters */
-							if (fzn + strlen(one) + strlen(filt) + 64 < sizeof fz &&
-							    app(fz, sizeof fz, &fzn, one) == 0) {
-								alts++;
-								any_alt = 1;
-							}
-						}
-					}
-				}
-				if (app(fz, sizeof fz, &fzn, ")")) {
-					fz[start] = 0;
-					fzn = start;
-				}
-			}
-			app(fz, sizeof fz, &fzn, filt);
-			if (any_alt)
-				run_match(r, fz, kind, care_type, year, 3, NULL, &h);
-		}
+		search_words(r, &qy, &h);
 	}
-	/* Exact and prefix matches first; stable order. Fuzzy hits were appended after the
-	 * strict ones and keep their own tier. */
+	sort_query = &qy;
 	if (h.n > 1)
 		qsort(h.v, h.n, sizeof *h.v, hit_cmp);
+	sort_query = NULL;
+
 	json_t *arr = json_array();
 	sqlite3_stmt *det = NULL;
 	sqlite3_prepare_v2(r->db, "SELECT name, kind, locations FROM provider WHERE agb = ?", -1,
@@ -423,28 +988,60 @@ json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status)
 	for (size_t i = (size_t)offset; det && i < h.n && i < (size_t)(offset + limit); i++) {
 		const hit *x = &h.v[i];
 		char href[64];
-		static const char *const tiers[] = { "agb", "exact", "prefix", "words", "fuzzy" };
+		static const char *const tiers[] = { "agb", "exact", "alias", "prefix", "words",
+			                             "fuzzy", "fallback" };
+		const char *label = tiers[x->tier + 1];
+		if (x->tier == T_WORDS && x->label_alias)
+			label = "alias";
 		snprintf(href, sizeof href, "/v1/providers/%s", x->agb);
 		sqlite3_bind_text(det, 1, x->agb, -1, SQLITE_STATIC);
 		if (sqlite3_step(det) == SQLITE_ROW) {
 			const char *locs = (const char *)sqlite3_column_text(det, 2);
 			json_t *l = locs ? json_loads(locs, 0, NULL) : NULL;
-			json_t *first = json_array_get(l, 0);
-			json_array_append_new(arr, json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:s}",
+			int matched = 0;
+			json_t *loc = pick_location(l, &qy, x, pc, citynorm, &matched);
+			json_t *o = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:s}",
 			        "agb", x->agb, "name", (const char *)sqlite3_column_text(det, 0),
 			        "kind", (const char *)sqlite3_column_text(det, 1),
-			        "city", json_string_value(json_object_get(first, "city")),
-			        "postcode", json_string_value(json_object_get(first, "postcode")),
-			        "match", tiers[x->tier + 1], "href", href));
+			        "city", json_string_value(json_object_get(loc, "city")),
+			        "postcode", json_string_value(json_object_get(loc, "postcode")),
+			        "match", label, "href", href);
+			if (o && matched && loc)
+				json_object_set(o, "matched_location", loc);
+			json_array_append_new(arr, o);
 			json_decref(l);
 		}
 		sqlite3_reset(det);
 	}
 	sqlite3_finalize(det);
 	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
-	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:o}", "query", q ? q : "",
-	                      "total", (json_int_t)h.n, "limit", (json_int_t)limit,
-	                      "offset", (json_int_t)offset, "results", arr);
+
+	json_t *used = json_array(), *dropped = json_array();
+	char dym[512] = "";
+	size_t dn = 0;
+	for (int i = 0; i < qy.n; i++) {
+		const qword *w = &qy.v[i];
+		json_array_append_new(w->dropped ? dropped : used, json_string(w->w));
+		if (w->dropped || !h.n)
+			continue;
+		int a = h.v[0].alt_used[i];
+		if (dn)
+			app(dym, sizeof dym, &dn, " ");
+		app(dym, sizeof dym, &dn, a >= 0 ? w->alt[a] : w->w);
+	}
+	/* every hit, or (when the last pass was not needed for this page) the count of the
+	 * strict matches; at most MAX_CANDIDATES */
+	size_t total = h.n;
+	if (qy.strict_total > 0 && (size_t)qy.strict_total > total)
+		total = (size_t)qy.strict_total;
+	if (total > MAX_CANDIDATES)
+		total = MAX_CANDIDATES;
+	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:o, s:o, s:o}", "query", q ? q : "",
+	                      "total", (json_int_t)total, "limit", (json_int_t)limit,
+	                      "offset", (json_int_t)offset, "used_words", used,
+	                      "dropped_words", dropped, "results", arr);
+	if (o && h.n && h.v[0].tier >= T_FUZZY && dym[0])
+		json_object_set_new(o, "did_you_mean", json_string(dym));
 	hits_free(&h);
 	*status = 200;
 	return o;

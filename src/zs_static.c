@@ -9,6 +9,7 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <zlib.h>
 #include "zs_static.h"
 
 static const struct { const char *ext, *type; } types[] = {
@@ -29,6 +30,58 @@ static void not_found(struct evhttp_request *req)
 	evhttp_send_reply(req, 404, "Not Found", b);
 	if (b)
 		evbuffer_free(b);
+}
+
+/* The client accepts gzip: "gzip" in Accept-Encoding and not refused with q=0. */
+static int wants_gzip(struct evhttp_request *req)
+{
+	const char *ae = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Encoding");
+	const char *g = ae ? strcasestr(ae, "gzip") : NULL;
+	if (!g)
+		return 0;
+	const char *semi = strchr(g, ';'), *comma = strchr(g, ',');
+	if (semi && (!comma || semi < comma)) {
+		const char *q = semi + 1;
+		while (*q == ' ')
+			q++;
+		if (strncmp(q, "q=0", 3) == 0) {
+			q += 3;
+			if (*q == '.')
+				q += 1 + strspn(q + 1, "0");
+			if (*q == 0 || *q == ',' || *q == ' ' || *q == ';')
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* gzip of data (n bytes) into a new buffer (*out, *outlen; caller frees). 0 ok, -1 failed. */
+static int gzip_data(const char *data, size_t n, unsigned char **out, size_t *outlen)
+{
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	*out = NULL;
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	size_t cap = deflateBound(&z, (uLong)n);
+	unsigned char *buf = malloc(cap);
+	if (!buf) {
+		deflateEnd(&z);
+		return -1;
+	}
+	z.next_in = (unsigned char *)(uintptr_t)data;
+	z.avail_in = (uInt)n;
+	z.next_out = buf;
+	z.avail_out = (uInt)cap;
+	int rc = deflate(&z, Z_FINISH);
+	*outlen = cap - z.avail_out;
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	return 0;
 }
 
 void zs_static_serve(struct evhttp_request *req, const char *dir, const char *rel)
@@ -52,7 +105,16 @@ void zs_static_serve(struct evhttp_request *req, const char *dir, const char *re
 	char path[4400];
 	struct stat sb;
 	snprintf(path, sizeof path, "%s/%s", dir, rel);
-	FILE *f = type ? fopen(path, "rb") : NULL;
+	/* No symbolic link may lead out of www_dir: the resolved file must lie inside the
+	 * resolved directory. The resolved name is what gets opened. */
+	char *real_dir = type ? realpath(dir, NULL) : NULL;
+	char *real = real_dir ? realpath(path, NULL) : NULL;
+	size_t dl = real_dir ? strlen(real_dir) : 0;
+	int inside = real && strncmp(real, real_dir, dl) == 0 &&
+	             (real[dl] == '/' || (dl == 1 && real_dir[0] == '/'));
+	FILE *f = inside ? fopen(real, "rb") : NULL;
+	free(real_dir);
+	free(real);
 	if (!f || fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > (16 << 20)) {
 		if (f)
 			fclose(f);
@@ -72,12 +134,29 @@ void zs_static_serve(struct evhttp_request *req, const char *dir, const char *re
 		h ^= (unsigned char)data[i];
 		h *= 1099511628211ULL;
 	}
-	char etag[24];
-	snprintf(etag, sizeof etag, "\"%016llx\"", (unsigned long long)h);
+	/* Text files go gzip-compressed to clients that accept it (widget.js: 45 KB -> ~12 KB);
+	 * each representation has its own ETag, and caches keep them apart (Vary). */
+	unsigned char *gz = NULL;
+	size_t gzlen = 0;
+	int textual = strncmp(type, "text/", 5) == 0 || strstr(type, "json") || strstr(type, "svg");
+	if (textual && got > 256 && wants_gzip(req) && (gzip_data(data, got, &gz, &gzlen) || gzlen >= got)) {
+		free(gz);
+		gz = NULL;
+	}
+	char etag[32];
+	snprintf(etag, sizeof etag, "\"%016llx%s\"", (unsigned long long)h, gz ? "-gz" : "");
 	struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
 	evhttp_add_header(oh, "Content-Type", type);
 	evhttp_add_header(oh, "ETag", etag);
 	evhttp_add_header(oh, "Cache-Control", "public, max-age=300");
+	if (textual)
+		evhttp_add_header(oh, "Vary", "Accept-Encoding");
+	if (gz) {
+		evhttp_add_header(oh, "Content-Encoding", "gzip");
+		free(data);
+		data = (char *)gz;
+		got = gzlen;
+	}
 	evhttp_add_header(oh, "Access-Control-Allow-Origin", "*");
 	evhttp_add_header(oh, "X-Content-Type-Options", "nosniff");
 	const char *inm = evhttp_find_header(evhttp_request_get_input_headers(req), "If-None-Match");

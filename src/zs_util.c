@@ -1,5 +1,6 @@
 /* zs_util.c - small shared helpers. */
 #include "config.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "zs_util.h"
@@ -17,4 +18,85 @@ int zs_grow(void *pv, size_t *cap, size_t n, size_t elem, size_t first)
 	memcpy(pv, &nv, sizeof nv);
 	*cap = ncap;
 	return 0;
+}
+
+size_t zs_utf8_seq(const unsigned char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	unsigned c = s[0];
+	size_t len;
+	unsigned cp, min;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+int zs_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		size_t l = zs_utf8_seq(p + i, n - i);
+		if (l == 0 || p[i] == 0)
+			return 0;
+		i += l;
+	}
+	return 1;
+}
+
+char *zs_escape_text(const char *s, size_t n, char *out, size_t outlen, size_t maxbytes)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0, i = 0;
+	if (outlen == 0)
+		return out;
+	if (maxbytes > outlen - 4) /* room for "..." and the NUL */
+		maxbytes = outlen > 4 ? outlen - 4 : 0;
+	while (i < n) {
+		char tmp[8];
+		size_t l = zs_utf8_seq(p + i, n - i), tl;
+		if (l == 0 || p[i] < 0x20 || p[i] == 0x7f) {
+			snprintf(tmp, sizeof tmp, "\\x%02X", p[i]);
+			tl = 4;
+			l = 1;
+		} else {
+			memcpy(tmp, p + i, l);
+			tl = l;
+		}
+		if (o + tl > maxbytes)
+			break;
+		memcpy(out + o, tmp, tl);
+		o += tl;
+		i += l;
+	}
+	if (i < n && o + 3 < outlen) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = 0;
+	return out;
 }

@@ -8,4 +8,14 @@
  * *cap unchanged (still owned by the caller). pv is the address of the array pointer. */
 int zs_grow(void *pv, size_t *cap, size_t n, size_t elem, size_t first);
 
+/* Length of the valid UTF-8 sequence at s[0..n) (1-4), or 0 when s starts with an invalid
+ * one (bad lead byte, truncated, overlong, surrogate, above U+10FFFF). */
+size_t zs_utf8_seq(const unsigned char *s, size_t n);
+/* 1 when s[0..n) is valid UTF-8 without NUL bytes. */
+int zs_utf8_valid(const char *s, size_t n);
+/* Copy s[0..n) into out (outlen bytes, always NUL-terminated) as valid, printable UTF-8:
+ * invalid bytes and control characters become "\xHH"; at most maxbytes of output are kept,
+ * cut on a character boundary with "..." appended when something was left out. Returns out. */
+char *zs_escape_text(const char *s, size_t n, char *out, size_t outlen, size_t maxbytes);
+
 #endif

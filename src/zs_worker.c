@@ -1,4 +1,6 @@
-/* zs_worker.c - feed fetching (libcurl easy interface on the worker thread) and scheduling. */
+/* zs_worker.c - the ingest worker: schedules the feeds, runs their transfers together on a
+ * libcurl multi handle (at most fetch_parallel at a time; one transfer is zs_fetch.h),
+ * applies the fetched versions, publishes snapshots, reloads. */
 #include "config.h"
 #include <errno.h>
 #include <time.h>
@@ -6,11 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <sqlite3.h>
+#include "zs_changes.h"
 #include "zs_db.h"
+#include "zs_fetch.h"
+#include "zs_fresh.h"
+#include "zs_maint.h"
 #include "zs_ingest.h"
 #include "zs_log.h"
+#include "zs_metrics.h"
+#include "zs_notify.h"
+#include "zs_notify_http.h"
+#include "zs_ready.h"
+#include "zs_similar.h"
 #include "zs_time.h"
 #include "zs_worker.h"
 
@@ -25,228 +37,10 @@ struct zs_worker {
 	pthread_cond_t cv;
 	_Atomic int stop;
 	sqlite3 *db;
+	const zs_config *pending;  /* a reloaded configuration, applied between rounds (mu) */
+	int rounds;                /* rounds done (worker thread only) */
+	time_t next_stale;      /* when a fresh feed turns stale next (0: none): wake up then */
 };
-
-typedef struct {
-	FILE *out;
-	size_t bytes, cap;
-	int too_big;
-	char *etag, *lastmod;
-	const _Atomic int *stop_flag;
-} xfer;
-
-static size_t on_body(char *p, size_t sz, size_t n, void *ud)
-{
-	xfer *x = ud;
-	size_t len = sz * n;
-	if (x->bytes + len > x->cap) {
-		x->too_big = 1;
-		return 0;
-	}
-	x->bytes += len;
-	return fwrite(p, 1, len, x->out);
-}
-
-static char *header_value(const char *line, size_t len, const char *name)
-{
-	size_t nl = strlen(name);
-	if (len <= nl + 1 || strncasecmp(line, name, nl) != 0 || line[nl] != ':')
-		return NULL;
-	const char *v = line + nl + 1, *e = line + len;
-	while (v < e && (*v == ' ' || *v == '\t'))
-		v++;
-	while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' '))
-		e--;
-	return strndup(v, (size_t)(e - v));
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *ud)
-{
-	xfer *x = ud;
-	size_t len = sz * n;
-	char *v;
-	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) { /* a new response (redirect): reset */
-		free(x->etag);
-		free(x->lastmod);
-		x->etag = x->lastmod = NULL;
-	} else if ((v = header_value(p, len, "ETag"))) {
-		free(x->etag);
-		x->etag = v;
-	} else if ((v = header_value(p, len, "Last-Modified"))) {
-		free(x->lastmod);
-		x->lastmod = v;
-	}
-	return len;
-}
-
-static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_off_t d)
-{
-	xfer *x = ud;
-	(void)a; (void)b; (void)c; (void)d;
-	return x->stop_flag && atomic_load(x->stop_flag);
-}
-
-/* Read the credentials file: "Bearer TOKEN" or "user:password". Never logged. */
-static char *read_credentials(const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	if (!f) {
-		snprintf(err, errlen, "credentials file %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	ssize_t n = getline(&line, &cap, f);
-	fclose(f);
-	if (n <= 0) {
-		free(line);
-		snprintf(err, errlen, "credentials file %s is empty", path);
-		return NULL;
-	}
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-		line[--n] = 0;
-	return line;
-}
-
-/* Fetch the current version of fc. Returns 1 with *body (the caller fcloses it) and the
- * response's validators (*etag, *lastmod; caller frees) when there is a body to apply; 0 when
- * the attempt has been recorded (failure, 304 not modified); -1 on a database error. */
-static int fetch_body(sqlite3 *db, const zs_config *cfg, const zs_feed_conf *fc,
-                      const _Atomic int *stop_flag, FILE **body, char **resp_etag,
-                      char **resp_lastmod, char *err, size_t errlen)
-{
-	CURL *c = curl_easy_init();
-	struct curl_slist *hdrs = NULL;
-	char cerr[CURL_ERROR_SIZE] = "", msg[600], *cred = NULL, *etag = NULL, *lastmod = NULL;
-	xfer x = { .cap = (size_t)cfg->max_feed_mb << 20, .stop_flag = stop_flag };
-	time_t now = zs_now();
-	int rc = 0;
-	long code = 0;
-
-	err[0] = 0;
-	*body = NULL;
-	*resp_etag = *resp_lastmod = NULL;
-	if (!c || !(x.out = tmpfile())) {
-		curl_easy_cleanup(c);
-		return zs_ingest_fetch_failed(db, fc, now, "cannot start the transfer (resources)");
-	}
-	zs_ingest_validators(db, fc, &etag, &lastmod);
-	if (etag) {
-		char h[1100];
-		snprintf(h, sizeof h, "If-None-Match: %s", etag);
-		hdrs = curl_slist_append(hdrs, h);
-	}
-	if (lastmod) {
-		char h[300];
-		snprintf(h, sizeof h, "If-Modified-Since: %s", lastmod);
-		hdrs = curl_slist_append(hdrs, h);
-	}
-	if (fc->credentials_file) {
-		cred = read_credentials(fc->credentials_file, msg, sizeof msg);
-		if (!cred) {
-			rc = zs_ingest_fetch_failed(db, fc, now, msg);
-			goto out;
-		}
-		if (strncasecmp(cred, "Bearer ", 7) == 0) {
-			char *h = NULL;
-			if (asprintf(&h, "Authorization: %s", cred) > 0) {
-				hdrs = curl_slist_append(hdrs, h);
-				explicit_bzero(h, strlen(h));
-				free(h);
-			}
-		} else {
-			curl_easy_setopt(c, CURLOPT_USERPWD, cred);
-			curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		}
-	}
-	curl_easy_setopt(c, CURLOPT_URL, fc->url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, cfg->connect_timeout);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, cfg->fetch_timeout);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x.cap);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "zorgstatusd/" PACKAGE_VERSION);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &x);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, &x);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-
-	CURLcode cc = curl_easy_perform(c);
-	if (cred) {
-		explicit_bzero(cred, strlen(cred));
-		curl_easy_setopt(c, CURLOPT_USERPWD, NULL);
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	if (cc != CURLE_OK) {
-		if (x.too_big || cc == CURLE_FILESIZE_EXCEEDED)
-			snprintf(msg, sizeof msg, "feed larger than max_feed_mb (%ld MiB)", cfg->max_feed_mb);
-		else if (cc == CURLE_PARTIAL_FILE)
-			snprintf(msg, sizeof msg, "transfer cut off: body shorter than announced (%s)",
-			         cerr[0] ? cerr : curl_easy_strerror(cc));
-		else
-			snprintf(msg, sizeof msg, "fetch failed: %s", cerr[0] ? cerr : curl_easy_strerror(cc));
-		rc = zs_ingest_fetch_failed(db, fc, now, msg);
-		goto out;
-	}
-	if (code == 304) {
-		ZS_DEBUG(MOD, "feed %s: not modified", fc->name);
-		rc = zs_ingest_not_modified(db, fc, now);
-		goto out;
-	}
-	if (strncmp(fc->url, "file://", 7) != 0 && code != 200) {
-		snprintf(msg, sizeof msg, "HTTP %ld from the feed server", code);
-		rc = zs_ingest_fetch_failed(db, fc, now, msg);
-		goto out;
-	}
-	fflush(x.out);
-	*body = x.out;
-	*resp_etag = x.etag;
-	*resp_lastmod = x.lastmod;
-	x.out = NULL;
-	x.etag = x.lastmod = NULL;
-	rc = 1;
-out:
-	if (cred)
-		free(cred);
-	free(etag);
-	free(lastmod);
-	free(x.etag);
-	free(x.lastmod);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
-	if (x.out)
-		fclose(x.out);
-	return rc;
-}
-
-int zs_fetch_once(sqlite3 *db, const zs_config *cfg, const zs_feed_conf *fc,
-                  const _Atomic int *stop_flag, char *err, size_t errlen)
-{
-	FILE *body;
-	char *etag, *lastmod;
-	int rc = fetch_body(db, cfg, fc, stop_flag, &body, &etag, &lastmod, err, errlen);
-	if (rc == 1) {
-		zs_ingest_result res;
-		rc = zs_ingest_apply(db, fc, body, zs_now(), &res, err, errlen);
-		if (rc == 0 && (res.applied || res.unchanged))
-			zs_ingest_set_validators(db, fc, etag, lastmod);
-		fclose(body);
-	}
-	free(etag);
-	free(lastmod);
-	return rc < 0 ? -1 : 0;
-}
 
 static int feed_failures(sqlite3 *db, const char *name)
 {
@@ -262,6 +56,203 @@ static int feed_failures(sqlite3 *db, const char *name)
 	return failures;
 }
 
+/* Apply the fetched versions items[0..m) together (insurer feeds first in the array), then
+ * keep their validators. */
+static void apply_fetched(zs_worker *w, zs_ingest_item *items, char **etags, char **lastmods,
+                          size_t m)
+{
+	char err[512];
+	long long t1 = zs_metrics_now_us();
+	int arc = zs_ingest_apply_batch(w->db, items, m, zs_now(), err, sizeof err);
+	if (arc != 0)
+		ZS_ERROR(MOD, "applying %zu feed version(s): %s", m, err);
+	zs_metrics_duration(ZS_DUR_INGEST, (double)(zs_metrics_now_us() - t1) / 1e6);
+	for (size_t j = 0; j < m; j++) {
+		if (items[j].res.applied || items[j].res.unchanged)
+			zs_ingest_set_validators(w->db, items[j].fc, etags[j], lastmods[j]);
+		zs_metrics_fetch(items[j].fc->name,
+		                 arc != 0 ? ZS_FETCH_FAILED
+		                 : items[j].res.applied ? ZS_FETCH_APPLIED
+		                 : items[j].res.unchanged ? ZS_FETCH_UNCHANGED : ZS_FETCH_REJECTED);
+	}
+}
+
+/* While other transfers are still running: apply the versions that have waited a second
+ * (feeds that finish together are applied together), insurer feeds any time, provider feeds
+ * only when no insurer feed is still to come (provider feeds name the insurers' policies).
+ * The new snapshot is published at once. */
+static void apply_early(zs_worker *w, const zs_fetch_job *jobs, const time_t *due, time_t now,
+                        size_t next, char *got, FILE **body, char **etag, char **lastmod)
+{
+	const zs_config *cfg = w->cfg;
+	size_t n = cfg->nfeeds, m = 0;
+	int insurer_to_come = 0;
+	for (size_t i = 0; i < n; i++)
+		if (cfg->feeds[i].kind == ZS_FEED_INSURER &&
+		    (jobs[i].c || (i >= next && due[i] <= now)))
+			insurer_to_come = 1;
+	zs_ingest_item *items = calloc(n, sizeof *items);
+	char **et = calloc(n, sizeof *et), **lm = calloc(n, sizeof *lm);
+	size_t *idx = calloc(n, sizeof *idx);
+	if (items && et && lm && idx)
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t i = 0; i < n; i++) {
+				int ins = cfg->feeds[i].kind == ZS_FEED_INSURER;
+				if (!got[i] || (pass == 0) != ins || (!ins && insurer_to_come))
+					continue;
+				items[m].fc = &cfg->feeds[i];
+				items[m].body = body[i];
+				et[m] = etag[i];
+				lm[m] = lastmod[i];
+				idx[m++] = i;
+			}
+	if (m) {
+		apply_fetched(w, items, et, lm, m);
+		atomic_store(&zs_generation, zs_db_generation(w->db));
+		for (size_t j = 0; j < m; j++) {
+			size_t i = idx[j];
+			fclose(body[i]);
+			free(etag[i]);
+			free(lastmod[i]);
+			body[i] = NULL;
+			etag[i] = lastmod[i] = NULL;
+			got[i] = 0;
+		}
+	}
+	free(items);
+	free(et);
+	free(lm);
+	free(idx);
+}
+
+/* Fetch the due feeds, at most fetch_parallel at a time. Per feed i: fetched[i] = 1 when it
+ * was due; got[i] = 1 with body[i], etag[i], lastmod[i] when there is a version to apply. */
+static void fetch_due(zs_worker *w, const time_t *due, time_t now, char *fetched, char *got,
+                      FILE **body, char **etag, char **lastmod)
+{
+	sqlite3 *db = w->db;
+	const zs_config *cfg = w->cfg;
+	const _Atomic int *stop = &w->stop;
+	size_t n = cfg->nfeeds, next = 0, active = 0;
+	struct timespec ready_since = { 0, 0 }; /* a version waits to be applied since then */
+	zs_fetch_job *jobs = calloc(n ? n : 1, sizeof *jobs);
+	CURLM *cm = curl_multi_init();
+	if (!jobs || !cm) {
+		ZS_ERROR(MOD, "out of memory: no fetches this round");
+		free(jobs);
+		if (cm)
+			curl_multi_cleanup(cm);
+		return;
+	}
+	while (!atomic_load(stop)) {
+		while (active < (size_t)cfg->fetch_parallel && next < n) {
+			size_t i = next++;
+			const zs_feed_conf *fc = &cfg->feeds[i];
+			if (due[i] > now)
+				continue;
+			fetched[i] = 1;
+			int fb = feed_failures(db, fc->name);
+			int rc = zs_fetch_job_setup(db, cfg, fc, stop, &jobs[i]);
+			if (rc < 0)
+				ZS_ERROR(MOD, "feed %s: database error recording the attempt", fc->name);
+			if (rc <= 0) {
+				zs_metrics_fetch(fc->name, ZS_FETCH_FAILED);
+				continue;
+			}
+			jobs[i].failures_before = fb;
+			if (curl_multi_add_handle(cm, jobs[i].c) != CURLM_OK) {
+				zs_ingest_fetch_failed(db, fc, zs_now(), "cannot start the transfer: curl");
+				zs_metrics_fetch(fc->name, ZS_FETCH_FAILED);
+				zs_fetch_job_free(&jobs[i]);
+				continue;
+			}
+			active++;
+		}
+		if (active == 0)
+			break;
+		int running = 0, queued = 0;
+		curl_multi_perform(cm, &running);
+		CURLMsg *m;
+		while ((m = curl_multi_info_read(cm, &queued))) {
+			zs_fetch_job *j = NULL;
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			CURL *e = m->easy_handle;
+			CURLcode cc = m->data.result;
+			curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&j);
+			curl_multi_remove_handle(cm, e);
+			active--;
+			size_t i = (size_t)(j - jobs);
+			int rc = zs_fetch_job_done(db, cfg, j, cc, &body[i], &etag[i], &lastmod[i]);
+			if (rc == 2 && curl_multi_add_handle(cm, e) == CURLM_OK) {
+				active++;
+				continue;
+			}
+			if (rc < 0)
+				ZS_ERROR(MOD, "feed %s: database error recording the attempt", j->fc->name);
+			if (rc == 1) {
+				got[i] = 1;
+				if (!ready_since.tv_sec)
+					clock_gettime(CLOCK_MONOTONIC, &ready_since);
+			} else
+				zs_metrics_fetch(j->fc->name,
+				                 rc < 0 || feed_failures(db, j->fc->name) > j->failures_before
+				                 ? ZS_FETCH_FAILED : ZS_FETCH_NOT_MODIFIED);
+			zs_fetch_job_free(j);
+		}
+		if (active)
+			curl_multi_poll(cm, NULL, 0, 200, NULL);
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (active && ready_since.tv_sec && ts.tv_sec - ready_since.tv_sec >= 1) {
+			apply_early(w, jobs, due, now, next, got, body, etag, lastmod);
+			ready_since.tv_sec = 0;
+			for (size_t i = 0; i < n && !ready_since.tv_sec; i++)
+				if (got[i]) /* provider versions waiting for an insurer feed */
+					clock_gettime(CLOCK_MONOTONIC, &ready_since);
+		}
+	}
+	for (size_t i = 0; i < n; i++) /* stopped: transfers still running are dropped */
+		if (jobs[i].c) {
+			curl_multi_remove_handle(cm, jobs[i].c);
+			zs_fetch_job_free(&jobs[i]);
+		}
+	curl_multi_cleanup(cm);
+	free(jobs);
+}
+
+int zs_fetch_once(sqlite3 *db, const zs_config *cfg, const zs_feed_conf *fc,
+                  const _Atomic int *stop_flag, char *err, size_t errlen)
+{
+	FILE *body = NULL;
+	char *etag = NULL, *lastmod = NULL;
+	zs_fetch_job j;
+	static const _Atomic int never;
+	zs_ingest_set_limits(cfg->max_line_kb, cfg->max_invalid_percent);
+	err[0] = 0;
+	int rc = zs_fetch_job_setup(db, cfg, fc, stop_flag ? stop_flag : &never, &j);
+	while (rc == 1 || rc == 2) {
+		CURLcode cc = curl_easy_perform(j.c);
+		rc = zs_fetch_job_done(db, cfg, &j, cc, &body, &etag, &lastmod);
+		if (rc == 1)
+			break;
+	}
+	if (j.c)
+		zs_fetch_job_free(&j);
+	if (rc == 1) {
+		zs_ingest_result res;
+		rc = zs_ingest_apply(db, fc, body, zs_now(), &res, err, errlen);
+		if (rc == 0 && (res.applied || res.unchanged))
+			zs_ingest_set_validators(db, fc, etag, lastmod);
+		fclose(body);
+	} else if (rc < 0) {
+		snprintf(err, errlen, "database error recording the attempt on feed %s", fc->name);
+	}
+	free(etag);
+	free(lastmod);
+	return rc < 0 ? -1 : 0;
+}
+
 /* One round: fetch every due feed (insurer feeds first: provider feeds name their policies),
  * then apply all fetched versions together (statuses, history and similar policies in one
  * snapshot), then schedule the next fetches (failed ones sooner: retry_min, doubling up to
@@ -274,35 +265,41 @@ static void worker_round(zs_worker *w, time_t *due)
 	char *fetched = calloc(n ? n : 1, 1);
 	char err[512];
 	time_t now = time(NULL);
+	long long t0 = zs_metrics_now_us();
 
 	if (!items || !etags || !lastmods || !fetched) {
 		ZS_ERROR(MOD, "out of memory in the fetch round");
 		goto out;
 	}
-	for (size_t k = 0; k < 2 * n && !atomic_load(&w->stop); k++) {
-		size_t i = k % n;
-		const zs_feed_conf *fc = &w->cfg->feeds[i];
-		if (due[i] > now || (k < n) != (fc->kind == ZS_FEED_INSURER))
-			continue;
-		FILE *body;
-		fetched[i] = 1;
-		int rc = fetch_body(w->db, w->cfg, fc, &w->stop, &body, &etags[m], &lastmods[m], err,
-		                    sizeof err);
-		if (rc < 0)
-			ZS_ERROR(MOD, "feed %s: %s", fc->name, err);
-		if (rc == 1) {
-			items[m].fc = fc;
-			items[m].body = body;
-			m++;
+	{ /* concurrent fetches (fetch_parallel), then applied insurers first: provider feeds
+	   * name the insurers' policies */
+		char *got = calloc(n ? n : 1, 1);
+		FILE **bodies = calloc(n ? n : 1, sizeof *bodies);
+		char **etag_of = calloc(n ? n : 1, sizeof *etag_of);
+		char **lastmod_of = calloc(n ? n : 1, sizeof *lastmod_of);
+		if (got && bodies && etag_of && lastmod_of) {
+			zs_ingest_set_limits(w->cfg->max_line_kb, w->cfg->max_invalid_percent);
+			fetch_due(w, due, now, fetched, got, bodies, etag_of, lastmod_of);
+			for (int pass = 0; pass < 2; pass++)
+				for (size_t i = 0; i < n; i++)
+					if (got[i] && (pass == 0) == (w->cfg->feeds[i].kind == ZS_FEED_INSURER)) {
+						items[m].fc = &w->cfg->feeds[i];
+						items[m].body = bodies[i];
+						etags[m] = etag_of[i];
+						lastmods[m] = lastmod_of[i];
+						m++;
+					}
+		} else {
+			ZS_ERROR(MOD, "out of memory in the fetch round");
 		}
+		free(got);
+		free(bodies);
+		free(etag_of);
+		free(lastmod_of);
 	}
-	if (m && !atomic_load(&w->stop)) {
-		if (zs_ingest_apply_batch(w->db, items, m, zs_now(), err, sizeof err) != 0)
-			ZS_ERROR(MOD, "applying %zu feed version(s): %s", m, err);
-		for (size_t j = 0; j < m; j++)
-			if (items[j].res.applied || items[j].res.unchanged)
-				zs_ingest_set_validators(w->db, items[j].fc, etags[j], lastmods[j]);
-	}
+	zs_metrics_duration(ZS_DUR_FETCH, (double)(zs_metrics_now_us() - t0) / 1e6);
+	if (m && !atomic_load(&w->stop))
+		apply_fetched(w, items, etags, lastmods, m);
 	for (size_t i = 0; i < n; i++) {
 		if (!fetched[i])
 			continue;
@@ -318,7 +315,23 @@ static void worker_round(zs_worker *w, time_t *due)
 		}
 		due[i] = time(NULL) + delay;
 	}
+	/* Readers take their snapshot's generation from the database inside their own read
+	 * transaction (zs_api.c), so this value is only the hint that tells them, and the
+	 * response caches, that a new snapshot exists. A test may stall here, between commit
+	 * and publication, to check that no answer mixes two snapshots. */
+	const char *stall = getenv("ZS_TEST_STALL_PUBLISH_MS");
+	if (m && stall && *stall)
+		usleep((useconds_t)atol(stall) * 1000);
+	if (zs_fresh_publish(w->db, zs_now(), &w->next_stale, err, sizeof err) < 0)
+		ZS_ERROR(MOD, "publishing feed freshness: %s", err);
 	atomic_store(&zs_generation, zs_db_generation(w->db));
+	/* Bounded storage: history retention in small steps, old dependency marks, the WAL. */
+	long pruned = 0;
+	if (zs_maint_run(w->db, w->cfg, zs_now(), &pruned, err, sizeof err) < 0)
+		ZS_WARN(MOD, "maintenance: %s", err);
+	else if (pruned)
+		ZS_INFO(MOD, "history: %ld rows older than %ld contract years deleted", pruned,
+		        w->cfg->history_keep_years);
 out:
 	for (size_t j = 0; j < m; j++) {
 		fclose(items[j].body);
@@ -329,6 +342,148 @@ out:
 	free(etags);
 	free(lastmods);
 	free(fetched);
+}
+
+/* zs_ingest_register, twice: when one call both drops a feed and adds another, its clean-up
+ * ("DELETE FROM feed ... AND last_success IS NULL") also deletes the row of the feed just
+ * added; the second call (nothing left to drop) registers it again. */
+static int register_feeds(sqlite3 *db, const zs_config *cfg, char *err, size_t errlen)
+{
+	if (zs_ingest_register(db, cfg, err, errlen) != 0)
+		return -1;
+	for (size_t i = 0; i < cfg->nfeeds; i++)
+		if (zs_ingest_feed_id(db, cfg->feeds[i].name) < 0)
+			return zs_ingest_register(db, cfg, err, errlen);
+	return 0;
+}
+
+/* Feeds loaded (content from a successful fetch) and failing (last attempt failed), for the
+ * service manager's STATUS= and readiness. Returns 0, or -1 when the database cannot be read. */
+static int feed_counts(sqlite3 *db, long *loaded, long *failing, long *total)
+{
+	sqlite3_stmt *st;
+	int rc = -1;
+	*loaded = *failing = *total = 0;
+	if (sqlite3_prepare_v2(db, "SELECT count(last_success), count(*) FILTER (WHERE failures > 0),"
+	                       " count(*) FROM feed", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*loaded = sqlite3_column_int(st, 0);
+		*failing = sqlite3_column_int(st, 1);
+		*total = sqlite3_column_int(st, 2);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* After a round: STATUS= for the service manager; readiness once every configured feed has
+ * been attempted (the first round attempts them all) and at least one is loaded. */
+static void report_round(zs_worker *w)
+{
+	long loaded, failing, total;
+	char status[160];
+	w->rounds++;
+	if (feed_counts(w->db, &loaded, &failing, &total) != 0) {
+		zs_notify_status("database cannot be read");
+		return;
+	}
+	snprintf(status, sizeof status, "%ld of %ld feeds loaded, %ld failing", loaded, total, failing);
+	zs_notify_status(status);
+	ZS_DEBUG(MOD, "round %d done: %s", w->rounds, status);
+	if (!zs_ready_get()) {
+		if (loaded > 0) {
+			zs_ready_set(1, NULL);
+			ZS_INFO(MOD, "ready: %s", status);
+		} else {
+			zs_ready_set(0, total ? "no_feed_loaded" : "no_feeds_configured");
+		}
+	}
+}
+
+/* A reloaded configuration: register its feeds (new ones get a row, removed ones lose their
+ * data, reconciled), carry the schedule of unchanged feeds over and fetch new or changed ones
+ * at once, and apply the similar-policy thresholds. Worker thread only, between rounds. */
+static void apply_reload(zs_worker *w, const zs_config *next, time_t **due, size_t *n)
+{
+	char err[512];
+	const zs_config *old = w->cfg;
+	time_t *nd = calloc(next->nfeeds ? next->nfeeds : 1, sizeof *nd);
+	size_t added = 0, changed = 0, removed = 0;
+	long long t0 = zs_metrics_now_us();
+
+	if (!nd) {
+		ZS_ERROR(MOD, "reload: out of memory: the running configuration stays");
+		return;
+	}
+	if (register_feeds(w->db, next, err, sizeof err) != 0) {
+		ZS_ERROR(MOD, "reload: registering the feeds failed: %s; the running configuration "
+		         "stays", err);
+		free(nd);
+		return;
+	}
+	for (size_t i = 0; i < next->nfeeds; i++) {
+		const zs_feed_conf *f = &next->feeds[i];
+		size_t j = 0;
+		while (j < old->nfeeds && strcmp(old->feeds[j].name, f->name) != 0)
+			j++;
+		if (j == old->nfeeds) {
+			added++;
+			continue; /* due now */
+		}
+		const zs_feed_conf *o = &old->feeds[j];
+		int same = o->kind == f->kind && strcmp(o->url, f->url) == 0 &&
+		           !o->credentials_file == !f->credentials_file &&
+		           (!o->credentials_file || strcmp(o->credentials_file, f->credentials_file) == 0) &&
+		           o->max_invalid_rows == f->max_invalid_rows;
+		if (!same) {
+			changed++;
+			continue;
+		}
+		nd[i] = (*due)[j];
+		/* a shorter schedule takes effect now rather than after the old wait */
+		if (f->schedule < o->schedule && nd[i] > time(NULL) + f->schedule)
+			nd[i] = time(NULL) + f->schedule;
+	}
+	for (size_t j = 0; j < old->nfeeds; j++) {
+		size_t i = 0;
+		while (i < next->nfeeds && strcmp(old->feeds[j].name, next->feeds[i].name) != 0)
+			i++;
+		removed += i == next->nfeeds;
+	}
+	zs_similar_thresholds th = {
+		.equal_overlap = (double)next->similar_equal_overlap / 100.0,
+		.equal_pct = (double)next->similar_equal_pct,
+		.very_overlap = (double)next->similar_very_overlap / 100.0,
+		.very_pct = (double)next->similar_very_pct,
+	};
+	const zs_similar_thresholds *cur = zs_similar_get_thresholds();
+	if (memcmp(cur, &th, sizeof th) != 0) {
+		zs_similar_set_thresholds(&th);
+		if (zs_db_exec(w->db, "BEGIN IMMEDIATE", err, sizeof err) == 0) {
+			if (zs_similar_compute(w->db, err, sizeof err) == 0 &&
+			    zs_db_exec(w->db, "UPDATE meta SET value=value+1 WHERE key='generation'", err,
+			               sizeof err) == 0 &&
+			    zs_db_exec(w->db, "COMMIT", err, sizeof err) == 0) {
+				ZS_INFO(MOD, "reload: similar policies recomputed with the new thresholds");
+			} else {
+				char e2[128];
+				ZS_ERROR(MOD, "reload: recomputing similar policies: %s", err);
+				zs_db_exec(w->db, "ROLLBACK", e2, sizeof e2);
+			}
+		} else {
+			ZS_ERROR(MOD, "reload: recomputing similar policies: %s", err);
+		}
+	}
+	if (removed)
+		zs_metrics_duration(ZS_DUR_RECONCILE, (double)(zs_metrics_now_us() - t0) / 1e6);
+	atomic_store(&zs_generation, zs_db_generation(w->db));
+	free(*due);
+	*due = nd;
+	*n = next->nfeeds;
+	w->cfg = next;
+	ZS_INFO(MOD, "configuration reloaded: %zu feeds (%zu added, %zu removed, %zu changed)",
+	        next->nfeeds, added, removed, changed);
 }
 
 static void *worker_main(void *arg)
@@ -342,14 +497,38 @@ static void *worker_main(void *arg)
 		return NULL;
 	}
 	while (!atomic_load(&w->stop)) {
+		pthread_mutex_lock(&w->mu);
+		const zs_config *reload = w->pending;
+		w->pending = NULL;
+		pthread_mutex_unlock(&w->mu);
+		if (reload)
+			apply_reload(w, reload, &due, &n);
 		time_t now = time(NULL);
 		worker_round(w, due);
+		if (!atomic_load(&w->stop))
+			report_round(w);
+		/* the change feed: year_published events when due, retention (zs_changes.h) */
+		char cerr[256];
+		int cchanged = 0;
+		if (zs_changes_tick(w->db, zs_now(), w->cfg->changes_retention, &cchanged, cerr,
+		                    sizeof cerr))
+			ZS_ERROR(MOD, "change feed: %s", cerr);
+		if (cchanged)
+			atomic_store(&zs_generation, zs_db_generation(w->db));
+		zs_notifier_wake(); /* webhooks and cache purges of what was just published */
 		time_t next = now + 3600;
 		for (size_t i = 0; i < n; i++)
 			if (due[i] < next)
 				next = due[i];
+		/* next_stale is on the daemon clock (zs_now), which --now may shift */
+		time_t off = zs_now() - time(NULL);
+		if (w->next_stale > 0 && w->next_stale - off < next)
+			next = w->next_stale - off;
+		time_t pub = zs_changes_next_publication(zs_now());
+		if (pub - off < next)
+			next = pub - off;
 		pthread_mutex_lock(&w->mu);
-		if (!atomic_load(&w->stop) && next > time(NULL)) {
+		if (!atomic_load(&w->stop) && !w->pending && next > time(NULL)) {
 			struct timespec ts = { .tv_sec = next, .tv_nsec = 0 };
 			pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 		}
@@ -368,11 +547,15 @@ zs_worker *zs_worker_start(const zs_config *cfg, char *err, size_t errlen)
 	}
 	w->cfg = cfg;
 	w->db = zs_db_open(cfg->database, 0, err, errlen);
+	if (w->db && zs_maint_setup(w->db, cfg, err, errlen)) {
+		sqlite3_close(w->db);
+		w->db = NULL;
+	}
 	if (!w->db) {
 		free(w);
 		return NULL;
 	}
-	if (zs_ingest_register(w->db, cfg, err, errlen)) {
+	if (register_feeds(w->db, cfg, err, errlen)) {
 		sqlite3_close(w->db);
 		free(w);
 		return NULL;
@@ -389,6 +572,14 @@ zs_worker *zs_worker_start(const zs_config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	return w;
+}
+
+void zs_worker_reload(zs_worker *w, const zs_config *cfg)
+{
+	pthread_mutex_lock(&w->mu);
+	w->pending = cfg;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
 }
 
 void zs_worker_stop(zs_worker *w)

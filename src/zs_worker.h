@@ -1,5 +1,6 @@
 /* zs_worker.h - the ingest worker: one thread that fetches feeds on their schedules through
- * libcurl (blocking calls, but never on a serving thread), applies them with zs_ingest on its
+ * libcurl (the multi interface: due feeds are fetched together, fetch_parallel at a time, never
+ * on a serving thread; redirects per follow_redirects), applies them with zs_ingest on its
  * own write connection, and publishes each new snapshot by bumping zs_generation. */
 #ifndef ZS_WORKER_H
 #define ZS_WORKER_H
@@ -14,8 +15,18 @@ typedef struct zs_worker zs_worker;
 
 /* Start the worker; cfg must outlive it. Returns NULL with err on failure. */
 zs_worker *zs_worker_start(const zs_config *cfg, char *err, size_t errlen);
+/* Hand a new configuration to the worker: applied between two rounds (feeds added, removed,
+ * changed; schedules, retry, timeouts, thresholds). cfg must outlive the worker (the caller
+ * keeps every configuration until the end); the one passed before may still be in use until
+ * the worker picks this one up. */
+void zs_worker_reload(zs_worker *w, const zs_config *cfg);
 /* Stop (finishing the fetch in progress as quickly as curl allows) and free. */
 void zs_worker_stop(zs_worker *w);
+
+/* What the public /v1/feeds shows of a feed's last error: for a failed transfer only its
+ * class ("connection failed", "timed out", "HTTP 500", "TLS verification failed", ...; in buf),
+ * since the details (addresses, ports, paths) are for staff; any other message unchanged. */
+const char *zs_fetch_error_public(const char *msg, char *buf, size_t len);
 
 /* One synchronous fetch+apply of feed fc on db (used by the worker and by tests).
  * Returns 0 when the attempt was recorded (successful or not), -1 on a database error. */

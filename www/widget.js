@@ -11,8 +11,10 @@
  * q, agb, policy, year, amount, lang; www/index.html uses it), data-heading-level (1-5,
  * default 2). The only global is window.ZorgStatus ({version, mount, mountAll}).
  *
- * Every text about statuses and consequences comes from the API (consequence.text, warnings,
- * exceptions, error.message). The table T below holds only the widget's own labels.
+ * Every text about statuses and consequences comes from the API (consequence.text, headline,
+ * warnings, exceptions, error.message), and every display name of a code (care type, status,
+ * policy type, provider kind, ...) from GET /v1/labels. The table T below holds only the
+ * widget's own words.
  */
 (function () {
 	'use strict';
@@ -43,6 +45,7 @@
 					(n === 1 ? '1 zorgaanbieder gevonden.' : n + ' zorgaanbieders gevonden.');
 			},
 			resultsLabel: 'Gevonden zorgaanbieders',
+			didYouMean: function (q) { return 'Bedoelde u “' + q + '”?'; },
 			loading: 'Gegevens worden geladen…',
 			agb: 'AGB-code',
 			partOf: 'Onderdeel van',
@@ -69,9 +72,8 @@
 			exceptions: 'Uitzonderingen',
 			sources: 'Bronnen',
 			said: 'gemeld op',
-			checked: 'laatst opgehaald op',
+			checked: 'laatst gecontroleerd op',
 			sourceStale: 'niet meer actueel',
-			since: 'Deze status staat er sinds',
 			says: 'zegt',
 			backToSearch: 'Andere zorgaanbieder zoeken',
 			errorTitle: 'Dat lukte niet.',
@@ -85,48 +87,29 @@
 			datetime: function (d, m, y, t) { return d + ' ' + m + ' ' + y + ' om ' + t; },
 			months: ['januari', 'februari', 'maart', 'april', 'mei', 'juni', 'juli', 'augustus',
 				'september', 'oktober', 'november', 'december'],
-			kind: {
-				hospital: 'Ziekenhuis', ibc: 'Zelfstandig behandelcentrum', mental_health: 'GGZ',
-				district_nursing: 'Wijkverpleging', physiotherapy: 'Fysiotherapie', gp: 'Huisarts',
-				maternity: 'Verloskundige', pharmacy: 'Apotheek', medical_devices: 'Hulpmiddelen',
-				paramedical: 'Paramedische zorg', acute: 'Acute zorg'
+			since: 'Deze status geldt sinds',
+			overviewTitle: function (y) { return 'Alle polissen in ' + y; },
+			overviewHint: function (care) { return 'Per polis: ' + care + '. Kies een polis voor alle zorg en wat u betaalt.'; },
+			colPolicy: 'Polis', colInsurer: 'Zorgverzekeraar', colNotes: 'Let op',
+			sortLabel: 'Sorteer op', sortName: 'Naam', sortStatus: 'Status',
+			marker: {
+				ceiling: 'Omzetplafond', patient_stop: 'Geen nieuwe patiënten',
+				patient_stop_announced: 'Binnenkort geen nieuwe patiënten',
+				conflict: 'Zorgverzekeraar en zorgaanbieder zeggen iets anders'
 			},
-			care: {
-				hospital: 'Ziekenhuiszorg', ibc: 'Zorg in een zelfstandig behandelcentrum',
-				mental_health: 'Geestelijke gezondheidszorg (ggz)', district_nursing: 'Wijkverpleging',
-				physiotherapy: 'Fysiotherapie', gp: 'Huisartsenzorg', acute: 'Acute zorg (spoedzorg)',
-				maternity: 'Verloskundige zorg en kraamzorg', pharmacy: 'Apotheek',
-				medical_devices: 'Hulpmiddelen', paramedical: 'Paramedische zorg'
-			},
-			status: {
-				contracted: 'Contract', contracted_ceiling: 'Contract met omzetplafond',
-				negotiating: 'Nog in gesprek over een contract', not_contracted: 'Geen contract',
-				ended: 'Contract gestopt', unknown: 'Onbekend'
-			},
-			policyType: {
-				natura: 'naturapolis', restitutie: 'restitutiepolis', combinatie: 'combinatiepolis',
-				budget: 'budgetpolis'
-			},
-			sourceKind: { insurer: 'Zorgverzekeraar', provider: 'Zorgaanbieder' },
-			level: {
-				policy: 'voor deze polis', insurer: 'voor alle polissen van de zorgverzekeraar',
-				concern: 'voor alle polissen van het concern'
-			},
+			backToOverview: 'Alle polissen van deze zorgaanbieder',
+			nextYear: 'volgend jaar',
+			seasonHint: function (y, cur) { return 'U ziet eerst ' + y + ': het jaar waarvoor u nu een polis kiest. Kies ' + cur + ' voor dit jaar.'; },
+			deductible: 'Eigen risico',
+			deductibleFor: function (cares) { return 'Voor ' + cares + ':'; },
+			liveOverview: function (n, y) { return n + ' polissen in ' + y + '.'; },
 			flag: {
-				conflict: 'Vraag het na bij uw zorgverzekeraar: zorgverzekeraar en zorgaanbieder zeggen iets anders',
-				patient_stop: 'Neemt geen nieuwe patiënten aan',
-				ceiling: 'Omzetplafond',
 				provider_only: 'Alleen gemeld door de zorgaanbieder',
 				stale: 'Misschien niet meer actueel'
 			},
-			stopFrom: 'vanaf', stopUntil: 'tot en met',
-			stopReason: { staff_shortage: 'personeelstekort', ceiling_reached: 'omzetplafond bereikt' },
-			stopNote: 'Toelichting',
+			stopNote: 'Toelichting van de zorgaanbieder of zorgverzekeraar',
 			exempt: 'geldt niet voor',
-			exemptCode: {
-				acute: 'acute zorg', treatment_in_progress: 'een behandeling die al loopt',
-				acute_maternity: 'acute verloskundige zorg'
-			}
+			and: 'en'
 		},
 		en: {
 			title: 'Does your care provider have a contract?',
@@ -143,6 +126,7 @@
 					(n === 1 ? '1 care provider found.' : n + ' care providers found.');
 			},
 			resultsLabel: 'Care providers found',
+			didYouMean: function (q) { return 'Did you mean “' + q + '”?'; },
 			loading: 'Loading…',
 			agb: 'AGB code',
 			partOf: 'Part of',
@@ -169,9 +153,8 @@
 			exceptions: 'Exceptions',
 			sources: 'Sources',
 			said: 'reported on',
-			checked: 'last fetched on',
+			checked: 'last checked on',
 			sourceStale: 'out of date',
-			since: 'This status has been shown since',
 			says: 'says',
 			backToSearch: 'Search for another care provider',
 			errorTitle: 'That did not work.',
@@ -185,48 +168,29 @@
 			datetime: function (d, m, y, t) { return d + ' ' + m + ' ' + y + ' at ' + t; },
 			months: ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August',
 				'September', 'October', 'November', 'December'],
-			kind: {
-				hospital: 'Hospital', ibc: 'Independent treatment centre', mental_health: 'Mental health care',
-				district_nursing: 'District nursing', physiotherapy: 'Physiotherapy', gp: 'GP',
-				maternity: 'Midwife', pharmacy: 'Pharmacy', medical_devices: 'Medical devices',
-				paramedical: 'Paramedical care', acute: 'Acute care'
+			since: 'This status applies since',
+			overviewTitle: function (y) { return 'All policies in ' + y; },
+			overviewHint: function (care) { return 'Per policy: ' + care + '. Choose a policy for all care and what you pay.'; },
+			colPolicy: 'Policy', colInsurer: 'Insurer', colNotes: 'Please note',
+			sortLabel: 'Sort by', sortName: 'Name', sortStatus: 'Status',
+			marker: {
+				ceiling: 'Revenue ceiling', patient_stop: 'No new patients',
+				patient_stop_announced: 'Soon no new patients',
+				conflict: 'Insurer and care provider say different things'
 			},
-			care: {
-				hospital: 'Hospital care', ibc: 'Care in an independent treatment centre',
-				mental_health: 'Mental health care', district_nursing: 'District nursing',
-				physiotherapy: 'Physiotherapy', gp: 'GP care', acute: 'Acute (emergency) care',
-				maternity: 'Maternity care', pharmacy: 'Pharmacy', medical_devices: 'Medical devices',
-				paramedical: 'Paramedical care'
-			},
-			status: {
-				contracted: 'Contract', contracted_ceiling: 'Contract with a revenue ceiling',
-				negotiating: 'Still negotiating a contract', not_contracted: 'No contract',
-				ended: 'Contract ended', unknown: 'Unknown'
-			},
-			policyType: {
-				natura: 'natura policy', restitutie: 'restitutie policy',
-				combinatie: 'combinatie policy', budget: 'budget policy'
-			},
-			sourceKind: { insurer: 'Insurer', provider: 'Care provider' },
-			level: {
-				policy: 'for this policy', insurer: 'for all policies of the insurer',
-				concern: 'for all policies of the group'
-			},
+			backToOverview: 'All policies of this care provider',
+			nextYear: 'next year',
+			seasonHint: function (y, cur) { return 'You first see ' + y + ': the year you choose a policy for now. Choose ' + cur + ' for this year.'; },
+			deductible: 'Deductible (eigen risico)',
+			deductibleFor: function (cares) { return 'For ' + cares + ':'; },
+			liveOverview: function (n, y) { return n + ' policies in ' + y + '.'; },
 			flag: {
-				conflict: 'Check with your insurer: the insurer and the care provider say different things',
-				patient_stop: 'Not taking new patients',
-				ceiling: 'Revenue ceiling',
 				provider_only: 'Reported by the care provider only',
 				stale: 'May be out of date'
 			},
-			stopFrom: 'from', stopUntil: 'until',
-			stopReason: { staff_shortage: 'staff shortage', ceiling_reached: 'revenue ceiling reached' },
-			stopNote: 'Note',
+			stopNote: 'Note from the care provider or insurer',
 			exempt: 'does not apply to',
-			exemptCode: {
-				acute: 'acute care', treatment_in_progress: 'treatment already in progress',
-				acute_maternity: 'acute maternity care'
-			}
+			and: 'and'
 		}
 	};
 
@@ -276,17 +240,32 @@
 		return table && Object.prototype.hasOwnProperty.call(table, code) ? table[code] : String(code);
 	}
 
-	/* "6000.00" -> "€ 6.000,00" (nl) / "€6,000.00" (en); the catalogue's fmt.money */
-	function money(s, lang) {
-		var m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(String(s));
-		if (!m)
-			return String(s);
-		var units = m[2].replace(/^0+(?=\d)/, '');
-		var cents = ((m[3] || '') + '00').slice(0, 2);
-		var sep = lang === 'en' ? ',' : '.';
-		units = units.replace(/\B(?=(\d{3})+(?!\d))/g, sep);
-		return lang === 'en' ? m[1] + '€' + units + '.' + cents : m[1] + '€ ' + units + ',' + cents;
+	/* "3435CM" -> "3435 CM" */
+	function postcode(pc) {
+		var m = /^(\d{4})\s*([A-Za-z]{2})$/.exec(String(pc || ''));
+		return m ? m[1] + ' ' + m[2].toUpperCase() : String(pc || '');
 	}
+
+	/* an amount never breaks between "€" and the number */
+	function nobreakMoney(text) {
+		return String(text || '').replace(/€ (?=\d)/g, '€\u00a0');
+	}
+
+	/* the care type a provider is known for, from its kind (GET /v1/labels provider_kind) */
+	var KIND_CARE = {
+		hospital: 'hospital', ibc: 'ibc', mental_health: 'mental_health',
+		district_nursing: 'district_nursing', physiotherapy: 'physiotherapy', gp: 'gp',
+		pharmacy: 'pharmacy', maternity: 'maternity', medical_devices: 'medical_devices'
+	};
+
+	/* display order of a presentation when sorting by status (not a preference: the user asks) */
+	var PRES_ORDER = {
+		contracted: 0, contracted_patient_stop: 1, negotiating: 2, conflict: 3, unknown: 4,
+		ended: 5, not_contracted: 6
+	};
+
+	/* GET /v1/labels, once per API and language, shared by every instance */
+	var labelCache = {};
 
 	/* user input -> "8000" / "8000.50" for the API; '' when empty; null when not an amount */
 	function parseAmount(str, lang) {
@@ -409,6 +388,34 @@
 		return T[this.state.lang];
 	};
 
+	/* display name of a code from GET /v1/labels (the code itself until they have arrived) */
+	Widget.prototype.L = function (family, code) {
+		var l = this.labels;
+		return l && l[family] && Object.prototype.hasOwnProperty.call(l[family], code) ? l[family][code] : String(code);
+	};
+
+	Widget.prototype.loadLabels = function () {
+		var self = this, key = this.api + '|' + this.state.lang;
+		if (!labelCache[key])
+			labelCache[key] = getJSON(this.url('/v1/labels', {})).then(null, function (err) {
+				delete labelCache[key];
+				throw err;
+			});
+		return labelCache[key].then(function (l) {
+			if (l && l.lang === self.state.lang)
+				self.labels = l;
+			return l;
+		}, function () { return null; });
+	};
+
+	/* a short spoken summary (at most 200 characters) in the live region */
+	Widget.prototype.announce = function (text) {
+		text = String(text || '');
+		if (text.length > 200)
+			text = text.slice(0, 199) + '…';
+		this.liveEl.textContent = text;
+	};
+
 	Widget.prototype.id = function (name) {
 		return 'zs' + this.n + '-' + name;
 	};
@@ -477,10 +484,14 @@
 		/* search */
 		this.searchLabel = h('label', { className: 'zs-label', 'for': this.id('q') });
 		this.searchHint = h('p', { className: 'zs-hint', id: this.id('q-hint') });
+		/* the WAI-ARIA combobox pattern (list autocomplete): focus stays in the input, the
+		 * arrow keys move the active option (aria-activedescendant), Enter picks it */
 		this.searchInput = h('input', {
-			className: 'zs-input', id: this.id('q'), type: 'search', name: 'q', autocomplete: 'off',
-			spellcheck: 'false', 'aria-describedby': this.id('q-hint'), 'aria-controls': this.id('results')
+			className: 'zs-input', id: this.id('q'), type: 'text', name: 'q', autocomplete: 'off',
+			spellcheck: 'false', role: 'combobox', 'aria-autocomplete': 'list', 'aria-expanded': 'false',
+			'aria-describedby': this.id('q-hint'), 'aria-controls': this.id('results')
 		});
+		this.active = -1;
 		this.searchBtn = h('button', { type: 'submit', className: 'zs-button' });
 		this.searchForm = h('form', { className: 'zs-search', role: 'search', 'aria-labelledby': this.id('q-label') },
 			this.searchLabel, this.searchHint,
@@ -493,24 +504,17 @@
 		this.searchInput.addEventListener('input', function () {
 			self.scheduleSearch(self.searchInput.value);
 		});
-		this.searchInput.addEventListener('keydown', function (ev) {
-			if (ev.key === 'ArrowDown') {
-				var first = self.resultsList.querySelector('button');
-				if (first) {
-					ev.preventDefault();
-					first.focus();
-				}
-			} else if (ev.key === 'Escape' && self.searchInput.value) {
-				ev.preventDefault();
-				self.searchInput.value = '';
-				self.scheduleSearch('');
-			}
-		});
+		this.searchInput.addEventListener('keydown', function (ev) { self.comboKey(ev); });
 		this.searchStatus = h('p', { className: 'zs-search-status', role: 'status', 'aria-live': 'polite', id: this.id('search-status') });
-		this.resultsList = h('ul', { className: 'zs-results', id: this.id('results') });
-		this.resultsList.addEventListener('keydown', function (ev) { self.resultsKey(ev); });
+		this.resultsList = h('ul', { className: 'zs-results', id: this.id('results'), role: 'listbox' });
+		/* "Bedoelde u ...?" when the answer is a typo correction or left words out */
+		this.didYouMeanEl = h('div', { className: 'zs-did-you-mean', id: this.id('did-you-mean') });
 		this.root.appendChild(h('div', { className: 'zs-search-box' },
-			this.searchForm, this.searchStatus, this.resultsList));
+			this.searchForm, this.searchStatus, this.didYouMeanEl, this.resultsList));
+
+		/* the short spoken summary of what changed (never the whole panel) */
+		this.liveEl = h('p', { className: 'zs-visually-hidden', role: 'status', 'aria-live': 'polite', id: this.id('live') });
+		this.root.appendChild(this.liveEl);
 
 		/* errors (role=alert is announced at once) */
 		this.errorEl = h('div', { className: 'zs-error', role: 'alert', id: this.id('error') });
@@ -630,16 +634,21 @@
 		this.writeUrl(false);
 		if (q.length < 2) {
 			clear(this.resultsList);
+			clear(this.didYouMeanEl);
 			this.searchStatus.textContent = '';
+			this.setActive(-1);
 			return;
 		}
 		this.searchStatus.textContent = t.searching;
 		this.root.classList.add('zs-busy');
 		var ctrl = typeof AbortController === 'function' ? new AbortController() : null;
 		this.searchAbort = ctrl;
-		getJSON(this.url('/v1/search', { q: q, limit: 10 }), ctrl && ctrl.signal).then(function (data) {
+		Promise.all([getJSON(this.url('/v1/search', { q: q, limit: 10 }), ctrl && ctrl.signal),
+			this.loadLabels()]).then(function (both) {
+			var data = both[0];
 			if (seq !== self.searchSeq)
 				return;
+			self.resultsList.hidden = false;
 			self.root.classList.remove('zs-busy');
 			self.showError(null);
 			self.renderResults(data);
@@ -657,34 +666,71 @@
 		var self = this, t = this.t();
 		var results = (data && data.results) || [];
 		clear(this.resultsList);
+		clear(this.didYouMeanEl);
 		this.searchStatus.textContent = results.length ? t.results(results.length, data.total || results.length) : t.noResults;
-		results.forEach(function (r) {
-			var meta = [lookup(t.kind, r.kind), r.city].filter(Boolean).join(' · ');
-			var btn = h('button', {
-				type: 'button', className: 'zs-result', 'data-agb': r.agb,
-				onclick: function () { self.pickProvider(r.agb); }
+		var dym = results.length && data.did_you_mean;
+		if (dym && dym !== this.state.q)
+			this.didYouMeanEl.appendChild(h('button', {
+				type: 'button', className: 'zs-link',
+				onclick: function () { self.searchInput.value = dym; self.searchNow(dym); }
+			}, t.didYouMean(dym)));
+		results.forEach(function (r, i) {
+			/* the location the query matched (street and city), else the first location's city */
+			var ml = r.matched_location, where = ml && ml.street ? ml.street + ', ' + ml.city : r.city;
+			var meta = [self.L('provider_kind', r.kind), where].filter(Boolean).join(' · ');
+			self.resultsList.appendChild(h('li', {
+				role: 'option', id: self.id('opt-' + i), className: 'zs-result', 'data-agb': r.agb,
+				'aria-selected': 'false', onclick: function () { self.pickProvider(r.agb); }
 			},
 			h('span', { className: 'zs-result-name' }, r.name),
 			h('span', { className: 'zs-result-meta' }, meta),
-			h('span', { className: 'zs-result-agb' }, t.agb + ' ' + r.agb));
-			self.resultsList.appendChild(h('li', null, btn));
+			h('span', { className: 'zs-result-agb' }, t.agb + ' ' + r.agb)));
 		});
+		this.setActive(-1);
 	};
 
-	Widget.prototype.resultsKey = function (ev) {
-		var buttons = Array.prototype.slice.call(this.resultsList.querySelectorAll('button'));
-		var i = buttons.indexOf(document.activeElement);
-		if (i < 0)
-			return;
-		if (ev.key === 'ArrowDown' && i < buttons.length - 1) {
+	Widget.prototype.options = function () {
+		return Array.prototype.slice.call(this.resultsList.querySelectorAll('[role=option]'));
+	};
+
+	Widget.prototype.setActive = function (i) {
+		var opts = this.options();
+		this.active = opts.length ? Math.max(-1, Math.min(i, opts.length - 1)) : -1;
+		opts.forEach(function (o, k) {
+			o.setAttribute('aria-selected', k === this.active ? 'true' : 'false');
+			o.classList.toggle('zs-active', k === this.active);
+		}, this);
+		this.searchInput.setAttribute('aria-expanded', opts.length && !this.resultsList.hidden ? 'true' : 'false');
+		if (this.active >= 0) {
+			this.searchInput.setAttribute('aria-activedescendant', opts[this.active].id);
+			if (opts[this.active].scrollIntoView)
+				opts[this.active].scrollIntoView({ block: 'nearest' });
+		} else {
+			this.searchInput.removeAttribute('aria-activedescendant');
+		}
+	};
+
+	Widget.prototype.comboKey = function (ev) {
+		var opts = this.options();
+		if (ev.key === 'ArrowDown' && opts.length) {
 			ev.preventDefault();
-			buttons[i + 1].focus();
-		} else if (ev.key === 'ArrowUp') {
+			this.resultsList.hidden = false;
+			this.setActive(this.active + 1);
+		} else if (ev.key === 'ArrowUp' && opts.length) {
 			ev.preventDefault();
-			(i > 0 ? buttons[i - 1] : this.searchInput).focus();
+			this.setActive(this.active <= 0 ? opts.length - 1 : this.active - 1);
+		} else if (ev.key === 'Enter' && this.active >= 0 && opts[this.active]) {
+			ev.preventDefault();
+			this.pickProvider(opts[this.active].getAttribute('data-agb'));
 		} else if (ev.key === 'Escape') {
 			ev.preventDefault();
-			this.searchInput.focus();
+			if (opts.length && !this.resultsList.hidden) {
+				this.resultsList.hidden = true;
+				this.setActive(-1);
+			} else if (this.searchInput.value) {
+				this.searchInput.value = '';
+				this.scheduleSearch('');
+			}
 		}
 	};
 
@@ -693,7 +739,9 @@
 		this.state.year = '';
 		this.writeUrl(true);
 		clear(this.resultsList);
+		clear(this.didYouMeanEl);
 		this.searchStatus.textContent = '';
+		this.setActive(-1);
 		this.loadProvider(true);
 	};
 
@@ -711,8 +759,10 @@
 			clear(this.providerEl);
 			this.providerEl.appendChild(h('p', { className: 'zs-loading', role: 'status' }, t.loading));
 		}
-		getJSON(this.url('/v1/providers/' + encodeURIComponent(s.agb), { amount: amount }))
-			.then(function (data) {
+		Promise.all([getJSON(this.url('/v1/providers/' + encodeURIComponent(s.agb), { amount: amount })),
+			this.loadLabels()])
+			.then(function (both) {
+				var data = both[0];
 				var y = parseInt(s.year, 10);
 				var have = (data.years || []).some(function (e) { return e.year === y; });
 				if (!s.year || !y || have)
@@ -765,19 +815,21 @@
 	Widget.prototype.renderProvider = function (focus) {
 		var self = this, t = this.t(), s = this.state, d = this.data, p = d.provider;
 		var el = this.providerEl;
+		/* focus stays on the control the user used: remembered by id, given back after */
+		var ae = document.activeElement, activeId = ae && ae.id && this.root.contains(ae) ? ae.id : null;
 		clear(el);
 		el.removeAttribute('aria-busy');
 		el.setAttribute('data-agb', p.agb);
 		this.paintFrame();
 
 		var nameEl = this.heading(1, { className: 'zs-provider-name', id: this.id('provider-name'), tabindex: '-1' }, p.name);
-		var meta = [lookup(t.kind, p.kind)];
+		var meta = [this.L('provider_kind', p.kind)];
 		if (p.parent)
 			meta.push(t.partOf + ' ' + p.parent);
 		meta.push(t.agb + ' ' + p.agb);
 		var locs = h('ul', { className: 'zs-locations', 'aria-label': t.locations });
 		(p.locations || []).forEach(function (l) {
-			locs.appendChild(h('li', null, [l.street, [l.postcode, l.city].filter(Boolean).join(' ')].filter(Boolean).join(', ')));
+			locs.appendChild(h('li', null, [l.street, [postcode(l.postcode), l.city].filter(Boolean).join(' ')].filter(Boolean).join(', ')));
 		});
 		var back = h('button', { type: 'button', className: 'zs-link', onclick: function () {
 			self.state.agb = '';
@@ -798,7 +850,12 @@
 		/* choices: year tabs, policy, amount */
 		var years = this.years();
 		var yearNum = parseInt(s.year, 10);
-		var current = years.filter(function (e) { return e.year === yearNum; })[0] || years[0];
+		/* from 12 November to 31 December the answer holds next year too: open on it, the year
+		 * people choose a policy for; this year is one click away */
+		var dataYears = (d.years || []).map(function (e) { return e.year; });
+		this.nextYear = dataYears.length > 1 ? dataYears[dataYears.length - 1] : null;
+		var current = years.filter(function (e) { return e.year === yearNum; })[0] ||
+			years.filter(function (e) { return e.year === self.nextYear; })[0] || years[0];
 		this.currentYear = current ? current.year : null;
 		var controls = h('div', { className: 'zs-controls' });
 		controls.appendChild(this.renderYearTabs(years, current));
@@ -807,13 +864,15 @@
 		el.appendChild(controls);
 
 		this.panel = h('div', {
-			className: 'zs-panel', id: this.id('panel'), role: 'tabpanel', 'aria-live': 'polite',
+			className: 'zs-panel', id: this.id('panel'), role: 'tabpanel',
 			'aria-labelledby': current ? this.id('tab-' + current.year) : null, tabindex: '-1'
 		});
 		el.appendChild(this.panel);
 		this.renderPanel(current);
 		if (focus)
 			nameEl.focus();
+		else if (activeId && document.getElementById(activeId))
+			document.getElementById(activeId).focus();
 	};
 
 	Widget.prototype.renderYearTabs = function (years, current) {
@@ -828,7 +887,7 @@
 				'aria-selected': selected ? 'true' : 'false', 'aria-controls': self.id('panel'),
 				tabindex: selected ? '0' : '-1', 'data-year': e.year,
 				onclick: function () { self.selectYear(e.year, false); }
-			}, String(e.year));
+			}, String(e.year), e.year === self.nextYear ? h('span', { className: 'zs-tab-note' }, ' ' + t.nextYear) : null);
 			list.appendChild(tab);
 		});
 		list.addEventListener('keydown', function (ev) {
@@ -846,6 +905,8 @@
 		wrap.appendChild(list);
 		if (years.length < 2)
 			wrap.appendChild(h('p', { className: 'zs-hint' }, t.yearHint));
+		else if (this.nextYear && current && current.year === this.nextYear)
+			wrap.appendChild(h('p', { className: 'zs-hint zs-season' }, t.seasonHint(this.nextYear, this.nextYear - 1)));
 		return wrap;
 	};
 
@@ -874,7 +935,7 @@
 				groups.push(byInsurer[key]);
 			}
 			var po = e.policy;
-			var label = po.name + (po.label ? ' (' + po.label + ')' : '') + ' – ' + lookup(t.policyType, po.type);
+			var label = po.name + (po.label ? ' (' + po.label + ')' : '') + ' – ' + self.L('policy_type', po.type);
 			byInsurer[key].appendChild(h('option', { value: po.id, selected: po.id === s.policy }, label));
 		});
 		groups.forEach(function (g) { sel.appendChild(g); });
@@ -884,10 +945,12 @@
 			sel.value = '';
 		}
 		sel.addEventListener('change', function () {
+			/* trying policies is not navigation: the history entry is replaced */
 			self.state.policy = sel.value;
-			self.writeUrl(true);
+			self.writeUrl(false);
 			self.renderPanel(self.yearEntry());
 		});
+		this.policySelect = sel;
 		return h('div', { className: 'zs-field zs-policy' },
 			h('label', { className: 'zs-label', 'for': this.id('policy') }, t.policyLabel),
 			sel,
@@ -907,7 +970,7 @@
 			h('label', { className: 'zs-label', 'for': this.id('amount') }, t.amountLabel),
 			h('div', { className: 'zs-row' },
 				h('span', { className: 'zs-prefix', 'aria-hidden': 'true' }, '€'), input,
-				h('button', { type: 'submit', className: 'zs-button' }, t.amountButton)),
+				h('button', { type: 'submit', className: 'zs-button', id: this.id('amount-btn') }, t.amountButton)),
 			err,
 			h('p', { className: 'zs-hint', id: this.id('amount-hint') }, t.amountHint));
 		form.addEventListener('submit', function (ev) {
@@ -931,116 +994,250 @@
 		return this.years().filter(function (e) { return e.year === y; })[0] || null;
 	};
 
+	/* the care type this provider is known for (from its kind), else its first non-acute one */
+	Widget.prototype.mainCare = function (entry) {
+		var kind = this.data && this.data.provider ? this.data.provider.kind : null;
+		var cts = [];
+		((entry && entry.policies) || []).forEach(function (e) {
+			(e.statuses || []).forEach(function (st) {
+				if (cts.indexOf(st.care_type) < 0)
+					cts.push(st.care_type);
+			});
+		});
+		if (KIND_CARE[kind] && cts.indexOf(KIND_CARE[kind]) >= 0)
+			return KIND_CARE[kind];
+		return cts.filter(function (c) { return c !== 'acute'; })[0] || cts[0] || null;
+	};
+
+	/* the provider's main care types first, acute care last, the rest in the API's order */
+	Widget.prototype.orderCares = function (statuses, main) {
+		var rank = function (st) { return st.care_type === main ? 0 : st.care_type === 'acute' ? 2 : 1; };
+		return statuses.map(function (st, i) { return { st: st, i: i }; }).sort(function (a, b) {
+			return rank(a.st) - rank(b.st) || a.i - b.i;
+		}).map(function (x) { return x.st; });
+	};
+
 	Widget.prototype.renderPanel = function (entry) {
 		var self = this, t = this.t(), s = this.state, panel = this.panel;
 		clear(panel);
+		panel.removeAttribute('data-policy');
 		if (!entry)
 			return;
+		panel.setAttribute('data-year', entry.year);
 		if (entry.error) {
 			panel.appendChild(this.errorBlock(entry.error, null));
+			this.announce(entry.error.message || this.errorTitle(entry.error));
 			return;
 		}
 		if (!s.policy) {
-			panel.appendChild(h('p', { className: 'zs-pick' }, t.policyPick));
+			this.renderOverview(entry);
 			return;
 		}
 		var item = (entry.policies || []).filter(function (e) { return e.policy.id === s.policy; })[0];
 		if (!item) {
 			panel.appendChild(h('p', { className: 'zs-pick', 'data-missing-policy': s.policy }, t.policyNotInYear(entry.year)));
+			this.announce(t.policyNotInYear(entry.year));
 			return;
 		}
 		var po = item.policy;
 		panel.setAttribute('data-policy', po.id);
-		panel.setAttribute('data-year', entry.year);
-		panel.appendChild(this.heading(2, { className: 'zs-panel-title' },
-			t.forPolicy(po.name + (po.label ? ' (' + po.label + ')' : ''), entry.year)));
-		panel.appendChild(h('p', { className: 'zs-panel-meta' },
-			[(po.insurer && po.insurer.name), lookup(t.policyType, po.type)].filter(Boolean).join(' · ')));
+		var title = t.forPolicy(po.name + (po.label ? ' (' + po.label + ')' : ''), entry.year);
+		panel.appendChild(h('div', { className: 'zs-panel-head' },
+			h('div', null,
+				this.heading(2, { className: 'zs-panel-title', id: this.id('panel-title'), tabindex: '-1' }, title),
+				h('p', { className: 'zs-panel-meta' },
+					[(po.insurer && po.insurer.name), this.L('policy_type', po.type)].filter(Boolean).join(' · '))),
+			h('button', { type: 'button', className: 'zs-link', id: this.id('to-overview'), onclick: function () {
+				self.state.policy = '';
+				self.writeUrl(false);
+				if (self.policySelect)
+					self.policySelect.value = '';
+				self.renderPanel(self.yearEntry());
+				var row = document.getElementById(self.id('open-' + po.id));
+				(row || self.panel).focus();
+			} }, t.backToOverview)));
 		if (!item.statuses || !item.statuses.length) {
 			panel.appendChild(h('p', { className: 'zs-pick' }, t.noStatuses));
+			this.announce(title + ': ' + t.noStatuses);
 			return;
 		}
-		item.statuses.forEach(function (st) {
+		var sts = this.orderCares(item.statuses, this.mainCare(entry));
+		/* the deductible once per policy: each distinct sentence with the care types it is for */
+		var ded = [], byText = {};
+		sts.forEach(function (st) {
+			var c = st.consequence || {};
+			if (!c.deductible_text)
+				return;
+			if (!byText[c.deductible_text]) {
+				byText[c.deductible_text] = [];
+				ded.push(c.deductible_text);
+			}
+			byText[c.deductible_text].push(self.L('care_type', st.care_type));
+		});
+		sts.forEach(function (st) {
 			panel.appendChild(self.renderStatus(st));
 		});
+		if (ded.length) {
+			var ul = h('ul', null);
+			ded.forEach(function (txt) {
+				var cares = byText[txt];
+				ul.appendChild(h('li', null, ded.length > 1 ? h('strong', null, t.deductibleFor(cares.join(', ')) + ' ') : null, txt));
+			});
+			panel.appendChild(h('div', { className: 'zs-deductible' },
+				this.heading(3, { className: 'zs-subtitle' }, t.deductible), ul));
+		}
+		this.announce(title + ': ' + sts.map(function (st) {
+			var c = st.consequence || {};
+			return self.L('care_type', st.care_type) + ': ' + (c.headline || self.L('status', st.status));
+		}).join('; ') + '.');
+	};
+
+	/* every policy of the year in one table: the status of the provider's main care type as
+	 * colour and word, a marker for a ceiling, a patient stop or a conflict; sortable by name
+	 * and status; each row opens the detail */
+	Widget.prototype.renderOverview = function (entry) {
+		var self = this, t = this.t(), panel = this.panel;
+		var main = this.mainCare(entry), careName = main ? this.L('care_type', main) : '';
+		var rows = (entry.policies || []).map(function (e, i) {
+			var st = (e.statuses || []).filter(function (x) { return x.care_type === main; })[0] || null;
+			return { e: e, st: st, i: i, pres: st && st.consequence ? st.consequence.presentation : 'unknown' };
+		});
+		var sort = this.sortBy || 'name';
+		rows.sort(function (a, b) {
+			var an = a.e.policy.name + ' ' + (a.e.policy.label || ''), bn = b.e.policy.name + ' ' + (b.e.policy.label || '');
+			var byName = an.localeCompare(bn, self.state.lang) || a.i - b.i;
+			if (sort === 'status')
+				return (PRES_ORDER[a.pres] - PRES_ORDER[b.pres]) || byName;
+			return byName;
+		});
+		panel.appendChild(this.heading(2, { className: 'zs-panel-title', id: this.id('overview-title') }, t.overviewTitle(entry.year)));
+		panel.appendChild(h('p', { className: 'zs-hint', id: this.id('overview-hint') }, t.overviewHint(careName)));
+		var sorter = h('div', { className: 'zs-sort', role: 'group', 'aria-labelledby': this.id('sort-label') },
+			h('span', { className: 'zs-sort-label', id: this.id('sort-label') }, t.sortLabel + ':'));
+		[['name', t.sortName], ['status', t.sortStatus]].forEach(function (o) {
+			sorter.appendChild(h('button', {
+				type: 'button', className: 'zs-sort-btn', id: self.id('sort-' + o[0]),
+				'aria-pressed': sort === o[0] ? 'true' : 'false',
+				onclick: function () {
+					self.sortBy = o[0];
+					self.renderPanel(self.yearEntry());
+					var b = document.getElementById(self.id('sort-' + o[0]));
+					if (b)
+						b.focus();
+				}
+			}, o[1]));
+		});
+		panel.appendChild(sorter);
+		var tbody = h('tbody', null);
+		rows.forEach(function (r) {
+			var po = r.e.policy, st = r.st, c = (st && st.consequence) || {}, f = (st && st.flags) || {};
+			var markers = h('ul', { className: 'zs-markers' });
+			var ps = f.patient_stop;
+			if (f.conflict)
+				markers.appendChild(h('li', { 'data-marker': 'conflict' }, t.marker.conflict));
+			if (ps && ps.applies && ps.active && r.pres !== 'contracted_patient_stop') /* else the badge says it */
+				markers.appendChild(h('li', { 'data-marker': 'patient_stop' }, t.marker.patient_stop));
+			else if (ps && ps.applies && ps.announced)
+				markers.appendChild(h('li', { 'data-marker': 'patient_stop_announced' }, t.marker.patient_stop_announced));
+			if (f.ceiling)
+				markers.appendChild(h('li', { 'data-marker': 'ceiling' }, t.marker.ceiling));
+			tbody.appendChild(h('tr', { 'data-policy': po.id, 'data-presentation': r.pres },
+				h('th', { scope: 'row' }, h('button', {
+					type: 'button', className: 'zs-link zs-open', id: self.id('open-' + po.id),
+					onclick: function () { self.openPolicy(po.id); }
+				}, po.name + (po.label ? ' (' + po.label + ')' : ''))),
+				h('td', { 'data-col': 'insurer' }, (po.insurer && po.insurer.name) || ''),
+				h('td', { 'data-col': 'status' }, h('span', { className: 'zs-badge zs-badge-' + r.pres, 'data-presentation': r.pres },
+					c.headline || (st ? self.L('status', st.status) : self.L('status', 'unknown')))),
+				h('td', { 'data-col': 'notes' }, markers.firstChild ? markers : null)));
+		});
+		panel.appendChild(h('div', { className: 'zs-table-wrap' }, h('table', { className: 'zs-overview', 'aria-describedby': this.id('overview-hint') },
+			h('caption', { className: 'zs-visually-hidden' }, t.overviewTitle(entry.year)),
+			h('thead', null, h('tr', null,
+				h('th', { scope: 'col', 'aria-sort': sort === 'name' ? 'ascending' : null }, t.colPolicy),
+				h('th', { scope: 'col' }, t.colInsurer),
+				h('th', { scope: 'col', 'aria-sort': sort === 'status' ? 'ascending' : null }, careName),
+				h('th', { scope: 'col' }, t.colNotes))),
+			tbody)));
+		this.announce(t.overviewTitle(entry.year) + '. ' + t.liveOverview(rows.length, entry.year));
+	};
+
+	Widget.prototype.openPolicy = function (id) {
+		this.state.policy = id;
+		this.writeUrl(false);
+		if (this.policySelect)
+			this.policySelect.value = id;
+		this.renderPanel(this.yearEntry());
+		var title = document.getElementById(this.id('panel-title'));
+		if (title)
+			title.focus();
 	};
 
 	Widget.prototype.renderStatus = function (st) {
-		var t = this.t(), lang = this.state.lang, c = st.consequence || {};
-		var f = st.flags || {};
+		var self = this, t = this.t(), lang = this.state.lang, c = st.consequence || {};
+		var f = st.flags || {}, pres = c.presentation || st.status;
 		var card = h('article', {
-			className: 'zs-care zs-status-' + st.status, 'data-care-type': st.care_type,
-			'data-status': st.status, 'data-consequence': c.code || null
+			className: 'zs-care zs-status-' + st.status + ' zs-pres-' + pres, 'data-care-type': st.care_type,
+			'data-status': st.status, 'data-presentation': pres, 'data-consequence': c.code || null
 		});
+		/* one visual state: the consequence's presentation, as colour and word */
 		card.appendChild(h('div', { className: 'zs-care-head' },
-			this.heading(3, { className: 'zs-care-title' }, lookup(t.care, st.care_type)),
-			h('span', { className: 'zs-badge zs-badge-' + st.status, 'data-status': st.status }, lookup(t.status, st.status))));
+			this.heading(3, { className: 'zs-care-title' }, this.L('care_type', st.care_type)),
+			h('span', { className: 'zs-badge zs-badge-' + pres, 'data-status': st.status, 'data-presentation': pres },
+				c.headline || this.L('status', st.status))));
 
-		/* flags */
+		/* flags the text does not already say */
 		var flags = h('ul', { className: 'zs-flags' });
-		if (f.conflict)
-			flags.appendChild(h('li', { className: 'zs-flag zs-flag-warn', 'data-flag': 'conflict' }, t.flag.conflict));
-		if (f.patient_stop) {
-			var ps = f.patient_stop, bits = [];
-			if (ps.from) bits.push(t.stopFrom + ' ' + date(ps.from, t));
-			if (ps.until) bits.push(t.stopUntil + ' ' + date(ps.until, t));
-			if (ps.reason) bits.push(lookup(t.stopReason, ps.reason));
-			var li = h('li', { className: 'zs-flag zs-flag-warn', 'data-flag': 'patient_stop' },
-				t.flag.patient_stop + (bits.length ? ' (' + bits.join(', ') + ')' : ''));
-			if (ps.note)
-				li.appendChild(h('span', { className: 'zs-flag-note' }, t.stopNote + ': ',
-					h('q', { lang: 'nl' }, ps.note)));
-			flags.appendChild(li);
-		}
 		if (f.ceiling) {
-			var ex = (f.ceiling_exempt || []).map(function (x) { return lookup(t.exemptCode, x); });
+			var ex = (f.ceiling_exempt || []).map(function (x) {
+				return self.labels && self.labels.situation && self.labels.situation[x] ? self.labels.situation[x] : self.L('care_type', x);
+			});
 			flags.appendChild(h('li', { className: 'zs-flag', 'data-flag': 'ceiling' },
-				t.flag.ceiling + (ex.length ? ' (' + t.exempt + ' ' + ex.join(', ') + ')' : '')));
+				this.L('warning', 'ceiling') + (ex.length ? ' (' + t.exempt + ' ' + ex.join(', ') + ')' : '')));
 		}
 		if (f.provider_only)
 			flags.appendChild(h('li', { className: 'zs-flag zs-flag-warn', 'data-flag': 'provider_only' }, t.flag.provider_only));
 		if (f.stale)
 			flags.appendChild(h('li', { className: 'zs-flag zs-flag-warn', 'data-flag': 'stale' }, t.flag.stale));
+		if (f.patient_stop && f.patient_stop.applies && f.patient_stop.note)
+			flags.appendChild(h('li', { className: 'zs-flag', 'data-flag': 'patient_stop_note' }, t.stopNote + ': ',
+				h('q', { lang: 'nl' }, f.patient_stop.note)));
 		if (flags.firstChild)
 			card.appendChild(flags);
 
-		/* the consequence, in the API's words */
-		if (c.text)
-			card.appendChild(h('p', { className: 'zs-text', lang: c.lang || lang }, c.text));
-
-		if (c.example) {
-			var e = c.example;
-			card.appendChild(h('div', { className: 'zs-example' },
-				this.heading(4, { className: 'zs-subtitle' }, t.example),
-				h('dl', null,
-					h('div', { 'data-role': 'amount' }, h('dt', null, t.exampleAmount), h('dd', null, h('span', { className: 'zs-money' }, money(e.amount, lang)))),
-					h('div', { 'data-role': 'insurer' }, h('dt', null, t.exampleInsurer), h('dd', null, h('span', { className: 'zs-money' }, money(e.insurer_pays, lang)))),
-					h('div', { 'data-role': 'patient' }, h('dt', null, t.examplePatient), h('dd', null, h('span', { className: 'zs-money' }, money(e.patient_pays, lang))))),
-				h('p', { className: 'zs-hint' }, t.exampleNote)));
-		}
+		/* the consequence, in the API's words; the worked example is in it (once), the
+		 * deductible is said once per policy below the cards */
+		var text = String(c.text || '');
+		if (c.deductible_text)
+			text = text.replace(c.deductible_text, '').replace(/\s+$/, '');
+		if (text)
+			card.appendChild(h('p', { className: 'zs-text', lang: c.lang || lang }, nobreakMoney(text)));
+		if (c.example)
+			card.setAttribute('data-example', [c.example.amount, c.example.insurer_pays, c.example.patient_pays].join(' '));
 
 		if (c.warnings && c.warnings.length)
 			card.appendChild(this.textList(t.warnings, 'zs-warnings', c.warnings, c.lang));
 		if (c.exceptions && c.exceptions.length)
 			card.appendChild(this.textList(t.exceptions, 'zs-exceptions', c.exceptions, c.lang));
 
-		/* sources with dates */
+		/* sources, named for people, with dates */
 		if (st.sources && st.sources.length) {
 			var ul = h('ul', { className: 'zs-sources-list' });
 			st.sources.forEach(function (src) {
-				var parts = [lookup(t.sourceKind, src.kind) + ' (' + src.feed + ') ' + t.says + ': ' +
-					lookup(t.status, src.status) + (src.level ? ', ' + lookup(t.level, src.level) : '')];
+				var who = src.name ? src.name + ' (' + self.L('source_kind', src.kind).toLowerCase() + ')' : self.L('source_kind', src.kind);
+				var what = who + ' ' + t.says + ': ' + self.L('status', src.status) +
+					(src.level ? ', ' + self.L('level', src.level) : '');
 				var dates = [];
 				if (src.said_at) dates.push(t.said + ' ' + dateTime(src.said_at, t));
-				if (src.last_success) dates.push(t.checked + ' ' + dateTime(src.last_success, t));
+				if (src.checked_on) dates.push(t.checked + ' ' + date(src.checked_on, t));
 				ul.appendChild(h('li', { 'data-source-kind': src.kind, 'data-feed': src.feed, className: src.stale ? 'zs-source-stale' : null },
-					h('span', { className: 'zs-source-what' }, parts[0]),
+					h('span', { className: 'zs-source-what' }, what),
 					dates.length ? h('span', { className: 'zs-source-when' }, dates.join(' · ')) : null,
 					src.stale ? h('span', { className: 'zs-source-flag' }, t.sourceStale) : null));
 			});
 			card.appendChild(h('div', { className: 'zs-sources' },
 				this.heading(4, { className: 'zs-subtitle' }, t.sources), ul,
-				st.since ? h('p', { className: 'zs-hint' }, t.since + ' ' + dateTime(st.since, t) + '.') : null));
+				st.since ? h('p', { className: 'zs-hint zs-since' }, t.since + ' ' + date(st.since, t) + '.') : null));
 		}
 		return card;
 	};

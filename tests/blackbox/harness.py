@@ -19,6 +19,8 @@ Environment:
                      ../../src relative to this file, ./src, ../../src relative to cwd)
   ZS_TIMEOUT_SCALE   multiply every wait (default 1; e.g. 3 under valgrind)
   ZS_KEEP_TMP        keep the daemon's temp dirs (config, database, stderr) for inspection
+  ZS_DUMP_RESPONSES  directory: every answer of Daemon.request() is written there as JSON
+                     (tests/openapi/run.sh validates them against docs/openapi.json)
 """
 
 import email.utils
@@ -99,7 +101,8 @@ class Route:
 class FeedServer:
     """HTTP feed server in a background thread.  Use as a context manager or start()/stop()."""
 
-    def __init__(self):
+    def __init__(self, host="127.0.0.1"):
+        self.host = host
         self._lock = threading.Lock()
         self._routes = {}
         self._log = {}          # path -> list of request records
@@ -125,7 +128,7 @@ class FeedServer:
             def handle_error(self, request, client_address):
                 pass  # cut-off connections and client hang-ups are expected
 
-        self._httpd = Server(("127.0.0.1", 0), Handler)
+        self._httpd = Server((host, 0), Handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self._thread = None
@@ -150,7 +153,7 @@ class FeedServer:
         self.stop()
 
     def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
+        return "http://%s:%d%s" % (self.host, self.port, path)
 
     # behaviour control
     def _route(self, path):
@@ -203,6 +206,39 @@ class FeedServer:
             r.last_modified = self._next_lm() if last_modified else None
             r.version += 1
 
+    # behaviours added for tests/blackbox/test_hardening.py (the ones above are unchanged)
+    def set_drip(self, path, data, chunk=1, interval=1.0):
+        """Announce Content-Length of data, then send `chunk` bytes every `interval` seconds
+        (a feed server that drips)."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        with self._lock:
+            r = self._route(path)
+            r.mode = "drip"
+            r.data = data
+            r.chunk = chunk
+            r.interval = interval
+            r.version += 1
+
+    def set_redirect(self, path, location, status=302):
+        """Answer with `status` and Location: location (absolute URL or path)."""
+        with self._lock:
+            r = self._route(path)
+            r.mode = "redirect"
+            r.status = status
+            r.location = location
+            r.version += 1
+
+    def set_raw(self, path, payload, headers=None):
+        """Answer 200 with exactly these body bytes and extra headers (e.g. a gzip bomb:
+        a small gzip payload with Content-Encoding: gzip that inflates to gigabytes)."""
+        with self._lock:
+            r = self._route(path)
+            r.mode = "raw"
+            r.data = payload
+            r.raw_headers = dict(headers or {})
+            r.version += 1
+
     def etag(self, path):
         with self._lock:
             return self._route(path).etag
@@ -253,7 +289,12 @@ class FeedServer:
             else:
                 mode, status, body = r.mode, r.status, r.body
                 data, etag, lm, gz_ok, frac = r.data, r.etag, r.last_modified, r.gzip, r.fraction
+                extra = (getattr(r, "chunk", 1), getattr(r, "interval", 1.0),
+                         getattr(r, "location", None), getattr(r, "raw_headers", {}))
         try:
+            if mode in ("drip", "redirect", "raw"):
+                self._handle_added(h, path, mode, status, data, extra, head)
+                return
             if mode == "error":
                 self._record(path, h, status, False)
                 h.send_response(status)
@@ -329,6 +370,41 @@ class FeedServer:
             pass
 
 
+    def _handle_added(self, h, path, mode, status, data, extra, head):
+        chunk, interval, location, raw_headers = extra
+        if mode == "redirect":
+            self._record(path, h, status, False)
+            h.send_response(status)
+            h.send_header("Location", location)
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return
+        if mode == "raw":
+            self._record(path, h, 200, False)
+            h.send_response(200)
+            h.send_header("Content-Type", "application/x-ndjson")
+            h.send_header("Content-Length", str(len(data)))
+            for k, v in raw_headers.items():
+                h.send_header(k, v)
+            h.end_headers()
+            if not head:
+                h.wfile.write(data)
+            return
+        # drip
+        self._record(path, h, 200, False)
+        h.send_response(200)
+        h.send_header("Content-Type", "application/x-ndjson")
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.flush()
+        if head:
+            return
+        for i in range(0, len(data), chunk):
+            h.wfile.write(data[i:i + chunk])
+            h.wfile.flush()
+            time.sleep(interval)
+
+
 # --------------------------------------------------------------------------------------------
 # daemon
 
@@ -352,10 +428,42 @@ class Feed:
 
     def conf(self):
         lines = ["[feed %s]" % self.name, "kind = %s" % self.kind, "url = %s" % self.url,
-                 "schedule = %d" % self.schedule, "stale_after = %d" % self.stale_after,
-                 "max_invalid_rows = %d" % self.max_invalid_rows]
+                 "schedule = %d" % self.schedule, "stale_after = %d" % self.stale_after]
+        if self.max_invalid_rows is not None:  # None: unset, max_invalid_percent applies
+            lines.append("max_invalid_rows = %d" % self.max_invalid_rows)
         lines += ["%s = %s" % kv for kv in self.extra.items()]
         return "\n".join(lines) + "\n"
+
+
+_dump_lock = threading.Lock()
+_dump_count = [0]
+
+
+def dump_response(method, path, req_headers, status, headers, data):
+    """With ZS_DUMP_RESPONSES=dir: write one answer of the daemon as dir/PID-N.json
+    ({"method", "url", "request_headers", "status", "headers", "body"}, body as text, gunzipped)
+    for tests/openapi/run.sh, which validates every dumped answer against docs/openapi.json."""
+    out = os.environ.get("ZS_DUMP_RESPONSES")
+    if not out:
+        return
+    body = data
+    if headers.get("content-encoding") == "gzip" and body:
+        try:
+            body = gzip.decompress(body)
+        except OSError:
+            pass
+    rec = {"method": method, "url": path,
+           "request_headers": {k: (v if k.lower() != "authorization" else
+                                   v.split(" ")[0] + " (redacted)")
+                               for k, v in (req_headers or {}).items()},
+           "status": status, "headers": headers,
+           "body": body.decode("utf-8", "replace") if body else None}
+    with _dump_lock:
+        _dump_count[0] += 1
+        n = _dump_count[0]
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "%d-%05d.json" % (os.getpid(), n)), "w", encoding="utf-8") as fh:
+        json.dump(rec, fh, ensure_ascii=False)
 
 
 class DaemonError(AssertionError):
@@ -503,6 +611,7 @@ class Daemon:
             resp = conn.getresponse()
             data = resp.read()
             hdrs = {k.lower(): v for k, v in resp.getheaders()}
+            dump_response(method, path, headers, resp.status, hdrs, data)
             return resp.status, hdrs, data
         finally:
             conn.close()

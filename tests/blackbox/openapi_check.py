@@ -1,25 +1,27 @@
 #!/usr/bin/env python3
-"""A small validator for the subset of JSON Schema / OpenAPI 3.0.3 that docs/openapi.json uses
-(Python 3 standard library only).
+"""docs/openapi.json (OpenAPI 3.1.0, JSON Schema 2020-12) for the black-box tests.
 
-Supported keywords: type (object, array, string, integer, number, boolean), properties,
-required, additionalProperties (boolean or schema), items, enum, pattern (re.search, as JSON
-Schema), minimum, maximum, minLength, maxLength, minItems, maxItems, nullable, oneOf, anyOf,
-allOf and $ref (local "#/..." pointers only).  Annotations (description, format, example,
-default, title, deprecated, readOnly, writeOnly) are ignored.  Any other keyword is an error
-(SchemaError), so the document can never silently rely on a check this validator does not make.
+Validation is done by a well-kept validator, not by this file: Debian's python3-jsonschema
+(Draft202012Validator; jsonschema >= 4.10, the version in Debian 12).  Local "$ref"s such as
+"#/components/schemas/Status" resolve into the document's components.  Formats are asserted
+where jsonschema can check them (date always; date-time when rfc3339-validator is installed).
+jsonschema is imported on first use, so that the daemon helpers below work without it.
 
-nullable follows OpenAPI 3.0.3: a null instance is valid against a schema with
-"nullable": true, whatever its other keywords (this is how "type": "object", "nullable": true,
-"oneOf": [{"$ref": ...}] expresses "a referenced object or null").
+Here as well:
+  doc_problems()        OpenAPI rules the project holds the document to, beyond what
+                        redocly lint checks (tests/openapi/run.sh): 3.1 only, no 3.0 leftovers
+                        (nullable, example in schemas), schemas valid against the 2020-12
+                        meta-schema, path parameters at path level, no fake operations, 400/413/
+                        414/431 on every operation, an example for every parameter.
+  find_operation() ...  operation and response lookup for a concrete request.
+  start_sample_daemon() zorgstatusd on the bundled sample feeds.
 
-Also here: helpers the black-box tests share (sample-feed daemon, operation lookup), and a
-command line:
-
+Command line:
     openapi_check.py docs/openapi.json                  # check the document itself
     openapi_check.py docs/openapi.json Schema file.json # validate a JSON file against a schema
 """
 
+import copy
 import json
 import os
 import re
@@ -29,16 +31,24 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 DOC_PATH = os.path.join(TOP, "docs", "openapi.json")
 
-ANNOTATIONS = {"description", "format", "example", "default", "title", "deprecated",
-               "readOnly", "writeOnly", "externalDocs"}
-KEYWORDS = {"type", "properties", "required", "additionalProperties", "items", "enum",
-            "pattern", "minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems",
-            "nullable", "oneOf", "anyOf", "allOf", "$ref"}
-TYPES = {"object", "array", "string", "integer", "number", "boolean"}
+OPENAPI_VERSION = "3.1.0"
+METHODS = ("get", "head", "options", "post", "put", "delete", "patch", "trace")
+SERVED_METHODS = ("get", "head", "options")
+EVERY_OPERATION = ("400", "413", "414", "431")     # answers any request can get
 
 
 class SchemaError(Exception):
-    """The schema itself is broken or uses an unsupported keyword."""
+    """The schema itself is broken (not a valid JSON Schema 2020-12 schema)."""
+
+
+def _jsonschema():
+    try:
+        import jsonschema
+        from jsonschema import Draft202012Validator  # noqa: F401  (needs jsonschema >= 4.0)
+    except ImportError as e:
+        raise ImportError("the OpenAPI tests need python3-jsonschema >= 4.10 (Debian 12: apt-get "
+                          "install python3-jsonschema; packaging/install-deps.sh --test): %s" % e)
+    return jsonschema
 
 
 def load_doc(path=DOC_PATH):
@@ -47,8 +57,9 @@ def load_doc(path=DOC_PATH):
 
 
 def resolve(doc, ref):
+    """The node a local "#/..." JSON pointer names."""
     if not isinstance(ref, str) or not ref.startswith("#/"):
-        raise SchemaError("only local $ref are supported: %r" % (ref,))
+        raise SchemaError("only local $ref are used: %r" % (ref,))
     node = doc
     for part in ref[2:].split("/"):
         part = part.replace("~1", "/").replace("~0", "~")
@@ -58,20 +69,28 @@ def resolve(doc, ref):
     return node
 
 
-def _type_ok(t, v):
-    if t == "object":
-        return isinstance(v, dict)
-    if t == "array":
-        return isinstance(v, list)
-    if t == "string":
-        return isinstance(v, str)
-    if t == "boolean":
-        return isinstance(v, bool)
-    if t == "integer":
-        return isinstance(v, int) and not isinstance(v, bool)
-    if t == "number":
-        return isinstance(v, (int, float)) and not isinstance(v, bool)
-    raise SchemaError("unsupported type %r" % t)
+# --------------------------------------------------------------------------------------------
+# validation (python3-jsonschema)
+
+_cache = {}
+
+
+def _validator(doc, schema):
+    """A Draft202012Validator for schema whose root also holds the document's components, so
+    that "#/components/..." references resolve (same in jsonschema 4.10 and 4.2x)."""
+    js = _jsonschema()
+    key = (id(doc), json.dumps(schema, sort_keys=True))
+    v = _cache.get(key)
+    if v is None:
+        try:
+            js.Draft202012Validator.check_schema(schema)
+        except js.exceptions.SchemaError as e:
+            raise SchemaError("invalid schema %s: %s" % (json.dumps(schema)[:120], e.message))
+        root = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+                "components": doc.get("components", {}), "allOf": [schema]}
+        v = js.Draft202012Validator(root, format_checker=js.FormatChecker())
+        _cache[key] = v
+    return v
 
 
 def _short(v):
@@ -79,91 +98,28 @@ def _short(v):
     return s if len(s) <= 80 else s[:77] + "..."
 
 
-def validate(doc, schema, value, where="$", errors=None, depth=0):
+def _flatten(err, out):
+    """Leaf errors of a jsonschema error tree (oneOf/anyOf hide the useful ones)."""
+    if err.context:
+        for sub in err.context:
+            _flatten(sub, out)
+    else:
+        out.append(err)
+
+
+def validate(doc, schema, value, where="$"):
     """Return the list of error strings (empty = valid)."""
-    if errors is None:
-        errors = []
-    if depth > 64:
-        raise SchemaError("schema recursion too deep at %s" % where)
-    if not isinstance(schema, dict):
-        raise SchemaError("schema at %s is not an object" % where)
-    unknown = set(schema) - KEYWORDS - ANNOTATIONS
-    if unknown:
-        raise SchemaError("unsupported schema keyword(s) %s at %s" % (sorted(unknown), where))
-    if "$ref" in schema:
-        if len(set(schema) - ANNOTATIONS) > 1:
-            raise SchemaError("$ref with sibling keywords at %s (ignored by OpenAPI 3.0)" % where)
-        return validate(doc, resolve(doc, schema["$ref"]), value, where, errors, depth + 1)
-    if value is None and schema.get("nullable") is True:
-        return errors
-    t = schema.get("type")
-    if t is not None:
-        if t not in TYPES:
-            raise SchemaError("unsupported type %r at %s" % (t, where))
-        if not _type_ok(t, value):
-            errors.append("%s: expected %s%s, got %s" % (
-                where, t, " or null" if schema.get("nullable") else "", _short(value)))
-            return errors
-    if "enum" in schema and value not in schema["enum"]:
-        errors.append("%s: %s not one of %s" % (where, _short(value), schema["enum"]))
-    if isinstance(value, str):
-        if "pattern" in schema and not re.search(schema["pattern"], value):
-            errors.append("%s: %s does not match %s" % (where, _short(value), schema["pattern"]))
-        if "minLength" in schema and len(value) < schema["minLength"]:
-            errors.append("%s: shorter than %d" % (where, schema["minLength"]))
-        if "maxLength" in schema and len(value) > schema["maxLength"]:
-            errors.append("%s: longer than %d" % (where, schema["maxLength"]))
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            errors.append("%s: %r below minimum %r" % (where, value, schema["minimum"]))
-        if "maximum" in schema and value > schema["maximum"]:
-            errors.append("%s: %r above maximum %r" % (where, value, schema["maximum"]))
-    if isinstance(value, list):
-        if "minItems" in schema and len(value) < schema["minItems"]:
-            errors.append("%s: fewer than %d items" % (where, schema["minItems"]))
-        if "maxItems" in schema and len(value) > schema["maxItems"]:
-            errors.append("%s: more than %d items" % (where, schema["maxItems"]))
-        if "items" in schema:
-            for k, item in enumerate(value):
-                validate(doc, schema["items"], item, "%s[%d]" % (where, k), errors, depth + 1)
-    if isinstance(value, dict):
-        props = schema.get("properties", {})
-        for r in schema.get("required", []):
-            if r not in value:
-                errors.append("%s: required property %r missing" % (where, r))
-        for k, v in value.items():
-            if k in props:
-                validate(doc, props[k], v, "%s.%s" % (where, k), errors, depth + 1)
-            else:
-                ap = schema.get("additionalProperties", True)
-                if ap is False:
-                    errors.append("%s: unexpected property %r" % (where, k))
-                elif isinstance(ap, dict):
-                    validate(doc, ap, v, "%s.%s" % (where, k), errors, depth + 1)
-    for kw in ("allOf", "anyOf", "oneOf"):
-        if kw not in schema:
-            continue
-        subs = schema[kw]
-        if not isinstance(subs, list) or not subs:
-            raise SchemaError("%s must be a non-empty list at %s" % (kw, where))
-        results = [validate(doc, sub, value, where, [], depth + 1) for sub in subs]
-        good = sum(1 for r in results if not r)
-        if kw == "allOf":
-            for r in results:
-                errors.extend(r)
-        elif kw == "anyOf" and good == 0:
-            errors.append("%s: matches none of anyOf: %s" % (where, "; ".join(
-                r[0] for r in results)))
-        elif kw == "oneOf" and good != 1:
-            if good == 0:
-                if len(results) == 1:
-                    errors.extend(results[0])
-                else:
-                    errors.append("%s: matches none of oneOf: %s" % (where, "; ".join(
-                        r[0] for r in results)))
-            else:
-                errors.append("%s: matches %d of oneOf (exactly one allowed)" % (where, good))
-    return errors
+    v = _validator(doc, schema)
+    errs = []
+    for e in sorted(v.iter_errors(value), key=lambda e: list(map(str, e.absolute_path))):
+        leaves = []
+        _flatten(e, leaves)
+        path = "".join("[%d]" % p if isinstance(p, int) else ".%s" % p for p in e.absolute_path)
+        msg = "%s%s: %s" % (where, path, e.message)
+        if e.validator in ("oneOf", "anyOf") and leaves:
+            msg += " (" + "; ".join(sorted({x.message[:100] for x in leaves})[:4]) + ")"
+        errs.append(msg)
+    return errs
 
 
 def check(doc, schema, value, where="$"):
@@ -171,46 +127,42 @@ def check(doc, schema, value, where="$"):
     errs = validate(doc, schema, value, where)
     if errs:
         more = "" if len(errs) <= 20 else "\n  ... and %d more" % (len(errs) - 20)
-        raise AssertionError("%d schema violation(s):\n  %s%s" % (
-            len(errs), "\n  ".join(errs[:20]), more))
+        raise AssertionError("%d schema violation(s) of %s:\n  %s%s" % (
+            len(errs), _short(schema), "\n  ".join(errs[:20]), more))
 
 
 # --------------------------------------------------------------------------------------------
-# checks of the document itself
+# checks of the document itself (beyond redocly lint)
 
-METHODS = ("get", "head", "options", "post", "put", "delete", "patch", "trace")
-
-
-def _walk_schemas(doc, node, where, out):
-    """Collect (where, schema) of every schema object reachable in node."""
+def _walk_schemas(node, where, out):
+    """Collect (where, schema) of every schema object reachable in node (2020-12 keywords)."""
     if not isinstance(node, dict):
         return
     out.append((where, node))
-    for key in ("properties",):
-        for k, v in node.get(key, {}).items():
-            _walk_schemas(doc, v, "%s.properties.%s" % (where, k), out)
-    if isinstance(node.get("items"), dict):
-        _walk_schemas(doc, node["items"], where + ".items", out)
-    if isinstance(node.get("additionalProperties"), dict):
-        _walk_schemas(doc, node["additionalProperties"], where + ".additionalProperties", out)
-    for kw in ("oneOf", "anyOf", "allOf"):
-        for k, sub in enumerate(node.get(kw, []) or []):
-            _walk_schemas(doc, sub, "%s.%s[%d]" % (where, kw, k), out)
+    for key in ("properties", "$defs", "patternProperties"):
+        for k, v in (node.get(key) or {}).items():
+            _walk_schemas(v, "%s.%s.%s" % (where, key, k), out)
+    for key in ("items", "additionalProperties", "not", "contains", "if", "then", "else"):
+        if isinstance(node.get(key), dict):
+            _walk_schemas(node[key], "%s.%s" % (where, key), out)
+    for kw in ("oneOf", "anyOf", "allOf", "prefixItems"):
+        for k, sub in enumerate(node.get(kw) or []):
+            _walk_schemas(sub, "%s.%s[%d]" % (where, kw, k), out)
+
+
+def _deref(doc, node):
+    return resolve(doc, node["$ref"]) if isinstance(node, dict) and "$ref" in node else node
 
 
 def doc_problems(doc):
-    """Structural problems of an OpenAPI 3.0.3 document, as a list of strings."""
+    """Problems of the document, as a list of strings."""
+    js = _jsonschema()
     probs = []
-    if doc.get("openapi") != "3.0.3":
-        probs.append("openapi must be 3.0.3")
-    for k in ("title", "version"):
+    if doc.get("openapi") != OPENAPI_VERSION:
+        probs.append("openapi must be %s" % OPENAPI_VERSION)
+    for k in ("title", "version", "description"):
         if not isinstance(doc.get("info", {}).get(k), str):
             probs.append("info.%s missing" % k)
-    comps = doc.get("components", {})
-    schemas = []
-    for name, sch in comps.get("schemas", {}).items():
-        _walk_schemas(doc, sch, "components.schemas." + name, schemas)
-    opids = set()
     refs = []
 
     def find_refs(node, where):
@@ -225,96 +177,99 @@ def doc_problems(doc):
                 find_refs(v, "%s[%d]" % (where, k))
 
     find_refs(doc, "$")
+    bad_refs = []
     for where, r in refs:
         try:
             resolve(doc, r)
         except SchemaError as e:
-            probs.append("%s: %s" % (where, e))
+            bad_refs.append("%s: %s" % (where, e))
+    if bad_refs:
+        return probs + bad_refs
+    comps = doc.get("components", {})
+    schemas = []
+    for name, sch in comps.get("schemas", {}).items():
+        _walk_schemas(sch, "components.schemas." + name, schemas)
+    for name, prm in comps.get("parameters", {}).items():
+        if "example" not in prm and "examples" not in prm:
+            probs.append("components.parameters.%s: no example" % name)
+        _walk_schemas(prm.get("schema"), "components.parameters.%s.schema" % name, schemas)
+    for name, h in comps.get("headers", {}).items():
+        _walk_schemas(h.get("schema"), "components.headers.%s.schema" % name, schemas)
+    opids = set()
     for p, item in doc.get("paths", {}).items():
-        if not p.startswith("/"):
-            probs.append("path %s must start with /" % p)
         templ = set(re.findall(r"\{([^}]+)\}", p))
+        declared = set()
+        for prm in item.get("parameters", []):
+            prm = _deref(doc, prm)
+            if prm.get("in") != "path":
+                probs.append("%s: only path parameters belong at path level (%s)" %
+                             (p, prm.get("name")))
+            elif prm.get("required") is not True:
+                probs.append("%s: path parameter %s must be required" % (p, prm.get("name")))
+            declared.add(prm.get("name"))
+        if declared != templ:
+            probs.append("%s: path-level parameters %s != template %s" %
+                         (p, sorted(declared), sorted(templ)))
         for m, op in item.items():
-            if m not in METHODS:
-                probs.append("%s: unknown method %s" % (p, m))
+            if m in ("parameters", "summary", "description"):
+                continue
+            if m not in SERVED_METHODS:
+                probs.append("%s: operation %s (the API serves only GET, HEAD and OPTIONS; 405 is "
+                             "components.responses.MethodNotAllowed)" % (p, m))
                 continue
             oid = op.get("operationId")
-            if not oid:
-                probs.append("%s %s: no operationId" % (m, p))
-            elif oid in opids:
-                probs.append("%s %s: duplicate operationId %s" % (m, p, oid))
+            if not oid or oid in opids:
+                probs.append("%s %s: missing or duplicate operationId %r" % (m, p, oid))
             opids.add(oid)
-            if not op.get("responses"):
-                probs.append("%s %s: no responses" % (m, p))
             seen = set()
-            path_params = set()
             for prm in op.get("parameters", []):
-                try:
-                    prm = resolve(doc, prm["$ref"]) if "$ref" in prm else prm
-                except SchemaError as e:
-                    probs.append("%s %s: %s" % (m, p, e))
-                    continue
+                prm = _deref(doc, prm)
+                if prm.get("in") == "path":
+                    probs.append("%s %s: path parameter %s belongs at path level" %
+                                 (m, p, prm.get("name")))
                 key = (prm.get("in"), prm.get("name"))
                 if key in seen:
                     probs.append("%s %s: parameter %s given twice" % (m, p, key))
                 seen.add(key)
-                if prm.get("in") not in ("query", "path", "header"):
-                    probs.append("%s %s: parameter %s: bad 'in'" % (m, p, prm.get("name")))
-                if prm.get("in") == "path":
-                    path_params.add(prm.get("name"))
-                    if prm.get("required") is not True:
-                        probs.append("%s %s: path parameter %s must be required" %
-                                     (m, p, prm.get("name")))
-                if "schema" not in prm:
-                    probs.append("%s %s: parameter %s without schema" % (m, p, prm.get("name")))
-                else:
-                    _walk_schemas(doc, prm["schema"], "%s %s param %s" % (m, p, prm["name"]),
-                                  schemas)
-            if op.get("parameters") is not None and path_params != templ:
-                probs.append("%s %s: path parameters %s != template %s" %
-                             (m, p, sorted(path_params), sorted(templ)))
-            for code, resp in op.get("responses", {}).items():
-                if not re.match(r"^([1-5][0-9][0-9]|default)$", code):
-                    probs.append("%s %s: bad response code %s" % (m, p, code))
-                if "$ref" not in resp and "description" not in resp:
+            resp = op.get("responses", {})
+            need = list(EVERY_OPERATION) + (["200", "304"] if m in ("get", "head") else ["204"])
+            for code in need:
+                if code not in resp:
+                    probs.append("%s %s: no %s response" % (m, p, code))
+            for code, r in resp.items():
+                r = _deref(doc, r)
+                if not r.get("description"):
                     probs.append("%s %s %s: response without description" % (m, p, code))
-                r = resolve(doc, resp["$ref"]) if "$ref" in resp else resp
+                if code in ("204", "304") and r.get("content"):
+                    probs.append("%s %s %s: must have no content" % (m, p, code))
+                if m == "head" and code in ("200",) and r.get("content"):
+                    probs.append("%s %s %s: HEAD has no body" % (m, p, code))
                 for ct, media in (r.get("content") or {}).items():
-                    if "schema" in media:
-                        _walk_schemas(doc, media["schema"], "%s %s %s %s" % (m, p, code, ct),
-                                      schemas)
-    for name, r in comps.get("responses", {}).items():
-        if "description" not in r:
-            probs.append("components.responses.%s: no description" % name)
+                    if ct != "application/json":
+                        probs.append("%s %s %s: content type %s" % (m, p, code, ct))
+                    _walk_schemas(media.get("schema"), "%s %s %s" % (m, p, code), schemas)
+    mna = comps.get("responses", {}).get("MethodNotAllowed")
+    if not mna or not (mna.get("headers") or {}).get("Allow"):
+        probs.append("components.responses.MethodNotAllowed with an Allow header is missing")
     for where, sch in schemas:
-        unknown = set(sch) - KEYWORDS - ANNOTATIONS
-        if unknown:
-            probs.append("%s: unsupported keyword(s) %s" % (where, sorted(unknown)))
-        if "$ref" in sch and len(set(sch) - ANNOTATIONS) > 1:
-            probs.append("%s: $ref with siblings" % where)
-        if "type" in sch and sch["type"] not in TYPES:
-            probs.append("%s: bad type %r" % (where, sch["type"]))
+        for kw in ("nullable", "example", "x-nullable"):
+            if kw in sch:
+                probs.append("%s: OpenAPI 3.0 keyword %r (3.1: type [..., \"null\"] / examples)" %
+                             (where, kw))
+        if "$ref" not in sch:
+            try:
+                js.Draft202012Validator.check_schema(sch)
+            except js.exceptions.SchemaError as e:
+                probs.append("%s: not a valid 2020-12 schema: %s" % (where, e.message))
         if "pattern" in sch:
             try:
                 re.compile(sch["pattern"])
             except re.error as e:
                 probs.append("%s: bad pattern: %s" % (where, e))
-        props = sch.get("properties", {})
-        for r in sch.get("required", []):
-            if r not in props and sch.get("additionalProperties") is False:
-                probs.append("%s: required %r is not a property" % (where, r))
-        if "enum" in sch and sch.get("type") and not all(
-                _type_ok(sch["type"], v) or (v is None and sch.get("nullable"))
-                for v in sch["enum"]):
-            probs.append("%s: enum values not of type %s" % (where, sch["type"]))
-        if sch.get("nullable") and "enum" in sch and None not in sch["enum"]:
-            probs.append("%s: nullable enum without null (OpenAPI 3.0.3 keeps the enum "
-                         "constraint)" % where)
-        for kw in ("oneOf", "anyOf", "allOf"):
-            if kw in sch and (not isinstance(sch[kw], list) or not sch[kw]):
-                probs.append("%s: %s must be a non-empty list" % (where, kw))
-        if sch.get("nullable") and "type" not in sch:
-            probs.append("%s: nullable without type has no effect in OpenAPI 3.0.3" % where)
+        if sch.get("additionalProperties") is False:
+            for r in sch.get("required", []):
+                if r not in sch.get("properties", {}):
+                    probs.append("%s: required %r is not a property" % (where, r))
     return probs
 
 
@@ -322,7 +277,9 @@ def doc_problems(doc):
 # operation lookup
 
 def find_operation(doc, method, path):
-    """(template, operation dict, {param: value}) for a concrete path, or (None, None, {})."""
+    """(template, operation, {param: value}) for a concrete path, or (template or None, None,
+    {...}) when the path or the method is not in the document.  The operation returned is a
+    copy whose "parameters" also hold the path-level parameters."""
     method = method.lower()
     best = None
     for templ, item in doc.get("paths", {}).items():
@@ -333,26 +290,31 @@ def find_operation(doc, method, path):
         literal = len(re.sub(r"\{[^}]+\}", "", templ))
         if best is None or literal > best[0]:
             best = (literal, templ, item, m.groupdict())
-    if best is None or method not in best[2]:
+    if best is None or method not in SERVED_METHODS or method not in best[2]:
         return (best[1] if best else None), None, (best[3] if best else {})
-    return best[1], best[2][method], best[3]
+    op = copy.copy(best[2][method])
+    op["parameters"] = list(best[2].get("parameters", [])) + list(op.get("parameters", []))
+    return best[1], op, best[3]
 
 
 def operation_params(doc, op):
-    """{(in, name): parameter} of an operation, $refs resolved."""
+    """{(in, name): parameter} of an operation from find_operation(), $refs resolved."""
     out = {}
     for prm in op.get("parameters", []):
-        prm = resolve(doc, prm["$ref"]) if "$ref" in prm else prm
+        prm = _deref(doc, prm)
         out[(prm["in"], prm["name"])] = prm
     return out
 
 
 def response_for(doc, op, status):
-    """The response object for a status code ($ref resolved), or None."""
-    r = op.get("responses", {}).get(str(status)) or op.get("responses", {}).get("default")
-    if r is None:
+    """The response object for a status code ($ref resolved), or None.  op None: a method the
+    path does not serve, answered by components.responses.MethodNotAllowed."""
+    if op is None:
+        if int(status) == 405:
+            return doc["components"]["responses"]["MethodNotAllowed"]
         return None
-    return resolve(doc, r["$ref"]) if "$ref" in r else r
+    r = op.get("responses", {}).get(str(status)) or op.get("responses", {}).get("default")
+    return _deref(doc, r) if r is not None else None
 
 
 def response_schema(doc, op, status, content_type="application/json"):
@@ -386,11 +348,22 @@ def sample_feeds():
             for name, kind, fn in SAMPLE_FEEDS]
 
 
-def start_sample_daemon(now=SAMPLE_NOW, settings=None):
-    """Start zorgstatusd on the bundled sample feeds and wait until every feed has been
-    applied.  The caller stops it (d.stop(); d.cleanup())."""
+class ConfSection:
+    """Another section of the daemon's configuration, as text ("[subscriber NAME]\n...")."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def conf(self):
+        return self.text
+
+
+def start_sample_daemon(now=SAMPLE_NOW, settings=None, sections=()):
+    """Start zorgstatusd on the bundled sample feeds (and the configuration sections given,
+    e.g. ConfSection("[subscriber x]\n...")) and wait until every feed has been applied.  The
+    caller stops it (d.stop(); d.cleanup())."""
     import harness
-    d = harness.Daemon(sample_feeds(), now=now, settings=settings)
+    d = harness.Daemon(sample_feeds() + list(sections), now=now, settings=settings)
     try:
         d.start()
         for name, _, _ in SAMPLE_FEEDS:

@@ -38,6 +38,7 @@ class HistoryTest(DaemonTestCase):
         tokfile = os.path.join(self._tmp(), "staff.token")
         with open(tokfile, "w") as fh:
             fh.write(TOKEN + "\n")
+        os.chmod(tokfile, 0o600)   # readable by group or others: the daemon refuses to start
         d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"))],
                               now="2026-12-02T10:00:00",
                               settings={"staff_token_file": tokfile})

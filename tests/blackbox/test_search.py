@@ -12,6 +12,10 @@ hits than asked.  Ranking: exact name, then name starting with the query, then o
 bm25 (name 10x place), then fuzzy; ties by name, then AGB.  An 8-digit query is an AGB lookup; a
 postcode (1234 or 1234AB) searches locations.  Filters: postcode, city, kind, care_type (a status
 for that care type in the year).  The hit's match field: agb | exact | prefix | words | fuzzy.
+Since issue 12 the words people use for a provider's kind are searchable too (data/search.json
+"care_words": "ziekenhuis" for every hospital, "ggz" for every mental-health provider), after the
+name matches: so Máxima MC (a hospital without "ziekenhuis" in its name) and Psychologenpraktijk
+Weltevreden (mental health without "ggz" in its name) are found by those words, last.
 
 The providers (SAMPLES.md, "Providers"; name, first location):
   06010101 Sint Antonius Ziekenhuis      Nieuwegein 3435CM (+ Utrecht 3543AZ)   hospital
@@ -62,6 +66,7 @@ DE_WIEG = "08080101"
 # Hospitals whose name starts with "Ziekenhuis", and those with it as a later word.
 ZIEKENHUIS_FIRST = [GELDERSE_VALLEI, KROMME_RIJN]          # by name: Gelderse < Kromme
 ZIEKENHUIS_LATER = {SINT_ANTONIUS, LEKSTEDE, NOORDERPARK}
+ZIEKENHUIS_KIND = MAXIMA                                    # a hospital: by its kind, last
 
 
 class SampleDaemonCase(unittest.TestCase):
@@ -205,12 +210,16 @@ class SearchTest(SampleDaemonCase):
             with self.subTest(q=q):
                 b = self.search(q=q)
                 got = self.agbs(b)
-                self.assertEqual(b["total"], 5, got)
-                self.assertEqual(set(got), set(ZIEKENHUIS_FIRST) | ZIEKENHUIS_LATER)
-                # names starting with the query first, then the other word matches
+                self.assertEqual(b["total"], 6, got)
+                self.assertEqual(set(got), set(ZIEKENHUIS_FIRST) | ZIEKENHUIS_LATER |
+                                 {ZIEKENHUIS_KIND})
+                # names starting with the query first, then the other name matches, then the
+                # hospital found by its kind only
                 self.assertEqual(set(got[:2]), set(ZIEKENHUIS_FIRST), got)
+                self.assertEqual(set(got[2:5]), ZIEKENHUIS_LATER, got)
+                self.assertEqual(got[5], ZIEKENHUIS_KIND, got)
                 self.assertEqual([h["match"] for h in b["results"]],
-                                 ["prefix", "prefix", "words", "words", "words"])
+                                 ["prefix", "prefix", "words", "words", "words", "words"])
 
     def test_prefix_tier_ties_by_name(self):
         """Two names that both start with the query rank equal on the rule; ties go by name
@@ -218,8 +227,8 @@ class SearchTest(SampleDaemonCase):
         Kromme Rijn, GGZ Dijk en Duin before GGZ Noorderlicht."""
         b = self.search(q="ziekenhuis")
         self.assertEqual(self.agbs(b)[:2], ZIEKENHUIS_FIRST)
-        b = self.search(q="ggz")
-        self.assertEqual(self.agbs(b), [DIJK_EN_DUIN, NOORDERLICHT])
+        b = self.search(q="ggz")   # then Weltevreden, mental health by its kind
+        self.assertEqual(self.agbs(b), [DIJK_EN_DUIN, NOORDERLICHT, WELTEVREDEN])
 
     def test_prefix_two_words(self):
         b = self.search(q="ziekenhuis g")
@@ -270,7 +279,10 @@ class SearchTest(SampleDaemonCase):
     def test_postcode_with_query(self):
         b = self.search(q="ziekenhuis", postcode="3435")
         self.assertEqual(self.agbs(b), [SINT_ANTONIUS])
-        b = self.search(q="ziekenhuis", postcode="5504")   # Máxima MC is no "ziekenhuis"
+        # Máxima MC has no "ziekenhuis" in its name, but it is a hospital
+        b = self.search(q="ziekenhuis", postcode="5504")
+        self.assertEqual(self.agbs(b), [MAXIMA])
+        b = self.search(q="huisarts", postcode="5504")
         self.assertEqual(b["results"], [])
 
     # filters
@@ -292,7 +304,7 @@ class SearchTest(SampleDaemonCase):
 
     def test_kind_filter(self):
         self.assertEqual(set(self.agbs(self.search(q="ggz", kind="mental_health"))),
-                         {DIJK_EN_DUIN, NOORDERLICHT})
+                         {DIJK_EN_DUIN, NOORDERLICHT, WELTEVREDEN})
         self.assertEqual(self.search(q="ggz", kind="hospital")["results"], [])
         self.assertEqual(set(self.agbs(self.search(q="fysio", kind="physiotherapy"))),
                          {DE_BRUG, OOSTERPARK})
@@ -306,9 +318,9 @@ class SearchTest(SampleDaemonCase):
         # 2026 (current year): maternity statuses exist for 06010101 and 08080101 only
         b = self.search(q="ziekenhuis", care_type="maternity")
         self.assertEqual(self.agbs(b), [SINT_ANTONIUS])
-        # 2027: maternity statuses for 06010202 (Máxima) and 08080101 -- no "ziekenhuis"
-        self.assertEqual(self.search(q="ziekenhuis", care_type="maternity", year=2027)["results"],
-                         [])
+        # 2027: maternity statuses for 06010202 (Máxima, a hospital) and 08080101
+        self.assertEqual(self.agbs(self.search(q="ziekenhuis", care_type="maternity", year=2027)),
+                         [MAXIMA])
         self.assertEqual(self.agbs(self.search(q="mc", care_type="maternity", year=2027)),
                          [MAXIMA])
         # acute: 06010101 in 2026; 06010101 and 06010202 in 2027
@@ -343,8 +355,8 @@ class SearchTest(SampleDaemonCase):
                     offset += size
                 self.assertEqual(len(pages), len(set(pages)), "duplicates across pages")
                 self.assertEqual(pages, self.agbs(full))
-        b = self.search(q="ziekenhuis", offset=5)
-        self.assertEqual((b["total"], b["results"]), (5, []))
+        b = self.search(q="ziekenhuis", offset=6)
+        self.assertEqual((b["total"], b["results"]), (6, []))
 
     def test_paging_reaches_fuzzy(self):
         # the fuzzy pass runs when the strict hits do not fill offset + limit
@@ -371,8 +383,9 @@ class CompareTest(SampleDaemonCase):
     types that year (or only the care_type asked) is contracted, contracted_ceiling, or
     negotiating with the as-contracted declaration for that policy, and none is explicitly not
     covered; care types nobody states for that policy neither cover nor block.  Ranking: most
-    covered first; then fewer conflicts among the covered ones; then concern name, insurer
-    name, policy name and id.
+    covered first; equal coverage gives an equal rank (1, 1, 3), and within a rank the order is
+    neutral (a hash of the question and the policy id, issue 13): the tests compare each rank's
+    set of policies, not their order within it.
 
     Display order of the nine policies (concern, insurer, policy name), same both years:
       Coöperatie Deltazorg U.A. / Deltazorg:  9301-BASIS "Delta Basis", 9301-KEUZE "Delta
@@ -391,7 +404,9 @@ class CompareTest(SampleDaemonCase):
     def compare(self, **params):
         b = self.api("/v1/compare", **params)
         for k, p in enumerate(b["policies"]):
-            self.assertEqual(p["rank"], k + 1)
+            self.assertEqual(p["rank"], 1 + sum(1 for q in b["policies"] if q["covered"] > p["covered"]))
+            if k:
+                self.assertLessEqual(p["covered"], b["policies"][k - 1]["covered"])
             self.assertEqual(p["of"], len(b["providers"]))
             self.assertEqual(p["covered"], sum(1 for x in p["providers"] if x["covered"]))
             self.assertEqual(p["covers_all"], p["of"] > 0 and p["covered"] == p["of"])
@@ -399,6 +414,11 @@ class CompareTest(SampleDaemonCase):
 
     def ranking(self, b):
         return [(p["policy"]["id"], p["covered"]) for p in b["policies"]]
+
+    def assertRanking(self, b, expected):
+        """The same coverage per policy, ranked by coverage (order within a rank is neutral)."""
+        key = lambda t: (-t[1], t[0])  # noqa: E731
+        self.assertEqual(sorted(self.ranking(b), key=key), sorted(expected, key=key))
 
     def covered_by(self, b, agb):
         return {p["policy"]["id"]: [x for x in p["providers"] if x["agb"] == agb][0]["covered"]
@@ -417,7 +437,7 @@ class CompareTest(SampleDaemonCase):
         self.assertIsNone(b["care_type"])
         self.assertEqual([p["agb"] for p in b["providers"]], [SINT_ANTONIUS, DE_BRUG])
         self.assertEqual(b["unknown_agb"], [])
-        self.assertEqual(self.ranking(b), [
+        self.assertRanking(b, [
             ("9301-BASIS", 2), ("9301-KEUZE", 2),
             ("9102-COMBI", 2), ("9102-NATURA", 2), ("9101-NATURA", 2), ("9101-BUDGET", 2),
             ("9101-DIRECT", 2), ("9201-VRIJ", 1), ("9201-NATURA", 1)])
@@ -436,7 +456,8 @@ class CompareTest(SampleDaemonCase):
         b = self.compare(agb="06999999,06010101,04040101", year=2027)
         self.assertEqual(b["unknown_agb"], ["06999999"])
         self.assertEqual([p["agb"] for p in b["providers"]], [SINT_ANTONIUS, DE_BRUG])
-        self.assertEqual(self.ranking(b)[0], ("9301-BASIS", 2))
+        self.assertIn(("9301-BASIS", 2), self.ranking(b))
+        self.assertEqual(b["policies"][0]["covered"], 2)
         self.assertTrue(all(p["of"] == 2 for p in b["policies"]))
         for p in b["policies"]:
             self.assertNotIn("06999999", [x["agb"] for x in p["providers"]])
@@ -444,7 +465,7 @@ class CompareTest(SampleDaemonCase):
         self.assertEqual(b["unknown_agb"], ["06999999"])
         self.assertEqual(b["providers"], [])
         # nothing covered anywhere: the plain display order
-        self.assertEqual(self.ranking(b), [(pid, 0) for pid in self.DISPLAY])
+        self.assertRanking(b, [(pid, 0) for pid in self.DISPLAY])
         self.assertTrue(all(p["covers_all"] is False for p in b["policies"]))
 
     def test_duplicate_agb_counts_once(self):
@@ -456,29 +477,31 @@ class CompareTest(SampleDaemonCase):
         # 06020101 Ziekenhuis Kromme Rijn, 2027, hospital only:
         #   9101-NATURA, 9101-DIRECT, 9102-NATURA, 9102-COMBI: contracted, confirmed (B)
         #   9101-BUDGET: not_contracted (B2)
-        #   9301-BASIS, 9301-KEUZE: negotiating + as_contracted, conflict (A2): covered, but
-        #     with a conflict -> after the conflict-free covered ones, although Deltazorg comes
-        #     first alphabetically
+        #   9301-BASIS, 9301-KEUZE: negotiating + as_contracted, conflict (A2): covered (the
+        #     same rank as the others; "conflicts" counts it)
         #   9201-*: nobody speaks (unknown) -> not covered
-        b = self.compare(agb="06020101", year=2027)
-        self.assertEqual(self.ranking(b), [
+        b = self.compare(agb="06020101", year=2027, detail="full")
+        self.assertRanking(b, [
             ("9102-COMBI", 1), ("9102-NATURA", 1), ("9101-NATURA", 1), ("9101-DIRECT", 1),
             ("9301-BASIS", 1), ("9301-KEUZE", 1),
             ("9201-VRIJ", 0), ("9201-NATURA", 0), ("9101-BUDGET", 0)])
         by = {p["policy"]["id"]: p for p in b["policies"]}
+        self.assertEqual((by["9301-BASIS"]["rank"], by["9301-BASIS"]["conflicts"]), (1, 1))
+        self.assertEqual((by["9101-NATURA"]["rank"], by["9101-NATURA"]["conflicts"]), (1, 0))
+        self.assertEqual(by["9101-BUDGET"]["rank"], 7)
         st = by["9301-BASIS"]["providers"][0]["statuses"][0]
         self.assertEqual((st["status"], st["as_contracted"], st["basis"]),
                          ("negotiating", True, "conflict"))
 
     def test_policy_type_filter(self):
         b = self.compare(agb="06010101,04040101", year=2027, policy_type="combinatie")
-        self.assertEqual(self.ranking(b), [("9301-KEUZE", 2), ("9102-COMBI", 2)])
+        self.assertRanking(b, [("9301-KEUZE", 2), ("9102-COMBI", 2)])
         b = self.compare(agb="06010101,04040101", year=2027, policy_type="restitutie")
-        self.assertEqual(self.ranking(b), [("9201-VRIJ", 1)])
+        self.assertRanking(b, [("9201-VRIJ", 1)])
         b = self.compare(agb="06010101,04040101", year=2027, policy_type="budget")
-        self.assertEqual(self.ranking(b), [("9101-BUDGET", 2)])
+        self.assertRanking(b, [("9101-BUDGET", 2)])
         b = self.compare(agb="06010101,04040101", year=2027, policy_type="natura")
-        self.assertEqual(self.ranking(b), [("9301-BASIS", 2), ("9102-NATURA", 2),
+        self.assertRanking(b, [("9301-BASIS", 2), ("9102-NATURA", 2),
                                            ("9101-NATURA", 2), ("9101-DIRECT", 2),
                                            ("9201-NATURA", 1)])
         for p in b["policies"]:
@@ -489,7 +512,7 @@ class CompareTest(SampleDaemonCase):
         # 9301 contracted (2) cover; 9201 negotiating without declaration does not.
         b = self.compare(agb="06010101", year=2027, care_type="hospital")
         self.assertEqual(b["care_type"], "hospital")
-        self.assertEqual(self.ranking(b), [
+        self.assertRanking(b, [
             ("9301-BASIS", 1), ("9301-KEUZE", 1),
             ("9102-COMBI", 1), ("9102-NATURA", 1), ("9101-NATURA", 1), ("9101-BUDGET", 1),
             ("9101-DIRECT", 1),
@@ -499,12 +522,12 @@ class CompareTest(SampleDaemonCase):
                              ["hospital"])
         # only acute: stated by zuiderzorg alone (contracted)
         b = self.compare(agb="06010101", year=2027, care_type="acute")
-        self.assertEqual(self.ranking(b), [(pid, 1) for pid in self.ZUIDERZORG] +
+        self.assertRanking(b, [(pid, 1) for pid in self.ZUIDERZORG] +
                          [("9301-BASIS", 0), ("9301-KEUZE", 0), ("9201-VRIJ", 0),
                           ("9201-NATURA", 0)])
         # a care type nobody states: nobody covers
         b = self.compare(agb="06010101", year=2027, care_type="pharmacy")
-        self.assertEqual(self.ranking(b), [(pid, 0) for pid in self.DISPLAY])
+        self.assertRanking(b, [(pid, 0) for pid in self.DISPLAY])
 
     def test_unstated_care_types_do_not_block_2026(self):
         # 06010101 in 2026 is stated for hospital, acute and maternity:
@@ -513,12 +536,12 @@ class CompareTest(SampleDaemonCase):
         #   9301: hospital contracted, maternity contracted_ceiling, acute by nobody -> covered
         # so all nine cover it, in display order; with care_type=hospital too.
         b = self.compare(agb="06010101", year=2026)
-        self.assertEqual(self.ranking(b), [(pid, 1) for pid in self.DISPLAY])
+        self.assertRanking(b, [(pid, 1) for pid in self.DISPLAY])
         b = self.compare(agb="06010101", year=2026, care_type="hospital")
-        self.assertEqual(self.ranking(b), [(pid, 1) for pid in self.DISPLAY])
+        self.assertRanking(b, [(pid, 1) for pid in self.DISPLAY])
         # maternity 2026: 9301 contracted_ceiling (G6) only
         b = self.compare(agb="06010101", year=2026, care_type="maternity")
-        self.assertEqual(self.ranking(b)[:2], [("9301-BASIS", 1), ("9301-KEUZE", 1)])
+        self.assertEqual(sorted(self.ranking(b)[:2]), [("9301-BASIS", 1), ("9301-KEUZE", 1)])
         self.assertEqual(sum(c for _, c in self.ranking(b)), 2)
 
     def test_default_year_is_current(self):
@@ -526,7 +549,7 @@ class CompareTest(SampleDaemonCase):
         self.assertEqual(b["year"], 2026)
         # 2026 physiotherapy: zuiderzorg concern (5) and 9301 (2) contracted (E4); noordkust
         # says nothing about De Brug in 2026 -> 9201 not covered
-        self.assertEqual(self.ranking(b), [("9301-BASIS", 1), ("9301-KEUZE", 1)] +
+        self.assertRanking(b, [("9301-BASIS", 1), ("9301-KEUZE", 1)] +
                          [(pid, 1) for pid in self.ZUIDERZORG] +
                          [("9201-VRIJ", 0), ("9201-NATURA", 0)])
 
@@ -537,10 +560,9 @@ class CompareTest(SampleDaemonCase):
         #   9301-BASIS, 9301-KEUZE: 3 (one of them, 06020101, with a conflict)
         #   9101-BUDGET: 2
         #   9201-*: 1
-        # Between the conflict-free 3s and 9301-* (3, one conflict): conflict-free first,
-        # although Deltazorg comes first alphabetically.
+        # The conflict-free 3s and 9301-* (3, one conflict) share rank 1.
         b = self.compare(agb="06010101,04040101,06020101", year=2027)
-        self.assertEqual(self.ranking(b), [
+        self.assertRanking(b, [
             ("9102-COMBI", 3), ("9102-NATURA", 3), ("9101-NATURA", 3), ("9101-DIRECT", 3),
             ("9301-BASIS", 3), ("9301-KEUZE", 3), ("9101-BUDGET", 2),
             ("9201-VRIJ", 1), ("9201-NATURA", 1)])

@@ -28,6 +28,7 @@
 #include "zs_config.h"
 #include "zs_consequence.h"
 #include "zs_db.h"
+#include "zs_fresh.h"
 #include "zs_ingest.h"
 #include "zs_time.h"
 #include "zs_worker.h"
@@ -432,7 +433,11 @@ START_TEST(test_stop_active_and_stale)
 {
 	int st;
 	/* after the stop's until (31 January 2027) the stop is no longer active; the feeds were
-	 * last fetched two months earlier, longer ago than stale_after (default one day) */
+	 * last fetched two months earlier, longer ago than stale_after (default one day), which
+	 * the worker publishes as stale when it passes (zs_fresh) */
+	char err[256];
+	ck_assert_int_eq(zs_fresh_publish(db, zs_parse_local("2027-02-01T12:00:00"), NULL, err,
+	                                  sizeof err), 1);
 	json_t *o = call(zs_api_provider, "47470001", zs_parse_local("2027-02-01T12:00:00"), &st,
 	                 "year", "2027", NULL);
 	ck_assert_int_eq(st, 200);
@@ -443,6 +448,7 @@ START_TEST(test_stop_active_and_stale)
 	ck_assert(flag(s, "stale"));
 	json_decref(o);
 	/* on 1 December 2026 it is active and the sources are fresh */
+	ck_assert_int_eq(zs_fresh_publish(db, now_dec, NULL, err, sizeof err), 1);
 	o = call(zs_api_provider, "47470001", now_dec, &st, "year", "2027", NULL);
 	pols = json_object_get(json_array_get(json_object_get(o, "years"), 0), "policies");
 	s = status_of(pols, "3311-BASIS", "district_nursing");
@@ -627,6 +633,95 @@ START_TEST(test_reload_after_ingest)
 }
 END_TEST
 
+/* ---- snapshots ---------------------------------------------------------------------------- */
+
+/* The answer that mixed two versions (issue 15): the ingest had committed a new version (new
+ * status AND new rate) but not yet published the generation; a reader with the old policy cache
+ * combined the new status with the old 75%. Now the reader takes the snapshot's generation
+ * inside its own read transaction, so the answer is entirely new even before publication. */
+START_TEST(test_snapshot_new_status_never_with_old_rate)
+{
+	int st;
+	zs_ingest_result res;
+	char err[512] = "";
+	json_t *o = call(zs_api_status, NULL, now_dec, &st, "agb", "06010101", "policy",
+	                 "3311-BASIS", "year", "2027", "care_type", "hospital", "amount", "8000",
+	                 NULL);
+	ck_assert_int_eq(st, 200);
+	json_t *s = json_array_get(json_object_get(o, "statuses"), 0);
+	ck_assert_str_eq(str(s, "status"), "negotiating");
+	json_decref(o);
+	/* new version: the hospital is not contracted, and the policy now pays 80% */
+	long long published = atomic_load(&zs_generation);
+	FILE *body = TU_FEED(ZK_HDR,
+		"{'type':'policy','id':'3311-BASIS','year':2027,'name':'Basis Zeker',"
+		"'label':'Zilveren Kruis','kind':'natura','reimbursement':["
+		"{'care_type':'*','percent':80,'basis':'avg_contracted_tariff'}]}",
+		"{'type':'status','agb':'06010101','policy':'3311-BASIS','year':2027,"
+		"'care_type':'hospital','status':'not_contracted'}",
+		"{'type':'end','records':2}");
+	ck_assert_msg(zs_ingest_apply(db, &cfg.feeds[0], body, now_dec, &res, err, sizeof err) == 0,
+	              "%s", err);
+	fclose(body);
+	ck_assert(res.applied);
+	/* committed, not published: the hint still says the old generation */
+	ck_assert_int_eq(atomic_load(&zs_generation), published);
+	zs_kv kv[] = { { "agb", "06010101" }, { "policy", "3311-BASIS" }, { "year", "2027" },
+		       { "care_type", "hospital" }, { "amount", "8000" } };
+	zs_request req = { .params = kv, .nparams = 5, .lang = "nl", .now = now_dec };
+	long long snap = -1;
+	o = zs_api_call(rd, zs_api_status, &req, &st, &snap, NULL);
+	ck_assert_int_eq(st, 200);
+	ck_assert_int_eq(snap, zs_db_generation(db));
+	ck_assert_int_ne(snap, published);
+	s = json_array_get(json_object_get(o, "statuses"), 0);
+	ck_assert_str_eq(str(s, "status"), "not_contracted");
+	json_t *c = json_object_get(s, "consequence");
+	ck_assert_str_eq(str(c, "code"), "not_contracted_partial");
+	ck_assert_int_eq(json_integer_value(json_object_get(c, "reimbursed_percent")), 80);
+	/* 80% of 8000.00 */
+	ck_assert_str_eq(str(json_object_get(c, "example"), "insurer_pays"), "6400.00");
+	json_decref(o);
+	/* the call left no read transaction open (the writer's checkpoints are not held back) */
+	ck_assert_int_eq(zs_db_generation(db), snap);
+}
+END_TEST
+
+/* A poll that changes nothing (304, or the same bytes) changes nothing consumers see: no new
+ * generation; the day of the last check moves the published freshness once a day. */
+START_TEST(test_poll_unchanged_keeps_generation)
+{
+	int st;
+	char err[256];
+	ck_assert_int_ge(zs_fresh_publish(db, t_apply, NULL, err, sizeof err), 0);
+	long long g0 = zs_db_generation(db);
+	/* polls during the same day (10:00Z apply; 10:01Z and 10:30Z polls) */
+	ck_assert_int_eq(zs_ingest_not_modified(db, &cfg.feeds[0], t_apply + 60), 0);
+	ck_assert_int_eq(zs_fresh_publish(db, t_apply + 60, NULL, err, sizeof err), 0);
+	ck_assert_int_eq(zs_ingest_not_modified(db, &cfg.feeds[0], t_apply + 1800), 0);
+	ck_assert_int_eq(zs_fresh_publish(db, t_apply + 1800, NULL, err, sizeof err), 0);
+	ck_assert_int_eq(zs_db_generation(db), g0);
+	json_t *o = call(zs_api_status, NULL, now_dec, &st, "agb", "06010101", "policy",
+	                 "3311-EXCL", "year", "2027", "care_type", "hospital", NULL);
+	json_t *s = json_array_get(json_object_get(o, "statuses"), 0);
+	json_t *src = json_array_get(json_object_get(s, "sources"), 0);
+	ck_assert_str_eq(str(src, "checked_on"), "2026-12-01");
+	ck_assert_ptr_null(json_object_get(src, "last_success"));
+	json_decref(o);
+	/* the next day's first poll: one new generation, the new day */
+	time_t next_day = zs_parse_local("2026-12-02T09:00:00");
+	ck_assert_int_eq(zs_ingest_not_modified(db, &cfg.feeds[0], next_day), 0);
+	ck_assert_int_eq(zs_fresh_publish(db, next_day, NULL, err, sizeof err), 1);
+	ck_assert_int_eq(zs_db_generation(db), g0 + 1);
+	o = call(zs_api_status, NULL, next_day, &st, "agb", "06010101", "policy", "3311-EXCL",
+	         "year", "2027", "care_type", "hospital", NULL);
+	s = json_array_get(json_object_get(o, "statuses"), 0);
+	src = json_array_get(json_object_get(s, "sources"), 0);
+	ck_assert_str_eq(str(src, "checked_on"), "2026-12-02");
+	json_decref(o);
+}
+END_TEST
+
 /* ---- /v1/feeds, /healthz ------------------------------------------------------------------ */
 
 static json_t *feed_entry_of(json_t *feeds, const char *name)
@@ -717,6 +812,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_reload_after_ingest);
 	tcase_add_test(tc, test_feeds);
 	tcase_add_test(tc, test_health);
+	tcase_add_test(tc, test_snapshot_new_status_never_with_old_rate);
+	tcase_add_test(tc, test_poll_unchanged_keeps_generation);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "zs_catalogue.h"
 #include "zs_consequence.h"
 #include "zs_embedded.h"
 #include "zs_types.h"
@@ -248,9 +249,9 @@ static const row rows[] = {
 	  { NULL, NULL } },
 	{ "bud ceiling + stop until", BUD, "mental_health", S_CEI, F_STOP, "2027-01-31", NULL, 65,
 	  AVG, EUR8K, "nl", "nl", "as_contracted", "100", CTR, 1, "8000.00", "8000.00", "0.00",
-	  "ceiling,patient_stop", "", { NULL, NULL, NULL, NULL }, NULL,
+	  "ceiling,patient_stop", "",
 	  { "neemt tot en met 31 januari 2027 geen nieuwe patiënten van uw zorgverzekeraar aan",
-	    "zorgbemiddeling" } },
+	    NULL, NULL, NULL }, NULL, { "zorgbemiddeling", NULL } },
 	{ "bud stop but in treatment", BUD, "district_nursing", S_CON, F_STOP | F_TIP, "2027-01-31",
 	  NULL, 65, AVG, EUR8K, "nl", "nl", "as_contracted", "100", CTR, 0, "8000.00", "8000.00",
 	  "0.00", "", "", { NULL, NULL, NULL, NULL }, NULL, { NULL, NULL } },
@@ -260,17 +261,20 @@ static const row rows[] = {
 	  { "neemt nu geen nieuwe patiënten", NULL } },
 	{ "bud stop with invalid until", BUD, "district_nursing", S_CON, F_STOP, "2027-02-30", NULL,
 	  65, AVG, EUR8K, "nl", "nl", "as_contracted", "100", CTR, 0, "8000.00", "8000.00", "0.00",
-	  "patient_stop", "", { NULL, NULL, NULL, NULL }, NULL,
-	  { "neemt nu geen nieuwe patiënten", NULL } },
+	  "patient_stop", "", { "maar neemt nu geen nieuwe patiënten", NULL, NULL, NULL }, NULL,
+	  { "zorgbemiddeling", NULL } },
 	{ "bud unknown", BUD, "hospital", S_UNK, 0, NULL, NULL, 65, AVG, EUR8K, "nl", "nl",
 	  "unknown", "null", NULL, 1, NULL, NULL, NULL, "", "acute_care,duty_of_care",
 	  { "volgens uw polis 65% van", NULL, NULL, NULL }, NULL, { NULL, NULL } },
 
 	/* ---- source flags ---- */
+	/* a conflict is one message in the text (what each side said: see test_conflict), never
+	 * a definite status sentence plus a separate doubt */
 	{ "conflict", NAT, "hospital", S_CON, F_CONFLICT, NULL, NULL, 75, AVG, -1, "nl", "nl",
-	  "as_contracted", "100", CTR, 1, NULL, NULL, NULL, "conflict", "",
-	  { NULL, NULL, NULL, NULL }, "Een voorbeeld",
-	  { "zeggen niet hetzelfde over het contract", "Vraag het na bij uw zorgverzekeraar" } },
+	  "as_contracted", "100", CTR, 1, NULL, NULL, NULL, "", "",
+	  { "zeggen niet hetzelfde over het contract", "Vraag het na bij uw zorgverzekeraar",
+	    "volgt wat uw zorgverzekeraar zegt", NULL },
+	  "Deze zorgaanbieder heeft een contract", { NULL, NULL } },
 	{ "provider only", NAT, "hospital", S_NC, F_PROV, NULL, NULL, 75, AVG, -1, "nl", "nl",
 	  "not_contracted_partial", "75", AVG, 1, NULL, NULL, NULL, "provider_reported",
 	  "acute_care,duty_of_care", { NULL, NULL, NULL, NULL }, NULL,
@@ -313,11 +317,11 @@ static const row rows[] = {
 	{ "all warnings, contracted", NAT, "hospital", S_CEI,
 	  F_CONFLICT | F_PROV | F_STOP | F_STALE, "2027-01-31", "2026-12-03T09:00:00+01:00", 75,
 	  AVG, -1, "nl", "nl", "as_contracted", "100", CTR, 1, NULL, NULL, NULL,
-	  "conflict,provider_reported,ceiling,patient_stop,stale", "", { NULL, NULL, NULL, NULL },
+	  "provider_reported,ceiling,patient_stop,stale", "", { NULL, NULL, NULL, NULL },
 	  NULL, { NULL, NULL } },
 	{ "all warnings, negotiating", NAT, "hospital", S_NEG, F_AS | F_CEIL | F_CONFLICT | F_PROV |
 	  F_STOP | F_STALE, NULL, NULL, 75, AVG, -1, "nl", "nl", "as_contracted", "100", CTR, 1,
-	  NULL, NULL, NULL, "conflict,provider_reported,may_change,ceiling,patient_stop,stale", "",
+	  NULL, NULL, NULL, "provider_reported,may_change,ceiling,patient_stop,stale", "",
 	  { NULL, NULL, NULL, NULL }, NULL, { NULL, NULL } },
 	{ "ceiling flag on not contracted: no warning", NAT, "hospital", S_NC, F_CEIL, NULL, NULL,
 	  75, AVG, -1, "nl", "nl", "not_contracted_partial", "75", AVG, 1, NULL, NULL, NULL, "",
@@ -343,8 +347,9 @@ static const row rows[] = {
 	  "Zonder", { "Acute (emergency) care is always covered", "care mediation (zorgbemiddeling)" } },
 	{ "english stop and stale", NAT, "hospital", S_CON, F_STOP | F_STALE, "2027-01-31",
 	  "2026-12-03T09:00:00+01:00", 75, AVG, -1, "en", "en", "as_contracted", "100", CTR, 1, NULL,
-	  NULL, NULL, "patient_stop,stale", "", { "This care provider has a contract", NULL, NULL,
-	  NULL }, NULL, { "until 31 January 2027 (inclusive)", "dates from 3 December 2026 at 09:00" } },
+	  NULL, NULL, "patient_stop,stale", "", { "This care provider has a contract",
+	  "until 31 January 2027 (inclusive)", NULL, NULL }, NULL,
+	  { "care mediation (zorgbemiddeling)", "dates from 3 December 2026 at 09:00" } },
 	{ "english gp", NAT, "gp", S_NC, 0, NULL, NULL, 75, AVG, EUR8K, "en", "en", "exception_gp",
 	  "100", MKT, 0, "8000.00", "8000.00", "0.00", "", "gp_care",
 	  { "Care from a GP is always covered", "does not apply to this care", NULL, NULL }, NULL,
@@ -637,7 +642,26 @@ START_TEST(test_sweep)
 
 		/* warnings */
 		ck_assert_int_eq(has_code(w, "may_change"), st == S_NEG);
-		ck_assert_int_eq(has_code(w, "conflict"), !!(f & F_CONFLICT));
+		ck_assert_int_eq(has_code(w, "conflict"), 0); /* said in the text */
+		const char *pres = json_string_value(json_object_get(o, "presentation"));
+		const char *wantp;
+		if (f & F_CONFLICT)
+			wantp = "conflict";
+		else if (contracted && (f & F_STOP) && !(f & F_TIP))
+			wantp = "contracted_patient_stop";
+		else if (st == S_NEG)
+			wantp = "negotiating";
+		else if (contracted)
+			wantp = "contracted";
+		else if (st == S_NC)
+			wantp = "not_contracted";
+		else if (st == S_END)
+			wantp = "ended";
+		else
+			wantp = "unknown";
+		ck_assert_msg(pres && !strcmp(pres, wantp), "pt %d st %d %s f %u: presentation %s, "
+			      "want %s", pt, st, ct, f, pres, wantp);
+		ck_assert(json_string_length(json_object_get(o, "headline")) > 0);
 		ck_assert_int_eq(has_code(w, "provider_reported"), !!(f & F_PROV));
 		ck_assert_int_eq(has_code(w, "stale"), !!(f & F_STALE));
 		ck_assert_int_eq(has_code(w, "patient_stop"), (f & F_STOP) && !(f & F_TIP));
@@ -711,7 +735,8 @@ START_TEST(test_lazy_init)
 END_TEST
 
 static const char *const allowed_placeholders[] = {
-	"percent", "basis", "amount", "insurer_pays", "patient_pays", "until", "since",
+	"percent", "basis", "amount", "insurer_pays", "patient_pays", "until", "since", "from",
+	"insurer_says", "provider_says",
 	"units", "cents", "number", "day", "month", "year", "time", "parameter",
 };
 
@@ -750,6 +775,9 @@ START_TEST(test_catalogue_content)
 				ck_assert_msg(ok, "%s.%s: unknown placeholder", key, langs[l]);
 			}
 			if (strcmp(key, "_comment") == 0)
+				continue;
+			/* a policy type's display name names the type: a label, not a steer */
+			if (strncmp(key, "label.policy_type.", 18) == 0)
 				continue;
 			for (size_t w = 0; w < sizeof steering / sizeof steering[0]; w++)
 				ck_assert_msg(!strcasestr(s, steering[w]), "%s.%s steers: \"%s\"",
@@ -863,6 +891,215 @@ START_TEST(test_types)
 }
 END_TEST
 
+
+/* ---- issue 13: patient stops, situations, conflicts (expected texts written from
+ * domain.md "Contract status" and "Consequence for reimbursement", and data/phrases.json) ---- */
+
+static json_t *run13(zs_conseq_in *in, const char *lang)
+{
+	json_t *o = zs_consequence(in, lang);
+	ck_assert_ptr_nonnull(o);
+	return o;
+}
+
+static int starts(const char *s, const char *prefix)
+{
+	return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static const char *note_text(json_t *o, const char *code)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(o, "warnings"), i, v)
+		if (!strcmp(jstr(v, "code"), code))
+			return jstr(v, "text");
+	return NULL;
+}
+
+START_TEST(test_stop_active_not_plain_contracted)
+{
+	zs_conseq_in in = make_in(NAT, "hospital", S_CON, F_STOP, "2027-01-31", NULL, 75, AVG, -1);
+	json_t *o = run13(&in, "nl");
+	char codes[128];
+	ck_assert_str_eq(jstr(o, "presentation"), "contracted_patient_stop");
+	ck_assert_str_eq(jstr(o, "headline"), "Contract, maar geen nieuwe patiënten");
+	ck_assert_str_eq(jstr(o, "code"), "as_contracted");
+	ck_assert_msg(starts(jstr(o, "text"), "Deze zorgaanbieder heeft een contract met uw "
+			      "zorgverzekeraar, maar neemt tot en met 31 januari 2027 geen nieuwe "
+			      "patiënten van uw zorgverzekeraar aan. "), "%s", jstr(o, "text"));
+	codes_of(json_object_get(o, "warnings"), codes, sizeof codes);
+	ck_assert_str_eq(codes, "patient_stop");
+	/* the warning does not repeat the stop: it says what to do */
+	ck_assert_str_eq(note_text(o, "patient_stop"), "Vraag uw zorgverzekeraar om "
+			 "zorgbemiddeling: hulp bij het vinden van een zorgaanbieder die u op tijd kan "
+			 "helpen.");
+	json_decref(o);
+	/* without an end date */
+	in.stop_until = NULL;
+	o = run13(&in, "en");
+	ck_assert_ptr_nonnull(strstr(jstr(o, "text"), "This care provider has a contract with "
+				     "your insurer, but is not taking new patients from your insurer at the "
+				     "moment."));
+	ck_assert_str_eq(jstr(o, "headline"), "Contract, but no new patients");
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_stop_announced)
+{
+	zs_conseq_in in = make_in(NAT, "district_nursing", S_CON, 0, NULL, NULL, 75, AVG, -1);
+	in.stop_announced = 1;
+	in.stop_from = "2026-12-01";
+	json_t *o = run13(&in, "nl");
+	char codes[128];
+	ck_assert_str_eq(jstr(o, "presentation"), "contracted");	/* not in force yet */
+	codes_of(json_object_get(o, "warnings"), codes, sizeof codes);
+	ck_assert_str_eq(codes, "patient_stop_announced");
+	ck_assert_ptr_nonnull(strstr(note_text(o, "patient_stop_announced"),
+				     "Vanaf 1 december 2026 neemt deze zorgaanbieder geen nieuwe patiënten"));
+	json_decref(o);
+	in.stop_until = "2027-01-31";
+	o = run13(&in, "en");
+	ck_assert_ptr_nonnull(strstr(note_text(o, "patient_stop_announced"),
+				     "From 1 December 2026 until 31 January 2027 (inclusive)"));
+	json_decref(o);
+	/* an announced stop concerns new patients too */
+	in.treatment_in_progress = 1;
+	o = run13(&in, "nl");
+	ck_assert_int_eq(json_array_size(json_object_get(o, "warnings")), 0);
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_stop_ceiling_exempt)
+{
+	/* 10 December: acute care at a provider whose stop is caused by the ceiling, acute care
+	 * exempt from the ceiling: neither the ceiling warning nor the stop. */
+	zs_conseq_in in = make_in(NAT, "acute", S_CEI, F_STOP | F_EXEMPT, "2027-01-31", NULL, 75,
+				  AVG, -1);
+	in.stop_for_ceiling = 1;
+	json_t *o = run13(&in, "nl");
+	ck_assert_str_eq(jstr(o, "presentation"), "contracted");
+	ck_assert_int_eq(json_array_size(json_object_get(o, "warnings")), 0);
+	ck_assert_ptr_null(strstr(jstr(o, "text"), "nieuwe patiënten"));
+	json_decref(o);
+	/* a stop for lack of staff applies to exempt care as well */
+	in.stop_for_ceiling = 0;
+	o = run13(&in, "nl");
+	ck_assert_str_eq(jstr(o, "presentation"), "contracted_patient_stop");
+	ck_assert_ptr_nonnull(note_text(o, "patient_stop"));
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_exemption_by_situation)
+{
+	/* planned maternity care, the ceiling exempts acute maternity care only: the warning stays
+	 * and says the exemption; so does a stop caused by the ceiling. */
+	zs_conseq_in in = make_in(NAT, "maternity", S_CEI, F_STOP, NULL, NULL, 75, AVG, -1);
+	in.exempt_if_acute = 1;
+	in.stop_for_ceiling = 1;
+	json_t *o = run13(&in, "nl");
+	char codes[128];
+	codes_of(json_object_get(o, "warnings"), codes, sizeof codes);
+	ck_assert_str_eq(codes, "ceiling,patient_stop");
+	ck_assert_ptr_nonnull(strstr(note_text(o, "ceiling"),
+				     "Bij spoed (acute zorg) geldt deze grens niet."));
+	ck_assert_ptr_nonnull(strstr(note_text(o, "patient_stop"),
+				     "Bij spoed (acute zorg) geldt deze stop niet."));
+	json_decref(o);
+	in = make_in(NAT, "hospital", S_CEI, 0, NULL, NULL, 75, AVG, -1);
+	in.exempt_if_in_treatment = 1;
+	o = run13(&in, "en");
+	ck_assert_ptr_nonnull(strstr(note_text(o, "ceiling"), "If you are already in treatment "
+				     "here, this limit does not apply to that treatment."));
+	json_decref(o);
+}
+END_TEST
+
+START_TEST(test_conflict_one_message)
+{
+	zs_conseq_in in = make_in(NAT, "hospital", S_NC, F_CONFLICT, NULL, NULL, 75, AVG, EUR8K);
+	in.insurer_says = S_NC;
+	in.provider_says = S_CON;
+	json_t *o = run13(&in, "nl");
+	ck_assert_str_eq(jstr(o, "presentation"), "conflict");
+	ck_assert_str_eq(jstr(o, "headline"), "Onduidelijk: vraag het na bij uw zorgverzekeraar");
+	ck_assert_str_eq(jstr(o, "code"), "not_contracted_partial");
+	const char *t = jstr(o, "text");
+	ck_assert_msg(starts(t, "Uw zorgverzekeraar zegt: er is geen contract. De zorgaanbieder "
+			      "zegt: er is een contract. Wat u vergoed krijgt, volgt wat uw "
+			      "zorgverzekeraar zegt. Vraag het na bij uw zorgverzekeraar. Zonder "
+			      "contract vergoedt uw zorgverzekeraar 75% van"), "%s", t);
+	ck_assert_ptr_null(strstr(t, "heeft geen contract met uw zorgverzekeraar"));
+	ck_assert_ptr_null(note_text(o, "conflict"));
+	json_decref(o);
+	in.insurer_says = S_CON;
+	in.provider_says = S_NC;
+	in.status = S_CON;
+	o = run13(&in, "en");
+	ck_assert_msg(starts(jstr(o, "text"), "Your insurer says: there is a contract. The care "
+			      "provider says: there is no contract. What you get back follows what "
+			      "your insurer says. Check with your insurer."), "%s",
+		      jstr(o, "text"));
+	ck_assert_str_eq(jstr(o, "presentation"), "conflict");
+	json_decref(o);
+}
+END_TEST
+
+/* GET /v1/labels: every code the API answers with has a display name in both languages. */
+START_TEST(test_labels_cover_every_code)
+{
+	const char *langs[] = { "nl", "en" };
+	for (int l = 0; l < 2; l++) {
+		json_t *ct = zs_phrases_family("label.care_type.", langs[l]);
+		ck_assert_ptr_nonnull(ct);
+		int n = 0;
+		for (int i = 0; zs_care_type_at(i); i++, n++)
+			ck_assert_msg(json_string_length(json_object_get(ct, zs_care_type_at(i)->code)) > 0,
+				      "care type %s in %s", zs_care_type_at(i)->code, langs[l]);
+		ck_assert_int_eq((int)json_object_size(ct), n);
+		json_decref(ct);
+		json_t *st = zs_phrases_family("label.status.", langs[l]);
+		for (int s = 0; s <= ZS_STATUS_ENDED; s++)
+			ck_assert(json_string_length(json_object_get(st, zs_status_code((zs_status)s))) > 0);
+		json_decref(st);
+		json_t *pt = zs_phrases_family("label.policy_type.", langs[l]);
+		for (int t = 0; zs_ptype_code((zs_ptype)t); t++)
+			ck_assert(json_string_length(json_object_get(pt, zs_ptype_code((zs_ptype)t))) > 0);
+		json_decref(pt);
+		json_t *pk = zs_phrases_family("label.provider_kind.", langs[l]);
+		const char *kinds[] = { "hospital", "ibc", "mental_health", "district_nursing",
+					"physiotherapy", "gp", "pharmacy", "maternity", "medical_devices",
+					"other" };
+		for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+			ck_assert(zs_provider_kind_valid(kinds[k]));
+			ck_assert(json_string_length(json_object_get(pk, kinds[k])) > 0);
+		}
+		json_decref(pk);
+		/* every warning code the engine emits, and every presentation */
+		json_t *w = zs_phrases_family("label.warning.", langs[l]);
+		const char *wc[] = { "provider_reported", "may_change", "ceiling", "patient_stop",
+				     "patient_stop_announced", "stale" };
+		for (size_t k = 0; k < sizeof wc / sizeof wc[0]; k++)
+			ck_assert(json_string_length(json_object_get(w, wc[k])) > 0);
+		json_decref(w);
+		json_t *p = zs_phrases_family("presentation.", langs[l]);
+		ck_assert_int_eq((int)json_object_size(p), 7);
+		json_decref(p);
+	}
+	json_t *nl = zs_phrases_family("label.status.", "nl");
+	ck_assert_str_eq(json_string_value(json_object_get(nl, "not_contracted")), "Geen contract");
+	json_decref(nl);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("consequence");
@@ -873,10 +1110,16 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, test_sweep, 0, 4);
 	tcase_add_test(tc, test_lazy_init);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_stop_active_not_plain_contracted);
+	tcase_add_test(tc, test_stop_announced);
+	tcase_add_test(tc, test_stop_ceiling_exempt);
+	tcase_add_test(tc, test_exemption_by_situation);
+	tcase_add_test(tc, test_conflict_one_message);
 	suite_add_tcase(s, tc);
 	TCase *tp = tcase_create("catalogue");
 	tcase_add_test(tp, test_phrases_init);
 	tcase_add_test(tp, test_catalogue_content);
+	tcase_add_test(tp, test_labels_cover_every_code);
 	suite_add_tcase(s, tp);
 	TCase *tt = tcase_create("types");
 	tcase_add_test(tt, test_types);

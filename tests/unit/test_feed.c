@@ -4,11 +4,13 @@
 #include "testutil.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "zs_feed.h"
 #include "zs_time.h"
+#include "zs_util.h"
 
 #define INS ZS_FEED_INSURER
 #define PRV ZS_FEED_PROVIDER
@@ -656,6 +658,88 @@ START_TEST(test_validators)
 }
 END_TEST
 
+/* max_line_kb: a line longer than the limit is read past (-2), the next one is read whole. */
+START_TEST(test_read_line_bounded)
+{
+	char data[300];
+	memset(data, 'x', 200);
+	memcpy(data + 200, "\nshort\nlast", 12);
+	FILE *f = fmemopen(data, strlen(data), "r");
+	char *buf = NULL;
+	size_t cap = 0;
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(zs_feed_read_line(f, &buf, &cap, 100), -2);
+	ck_assert_uint_le(cap, 102);                    /* never held more than the limit */
+	ck_assert_int_eq(zs_feed_read_line(f, &buf, &cap, 100), 6);
+	ck_assert_str_eq(buf, "short\n");
+	ck_assert_int_eq(zs_feed_read_line(f, &buf, &cap, 100), 4);   /* no final newline */
+	ck_assert_str_eq(buf, "last");
+	ck_assert_int_eq(zs_feed_read_line(f, &buf, &cap, 100), 0);
+	fclose(f);
+	/* exactly the limit, newline included, is still a line */
+	char exact[] = "abcd\n";
+	f = fmemopen(exact, 5, "r");
+	ck_assert_int_eq(zs_feed_read_line(f, &buf, &cap, 5), 5);
+	fclose(f);
+	free(buf);
+}
+END_TEST
+
+/* The key of an invalid record, when readable (a bad row keeps its last good statement). */
+START_TEST(test_line_key)
+{
+	zs_rec_key k;
+	const char *st = "{\"type\":\"status\",\"agb\":\"06010001\",\"policy\":\"3311-BASIS\","
+	                 "\"year\":2027,\"care_type\":\"hospital\",\"status\":\"contractd\"}";
+	ck_assert_int_eq(zs_feed_line_key(st, strlen(st), &k), 1);
+	ck_assert_int_eq(k.type, ZS_REC_STATUS);
+	ck_assert_str_eq(k.agb, "06010001");
+	ck_assert_int_eq(k.year, 2027);
+	ck_assert_str_eq(k.care_type, "hospital");
+	ck_assert_int_eq(k.scope, ZS_SCOPE_POLICY);
+	ck_assert_str_eq(k.scope_id, "3311-BASIS");
+	const char *pr = "{\"type\":\"provider\",\"agb\":\"06010001\",\"kind\":\"nope\"}";
+	ck_assert_int_eq(zs_feed_line_key(pr, strlen(pr), &k), 1);
+	ck_assert_int_eq(k.type, ZS_REC_PROVIDER);
+	const char *po = "{\"type\":\"policy\",\"id\":\"3311-BASIS\",\"year\":2027}";
+	ck_assert_int_eq(zs_feed_line_key(po, strlen(po), &k), 1);
+	ck_assert_str_eq(k.scope_id, "3311-BASIS");
+	/* unreadable keys: broken JSON, two scopes, a bad AGB, no year, unknown care type */
+	static const char *const bad[] = {
+		"{\"type\":\"status\",\"agb\":\"0601",
+		"{\"type\":\"status\",\"agb\":\"06010001\",\"policy\":\"P\",\"insurer\":\"3311\","
+		"\"year\":2027,\"care_type\":\"hospital\"}",
+		"{\"type\":\"status\",\"agb\":\"601\",\"policy\":\"P\",\"year\":2027,"
+		"\"care_type\":\"hospital\"}",
+		"{\"type\":\"status\",\"agb\":\"06010001\",\"policy\":\"P\",\"care_type\":\"hospital\"}",
+		"{\"type\":\"status\",\"agb\":\"06010001\",\"policy\":\"P\",\"year\":2027,"
+		"\"care_type\":\"x\"}",
+		"{\"type\":\"similar\",\"year\":2027}", "[1,2]", "",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(zs_feed_line_key(bad[i], strlen(bad[i]), &k) == 0, "case %zu", i);
+}
+END_TEST
+
+/* zs_util's UTF-8 checks behind the 400s for invalid bytes and the escaped messages. */
+START_TEST(test_utf8_escape)
+{
+	char out[64];
+	ck_assert(zs_utf8_valid("caf\xc3\xa9", 5));
+	ck_assert(!zs_utf8_valid("\xff", 1));
+	ck_assert(!zs_utf8_valid("caf\xc3", 4));              /* cut mid-character */
+	ck_assert(!zs_utf8_valid("\xc0\xaf", 2));             /* overlong "/" */
+	ck_assert(!zs_utf8_valid("\xed\xa0\x80", 3));         /* a surrogate */
+	ck_assert(!zs_utf8_valid("a\0b", 3));                 /* NUL */
+	ck_assert_str_eq(zs_escape_text("a\xff" "b", 3, out, sizeof out, 60), "a\\xFFb");
+	ck_assert_str_eq(zs_escape_text("x\n", 2, out, sizeof out, 60), "x\\x0A");
+	/* cut on a character boundary, never inside the two bytes of U+00E9 */
+	ck_assert_str_eq(zs_escape_text("aaa\xc3\xa9", 5, out, sizeof out, 4), "aaa...");
+	ck_assert_str_eq(zs_escape_text("aaa\xc3\xa9", 5, out, sizeof out, 5), "aaa\xc3\xa9");
+	ck_assert(zs_utf8_valid(out, strlen(out)));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("feed");
@@ -678,6 +762,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_end);
 	tcase_add_test(tc, test_framing);
 	tcase_add_test(tc, test_validators);
+	tcase_add_test(tc, test_read_line_bounded);
+	tcase_add_test(tc, test_line_key);
+	tcase_add_test(tc, test_utf8_escape);
 	suite_add_tcase(s, tc);
 	return s;
 }

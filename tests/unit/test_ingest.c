@@ -684,6 +684,52 @@ START_TEST(test_unconfigured_feed_dropped)
 }
 END_TEST
 
+/* Regression: dropping one feed and adding another in the same registration (a reload or a
+ * restart after a configuration change) deleted the new feed's row too ("feed ... is not
+ * registered" from then on), because every never-loaded feed without content was removed. */
+START_TEST(test_register_drop_one_add_another)
+{
+	applied("zk", ZK_V1(), T1);
+	applied("antonius", ANT_V1(), T1);
+	reregister("[feed zk]\nkind = insurer\nurl = /nonexistent/zk.jsonl\n"
+	           "[feed nieuw]\nkind = provider\nurl = /nonexistent/nieuw.jsonl\n");
+	ck_assert_int_eq(zs_ingest_feed_id(db, "antonius"), -1);
+	ck_assert_int_ge(zs_ingest_feed_id(db, "nieuw"), 0);
+	ck_assert_int_ge(zs_ingest_feed_id(db, "zk"), 0);
+}
+END_TEST
+
+/* Incremental apply (issue 17): a new version that changes provider A's statements only
+ * reconciles A. Made visible by damaging B's stored effective row first: a reconciliation of B
+ * would repair it, so it staying damaged proves B was left alone, while A's change lands. */
+#define B_PROV "{'type':'provider','agb':'04040101','name':'Fysio De Brug','kind':'physiotherapy'," \
+	"'locations':[{'postcode':'8012DH','city':'Zwolle'}]}"
+#define B_ST "{'type':'status','agb':'04040101','policy':'3311-BASIS','year':2027," \
+	"'care_type':'physiotherapy','status':'contracted'}"
+START_TEST(test_incremental_reconciles_only_changed_providers)
+{
+	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_PROVIDER, B_PROV, ZK_ST_BASIS_HOSP_NEG, B_ST,
+	                      "{'type':'end','records':5}"), T1);
+	ck_assert_int_eq(eff("04040101", "3311-BASIS", "physiotherapy", "status"),
+	                 ZS_STATUS_CONTRACTED);
+	char err[256];
+	ck_assert_int_eq(zs_db_exec(db, "UPDATE effective SET status=99 WHERE agb='04040101'", err,
+	                            sizeof err), 0);
+	/* A changes (negotiating -> contracted); B's statement is the same, on another line */
+	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, B_PROV, ZK_PROVIDER, B_ST, ZK_ST_BASIS_HOSP_CON,
+	                      "{'type':'end','records':5}"), T2);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "status"), ZS_STATUS_CONTRACTED);
+	ck_assert_int_eq(eff("04040101", "3311-BASIS", "physiotherapy", "status"), 99);
+	/* B's statement now changes: B is reconciled (and repaired) */
+	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, B_PROV, ZK_PROVIDER, ZK_ST_BASIS_HOSP_CON,
+	                      "{'type':'status','agb':'04040101','policy':'3311-BASIS','year':2027,"
+	                      "'care_type':'physiotherapy','status':'negotiating'}",
+	                      "{'type':'end','records':5}"), T3);
+	ck_assert_int_eq(eff("04040101", "3311-BASIS", "physiotherapy", "status"),
+	                 ZS_STATUS_NEGOTIATING);
+}
+END_TEST
+
 START_TEST(test_unconfigured_feed_history_uses_daemon_clock)
 {
 	applied("zk", ZK_V1(), T1);
@@ -803,8 +849,10 @@ START_TEST(test_history_keeps_long_patient_stop_note)
 	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, st, "{'type':'end','records':2}"), T1);
 	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_ST_BASIS_HOSP_CON,
 	                      "{'type':'end','records':2}"), T2);
+	/* history stores the stop itself; the view status_history makes the flags from it */
 	long long n = tu_sql_int(db, -1, "SELECT length(json_extract(flags, '$.patient_stop.note'))"
-	                         " FROM history WHERE policy_id='3311-BASIS' AND care_type='hospital'");
+	                         " FROM status_history WHERE policy_id='3311-BASIS' AND"
+	                         " care_type='hospital' AND valid_until IS NOT NULL");
 	ck_assert_int_eq(n, 450);
 	/* a note over 500 characters is a row error of its own */
 	char long_note[502], st2[1000];
@@ -897,6 +945,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_foreign_policy_rejected);
 	tcase_add_test(tc, test_fetch_failed_keeps_content);
 	tcase_add_test(tc, test_unconfigured_feed_dropped);
+	tcase_add_test(tc, test_register_drop_one_add_another);
+	tcase_add_test(tc, test_incremental_reconciles_only_changed_providers);
 	tcase_add_test(tc, test_unconfigured_feed_history_uses_daemon_clock);
 	tcase_add_test(tc, test_similar_declarations);
 	tcase_add_test(tc, test_history_change);

@@ -1,43 +1,159 @@
-/* test_rcache.c - the per-thread response cache: validity per snapshot generation, expiry that
- * never crosses a local midnight (12 November and 1 January switch exactly), size bounds. */
+/* test_rcache.c - the shared response cache: answers stay valid across snapshots until a
+ * snapshot changes something they depend on (issue 16: "a 304 keeps a cached answer; a change
+ * to provider A keeps provider B's cached answer; a policy rule change drops that policy's
+ * answers"), expiry never crosses a local midnight (12 November and 1 January switch exactly),
+ * size bounds, entries outlive eviction while referenced, and the sync race rule (an answer
+ * computed from a snapshot older than the cache's generation is not kept). */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "zs_deps.h"
 #include "zs_rcache.h"
 #include "zs_time.h"
 
-static zs_rendered make(const char *body, int with_gz)
+static zs_rendered make(const char *body)
 {
 	zs_rendered r;
 	memset(&r, 0, sizeof r);
 	r.status = 200;
 	r.body = strdup(body);
 	r.len = strlen(body);
-	if (with_gz) {
-		r.gz = strdup("GZ");
-		r.gzlen = 2;
-	}
+	r.gz = strdup("GZ");
+	r.gzlen = 2;
 	strcpy(r.etag, "\"x\"");
 	return r;
 }
 
-START_TEST(test_hit_and_generation)
+/* What the writer marked per generation, as a fetch callback would read it from the database:
+ * generation g (1-based index) dirtied marks[g-1] (space-separated keys). */
+static const char *const *marks;
+
+static int fetch(void *ctx, long long from, long long to, uint64_t **keys, size_t *n, int *all)
 {
-	zs_rcache *c = zs_rcache_new(64, 1 << 20);
+	(void)ctx;
+	*keys = calloc(64, sizeof **keys);
+	*n = 0;
+	*all = 0;
+	for (long long g = from + 1; g <= to; g++) {
+		char buf[256];
+		snprintf(buf, sizeof buf, "%s", marks[g - 1]);
+		for (char *tok = strtok(buf, " "); tok; tok = strtok(NULL, " ")) {
+			if (strcmp(tok, "*") == 0)
+				*all = 1;
+			(*keys)[(*n)++] = zs_dep_hash(tok);
+		}
+	}
+	/* sorted, as zs_deps_dirty gives them */
+	for (size_t i = 1; i < *n; i++)
+		for (size_t j = i; j > 0 && (*keys)[j - 1] > (*keys)[j]; j--) {
+			uint64_t t = (*keys)[j];
+			(*keys)[j] = (*keys)[j - 1];
+			(*keys)[j - 1] = t;
+		}
+	return 0;
+}
+
+static zs_rentry *put(zs_rcache *c, const char *key, long long born, time_t now, const char *d1,
+                      const char *d2)
+{
+	zs_rendered r = make(key);
+	uint64_t deps[2];
+	size_t n = 0;
+	if (d1)
+		deps[n++] = zs_dep_hash(d1);
+	if (d2)
+		deps[n++] = zs_dep_hash(d2);
+	if (n == 2 && deps[0] > deps[1]) {
+		uint64_t t = deps[0];
+		deps[0] = deps[1];
+		deps[1] = t;
+	}
+	zs_rentry *e = zs_rcache_put(c, key, born, now, 3600, &r, deps, n, NULL);
+	if (!e) {
+		free(r.body);
+		free(r.gz);
+	}
+	return e;
+}
+
+static int cached(zs_rcache *c, const char *key, time_t now)
+{
+	zs_rentry *e = zs_rcache_get(c, key, now);
+	if (e)
+		zs_rentry_release(e);
+	return e != NULL;
+}
+
+START_TEST(test_invalidation_follows_dependencies)
+{
+	static const char *const m[] = {
+		"",                      /* 1: nothing (a poll answered 304) */
+		"p:06010101 s:2027",     /* 2: provider A's statuses changed */
+		"y:2027",                /* 3: a policy rule of 2027 changed */
+		"f:3",                   /* 4: feed 3's published freshness moved */
+	};
+	marks = m;
+	zs_rcache *c = zs_rcache_new(1 << 24);
 	time_t now = zs_parse_local("2026-11-20T10:00:00");
-	zs_rendered r = make("{\"a\":1}", 0);
-	ck_assert_ptr_nonnull(zs_rcache_put(c, "nl|/v1/x", 7, now, 10, &r));
-	zs_rendered *hit = zs_rcache_get(c, "nl|/v1/x", 7, now + 9);
-	ck_assert_ptr_nonnull(hit);
-	ck_assert_str_eq(hit->body, "{\"a\":1}");
-	/* another language is another key */
-	ck_assert_ptr_null(zs_rcache_get(c, "en|/v1/x", 7, now));
-	/* ttl over */
-	ck_assert_ptr_null(zs_rcache_get(c, "nl|/v1/x", 7, now + 10));
-	/* a new snapshot invalidates */
-	r = make("{\"a\":2}", 0);
-	zs_rcache_put(c, "nl|/v1/x", 7, now, 10, &r);
-	ck_assert_ptr_null(zs_rcache_get(c, "nl|/v1/x", 8, now + 1));
+	zs_rcache_sync(c, 0, fetch, NULL);
+	zs_rentry_release(put(c, "A2027", 0, now, "p:06010101", "y:2027"));
+	zs_rentry_release(put(c, "B2027", 0, now, "p:04040101", "y:2027"));
+	zs_rentry_release(put(c, "B2026", 0, now, "p:04040101", "y:2026"));
+	zs_rentry_release(put(c, "Bfeed", 0, now, "p:04040101", "f:3"));
+	/* a snapshot that changed nothing keeps everything */
+	zs_rcache_sync(c, 1, fetch, NULL);
+	ck_assert(cached(c, "A2027", now) && cached(c, "B2027", now) && cached(c, "B2026", now));
+	/* a change to A drops A's answer and keeps B's */
+	zs_rcache_sync(c, 2, fetch, NULL);
+	ck_assert(!cached(c, "A2027", now));
+	ck_assert(cached(c, "B2027", now) && cached(c, "B2026", now));
+	/* a rule change of 2027 drops every 2027 answer, not 2026 */
+	zs_rcache_sync(c, 3, fetch, NULL);
+	ck_assert(!cached(c, "B2027", now));
+	ck_assert(cached(c, "B2026", now));
+	ck_assert(cached(c, "Bfeed", now));
+	/* the freshness of feed 3 drops the answers citing it */
+	zs_rcache_sync(c, 4, fetch, NULL);
+	ck_assert(!cached(c, "Bfeed", now));
+	ck_assert(cached(c, "B2026", now));
+	ck_assert_int_eq(zs_rcache_generation(c), 4);
+	zs_rcache_free(c);
+}
+END_TEST
+
+START_TEST(test_no_keys_means_everything_and_star)
+{
+	static const char *const m[] = { "p:99999999", "*" };
+	marks = m;
+	zs_rcache *c = zs_rcache_new(1 << 24);
+	time_t now = zs_parse_local("2026-11-20T10:00:00");
+	zs_rcache_sync(c, 0, fetch, NULL);
+	zs_rentry_release(put(c, "search", 0, now, NULL, NULL)); /* read a snapshot, no keys */
+	zs_rentry_release(put(c, "B", 0, now, "p:04040101", NULL));
+	zs_rcache_sync(c, 1, fetch, NULL);
+	ck_assert(!cached(c, "search", now)); /* any change drops it */
+	ck_assert(cached(c, "B", now));
+	zs_rcache_sync(c, 2, fetch, NULL);     /* '*': everything goes */
+	ck_assert(!cached(c, "B", now));
+	zs_rcache_free(c);
+}
+END_TEST
+
+START_TEST(test_older_snapshot_not_kept)
+{
+	static const char *const m[] = { "p:06010101", "p:06010101" };
+	marks = m;
+	zs_rcache *c = zs_rcache_new(1 << 24);
+	time_t now = zs_parse_local("2026-11-20T10:00:00");
+	zs_rcache_sync(c, 0, fetch, NULL);
+	zs_rcache_sync(c, 2, fetch, NULL);
+	/* computed from snapshot 1 while the cache already dropped what 2 changed: refused */
+	ck_assert_ptr_null(put(c, "A", 1, now, "p:06010101", NULL));
+	zs_rentry *e = put(c, "A", 2, now, "p:06010101", NULL);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(e->r.body, "A");
+	zs_rentry_release(e);
 	zs_rcache_free(c);
 }
 END_TEST
@@ -46,15 +162,16 @@ START_TEST(test_never_past_local_midnight)
 {
 	/* 11 November 23:59:55 Amsterdam (CET): the entry must be gone at 12 November 00:00:00,
 	 * when next year's statuses become public, even with a one-hour ttl. */
-	zs_rcache *c = zs_rcache_new(64, 1 << 20);
+	marks = NULL;
+	zs_rcache *c = zs_rcache_new(1 << 24);
 	time_t now = zs_parse_local("2026-11-11T23:59:55");
 	time_t midnight = zs_parse_local("2026-11-12T00:00:00");
 	ck_assert_int_eq((long long)midnight, 1794438000LL); /* 2026-11-11T23:00:00Z */
 	ck_assert_int_eq((long long)zs_next_local_midnight(now), (long long)midnight);
-	zs_rendered r = make("{\"error\":\"not_yet_published\"}", 0);
-	zs_rcache_put(c, "nl|/v1/policies?year=2027", 1, now, 3600, &r);
-	ck_assert_ptr_nonnull(zs_rcache_get(c, "nl|/v1/policies?year=2027", 1, midnight - 1));
-	ck_assert_ptr_null(zs_rcache_get(c, "nl|/v1/policies?year=2027", 1, midnight));
+	zs_rcache_sync(c, 0, fetch, NULL);
+	zs_rentry_release(put(c, "nl|/v1/policies?year=2027", 0, now, "y:2027", NULL));
+	ck_assert(cached(c, "nl|/v1/policies?year=2027", midnight - 1));
+	ck_assert(!cached(c, "nl|/v1/policies?year=2027", midnight));
 	/* New Year in winter time: 2027-01-01T00:00 local = 2026-12-31T23:00:00Z */
 	ck_assert_int_eq((long long)zs_next_local_midnight(zs_parse_local("2026-12-31T12:00:00")),
 	                 1798758000LL);
@@ -62,27 +179,44 @@ START_TEST(test_never_past_local_midnight)
 }
 END_TEST
 
-START_TEST(test_keeps_gzip_only_and_bounds)
+START_TEST(test_bounds_and_references)
 {
-	zs_rcache *c = zs_rcache_new(64, 64 * 8);
+	marks = NULL;
+	/* 16 shards of 64 KiB */
+	zs_rcache *c = zs_rcache_new(16 * 65536);
 	time_t now = zs_parse_local("2026-11-20T10:00:00");
-	zs_rendered r = make("{\"big\":true}", 1);
-	zs_rendered *e = zs_rcache_put(c, "k", 1, now, 10, &r);
+	zs_rcache_sync(c, 0, fetch, NULL);
+	/* keeps both forms: plain clients get the JSON without inflating */
+	zs_rentry *e = put(c, "k", 0, now, "p:1", NULL);
 	ck_assert_ptr_nonnull(e);
-	ck_assert_ptr_null(e->body);               /* the plain text is dropped */
-	ck_assert_uint_eq(e->len, strlen("{\"big\":true}")); /* its length is kept for inflating */
-	ck_assert_uint_eq(e->gzlen, 2);
-	/* larger than an eighth of the cache: not cached, the caller keeps its buffers */
-	char big[200];
-	memset(big, 'x', sizeof big - 1);
-	big[sizeof big - 1] = 0;
-	zs_rendered b = make(big, 0);
-	ck_assert_ptr_null(zs_rcache_put(c, "big", 1, now, 10, &b));
+	ck_assert_str_eq(e->r.body, "k");
+	ck_assert_uint_eq(e->r.gzlen, 2);
+	/* larger than a quarter of a shard: not cached, the caller keeps its buffers */
+	char *big = malloc(20000);
+	memset(big, 'x', 19999);
+	big[19999] = 0;
+	zs_rendered b = make(big);
+	ck_assert_ptr_null(zs_rcache_put(c, "big", 0, now, 3600, &b, NULL, 0, NULL));
 	free(b.body);
+	free(b.gz);
+	free(big);
 	/* ttl 0: caching off */
-	zs_rendered z = make("{}", 0);
-	ck_assert_ptr_null(zs_rcache_put(c, "z", 1, now, 0, &z));
+	zs_rendered z = make("{}");
+	ck_assert_ptr_null(zs_rcache_put(c, "z", 0, now, 0, &z, NULL, 0, NULL));
 	free(z.body);
+	free(z.gz);
+	/* thousands of entries: memory stays bounded (LRU eviction), the referenced one lives */
+	for (int i = 0; i < 5000; i++) {
+		char key[256];
+		snprintf(key, sizeof key, "key-%d-%0200d", i, i);
+		zs_rentry_release(put(c, key, 0, now, "p:1", NULL));
+	}
+	zs_rcache_stats st;
+	zs_rcache_stats_get(c, &st);
+	ck_assert_uint_le(st.bytes, 16 * 65536);
+	ck_assert_uint_gt(st.evictions, 0);
+	ck_assert_str_eq(e->r.body, "k"); /* evicted or not, still readable: we hold a reference */
+	zs_rentry_release(e);
 	zs_rcache_free(c);
 }
 END_TEST
@@ -92,9 +226,11 @@ int main(void)
 	zs_time_init();
 	Suite *s = suite_create("rcache");
 	TCase *tc = tcase_create("cache");
-	tcase_add_test(tc, test_hit_and_generation);
+	tcase_add_test(tc, test_invalidation_follows_dependencies);
+	tcase_add_test(tc, test_no_keys_means_everything_and_star);
+	tcase_add_test(tc, test_older_snapshot_not_kept);
 	tcase_add_test(tc, test_never_past_local_midnight);
-	tcase_add_test(tc, test_keeps_gzip_only_and_bounds);
+	tcase_add_test(tc, test_bounds_and_references);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

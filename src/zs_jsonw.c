@@ -1,0 +1,297 @@
+/* zs_jsonw.c - fast JSON writer with frozen values (see zs_jsonw.h). */
+#include "config.h"
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "zs_jsonw.h"
+
+typedef struct {
+	json_t *v;
+	char *text;
+	size_t len;
+} slot;
+
+struct zs_frozen {
+	slot *slots;
+	size_t cap, n, max;
+};
+
+static size_t ptr_hash(const void *p, size_t cap)
+{
+	uint64_t x = (uint64_t)(uintptr_t)p;
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	return (size_t)(x & (cap - 1));
+}
+
+zs_frozen *zs_frozen_new(size_t max_entries)
+{
+	zs_frozen *f = calloc(1, sizeof *f);
+	if (!f)
+		return NULL;
+	f->cap = 64;
+	while (f->cap < max_entries * 2)
+		f->cap *= 2;
+	f->slots = calloc(f->cap, sizeof *f->slots);
+	if (!f->slots) {
+		free(f);
+		return NULL;
+	}
+	f->max = max_entries;
+	return f;
+}
+
+void zs_frozen_clear(zs_frozen *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->cap && f->n; i++) {
+		if (!f->slots[i].v)
+			continue;
+		json_decref(f->slots[i].v);
+		free(f->slots[i].text);
+		f->slots[i].v = NULL;
+		f->n--;
+	}
+	f->n = 0;
+}
+
+void zs_frozen_free(zs_frozen *f)
+{
+	if (!f)
+		return;
+	zs_frozen_clear(f);
+	free(f->slots);
+	free(f);
+}
+
+static const slot *find(const zs_frozen *f, const json_t *v)
+{
+	/* a frozen value has the table's reference besides its owner's: a value with a single
+	 * reference cannot be frozen, and most are like that (no probe needed) */
+	if (!f || !f->n || v->refcount < 2)
+		return NULL;
+	for (size_t i = ptr_hash(v, f->cap);; i = (i + 1) & (f->cap - 1)) {
+		if (f->slots[i].v == v)
+			return &f->slots[i];
+		if (!f->slots[i].v)
+			return NULL;
+	}
+}
+
+int zs_frozen_add(zs_frozen *f, json_t *v)
+{
+	if (!f || !v || f->n >= f->max || (!json_is_object(v) && !json_is_array(v)))
+		return -1;
+	if (find(f, v))
+		return 0;
+	size_t len;
+	char *text = zs_json_dump(v, NULL, &len);
+	if (!text)
+		return -1;
+	size_t i = ptr_hash(v, f->cap);
+	while (f->slots[i].v)
+		i = (i + 1) & (f->cap - 1);
+	f->slots[i].v = json_incref(v);
+	f->slots[i].text = text;
+	f->slots[i].len = len;
+	f->n++;
+	return 0;
+}
+
+/* ---- the writer ------------------------------------------------------------------------------ */
+
+typedef struct {
+	char *p;
+	size_t len, cap;
+	int oom;
+} wbuf;
+
+static int reserve(wbuf *b, size_t more)
+{
+	if (b->oom)
+		return -1;
+	if (b->len + more + 1 <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 65536;
+	while (cap < b->len + more + 1)
+		cap *= 2;
+	char *np = realloc(b->p, cap);
+	if (!np) {
+		b->oom = 1;
+		return -1;
+	}
+	b->p = np;
+	b->cap = cap;
+	return 0;
+}
+
+static void put(wbuf *b, const char *s, size_t n)
+{
+	if (reserve(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static void putc1(wbuf *b, char c)
+{
+	if (reserve(b, 1))
+		return;
+	b->p[b->len++] = c;
+}
+
+/* As jansson's dump_string without flags: ", \ and control characters escaped; '/' and
+ * everything from 0x7f up (valid UTF-8, checked by jansson on the way in) verbatim. */
+static void put_string(wbuf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF"; /* as jansson: \\u001F */
+	if (reserve(b, n + 2))
+		return;
+	b->p[b->len++] = '"';
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		put(b, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': put(b, "\\\"", 2); break;
+		case '\\': put(b, "\\\\", 2); break;
+		case '\b': put(b, "\\b", 2); break;
+		case '\f': put(b, "\\f", 2); break;
+		case '\n': put(b, "\\n", 2); break;
+		case '\r': put(b, "\\r", 2); break;
+		case '\t': put(b, "\\t", 2); break;
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			put(b, u, 6);
+		}
+		}
+	}
+	put(b, s + run, n - run);
+	putc1(b, '"');
+}
+
+/* As jansson's jsonp_dtostr with precision 15: "%.15g", and ".0" when it looks integral. */
+static void put_real(wbuf *b, double d)
+{
+	char buf[64];
+	int n = snprintf(buf, sizeof buf, "%.15g", d);
+	if (n < 0 || (size_t)n >= sizeof buf - 3) {
+		b->oom = 1;
+		return;
+	}
+	if (!strchr(buf, '.') && !strchr(buf, 'e')) { /* keep it a real when read back */
+		buf[n++] = '.';
+		buf[n++] = '0';
+		buf[n] = 0;
+	}
+	char *e = strchr(buf, 'e');
+	if (e) { /* "1e+20" -> "1e20", "1e-05" -> "1e-5", as jansson writes them */
+		char *w = e + 1, *q = e + 1;
+		if (*q == '+')
+			q++;
+		else if (*q == '-')
+			*w++ = *q++;
+		while (*q == '0' && q[1])
+			q++;
+		memmove(w, q, strlen(q) + 1);
+		n = (int)strlen(buf);
+	}
+	put(b, buf, (size_t)n);
+}
+
+static void put_int(wbuf *b, json_int_t v)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, v);
+	put(b, buf, (size_t)n);
+}
+
+static void dump(wbuf *b, const json_t *v, const zs_frozen *f, int depth)
+{
+	if (depth > 2048) { /* jansson's own limit is lower; never reached by our answers */
+		b->oom = 1;
+		return;
+	}
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const slot *s = find(f, v);
+		if (s) {
+			put(b, s->text, s->len);
+			return;
+		}
+		const char *k;
+		json_t *x;
+		int first = 1;
+		putc1(b, '{');
+		json_object_foreach((json_t *)v, k, x) {
+			if (!first)
+				putc1(b, ',');
+			first = 0;
+			put_string(b, k, strlen(k));
+			putc1(b, ':');
+			dump(b, x, f, depth + 1);
+		}
+		putc1(b, '}');
+		return;
+	}
+	case JSON_ARRAY: {
+		const slot *s = find(f, v);
+		if (s) {
+			put(b, s->text, s->len);
+			return;
+		}
+		size_t n = json_array_size(v);
+		putc1(b, '[');
+		for (size_t i = 0; i < n; i++) {
+			if (i)
+				putc1(b, ',');
+			dump(b, json_array_get(v, i), f, depth + 1);
+		}
+		putc1(b, ']');
+		return;
+	}
+	case JSON_STRING:
+		put_string(b, json_string_value(v), json_string_length(v));
+		return;
+	case JSON_INTEGER:
+		put_int(b, json_integer_value(v));
+		return;
+	case JSON_REAL:
+		put_real(b, json_real_value(v));
+		return;
+	case JSON_TRUE:
+		put(b, "true", 4);
+		return;
+	case JSON_FALSE:
+		put(b, "false", 5);
+		return;
+	case JSON_NULL:
+		put(b, "null", 4);
+		return;
+	}
+}
+
+char *zs_json_dump(const json_t *v, const zs_frozen *f, size_t *len)
+{
+	wbuf b = { 0 };
+	if (!v || (!json_is_object(v) && !json_is_array(v))) { /* as json_dumps without JSON_ENCODE_ANY */
+		*len = 0;
+		return NULL;
+	}
+	dump(&b, v, f, 0);
+	if (b.oom || reserve(&b, 0)) {
+		free(b.p);
+		*len = 0;
+		return NULL;
+	}
+	b.p[b.len] = 0;
+	*len = b.len;
+	return b.p;
+}

@@ -1,0 +1,96 @@
+/* zs_ready.c - readiness state and the /readyz handler. */
+#include "config.h"
+#include <stdatomic.h>
+#include <string.h>
+#include <sqlite3.h>
+#include "zs_ready.h"
+#include "zs_worker.h"
+
+static const char *database;
+static _Atomic int ready;
+static const char *_Atomic reason = "starting";
+
+static const struct { const char *code, *message; } reasons[] = {
+	{ "starting", "the feeds have not all been attempted yet" },
+	{ "no_feed_loaded", "no feed has been loaded yet" },
+	{ "no_feeds_configured", "no feed is configured" },
+	{ "database_unreadable", "the database cannot be read" },
+};
+
+void zs_ready_init(const char *db)
+{
+	database = db;
+}
+
+void zs_ready_set(int r, const char *why)
+{
+	if (why)
+		atomic_store(&reason, why);
+	if (r)
+		atomic_store(&ready, 1);
+}
+
+int zs_ready_get(void)
+{
+	return atomic_load(&ready);
+}
+
+/* A read of our own: the database file is there, readable and has its schema. */
+static int database_readable(void)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int ok = database && sqlite3_open_v2(database, &db,
+	                                     SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+	                                     NULL) == SQLITE_OK;
+	if (ok) {
+		sqlite3_busy_timeout(db, 2000);
+		ok = sqlite3_prepare_v2(db, "SELECT count(*) FROM feed", -1, &st, NULL) ==
+		             SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return ok;
+}
+
+json_t *zs_api_ready(zs_reader *r, const zs_request *req, int *status)
+{
+	(void)r;
+	(void)req;
+	const char *code = NULL;
+	if (!atomic_load(&ready))
+		code = atomic_load(&reason);
+	else if (!database_readable())
+		code = "database_unreadable";
+	if (!code) {
+		*status = 200;
+		return json_pack("{s:s, s:I}", "status", "ready", "generation",
+		                 (json_int_t)atomic_load(&zs_generation));
+	}
+	const char *msg = code;
+	for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+		if (strcmp(reasons[i].code, code) == 0)
+			msg = reasons[i].message;
+	*status = 503;
+	return json_pack("{s:s, s:s, s:s}", "status", "not_ready", "reason", code, "message", msg);
+}
+
+int zs_feed_loaded(sqlite3 *db, int feed_id)
+{
+	sqlite3_stmt *st;
+	int loaded = 0;
+	if (sqlite3_prepare_v2(db, "SELECT last_success IS NOT NULL FROM feed WHERE id=?", -1, &st,
+	                       NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int(st, 1, feed_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		loaded = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return loaded;
+}
+
+const char *zs_feed_kept_text(sqlite3 *db, int feed_id)
+{
+	return zs_feed_loaded(db, feed_id) ? "last good content kept"
+	                                   : "the feed has never loaded, nothing of it is served";
+}

@@ -1,0 +1,234 @@
+"""Black-box tests: every answer comes from one snapshot, and a poll that changes nothing
+changes no answer (issues 15 and 16).
+
+Rules (docs/api.md "Snapshots and freshness"): a reader takes the generation of the snapshot it
+reads inside its own read transaction, so an answer never combines the statuses of one feed
+version with the rates of another, even while the ingest has committed a version but not yet
+published it (ZS_TEST_STALL_PUBLISH_MS holds the worker in exactly that window). A fetch that
+finds the same content (304, or the same bytes) does not make a new snapshot: no generation,
+no ETag, no cache changes; consumers see the day of the last check, which moves once a day.
+"""
+
+import os
+import threading
+import time
+import unittest
+
+from harness import DaemonTestCase, Feed, feed, insurer_header, policy, provider, rule, status
+
+AGB = "06010101"
+
+
+def version(st, pct):
+    return feed(insurer_header("achmea", "Achmea", "3311", "Zilveren Kruis"), [
+        policy("3311-BASIS", 2027, "Basis Zeker", "natura",
+               [rule("*", pct, "avg_contracted_tariff")]),
+        provider(AGB, "Sint Antonius Ziekenhuis"),
+        status(AGB, 2027, "hospital", st, policy="3311-BASIS")])
+
+
+STATUS = "/v1/status?agb=%s&policy=3311-BASIS&year=2027&care_type=hospital&amount=8000" % AGB
+
+
+class SnapshotTest(DaemonTestCase):
+    def answer(self, d):
+        st, _, body = d.get(STATUS)
+        self.assertEqual(st, 200, body)
+        s = body["statuses"][0]
+        c = s["consequence"]
+        return s["status"], c["reimbursed_percent"], c["example"]["insurer_pays"]
+
+    def test_answer_never_mixes_versions_between_commit_and_publication(self):
+        s = self.start_server()
+        s.set_content("/zk.jsonl", version("negotiating", 75))
+        os.environ["ZS_TEST_STALL_PUBLISH_MS"] = "3000"
+        try:
+            d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"), schedule=1)],
+                                  now="2026-12-02T10:00:00")
+        finally:
+            del os.environ["ZS_TEST_STALL_PUBLISH_MS"]
+        d.wait_until(lambda: d.get(STATUS)[0] == 200, "first version served", timeout=20)
+        # negotiating without as_contracted at 75%: 6000.00 of 8000 (domain.md, consequences)
+        old = ("negotiating", 75, "6000.00")
+        new = ("not_contracted", 80, "6400.00")
+        self.assertEqual(self.answer(d), old)
+        s.set_content("/zk.jsonl", version("not_contracted", 80))
+        seen, deadline = [], time.time() + 20
+        while time.time() < deadline:
+            a = self.answer(d)
+            seen.append(a)
+            if a == new and len([x for x in seen if x == new]) >= 20:
+                break
+            time.sleep(0.02)
+        mixed = [a for a in seen if a not in (old, new)]
+        self.assertEqual(mixed, [], "answers mixing two feed versions")
+        self.assertEqual(seen[-1], new, "the new version was never served")
+
+    def test_answer_consistent_under_load_while_feed_changes(self):
+        s = self.start_server()
+        s.set_content("/zk.jsonl", version("negotiating", 75))
+        d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"), schedule=1)],
+                              now="2026-12-02T10:00:00")
+        d.wait_until(lambda: d.get(STATUS)[0] == 200, "first version served", timeout=20)
+        ok = {("negotiating", 75, "6000.00"), ("not_contracted", 80, "6400.00")}
+        bad, count, stop = [], [0], time.time() + 8
+
+        def client():
+            while time.time() < stop:
+                a = self.answer(d)
+                count[0] += 1
+                if a not in ok:
+                    bad.append(a)
+
+        threads = [threading.Thread(target=client) for _ in range(3)]
+        for t in threads:
+            t.start()
+        flip = 0
+        while time.time() < stop - 1:
+            flip ^= 1
+            s.set_content("/zk.jsonl", version("not_contracted", 80) if flip
+                          else version("negotiating", 75))
+            time.sleep(1.5)
+        for t in threads:
+            t.join()
+        self.assertGreater(count[0], 50)
+        self.assertEqual(bad, [], "answers mixing two feed versions")
+
+    def test_poll_that_changes_nothing_keeps_etag_and_generation(self):
+        s = self.start_server()
+        s.set_content("/zk.jsonl", version("contracted", 75))
+        d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"), schedule=1)],
+                              now="2026-12-02T10:00:00")
+        d.wait_success("zk")
+        d.wait_until(lambda: d.get(STATUS)[0] == 200, "served", timeout=20)
+        st, h1, body = d.get(STATUS)
+        gen1 = d.get("/healthz")[2]["generation"]
+        n = s.count("/zk.jsonl")
+        s.wait_requests("/zk.jsonl", n + 3, what="three more polls")
+        st, h2, body2 = d.get(STATUS)
+        self.assertEqual(d.get("/healthz")[2]["generation"], gen1,
+                         "a poll that changed nothing made a new snapshot")
+        self.assertEqual(h1.get("etag"), h2.get("etag"))
+        self.assertEqual(body, body2)
+        src = body2["statuses"][0]["sources"][0]
+        # consumers see the day of the last check (Amsterdam), not the moment
+        self.assertEqual(src["checked_on"], "2026-12-02")
+        self.assertNotIn("last_success", src)
+        self.assertFalse(src["stale"])
+        # the exact moment stays on /v1/feeds and moves with every poll
+        self.assertTrue(d.feeds()["zk"]["last_success"].startswith("2026-12-02T"))
+
+
+if __name__ == "__main__":
+    unittest.main()
+
+
+def two_providers(a_status):
+    return feed(insurer_header("achmea", "Achmea", "3311", "Zilveren Kruis"), [
+        policy("3311-BASIS", 2027, "Basis Zeker", "natura",
+               [rule("*", 75, "avg_contracted_tariff")]),
+        provider("06010101", "Sint Antonius Ziekenhuis"),
+        provider("04040101", "Lekstede Ziekenhuis"),
+        status("06010101", 2027, "hospital", a_status, policy="3311-BASIS"),
+        status("04040101", 2027, "hospital", "contracted", policy="3311-BASIS")])
+
+
+class InvalidationTest(DaemonTestCase):
+    """The shared response cache drops exactly the answers that depend on what changed."""
+
+    def test_change_to_one_provider_keeps_the_others_cached_answer(self):
+        s = self.start_server()
+        s.set_content("/zk.jsonl", two_providers("negotiating"))
+        d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"), schedule=1)],
+                              now="2026-12-02T10:00:00")
+        first = d.wait_success("zk")["last_change"]
+        a, b = "/v1/providers/06010101?year=2027", "/v1/providers/04040101?year=2027"
+        st, ha, body_a = d.get(a)
+        self.assertEqual(st, 200, body_a)
+        st, hb, body_b = d.get(b)
+        # the answer names what it depends on, for a cache tier in front (Varnish xkey)
+        keys = set(ha.get("surrogate-key", "").split())
+        self.assertIn("p:06010101", keys)
+        self.assertIn("y:2027", keys)
+        self.assertEqual(ha.get("xkey"), ha.get("surrogate-key"))
+        self.assertNotIn("p:04040101", keys)
+        self.assertEqual(d.get(b)[1].get("x-zorgstatus-cache"), "hit")
+        # a new version changes A only
+        s.set_content("/zk.jsonl", two_providers("contracted"))
+        d.wait_feed("zk", lambda f: f.get("last_change") not in (None, first),
+                    "second version applied")
+        st, hb2, body_b2 = d.get(b)
+        self.assertEqual(hb2.get("x-zorgstatus-cache"), "hit",
+                         "B's answer was dropped although only A changed")
+        self.assertEqual(hb2.get("etag"), hb.get("etag"))
+        st, ha2, body_a2 = d.get(a)
+        self.assertEqual(ha2.get("x-zorgstatus-cache"), "miss")
+        self.assertNotEqual(ha2.get("etag"), ha.get("etag"))
+        pols = body_a2["years"][0]["policies"]
+        self.assertEqual(pols[0]["statuses"][0]["status"], "contracted")
+
+    def test_policy_rule_change_drops_that_years_answers(self):
+        s = self.start_server()
+        s.set_content("/zk.jsonl", two_providers("negotiating"))
+        d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"), schedule=1)],
+                              now="2026-12-02T10:00:00")
+        first = d.wait_success("zk")["last_change"]
+        b = "/v1/providers/04040101?year=2027&amount=8000"
+        d.get(b)
+        self.assertEqual(d.get(b)[1].get("x-zorgstatus-cache"), "hit")
+        data = two_providers("negotiating").replace(b'"percent": 75', b'"percent": 70')
+        self.assertNotEqual(data, two_providers("negotiating"))
+        s.set_content("/zk.jsonl", data)
+        d.wait_feed("zk", lambda f: f.get("last_change") not in (None, first),
+                    "new rules applied")
+        st, h, body = d.get(b)
+        self.assertEqual(h.get("x-zorgstatus-cache"), "miss")
+        pol = body["years"][0]["policies"][0]
+        # contracted: as contracted, but the policy's rule is shown in the policy itself
+        self.assertEqual(self._percent(d), 70)
+
+    def _percent(self, d):
+        st, _, body = d.get("/v1/policies?year=2027")
+        return body["policies"][0]["reimbursement"][0]["percent"]
+
+
+class CompactTest(DaemonTestCase):
+    """Compact answers for machines (issue 16): texts=none leaves out every consumer text and
+    keeps codes, percentages, amounts, flags and dates; compare gives per provider and care type
+    only the codes unless detail=full."""
+
+    def test_texts_none_and_compare_summary(self):
+        s = self.start_server()
+        s.set_content("/zk.jsonl", version("negotiating", 75))
+        d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"))],
+                              now="2026-12-02T10:00:00")
+        d.wait_success("zk")
+        st, _, full = d.get(STATUS)
+        st, _, bare = d.get(STATUS + "&texts=none")
+        self.assertEqual(st, 200, bare)
+        c_full = full["statuses"][0]["consequence"]
+        c_bare = bare["statuses"][0]["consequence"]
+        self.assertIn("text", c_full)
+        for k in ("text", "headline", "deductible_text"):
+            self.assertNotIn(k, c_bare)
+        for w in c_bare["warnings"] + c_bare["exceptions"]:
+            self.assertEqual(set(w), {"code"})
+        # negotiating without as_contracted, 75%: 6000.00 of 8000 (the numbers stay)
+        self.assertEqual((c_bare["code"], c_bare["reimbursed_percent"],
+                          c_bare["example"]["insurer_pays"]),
+                         ("not_contracted_partial", 75, "6000.00"))
+        # the full answer is not changed by a compact one asked before it (shared objects)
+        self.assertEqual(d.get(STATUS)[2], full)
+        st, _, cmp = d.get("/v1/compare?agb=%s&year=2027" % AGB)
+        self.assertEqual(st, 200, cmp)
+        self.assertEqual(cmp["detail"], "summary")
+        one = cmp["policies"][0]["providers"][0]["statuses"][0]
+        self.assertEqual(one, {"care_type": "hospital", "status": "negotiating",
+                               "consequence": "not_contracted_partial",
+                               "reimbursed_percent": 75, "conflict": False})
+        st, _, cmp_full = d.get("/v1/compare?agb=%s&year=2027&detail=full" % AGB)
+        self.assertNotIn("detail", cmp_full)
+        self.assertIn("sources", cmp_full["policies"][0]["providers"][0]["statuses"][0])
+        for bad in ("texts=some", "detail=all"):
+            st, _, e = d.get(STATUS + "&" + bad)
+            self.assertEqual((st, e["error"]["parameter"]), (400, bad.split("=")[0]))

@@ -1,0 +1,115 @@
+/* test_jsonw.c - the fast JSON writer gives byte for byte what jansson's
+ * json_dumps(JSON_COMPACT | JSON_REAL_PRECISION(15)) gives (answers and ETags must not change
+ * when the writer does), and frozen values are spliced in as their own text. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "zs_jsonw.h"
+
+static void same(const json_t *v)
+{
+	char *a = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	size_t n;
+	char *b = zs_json_dump(v, NULL, &n);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_eq(b, a);
+	ck_assert_uint_eq(n, strlen(a));
+	free(a);
+	free(b);
+}
+
+START_TEST(test_same_as_jansson)
+{
+	const char *docs[] = {
+		"{}", "[]", "[null,true,false]",
+		"{\"a\":1,\"z\":-9223372036854775807,\"m\":[1,2,{\"x\":\"y\"}]}",
+		"[0.5,62.5,75.0,1e20,1.5e-7,-0.0,3.141592653589793,100.0,1e300,2.5e-300]",
+		"[\"\\\"quotes\\\" and \\\\ backslash\",\"\\n\\r\\t\\b\\f\",\"\\u0001\\u001f\\u007f\"]",
+		"[\"/ slash\",\"\u00e9\u00eb \u20ac 8.000,00 \u2028\",\"\\ud83d\\ude00\"]",
+		"{\"key\":\"nul\\u0000inside\"}",
+		"{\"b\":2,\"a\":1,\"c\":{\"z\":[],\"y\":{}}}",
+	};
+	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+		json_error_t e;
+		json_t *v = json_loads(docs[i], JSON_ALLOW_NUL, &e);
+		ck_assert_msg(v != NULL, "%s: %s", docs[i], e.text);
+		same(v);
+		json_decref(v);
+	}
+	/* numbers made in C, as the consequence engine makes them */
+	json_t *a = json_pack("[f,f,f,f,I]", 75.0, 62.5, 0.1 + 0.2, 1.0 / 3.0, (json_int_t)-1);
+	same(a);
+	json_decref(a);
+	/* insertion order after deletes and re-adds */
+	json_t *o = json_object();
+	json_object_set_new(o, "one", json_integer(1));
+	json_object_set_new(o, "two", json_integer(2));
+	json_object_set_new(o, "three", json_integer(3));
+	json_object_del(o, "two");
+	json_object_set_new(o, "two", json_string("again"));
+	json_object_set_new(o, "one", json_string("replaced"));
+	same(o);
+	json_decref(o);
+	/* scalars alone are refused, as json_dumps without JSON_ENCODE_ANY */
+	size_t n;
+	json_t *s = json_string("x");
+	ck_assert_ptr_null(zs_json_dump(s, NULL, &n));
+	json_decref(s);
+}
+END_TEST
+
+START_TEST(test_frozen_values_are_spliced)
+{
+	zs_frozen *f = zs_frozen_new(4);
+	json_t *shared = json_pack("{s:s, s:i}", "code", "as_contracted", "pct", 100);
+	json_t *doc = json_pack("[O,O,{s:O}]", shared, shared, "c", shared);
+	ck_assert_int_eq(zs_frozen_add(f, shared), 0);
+	size_t n;
+	char *t = zs_json_dump(doc, f, &n);
+	char *ref = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	ck_assert_str_eq(t, ref);
+	free(t);
+	free(ref);
+	/* the frozen text is what was there when it was frozen: proves the splice is used */
+	json_object_set_new(shared, "pct", json_integer(75));
+	t = zs_json_dump(doc, f, &n);
+	ck_assert_ptr_nonnull(strstr(t, "\"pct\":100"));
+	ck_assert_ptr_null(strstr(t, "\"pct\":75"));
+	free(t);
+	/* cleared: written out in full again */
+	zs_frozen_clear(f);
+	t = zs_json_dump(doc, f, &n);
+	ck_assert_ptr_nonnull(strstr(t, "\"pct\":75"));
+	free(t);
+	/* bounded */
+	json_t *many[6];
+	int added = 0;
+	for (int i = 0; i < 6; i++) {
+		many[i] = json_pack("[i]", i);
+		added += zs_frozen_add(f, many[i]) == 0;
+	}
+	ck_assert_int_eq(added, 4);
+	for (int i = 0; i < 6; i++)
+		json_decref(many[i]);
+	zs_frozen_free(f);
+	json_decref(doc);
+	json_decref(shared);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("jsonw");
+	TCase *tc = tcase_create("writer");
+	tcase_add_test(tc, test_same_as_jansson);
+	tcase_add_test(tc, test_frozen_values_are_spliced);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
