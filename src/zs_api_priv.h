@@ -2,9 +2,12 @@
  * zs_similar_api): the reader's per-snapshot caches and the shared status builder. */
 #ifndef ZS_API_PRIV_H
 #define ZS_API_PRIV_H
+#include <stdlib.h>
+#include <string.h>
 #include <sqlite3.h>
 #include <jansson.h>
 #include "zs_api.h"
+#include "zs_consequence.h"
 #include "zs_types.h"
 
 #define ZS_MAX_CARE_TYPES 32
@@ -104,5 +107,32 @@ json_t *zs_request_year(const zs_request *req, int *year, int *status);
 /* A past year of which no policy is known: a 404 "no_data" body naming the year (its text from
  * error.no_data), else NULL. Call after zs_reader_refresh. */
 json_t *zs_no_data(const zs_reader *r, const zs_request *req, int year, int *status);
+
+/* Column helpers: a malloc'ed copy of a text column (NULL for NULL); an integer column, -1
+ * for NULL. */
+static inline char *zs_col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+	return s ? strdup((const char *)s) : NULL;
+}
+
+static inline long long zs_col_ll(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, i);
+}
+
+/* zs_reader.c: the snapshot's consequence object for these inputs (a new reference); a feed
+ * of the snapshot by id (NULL if unknown); whether the snapshot shows it stale. */
+json_t *zs_reader_cons_get(zs_reader *r, const zs_conseq_in *in, const char *lang);
+const feed_entry *zs_reader_find_feed(const zs_reader *r, long long id);
+int zs_reader_feed_stale(const feed_entry *f);
+
+/* zs_status.c: a provider's statuses of one year, per policy (every policy of the year, or
+ * only_policy), one status per care type mentioned; *any = 1 when it has effective rows. */
+json_t *zs_year_json(zs_reader *r, const zs_request *req, const char *agb, int year,
+                     const char *only_policy, const char *only_care, long long amount, int *any);
+
+/* zs_params.c: agb must be an AGB code (error body in *err otherwise). */
+int zs_check_agb(const char *agb, json_t **err, int *status);
 
 #endif

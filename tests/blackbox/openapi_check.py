@@ -308,10 +308,13 @@ def operation_params(doc, op):
 
 def response_for(doc, op, status):
     """The response object for a status code ($ref resolved), or None.  op None: a method the
-    path does not serve, answered by components.responses.MethodNotAllowed."""
+    path does not serve, answered by components.responses.MethodNotAllowed (or, when the
+    request brings a body over max_body_kb, components.responses.PayloadTooLarge first)."""
     if op is None:
         if int(status) == 405:
             return doc["components"]["responses"]["MethodNotAllowed"]
+        if int(status) == 413:
+            return doc["components"]["responses"]["PayloadTooLarge"]
         return None
     r = op.get("responses", {}).get(str(status)) or op.get("responses", {}).get("default")
     return _deref(doc, r) if r is not None else None

@@ -321,6 +321,36 @@ class OpenApiDocumentTest(unittest.TestCase):
         self.assertTrue(allow.get("required"))
         self.assertEqual(allow["schema"]["enum"], ["GET, HEAD, OPTIONS"])
 
+    def test_staff_and_limits_declared(self):
+        """Staff operations: bearer security, 401, private and no CORS on every answer, their own
+        preflight; 403 on the audit log; 410 on the change feed; 429 with Retry-After on every
+        GET and HEAD (any request that carries a bearer token can get it)."""
+        R = lambda r: oc.resolve(self.doc, r["$ref"]) if "$ref" in r else r     # noqa: E731
+        for p, item in self.doc["paths"].items():
+            staff = p in STAFF_TEMPLATES
+            for m in ("get", "head"):
+                with self.subTest(path=p, method=m):
+                    resp = item[m]["responses"]
+                    retry = R(R(resp["429"])["headers"]["Retry-After"])
+                    self.assertTrue(retry["required"])
+                    self.assertEqual(item[m]["security"], [{"staffToken": []}] if staff else [])
+                    if not staff:
+                        continue
+                    self.assertIn("401", resp)
+                    for code, r in resp.items():
+                        hd = R(r).get("headers", {})
+                        self.assertFalse([h for h in hd if h.startswith("Access-Control")],
+                                         "%s %s %s: CORS header on a staff answer" % (m, p, code))
+                        cc = R(hd["Cache-Control"])
+                        self.assertTrue(cc.get("required"), "%s %s %s" % (m, p, code))
+                        self.assertEqual(cc["schema"]["enum"], ["private, no-store"])
+            with self.subTest(path=p, method="options"):
+                self.assertEqual(item["options"]["responses"]["204"]["$ref"].rsplit("/", 1)[-1],
+                                 "StaffPreflight" if staff else "Preflight")
+        self.assertIn("403", self.doc["paths"]["/v1/staff/audit"]["get"]["responses"])
+        self.assertIn("410", self.doc["paths"]["/v1/changes"]["get"]["responses"])
+        self.assertNotIn("403", self.doc["paths"]["/v1/staff/me"]["get"]["responses"])
+
     def test_strict_schemas(self):
         schemas = self.doc["components"]["schemas"]
         for name in ("Error", "Health", "Location", "Provider", "PolicySummary", "Policy",
@@ -848,6 +878,11 @@ class OpenApiLiveTest(unittest.TestCase):
                                                 body=b"{}" if m != "DELETE" else None)
                     self.assertEqual(body["error"]["code"], "method_not_allowed")
                     self.assertEqual(hdrs.get("allow"), "GET, HEAD, OPTIONS")
+        # a body over max_body_kb is refused first, whatever the method (info.description)
+        for p in ("/healthz", "/v1/changes", "/v1/staff/me"):
+            with self.subTest(method="POST", path=p, body="20 KiB"):
+                st, body, hdrs = self.check("POST", p, body=b"x" * (20 << 10), expect=413)
+                self.assertEqual(body["error"]["code"], "payload_too_large")
 
     def test_head_options_304(self):
         for p in ("/healthz", "/v1/feeds", "/v1/policies", "/v1/providers/06010101", "/v1/labels",

@@ -67,7 +67,26 @@ export async function example(base: string): Promise<string[]> {
 	out.push(String(cmp.policies.length));
 	const sim = await get(base, "/v1/policies/{id}/similar", { id: "9101-NATURA" }, {});
 	out.push(String(sim.similar.length));
+	// the change feed: follow the cursor until nothing more follows
+	let since = "latest";
+	for (let page = 0; page < 10; page++) {
+		const ch = await get(base, "/v1/changes", {}, { since, limit: 100 });
+		for (const ev of ch.changes) {
+			if (ev.type === "status")
+				out.push(`${ev.agb} ${ev.policy} ${ev.old?.status ?? "-"} -> ${ev.new?.status ?? "-"}`);
+			else
+				out.push(`year ${ev.year} published`);
+		}
+		since = ch.next;
+		if (!ch.more)
+			break;
+	}
 	return out;
+}
+
+// a webhook receiver types the body it gets
+export function onWebhook(body: Schemas["WebhookBatch"]): string[] {
+	return body.events.map((ev) => ev.cursor);
 }
 
 // ---- the contract, as types ----------------------------------------------------------------
@@ -84,6 +103,27 @@ assertType<NoFake<"/v1/feeds">>();
 assertType<NoFake<"/v1/search">>();
 assertType<NoFake<"/v1/compare">>();
 assertType<NoFake<"/v1/openapi.json">>();
+assertType<NoFake<"/v1/changes">>();
+assertType<NoFake<"/v1/subscribers">>();
+assertType<NoFake<"/v1/staff/me">>();
+assertType<NoFake<"/v1/staff/providers/{agb}">>();
+assertType<NoFake<"/v1/staff/feeds">>();
+assertType<NoFake<"/v1/staff/audit">>();
+// the change feed: events told apart by type; old/new null for a new / gone status
+type Ev = Schemas["ChangeEvent"];
+assertType<Equal<Ev["type"], "status" | "year_published">>();
+assertType<Equal<Schemas["ChangeStatusEvent"]["old"], Schemas["ChangeState"] | null>>();
+assertType<Equal<Schemas["WebhookBatch"]["events"][number], Ev>>();
+// staff: role, statements' role and overruling rule, the view
+assertType<Equal<Schemas["StaffMe"]["role"], "staff" | "admin">>();
+assertType<Equal<Schemas["Statement"]["role"], "decides" | "confirms" | "overruled" | "ignored">>();
+assertType<Equal<Schemas["Statement"]["overruled_by"], "more_specific" | "later_statement" | "feed_order" | "insurer_decides" | "unknown_ignored" | null>>();
+assertType<Equal<Schemas["StaffProviderAnswer"]["view"], "now" | "history">>();
+assertType<Equal<PathParams<"/v1/staff/providers/{agb}">, { agb: string }>>();
+type E403 = GetOp<"/v1/staff/audit">["responses"][403]["content"]["application/json"];
+assertType<Equal<E403, Schemas["Error"]>>();
+type E410 = GetOp<"/v1/changes">["responses"][410]["content"]["application/json"];
+assertType<Equal<E410, Schemas["Error"]>>();
 // path parameters are declared (at path level): agb is a required string
 assertType<Equal<PathParams<"/v1/providers/{agb}">, { agb: string }>>();
 // in_treatment is a boolean

@@ -112,8 +112,13 @@ function check(rec) {
 		resp = status === "405" ? deref(doc.components.responses.MethodNotAllowed)
 			: { content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
 	} else if (!["get", "head", "options"].includes(method) || !doc.paths[templ][method]) {
-		if (status !== "405") problems.push(`${rec.method} on ${templ} answered ${status}; the document says 405`);
-		resp = deref(doc.components.responses.MethodNotAllowed);
+		// 405, or 413 first when the request brings a body over max_body_kb (info.description)
+		if (status === "413") {
+			resp = deref(doc.paths[templ].get.responses["413"]);
+		} else {
+			if (status !== "405") problems.push(`${rec.method} on ${templ} answered ${status}; the document says 405 (or 413)`);
+			resp = deref(doc.components.responses.MethodNotAllowed);
+		}
 	} else {
 		const op = doc.paths[templ][method];
 		resp = deref(op.responses[status] || op.responses.default);

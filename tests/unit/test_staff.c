@@ -129,6 +129,7 @@ START_TEST(test_old_token_file)
 	char *dir = setup(&cfg, "");
 	ck_assert_int_ge(asprintf(&tok, "%s/staff.token", dir), 0);
 	write_file(tok, "too-short\n");
+	free(cfg.staff_token_file); /* the default "" */
 	cfg.staff_token_file = tok;
 	ck_assert_int_eq(zs_staff_load(&cfg, err, sizeof err), -1);
 	ck_assert_ptr_nonnull(strstr(err, "at least 16 characters"));

@@ -1,0 +1,857 @@
+/* zs_apply.c - applying fetched feed versions: reading records line by line, storing them,
+ * row errors and the tolerated share, last good rows for invalid keys, the batch transaction
+ * with a savepoint per version and one reconciliation (zs_ingest.h). */
+#include "config.h"
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "zs_db.h"
+#include "zs_changes.h"
+#include "zs_deps.h"
+#include "zs_feed.h"
+#include "zs_fresh.h"
+#include "zs_incr.h"
+#include "zs_ingest.h"
+#include "zs_ingest_priv.h"
+#include "zs_lexicon.h"
+#include "zs_log.h"
+#include "zs_ready.h"
+#include "zs_reconcile.h"
+#include "zs_similar.h"
+#include "zs_text.h"
+#include "zs_time.h"
+#include "zs_util.h"
+
+
+/* ---- applying one version ---------------------------------------------------------------- */
+
+typedef struct {
+	sqlite3_stmt *ins_stmt, *ins_prov, *ins_pol, *ins_sim, *ins_insurer, *touch, *touch_prov,
+		*ins_err;
+	sqlite3_stmt *pol_owner, *pol_count;
+} apply_stmts;
+
+static void apply_free(apply_stmts *a)
+{
+	sqlite3_finalize(a->ins_stmt);
+	sqlite3_finalize(a->ins_prov);
+	sqlite3_finalize(a->ins_pol);
+	sqlite3_finalize(a->ins_sim);
+	sqlite3_finalize(a->ins_insurer);
+	sqlite3_finalize(a->touch);
+	sqlite3_finalize(a->touch_prov);
+	sqlite3_finalize(a->ins_err);
+	sqlite3_finalize(a->pol_owner);
+	sqlite3_finalize(a->pol_count);
+}
+
+static int apply_init(sqlite3 *db, apply_stmts *a, char *err, size_t errlen)
+{
+	memset(a, 0, sizeof *a);
+	if (!(a->ins_stmt = prep(db,
+	          "INSERT INTO stmt(agb, year, feed_id, line, care_type, scope, scope_id, status,"
+	          " as_contracted, ceiling, ceiling_exempt, stop_reason, stop_from, stop_until,"
+	          " stop_note, said_at, since_date) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err,
+	          errlen)) ||
+	    !(a->ins_prov = prep(db,
+	          "INSERT OR REPLACE INTO src_provider(agb, feed_id, from_provider, name, kind, parent,"
+	          " locations, aliases) VALUES(?,?,?,?,?,?,?,?)", err, errlen)) ||
+	    !(a->ins_pol = prep(db,
+	          "INSERT INTO policy(id, year, feed_id, name, label, type, uzovi, concern_id,"
+	          " reimbursement) VALUES(?,?,?,?,?,?,?,?,?)", err, errlen)) ||
+	    !(a->pol_owner = prep(db, "SELECT f.name FROM policy p JOIN feed f ON f.id=p.feed_id"
+	          " WHERE p.id=? AND p.year=?", err, errlen)) ||
+	    !(a->pol_count = prep(db, "SELECT count(*) FROM policy WHERE feed_id=? AND year=?", err,
+	                          errlen)) ||
+	    !(a->ins_sim = prep(db,
+	          "INSERT INTO similar_decl(feed_id, year, a, b, relation, line) VALUES(?,?,?,?,?,?)",
+	          err, errlen)) ||
+	    !(a->ins_insurer = prep(db,
+	          "INSERT OR REPLACE INTO src_insurer(feed_id, uzovi, name, concern_id, concern_name)"
+	          " VALUES(?,?,?,?,?)", err, errlen)) ||
+	    !(a->touch = prep(db, "INSERT OR IGNORE INTO temp.touched VALUES(?)", err, errlen)) ||
+	    !(a->touch_prov = prep(db, "INSERT OR IGNORE INTO temp.touched_prov VALUES(?)", err,
+	                           errlen)) ||
+	    !(a->ins_err = prep(db,
+	          "INSERT OR REPLACE INTO feed_error(feed_id, seq, line, field, reason)"
+	          " VALUES(?,?,?,?,?)", err, errlen))) {
+		apply_free(a);
+		return -1;
+	}
+	return 0;
+}
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* Row errors: kept in a small list until the outcome is known, then stored. */
+typedef struct {
+	long line;
+	char field[64];
+	char reason[256];
+} row_err;
+
+typedef struct {
+	row_err v[ZS_MAX_ROW_ERRORS];
+	size_t n;
+} err_list;
+
+static void err_add(err_list *l, long line, const char *field, const char *reason)
+{
+	if (l->n >= ZS_MAX_ROW_ERRORS)
+		return;
+	l->v[l->n].line = line;
+	snprintf(l->v[l->n].field, sizeof l->v[l->n].field, "%s", field);
+	snprintf(l->v[l->n].reason, sizeof l->v[l->n].reason, "%s", reason);
+	l->n++;
+}
+
+static int store_errors(sqlite3 *db, int feed_id, const err_list *l, char *err, size_t errlen)
+{
+	apply_stmts a;
+	char q[64];
+	snprintf(q, sizeof q, "DELETE FROM feed_error WHERE feed_id=%d", feed_id);
+	if (zs_db_exec(db, q, err, errlen))
+		return -1;
+	sqlite3_stmt *st = prep(db, "INSERT INTO feed_error(feed_id, seq, line, field, reason)"
+	                            " VALUES(?,?,?,?,?)", err, errlen);
+	(void)a;
+	if (!st)
+		return -1;
+	for (size_t i = 0; i < l->n; i++) {
+		sqlite3_bind_int(st, 1, feed_id);
+		sqlite3_bind_int(st, 2, (int)i);
+		sqlite3_bind_int64(st, 3, l->v[i].line);
+		sqlite3_bind_text(st, 4, l->v[i].field, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, l->v[i].reason, -1, SQLITE_STATIC);
+		if (step_done(db, st, err, errlen)) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int insert_record(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int feed_id,
+                         const zs_rec *hdr, const zs_rec *r, long line, time_t now,
+                         zs_rec_err *rerr, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	switch (r->type) {
+	case ZS_REC_POLICY: {
+		/* Policy ids are unique per year across insurers. */
+		sqlite3_bind_text(a->pol_owner, 1, r->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(a->pol_owner, 2, r->year);
+		if (sqlite3_step(a->pol_owner) == SQLITE_ROW) {
+			const char *owner = (const char *)sqlite3_column_text(a->pol_owner, 0);
+			snprintf(rerr->field, sizeof rerr->field, "id");
+			snprintf(rerr->reason, sizeof rerr->reason,
+			         "policy %s for %d is already declared by feed %s", r->id, r->year,
+			         strcmp(owner, fc->name) == 0 ? "this (twice)" : owner);
+			sqlite3_reset(a->pol_owner);
+			return 1;
+		}
+		sqlite3_reset(a->pol_owner);
+		sqlite3_bind_int(a->pol_count, 1, feed_id);
+		sqlite3_bind_int(a->pol_count, 2, r->year);
+		int have = sqlite3_step(a->pol_count) == SQLITE_ROW ? sqlite3_column_int(a->pol_count, 0)
+		                                                    : 0;
+		sqlite3_reset(a->pol_count);
+		if (have >= ZS_MAX_POLICIES_PER_YEAR) {
+			snprintf(rerr->field, sizeof rerr->field, "id");
+			snprintf(rerr->reason, sizeof rerr->reason,
+			         "more than %d policies for %d in one feed", ZS_MAX_POLICIES_PER_YEAR,
+			         r->year);
+			return 1;
+		}
+		char *reimb = json_dumps(r->reimbursement, JSON_COMPACT);
+		s = a->ins_pol;
+		sqlite3_bind_text(s, 1, r->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 2, r->year);
+		sqlite3_bind_int(s, 3, feed_id);
+		sqlite3_bind_text(s, 4, r->name, -1, SQLITE_STATIC);
+		bind_text(s, 5, r->label);
+		sqlite3_bind_int(s, 6, (int)r->ptype);
+		sqlite3_bind_text(s, 7, hdr->uzovi, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 8, hdr->concern_id, -1, SQLITE_STATIC);
+		bind_text(s, 9, reimb);
+		free(reimb);
+		return step_done(db, s, err, errlen) ? -1 : 0;
+	}
+	case ZS_REC_PROVIDER: {
+		char *locs = json_dumps(r->locations, JSON_COMPACT);
+		s = a->ins_prov;
+		sqlite3_bind_text(s, 1, r->agb, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 2, feed_id);
+		sqlite3_bind_int(s, 3, fc->kind == ZS_FEED_PROVIDER);
+		sqlite3_bind_text(s, 4, r->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, r->kind, -1, SQLITE_STATIC);
+		bind_text(s, 6, r->parent);
+		bind_text(s, 7, locs);
+		free(locs);
+		char *aliases = r->aliases ? json_dumps(r->aliases, JSON_COMPACT) : NULL;
+		bind_text(s, 8, aliases);
+		free(aliases);
+		if (step_done(db, s, err, errlen))
+			return -1;
+		sqlite3_bind_text(a->touch_prov, 1, r->agb, -1, SQLITE_STATIC);
+		return step_done(db, a->touch_prov, err, errlen) ? -1 : 0;
+	}
+	case ZS_REC_STATUS: {
+		char *exempt = r->ceiling_exempt ? json_dumps(r->ceiling_exempt, JSON_COMPACT) : NULL;
+		time_t said = r->said_at != -1 ? r->said_at
+		            : hdr->generated_at != -1 ? hdr->generated_at : now;
+		s = a->ins_stmt;
+		sqlite3_bind_text(s, 1, r->agb, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 2, r->year);
+		sqlite3_bind_int(s, 3, feed_id);
+		sqlite3_bind_int64(s, 4, line);
+		sqlite3_bind_text(s, 5, r->care_type, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 6, (int)r->scope);
+		sqlite3_bind_text(s, 7, r->scope_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 8, (int)r->status);
+		sqlite3_bind_int(s, 9, r->as_contracted);
+		sqlite3_bind_int(s, 10, r->ceiling);
+		bind_text(s, 11, exempt);
+		bind_text(s, 12, r->stop_reason);
+		bind_text(s, 13, r->stop_from);
+		bind_text(s, 14, r->stop_until);
+		bind_text(s, 15, r->stop_note);
+		sqlite3_bind_int64(s, 16, (sqlite3_int64)said);
+		bind_text(s, 17, r->since_date);
+		free(exempt);
+		if (step_done(db, s, err, errlen))
+			return -1;
+		sqlite3_bind_text(a->touch, 1, r->agb, -1, SQLITE_STATIC);
+		return step_done(db, a->touch, err, errlen) ? -1 : 0;
+	}
+	case ZS_REC_SIMILAR:
+		s = a->ins_sim;
+		sqlite3_bind_int(s, 1, feed_id);
+		sqlite3_bind_int(s, 2, r->year);
+		sqlite3_bind_text(s, 3, r->pol_a, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, r->pol_b, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, r->relation, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 6, line);
+		return step_done(db, s, err, errlen) ? -1 : 0;
+	default:
+		return 0;
+	}
+}
+
+/* After all lines: insurer-feed statements and declarations must name this feed's policies. */
+static int check_references(sqlite3 *db, int feed_id, int insurer, err_list *errs,
+                            long *rejected, long *accepted, char *err, size_t errlen)
+{
+	/* Insurer feeds: a policy of this feed. Provider feeds: a policy of any insurer feed. */
+	sqlite3_stmt *st = prep(db, insurer
+	        ? "SELECT rowid, line, scope_id, year FROM stmt WHERE feed_id=?1 AND scope=1 AND NOT"
+	          " EXISTS (SELECT 1 FROM policy p WHERE p.id=stmt.scope_id AND p.year=stmt.year"
+	          " AND p.feed_id=?1)"
+	        : "SELECT rowid, line, scope_id, year FROM stmt WHERE feed_id=?1 AND scope=1 AND NOT"
+	          " EXISTS (SELECT 1 FROM policy p WHERE p.id=stmt.scope_id AND p.year=stmt.year)",
+	        err, errlen);
+	sqlite3_stmt *del = prep(db, "DELETE FROM stmt WHERE rowid=?", err, errlen);
+	int rc = (st && del) ? 0 : -1;
+	if (st)
+		sqlite3_bind_int(st, 1, feed_id);
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		char reason[256];
+		snprintf(reason, sizeof reason, "policy \"%s\" for %d is not declared in %s",
+		         (const char *)sqlite3_column_text(st, 2), sqlite3_column_int(st, 3),
+		         insurer ? "this feed" : "any insurer feed");
+		err_add(errs, sqlite3_column_int64(st, 1), "policy", reason);
+		(*rejected)++;
+		(*accepted)--;
+		sqlite3_bind_int64(del, 1, sqlite3_column_int64(st, 0));
+		rc = step_done(db, del, err, errlen);
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(del);
+	if (rc)
+		return rc;
+	if (!insurer)
+		return 0;
+	/* A declaration needs one policy of this feed; the other may belong to a sister insurer
+	 * whose feed is not loaded yet (it counts once it is). */
+	st = prep(db,
+	          "SELECT rowid, line, a, b, year FROM similar_decl s WHERE feed_id=?1 AND NOT EXISTS"
+	          " (SELECT 1 FROM policy WHERE id IN (s.a, s.b) AND year=s.year AND feed_id=?1)",
+	          err, errlen);
+	del = prep(db, "DELETE FROM similar_decl WHERE rowid=?", err, errlen);
+	rc = (st && del) ? 0 : -1;
+	if (st)
+		sqlite3_bind_int(st, 1, feed_id);
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		char reason[256];
+		snprintf(reason, sizeof reason,
+		         "declared pair %s / %s for %d: one of them must be a policy of this feed",
+		         (const char *)sqlite3_column_text(st, 2),
+		         (const char *)sqlite3_column_text(st, 3), sqlite3_column_int(st, 4));
+		err_add(errs, sqlite3_column_int64(st, 1), "policies", reason);
+		(*rejected)++;
+		(*accepted)--;
+		sqlite3_bind_int64(del, 1, sqlite3_column_int64(st, 0));
+		rc = step_done(db, del, err, errlen);
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(del);
+	return rc;
+}
+
+int zs_ing_feed_update(sqlite3 *db, const char *sql, int feed_id, time_t now, const char *text,
+                       long a, long b, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = prep(db, sql, err, errlen);
+	if (!st)
+		return -1;
+	/* ?1 feed id, ?2 now, ?3 text, ?4 a, ?5 b: a statement uses the first few of them */
+	int n = sqlite3_bind_parameter_count(st);
+	sqlite3_bind_int(st, 1, feed_id);
+	if (n >= 2)
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	if (n >= 3)
+		bind_text(st, 3, text);
+	if (n >= 4)
+		sqlite3_bind_int64(st, 4, a);
+	if (n >= 5)
+		sqlite3_bind_int64(st, 5, b);
+	int rc = step_done(db, st, err, errlen);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int hash_body(FILE *body, char *hex, size_t len)
+{
+	char buf[65536];
+	size_t n;
+	uint64_t h = 1469598103934665603ULL;
+	rewind(body);
+	while ((n = fread(buf, 1, sizeof buf, body)) > 0)
+		h = fnv1a(h, buf, n);
+	if (ferror(body))
+		return -1;
+	snprintf(hex, len, "%016" PRIx64, h);
+	rewind(body);
+	return 0;
+}
+
+static int same_hash(sqlite3 *db, int feed_id, const char *hex)
+{
+	sqlite3_stmt *st;
+	int same = 0;
+	if (sqlite3_prepare_v2(db, "SELECT content_hash = ? AND last_success IS NOT NULL FROM feed"
+	                           " WHERE id=?", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, feed_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		same = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return same;
+}
+
+static int reject_version(sqlite3 *db, const zs_feed_conf *fc, int feed_id, time_t now,
+                          const err_list *errs, zs_ingest_result *res, char *err, size_t errlen)
+{
+	char e2[256];
+	ZS_WARN(MOD, "feed %s: version rejected, %s: %s", fc->name,
+	        zs_feed_kept_text(db, feed_id), res->error);
+	if (zs_db_exec(db, "BEGIN IMMEDIATE", err, errlen))
+		return -1;
+	int rc = store_errors(db, feed_id, errs, err, errlen);
+	if (rc == 0)
+		rc = zs_ing_feed_update(db,
+		                 "UPDATE feed SET last_attempt=?2, last_error=?3, last_error_at=?2,"
+		                 " failures=failures+1, rows_rejected=?5 WHERE id=?1",
+		                 feed_id, now, res->error, 0, res->rejected, err, errlen);
+	/* No new generation: only /v1/feeds (never cached) shows the error. */
+	if (rc == 0)
+		rc = zs_db_exec(db, "COMMIT", err, errlen);
+	if (rc)
+		zs_db_exec(db, "ROLLBACK", e2, sizeof e2);
+	return rc;
+}
+
+/* Limits set from the configuration by the worker (zs_ingest_set_limits). */
+static long g_max_line_kb = 1024, g_invalid_pct = 1;
+
+void zs_ingest_set_limits(long max_line_kb, long max_invalid_percent)
+{
+	if (max_line_kb > 0)
+		g_max_line_kb = max_line_kb;
+	if (max_invalid_percent >= 0)
+		g_invalid_pct = max_invalid_percent;
+}
+
+/* How many invalid records a version of fc with 'records' records may have. */
+static long invalid_tolerated(const zs_feed_conf *fc, long records)
+{
+	if (fc->max_invalid_rows >= 0)
+		return fc->max_invalid_rows;
+	if (g_invalid_pct == 0)
+		return 0;
+	long t = records * g_invalid_pct / 100;
+	return t < 1 ? 1 : t; /* one invalid record alone never rejects a version */
+}
+
+/* Keys of invalid records whose last good statement is kept. */
+typedef struct {
+	zs_rec_key *v;
+	size_t n, cap;
+} key_list;
+
+#define ZS_MAX_KEPT_KEYS 100000
+
+static void key_add(key_list *k, const char *line, size_t len)
+{
+	zs_rec_key key;
+	if (k->n >= ZS_MAX_KEPT_KEYS || !zs_feed_line_key(line, len, &key))
+		return;
+	if (zs_grow(&k->v, &k->cap, k->n, sizeof *k->v, 64) == 0)
+		k->v[k->n++] = key;
+}
+
+/* Copy one row's columns from a statement of the read connection into an insert. */
+static void bind_row(sqlite3_stmt *ins, int first, sqlite3_stmt *sel, int ncol)
+{
+	for (int i = 0; i < ncol; i++)
+		sqlite3_bind_value(ins, first + i, sqlite3_column_value(sel, i));
+}
+
+/* A skipped record whose key is readable keeps that key's last good statement: the rows of
+ * the last committed version (read on a connection of its own, which sees the committed
+ * snapshot in WAL mode, not this transaction) are copied into the new version where the new
+ * version has none for the key. Policies first, then providers, then statements (a kept
+ * policy statement needs its policy). Returns -1 on a database error. */
+static int keep_last_good(sqlite3 *db, const zs_feed_conf *fc, int feed_id, const key_list *k,
+                          long *kept, char *err, size_t errlen)
+{
+	const char *fn = sqlite3_db_filename(db, "main");
+	sqlite3 *ro = NULL;
+	int rc = 0;
+	*kept = 0;
+	if (k->n == 0 || !fn || !*fn)
+		return 0;
+	if (sqlite3_open_v2(fn, &ro, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		ZS_WARN(MOD, "feed %s: cannot read the last good version: %s", fc->name,
+		        ro ? sqlite3_errmsg(ro) : "out of memory");
+		sqlite3_close(ro);
+		return 0;
+	}
+	sqlite3_busy_timeout(ro, 5000);
+	sqlite3_stmt *sp = NULL, *ip = NULL, *sv = NULL, *iv = NULL, *ss = NULL, *is = NULL,
+	             *tch = NULL, *tchp = NULL;
+	const char *owner = fc->kind == ZS_FEED_INSURER ? "p.feed_id=?8" : "1";
+	char q[900];
+	if (sqlite3_prepare_v2(ro, "SELECT id, year, name, label, type, uzovi, concern_id,"
+	                       " reimbursement FROM policy WHERE feed_id=?1 AND id=?2 AND year=?3",
+	                       -1, &sp, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(ro, "SELECT agb, from_provider, name, kind, parent, locations FROM"
+	                       " src_provider WHERE feed_id=?1 AND agb=?2", -1, &sv, NULL) !=
+	            SQLITE_OK ||
+	    sqlite3_prepare_v2(ro, "SELECT agb, year, line, care_type, scope, scope_id, status,"
+	                       " as_contracted, ceiling, ceiling_exempt, stop_reason, stop_from,"
+	                       " stop_until, stop_note, said_at, since_date FROM stmt WHERE feed_id=?1"
+	                       " AND agb=?2"
+	                       " AND year=?3 AND care_type=?4 AND scope=?5 AND scope_id=?6", -1, &ss,
+	                       NULL) != SQLITE_OK) {
+		ZS_WARN(MOD, "feed %s: cannot read the last good version: %s", fc->name,
+		        sqlite3_errmsg(ro));
+		goto out;
+	}
+	snprintf(q, sizeof q,
+	         "INSERT INTO stmt(agb, year, feed_id, line, care_type, scope, scope_id, status,"
+	         " as_contracted, ceiling, ceiling_exempt, stop_reason, stop_from, stop_until,"
+	         " stop_note, said_at, since_date) SELECT ?1, ?2, ?8, ?3, ?4, ?5, ?6, ?7, ?9, ?10,"
+	         " ?11, ?12, ?13, ?14, ?15, ?16, ?17 WHERE NOT EXISTS (SELECT 1 FROM stmt WHERE feed_id=?8 AND"
+	         " agb=?1 AND year=?2 AND care_type=?4 AND scope=?5 AND scope_id=?6) AND (?5 != 1 OR"
+	         " EXISTS (SELECT 1 FROM policy p WHERE p.id=?6 AND p.year=?2 AND %s))", owner);
+	if (!(ip = prep(db, "INSERT OR IGNORE INTO policy(id, year, name, label, type, uzovi,"
+	                    " concern_id, reimbursement, feed_id) VALUES(?,?,?,?,?,?,?,?,?)", err,
+	                errlen)) ||
+	    !(iv = prep(db, "INSERT OR IGNORE INTO src_provider(agb, from_provider, name, kind,"
+	                    " parent, locations, feed_id) VALUES(?,?,?,?,?,?,?)", err, errlen)) ||
+	    !(is = prep(db, q, err, errlen)) ||
+	    !(tch = prep(db, "INSERT OR IGNORE INTO temp.touched VALUES(?)", err, errlen)) ||
+	    !(tchp = prep(db, "INSERT OR IGNORE INTO temp.touched_prov VALUES(?)", err, errlen))) {
+		rc = -1;
+		goto out;
+	}
+	/* one read transaction: every key sees the same committed version */
+	sqlite3_exec(ro, "BEGIN", NULL, NULL, NULL);
+	for (int pass = 0; pass < 3 && rc == 0; pass++) {
+		zs_rec_type want = pass == 0 ? ZS_REC_POLICY : pass == 1 ? ZS_REC_PROVIDER : ZS_REC_STATUS;
+		for (size_t i = 0; i < k->n && rc == 0; i++) {
+			const zs_rec_key *key = &k->v[i];
+			sqlite3_stmt *sel = want == ZS_REC_POLICY ? sp : want == ZS_REC_PROVIDER ? sv : ss;
+			if (key->type != want)
+				continue;
+			sqlite3_reset(sel);
+			sqlite3_bind_int(sel, 1, feed_id);
+			if (want == ZS_REC_POLICY) {
+				sqlite3_bind_text(sel, 2, key->scope_id, -1, SQLITE_STATIC);
+				sqlite3_bind_int(sel, 3, key->year);
+			} else {
+				sqlite3_bind_text(sel, 2, key->agb, -1, SQLITE_STATIC);
+			}
+			if (want == ZS_REC_STATUS) {
+				sqlite3_bind_int(sel, 3, key->year);
+				sqlite3_bind_text(sel, 4, key->care_type, -1, SQLITE_STATIC);
+				sqlite3_bind_int(sel, 5, (int)key->scope);
+				sqlite3_bind_text(sel, 6, key->scope_id, -1, SQLITE_STATIC);
+			}
+			while (rc == 0 && sqlite3_step(sel) == SQLITE_ROW) {
+				sqlite3_stmt *ins = want == ZS_REC_POLICY ? ip : want == ZS_REC_PROVIDER ? iv : is;
+				if (want == ZS_REC_STATUS) {
+					/* ?1..?7 agb year line care_type scope scope_id status; ?8 feed; ?9.. */
+					bind_row(ins, 1, sel, 7);
+					sqlite3_bind_int(ins, 8, feed_id);
+					for (int c = 7; c < 16; c++)
+						sqlite3_bind_value(ins, c + 2, sqlite3_column_value(sel, c));
+				} else {
+					int nc = want == ZS_REC_POLICY ? 8 : 6;
+					bind_row(ins, 1, sel, nc);
+					sqlite3_bind_int(ins, nc + 1, feed_id);
+				}
+				rc = step_done(db, ins, err, errlen);
+				if (rc == 0 && sqlite3_changes(db) > 0) {
+					(*kept)++;
+					if (want != ZS_REC_POLICY) {
+						sqlite3_stmt *t = want == ZS_REC_PROVIDER ? tchp : tch;
+						sqlite3_bind_text(t, 1, key->agb, -1, SQLITE_STATIC);
+						rc = step_done(db, t, err, errlen);
+					}
+				}
+			}
+		}
+	}
+	sqlite3_exec(ro, "COMMIT", NULL, NULL, NULL);
+out:
+	sqlite3_finalize(sp);
+	sqlite3_finalize(sv);
+	sqlite3_finalize(ss);
+	sqlite3_finalize(ip);
+	sqlite3_finalize(iv);
+	sqlite3_finalize(is);
+	sqlite3_finalize(tch);
+	sqlite3_finalize(tchp);
+	sqlite3_close(ro);
+	return rc;
+}
+
+/* Apply one feed version inside the caller's transaction (and savepoint). Returns -1 on a
+ * database error; 0 when processed: res->error says why the version was rejected, if it was
+ * (the caller then rolls back to its savepoint). */
+static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int feed_id,
+                     FILE *body, const char *hex, time_t now, zs_ingest_result *res,
+                     err_list *errs, char *err, size_t errlen)
+{
+	zs_rec hdr;
+	char *line = NULL;
+	size_t cap = 0, max_line = (size_t)g_max_line_kb * 1024;
+	long len;
+	long lineno = 0, records = 0, trailer = -1, kept = 0;
+	key_list keys = { NULL, 0, 0 };
+	int rc = -1;
+
+	memset(&hdr, 0, sizeof hdr);
+	if (zs_incr_before(db, feed_id, err, errlen) || zs_ing_stash_policies(db, feed_id, err, errlen) ||
+	    zs_ing_drop_feed_data(db, feed_id, err, errlen))
+		goto out;
+	rewind(body);
+	/* Memory per line is bounded by max_line_kb: a longer line is read past, not kept. */
+	while ((len = zs_feed_read_line(body, &line, &cap, max_line)) != 0 && len != -1) {
+		zs_rec rec;
+		zs_rec_err rerr;
+		lineno++;
+		if (len == -2) {
+			char why[128];
+			snprintf(why, sizeof why, "line %ld is longer than max_line_kb (%ld KiB): skipped",
+			         lineno, g_max_line_kb);
+			if (!hdr.json || trailer >= 0) { /* the structure itself is broken */
+				snprintf(res->error, sizeof res->error, "%s", why);
+				err_add(errs, lineno, "(line)", why);
+				break;
+			}
+			err_add(errs, lineno, "(line)", why);
+			res->rejected++;
+			records++;
+			continue;
+		}
+		if (trailer >= 0) { /* content after the trailer */
+			int blank = 1;
+			for (ssize_t i = 0; i < len && blank; i++)
+				blank = line[i] == ' ' || line[i] == '\n' || line[i] == '\r' || line[i] == '\t';
+			if (blank)
+				continue;
+			snprintf(res->error, sizeof res->error, "line %ld: content after the trailer", lineno);
+			break;
+		}
+		int prc = zs_feed_parse_line(fc->kind, hdr.json ? &hdr : NULL, line, (size_t)len, &rec,
+		                             &rerr);
+		if (prc == 1)
+			continue;
+		if (!hdr.json) { /* the header decides everything */
+			if (prc != 0) {
+				snprintf(res->error, sizeof res->error, "line %ld field \"%s\": %s", lineno,
+				         rerr.field, rerr.reason);
+				err_add(errs, lineno, rerr.field, rerr.reason);
+				break;
+			}
+			hdr = rec;
+			if (fc->kind == ZS_FEED_INSURER) {
+				sqlite3_stmt *s = a->ins_insurer;
+				sqlite3_bind_int(s, 1, feed_id);
+				sqlite3_bind_text(s, 2, hdr.uzovi, -1, SQLITE_STATIC);
+				sqlite3_bind_text(s, 3, hdr.insurer_name, -1, SQLITE_STATIC);
+				sqlite3_bind_text(s, 4, hdr.concern_id, -1, SQLITE_STATIC);
+				sqlite3_bind_text(s, 5, hdr.concern_name, -1, SQLITE_STATIC);
+				if (step_done(db, s, err, errlen))
+					goto out;
+			}
+			continue;
+		}
+		if (prc != 0) {
+			err_add(errs, lineno, rerr.field, rerr.reason);
+			key_add(&keys, line, (size_t)len);
+			res->rejected++;
+			records++;
+			continue;
+		}
+		if (rec.type == ZS_REC_END) {
+			trailer = rec.count;
+			zs_rec_clear(&rec);
+			continue;
+		}
+		records++;
+		int irc = insert_record(db, a, fc, feed_id, &hdr, &rec, lineno, now, &rerr, err, errlen);
+		zs_rec_clear(&rec);
+		if (irc < 0)
+			goto out;
+		if (irc > 0) {
+			err_add(errs, lineno, rerr.field, rerr.reason);
+			res->rejected++;
+		} else {
+			res->accepted++;
+		}
+	}
+	if ((len == -1 || ferror(body)) && !res->error[0])
+		snprintf(res->error, sizeof res->error, "read error in the fetched body");
+	if (!res->error[0] && !hdr.json)
+		snprintf(res->error, sizeof res->error, "empty feed: no header line");
+	if (!res->error[0] && trailer < 0)
+		snprintf(res->error, sizeof res->error,
+		         "truncated: no trailer line {\"type\":\"end\"} after %ld lines", lineno);
+	if (!res->error[0] && trailer != records)
+		snprintf(res->error, sizeof res->error,
+		         "truncated or corrupt: the trailer says %ld records, the feed has %ld", trailer,
+		         records);
+	if (!res->error[0] &&
+	    check_references(db, feed_id, fc->kind == ZS_FEED_INSURER, errs, &res->rejected,
+	                     &res->accepted, err, errlen))
+		goto out;
+	long tolerated = invalid_tolerated(fc, records);
+	if (!res->error[0] && res->rejected > tolerated)
+		snprintf(res->error, sizeof res->error,
+		         "%ld invalid records (at most %ld tolerated): version rejected; first: line %ld"
+		         " field \"%s\": %s", res->rejected, tolerated,
+		         errs->n ? errs->v[0].line : 0L, errs->n ? errs->v[0].field : "",
+		         errs->n ? errs->v[0].reason : "");
+	if (!res->error[0] && keep_last_good(db, fc, feed_id, &keys, &kept, err, errlen))
+		goto out;
+	if (kept)
+		ZS_INFO(MOD, "feed %s: %ld row(s) of the last good version kept for invalid records",
+		        fc->name, kept);
+	if (res->error[0]) {
+		rc = 0;
+		goto out;
+	}
+	/* Incremental: only the providers whose statements in this feed changed are reconciled
+	 * (zs_incr.h); a policy change below adds whom it concerns. */
+	long same = 0;
+	if (zs_incr_filter(db, feed_id, &same, err, errlen))
+		goto out;
+	if (same)
+		ZS_DEBUG(MOD, "feed %s: %ld provider(s) with unchanged statements not reconciled",
+		         fc->name, same);
+	if (zs_ing_policies_changed(db, feed_id) && zs_ing_touch_policy_change(db, feed_id, err, errlen))
+		goto out;
+	if (store_errors(db, feed_id, errs, err, errlen) ||
+	    zs_ing_feed_update(db,
+	                "UPDATE feed SET last_attempt=?2, last_success=?2, last_change=?2,"
+	                " content_hash=?3, rows_accepted=?4, rows_rejected=?5, last_error=NULL,"
+	                " last_error_at=NULL, failures=0 WHERE id=?1",
+	                feed_id, now, hex, res->accepted, res->rejected, err, errlen))
+		goto out;
+	if (hdr.generated_at != -1) {
+		char q[128];
+		snprintf(q, sizeof q, "UPDATE feed SET generated_at=%lld WHERE id=%d",
+		         (long long)hdr.generated_at, feed_id);
+		if (zs_db_exec(db, q, err, errlen))
+			goto out;
+	}
+	/* The name people know this source by (issue 13): the header's publisher, else the
+	 * insurer's name; never the configuration key. */
+	{
+		sqlite3_stmt *pu = prep(db, "UPDATE feed SET publisher=?2 WHERE id=?1"
+		                            " AND publisher IS NOT ?2", err, errlen);
+		if (!pu)
+			goto out;
+		sqlite3_bind_int(pu, 1, feed_id);
+		bind_text(pu, 2, hdr.publisher ? hdr.publisher : hdr.insurer_name);
+		int prc2 = step_done(db, pu, err, errlen);
+		sqlite3_finalize(pu);
+		if (prc2)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(line);
+	free(keys.v);
+	zs_rec_clear(&hdr);
+	return rc;
+}
+
+int zs_ingest_apply_batch(sqlite3 *db, zs_ingest_item *items, size_t n, time_t now, char *err,
+                          size_t errlen)
+{
+	apply_stmts a;
+	err_list **errs = calloc(n ? n : 1, sizeof *errs);
+	int *ids = calloc(n ? n : 1, sizeof *ids);
+	char (*hex)[32] = calloc(n ? n : 1, sizeof *hex);
+	size_t todo = 0, applied = 0;
+	int rc = -1, open = 0;
+	char e2[160];
+
+	err[0] = 0;
+	if (!errs || !ids || !hex) {
+		errf(err, errlen, "out of memory");
+		goto done;
+	}
+	/* Outside the transaction: unknown feeds, unreadable bodies, unchanged content. */
+	for (size_t i = 0; i < n; i++) {
+		zs_ingest_item *it = &items[i];
+		memset(&it->res, 0, sizeof it->res);
+		ids[i] = zs_ingest_feed_id(db, it->fc->name);
+		if (ids[i] < 0) {
+			errf(err, errlen, "feed %s is not registered", it->fc->name);
+			goto done;
+		}
+		if (hash_body(it->body, hex[i], sizeof hex[i])) {
+			snprintf(it->res.error, sizeof it->res.error, "cannot read the fetched body");
+			if (zs_ingest_fetch_failed(db, it->fc, now, it->res.error))
+				goto done;
+			ids[i] = -1;
+			continue;
+		}
+		if (same_hash(db, ids[i], hex[i])) {
+			it->res.unchanged = 1;
+			if (zs_ingest_not_modified(db, it->fc, now))
+				goto done;
+			ids[i] = -1;
+			continue;
+		}
+		if (!(errs[i] = calloc(1, sizeof **errs))) {
+			errf(err, errlen, "out of memory");
+			goto done;
+		}
+		todo++;
+	}
+	if (todo == 0) {
+		rc = 0;
+		goto done;
+	}
+	if (zs_ing_begin_write(db, err, errlen))
+		goto done;
+	open = 1;
+	if (zs_deps_years_save(db, err, errlen))
+		goto done;
+	if (apply_init(db, &a, err, errlen))
+		goto done;
+	/* Every version in a savepoint of its own: a rejected one is undone alone. */
+	for (size_t i = 0; i < n; i++) {
+		zs_ingest_item *it = &items[i];
+		if (ids[i] < 0 || !errs[i])
+			continue;
+		if (zs_db_exec(db, "SAVEPOINT feed", err, errlen) ||
+		    apply_one(db, &a, it->fc, ids[i], it->body, hex[i], now, &it->res, errs[i], err,
+		              errlen)) {
+			ZS_ERROR(MOD, "feed %s: database error: %s", it->fc->name, err);
+			apply_free(&a);
+			goto done;
+		}
+		if (it->res.error[0]) {
+			if (zs_db_exec(db, "ROLLBACK TO feed; RELEASE feed", err, errlen)) {
+				apply_free(&a);
+				goto done;
+			}
+		} else {
+			if (zs_db_exec(db, "RELEASE feed", err, errlen)) {
+				apply_free(&a);
+				goto done;
+			}
+			it->res.applied = 1;
+			applied++;
+		}
+	}
+	apply_free(&a);
+	long changes = 0;
+	/* Similar policies follow in the same snapshot: readers see statuses and twins agree. */
+	if (applied &&
+	    (zs_ing_reconcile_touched(db, now, &changes, err, errlen) ||
+	     zs_similar_compute(db, err, errlen) ||
+	     zs_fresh_update(db, now, NULL, NULL, err, errlen) ||
+	     zs_deps_years_mark(db, err, errlen) ||
+	     zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key='generation'", err, errlen)))
+		goto done;
+	if (zs_db_exec(db, "COMMIT", err, errlen))
+		goto done;
+	open = 0;
+	for (size_t i = 0; i < n; i++) {
+		zs_ingest_item *it = &items[i];
+		if (it->res.applied && applied == 1)
+			ZS_INFO(MOD, "feed %s: applied %ld records (%ld rejected), %ld status changes",
+			        it->fc->name, it->res.accepted, it->res.rejected, changes);
+		else if (it->res.applied)
+			ZS_INFO(MOD, "feed %s: applied %ld records (%ld rejected)", it->fc->name,
+			        it->res.accepted, it->res.rejected);
+		else if (ids[i] >= 0 && errs[i] && it->res.error[0] &&
+		         reject_version(db, it->fc, ids[i], now, errs[i], &it->res, err, errlen))
+			goto done;
+	}
+	if (applied > 1)
+		ZS_INFO(MOD, "%zu feed version(s) applied together: %ld status changes", applied,
+		        changes);
+	rc = 0;
+done:
+	if (open) {
+		zs_db_exec(db, "ROLLBACK", e2, sizeof e2);
+		for (size_t i = 0; i < n; i++)
+			items[i].res.applied = 0;
+	}
+	for (size_t i = 0; errs && i < n; i++)
+		free(errs[i]);
+	free(errs);
+	free(ids);
+	free(hex);
+	return rc;
+}
+
+int zs_ingest_apply(sqlite3 *db, const zs_feed_conf *fc, FILE *body, time_t now,
+                    zs_ingest_result *res, char *err, size_t errlen)
+{
+	zs_ingest_item it = { .fc = fc, .body = body };
+	int rc = zs_ingest_apply_batch(db, &it, 1, now, err, errlen);
+	*res = it.res;
+	return rc;
+}

@@ -1,0 +1,362 @@
+/* zs_http_io.c - request and response helpers: languages, staff sign-in, JSON errors with a
+ * consumer text, rendering (ETag, gzip) and sending (cached bytes by reference). */
+#include "config.h"
+#include "zs_http_priv.h"
+
+#define MOD "http"
+
+/* ---- response helpers -------------------------------------------------------------------- */
+
+/* The ETag: a 64-bit hash of the body, eight bytes a step (FNV-style multiply, then a final
+ * mix); the same body gives the same ETag on every replica. */
+static uint64_t body_hash(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)n;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	for (; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+int zs_hio_accepts_gzip(struct evhttp_request *req)
+{
+	const char *ae = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Encoding");
+	if (!ae)
+		return 0;
+	/* "gzip" present and not refused with q=0 */
+	const char *g = strcasestr(ae, "gzip");
+	if (!g)
+		return 0;
+	const char *q = strchr(g, ';');
+	const char *comma = strchr(g, ',');
+	if (q && (!comma || q < comma)) {
+		while (*++q == ' ')
+			;
+		if (strncmp(q, "q=0", 3) == 0 && (q[3] == 0 || q[3] == ',' ||
+		                                  (q[3] == '.' && strspn(q + 4, "0") > 0 &&
+		                                   (q[4 + strspn(q + 4, "0")] == 0 ||
+		                                    q[4 + strspn(q + 4, "0")] == ','))))
+			return 0;
+	}
+	return 1;
+}
+
+static int gzip_buf(const char *in, size_t n, struct evbuffer *out)
+{
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	size_t cap = deflateBound(&z, n);
+	unsigned char *buf = malloc(cap);
+	if (!buf) {
+		deflateEnd(&z);
+		return -1;
+	}
+	z.next_in = (unsigned char *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	z.next_out = buf;
+	z.avail_out = (uInt)cap;
+	int rc = deflate(&z, Z_FINISH);
+	size_t len = cap - z.avail_out;
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END) {
+		free(buf);
+		return -1;
+	}
+	evbuffer_add(out, buf, len);
+	free(buf);
+	return 0;
+}
+
+void zs_hio_send_error(struct evhttp_request *req, int http, const char *code,
+                       const char *param, const char *msg);
+
+const char *zs_hio_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Payload Too Large";
+	case 414: return "URI Too Long";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 503: return "Service Unavailable";
+	default: return "Error";
+	}
+}
+
+const char *zs_hio_request_lang(struct evhttp_request *req);
+
+/* Errors carry, besides the developer's message, a plain text for the consumer in the
+ * request's language from the phrase catalogue: error.text. */
+void zs_hio_error_text(json_t *body, const char *lang)
+{
+	json_t *e = json_object_get(body, "error");
+	const char *code = json_string_value(json_object_get(e, "code"));
+	const char *param = json_string_value(json_object_get(e, "parameter"));
+	char key[64], out[512];
+	if (!code || json_object_get(e, "text"))
+		return;
+	snprintf(key, sizeof key, "error.%s", code);
+	const char *t = zs_phrase(key, lang);
+	if (!t)
+		t = zs_phrase("error.bad_request", lang);
+	if (!t)
+		return;
+	/* placeholders: {parameter}; for not_yet_published {day} {month} {year} of the
+	 * publication date (12 November of the year before) */
+	char yearbuf[24] = "";
+	json_int_t y = json_integer_value(json_object_get(e, "year"));
+	if (y)
+		snprintf(yearbuf, sizeof yearbuf, "%lld", (long long)y - 1);
+	const char *month = zs_phrase("month.11", lang);
+	struct { const char *ph, *val; } subs[] = {
+		{ "{parameter}", param ? param : "?" }, { "{day}", "12" },
+		{ "{month}", month ? month : "11" }, { "{year}", yearbuf },
+	};
+	size_t n = 0;
+	out[0] = 0;
+	for (const char *p = t; *p && n + 1 < sizeof out;) {
+		int done = 0;
+		for (size_t i = 0; i < sizeof subs / sizeof subs[0] && !done; i++) {
+			size_t l = strlen(subs[i].ph);
+			if (strncmp(p, subs[i].ph, l) == 0) {
+				n += (size_t)snprintf(out + n, sizeof out - n, "%s", subs[i].val);
+				if (n >= sizeof out)
+					n = sizeof out - 1;
+				p += l;
+				done = 1;
+			}
+		}
+		if (!done)
+			out[n++] = *p++;
+		out[n] = 0;
+	}
+	if (!zs_utf8_valid(out, strlen(out))) { /* cut mid-character: never lose the text */
+		char safe[sizeof out];
+		zs_escape_text(out, strlen(out), safe, sizeof safe, sizeof safe);
+		json_object_set_new(e, "text", json_string(safe));
+	} else {
+		json_object_set_new(e, "text", json_string(out));
+	}
+}
+
+/* Render a JSON body: text, ETag (a hash of the text, so replicas with the same content give
+ * the same ETag), and for cacheable answers the gzip form. */
+void zs_hio_render(json_t *body, zs_reader *rd, int status, int public_cache, int precompress,
+                   zs_rendered *r)
+{
+	memset(r, 0, sizeof *r);
+	/* the reader's writer splices the snapshot's frozen values (zs_jsonw.h): same bytes */
+	r->body = rd ? zs_api_dump(rd, body, &r->len)
+	             : json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	r->status = status;
+	r->public_cache = public_cache;
+	if (!r->body) {
+		r->body = strdup("{\"error\":{\"code\":\"unavailable\",\"message\":\"encoding failed\"}}");
+		r->status = 503;
+	}
+	r->len = r->body ? strlen(r->body) : 0;
+	if (r->status == 200)
+		snprintf(r->etag, sizeof r->etag, "\"%016llx\"",
+		         (unsigned long long)body_hash(r->body, r->len));
+	if (precompress && r->len > 256) {
+		struct evbuffer *b = evbuffer_new();
+		if (b && gzip_buf(r->body, r->len, b) == 0) {
+			r->gzlen = evbuffer_get_length(b);
+			r->gz = malloc(r->gzlen);
+			if (r->gz)
+				evbuffer_remove(b, r->gz, r->gzlen);
+			else
+				r->gzlen = 0;
+		}
+		if (b)
+			evbuffer_free(b);
+	}
+}
+
+static void entry_cleanup(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	zs_rentry_release(arg);
+}
+
+/* Add a body to the reply: a cached entry's bytes by reference (no copy; the entry stays alive
+ * until evhttp has sent them), anything else copied (it may be freed when this returns). */
+static void add_body(struct evbuffer *out, const char *p, size_t n, zs_rentry *e)
+{
+	if (e) {
+		zs_rentry_ref(e);
+		if (evbuffer_add_reference(out, p, n, entry_cleanup, e) == 0)
+			return;
+		zs_rentry_release(e);
+	}
+	evbuffer_add(out, p, n);
+}
+
+/* Send a rendered answer; e: the cache entry it belongs to (or NULL); surrogate: the
+ * dependency keys of a public answer (Surrogate-Key / xkey, for a cache tier), or NULL. */
+void zs_hio_send_rendered(struct evhttp_request *req, const zs_rendered *r, zs_rentry *e,
+                          const char *surrogate)
+{
+	struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+	/* a staff answer came with its own "private, no-store" (zs_http_on_request, zs_hio_send_error) */
+	int own_cc = evhttp_find_header(oh, "Cache-Control") != NULL;
+	evhttp_add_header(oh, "Content-Type", "application/json; charset=utf-8");
+	evhttp_add_header(oh, "Vary", "Accept-Encoding, Accept-Language");
+	evhttp_add_header(oh, "X-Content-Type-Options", "nosniff");
+	if (r->public_cache) {
+		evhttp_add_header(oh, "Access-Control-Allow-Origin", "*");
+		evhttp_add_header(oh, "Access-Control-Expose-Headers", "ETag");
+		if (surrogate && *surrogate) {
+			evhttp_add_header(oh, "Surrogate-Key", surrogate);
+			evhttp_add_header(oh, "xkey", surrogate);
+		}
+	}
+	if (r->status == 200) {
+		evhttp_add_header(oh, "ETag", r->etag);
+		if (!own_cc)
+			evhttp_add_header(oh, "Cache-Control",
+			                  r->public_cache ? "public, max-age=60" : "no-cache");
+		const char *inm = evhttp_find_header(evhttp_request_get_input_headers(req),
+		                                     "If-None-Match");
+		if (inm && (strstr(inm, r->etag) || strcmp(inm, "*") == 0)) {
+			/* no body, so no Content-Type (RFC 9110 15.4.5; docs/openapi.json) */
+			evhttp_remove_header(oh, "Content-Type");
+			evhttp_send_reply(req, 304, zs_hio_reason(304), NULL);
+			return;
+		}
+	} else if (!own_cc) {
+		evhttp_add_header(oh, "Cache-Control", "no-store");
+	}
+	struct evbuffer *out = evbuffer_new();
+	if (!out) {
+		evhttp_send_error(req, 503, NULL);
+		return;
+	}
+	int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
+	if (r->len > 256 && zs_hio_accepts_gzip(req)) {
+		if (r->gz) {
+			add_body(out, r->gz, r->gzlen, e);
+			evhttp_add_header(oh, "Content-Encoding", "gzip");
+		} else if (gzip_buf(r->body, r->len, out) == 0) {
+			evhttp_add_header(oh, "Content-Encoding", "gzip");
+		} else {
+			evbuffer_drain(out, evbuffer_get_length(out));
+			evbuffer_add(out, r->body, r->len);
+		}
+	} else {
+		add_body(out, r->body, r->len, e);
+	}
+	if (head) { /* the headers of the GET answer, no body */
+		char cl[32];
+		snprintf(cl, sizeof cl, "%zu", evbuffer_get_length(out));
+		evhttp_add_header(oh, "Content-Length", cl);
+		evhttp_send_reply(req, r->status, zs_hio_reason(r->status), NULL);
+	} else {
+		evhttp_send_reply(req, r->status, zs_hio_reason(r->status), out);
+	}
+	evbuffer_free(out);
+}
+
+/* evhttp_parse_query_str() on the query without its empty pairs: "q=abc&&" is "q=abc&" and
+ * "&year=2027" is "year=2027" (docs/api.md, Query strings).  A pair without '=' still fails.
+ * Returns 0, or -1 (nothing added to *q) when the query cannot be decoded. */
+int zs_hio_parse_query(const char *query, struct evkeyvalq *q)
+{
+	size_t n = strlen(query), k = 0;
+	char *clean = malloc(n + 1);
+	if (!clean)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (query[i] != '&' || (k > 0 && clean[k - 1] != '&'))
+			clean[k++] = query[i];
+	clean[k] = 0;
+	int rc = evhttp_parse_query_str(clean, q);
+	free(clean);
+	return rc;
+}
+
+void zs_hio_send_json(struct evhttp_request *req, int status, json_t *body, int public_cache)
+{
+	zs_rendered r;
+	zs_hio_render(body, NULL, status, public_cache, 0, &r);
+	zs_hio_send_rendered(req, &r, NULL, NULL);
+	free(r.body);
+	free(r.gz);
+}
+
+int zs_http_staff_path(const char *path);
+
+void zs_hio_send_error(struct evhttp_request *req, int http, const char *code,
+                       const char *param, const char *msg)
+{
+	int status;
+	json_t *e = zs_api_error(&status, http, code, param, "%s", msg);
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	int staff = zs_http_staff_path(u ? evhttp_uri_get_path(u) : NULL); /* no CORS, private */
+	if (staff)
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control",
+		                  "private, no-store");
+	zs_hio_error_text(e, zs_hio_request_lang(req));
+	zs_hio_send_json(req, status, e, !staff);
+	json_decref(e);
+}
+
+/* ---- request handling -------------------------------------------------------------------- */
+
+const char *zs_hio_pick_lang(struct evhttp_request *req, const char *qlang);
+
+/* The language of a request for an error raised before the parameters were parsed. */
+const char *zs_hio_request_lang(struct evhttp_request *req)
+{
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	const char *query = u ? evhttp_uri_get_query(u) : NULL;
+	if (query && (strstr(query, "lang=en")))
+		return "en";
+	const char *l = zs_hio_pick_lang(req, NULL);
+	return l ? l : "nl";
+}
+
+const char *zs_hio_pick_lang(struct evhttp_request *req, const char *qlang)
+{
+	if (qlang)
+		return strcmp(qlang, "en") == 0 ? "en" : strcmp(qlang, "nl") == 0 ? "nl" : NULL;
+	const char *al = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Language");
+	if (al) {
+		/* The first of nl / en in the header's order. */
+		const char *nl = strcasestr(al, "nl"), *en = strcasestr(al, "en");
+		if (en && (!nl || en < nl))
+			return "en";
+	}
+	return "nl";
+}
+
+/* The staff account of a request (zs_staff.h): ZS_STAFF_OK with *who, ZS_STAFF_NONE (no bearer
+ * token), ZS_STAFF_BAD (wrong: counted per client address) or ZS_STAFF_LIMITED. */
+int zs_hio_staff_ok(struct evhttp_request *req, zs_staff_who *who, long *retry_after)
+{
+	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+	char *host = NULL;
+	ev_uint16_t port = 0;
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	if (conn)
+		evhttp_connection_get_peer(conn, &host, &port);
+	return zs_staff_auth(auth, host, who, retry_after);
+}

@@ -1,0 +1,365 @@
+/* zs_reader.c - the per-thread reader: its read connection, the per-snapshot caches
+ * (policies, feeds, consequences, frozen texts), and the snapshot discipline (zs_api_call):
+ * every answer from one read transaction, with the keys it depends on. */
+#include "config.h"
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include "zs_api.h"
+#include "zs_api_priv.h"
+#include "zs_catalogue.h"
+#include "zs_compact.h"
+#include "zs_consequence.h"
+#include "zs_db.h"
+#include "zs_jsonw.h"
+#include "zs_deps.h"
+#include "zs_embedded.h"
+#include "zs_similar.h"
+#include "zs_feed.h"
+#include "zs_fresh.h"
+#include "zs_time.h"
+#include "zs_types.h"
+#include "zs_worker.h"
+#include "zs_util.h"
+
+/* ---- caches ------------------------------------------------------------------------------- */
+
+static void caches_free(zs_reader *r)
+{
+	zs_frozen_clear(r->frozen);
+	for (size_t i = 0; i < r->npols; i++) {
+		pol_entry *p = &r->pols[i];
+		free(p->id);
+		free(p->name);
+		free(p->label);
+		free(p->uzovi);
+		free(p->insurer_name);
+		free(p->concern_id);
+		free(p->concern_name);
+		json_decref(p->reimbursement);
+		json_decref(p->summary);
+	}
+	free(r->pols);
+	r->pols = NULL;
+	r->npols = 0;
+	for (size_t i = 0; i < r->nfeeds; i++) {
+		free(r->feeds[i].name);
+		free(r->feeds[i].kind);
+		free(r->feeds[i].publisher);
+	}
+	free(r->feeds);
+	r->feeds = NULL;
+	r->nfeeds = 0;
+}
+
+static void cons_clear(zs_reader *r);
+
+static int caches_load(zs_reader *r)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	caches_free(r);
+	cons_clear(r);
+	/* inside the caller's read transaction (zs_reader_refresh) */
+	if (sqlite3_prepare_v2(r->db,
+	        "SELECT p.id, p.year, p.name, p.label, p.type, p.uzovi, i.name, p.concern_id,"
+	        " i.concern_name, p.reimbursement FROM policy p LEFT JOIN src_insurer i"
+	        " ON i.feed_id = p.feed_id AND i.uzovi = p.uzovi"
+	        " ORDER BY p.year, i.concern_name, i.name, p.name, p.id", -1, &st, NULL) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (zs_grow(&r->pols, &cap, r->npols, sizeof *r->pols, 64))
+				break;
+			pol_entry *p = &r->pols[r->npols++];
+			memset(p, 0, sizeof *p);
+			p->id = zs_col_dup(st, 0);
+			p->year = sqlite3_column_int(st, 1);
+			p->name = zs_col_dup(st, 2);
+			p->label = zs_col_dup(st, 3);
+			p->type = (zs_ptype)sqlite3_column_int(st, 4);
+			p->uzovi = zs_col_dup(st, 5);
+			p->insurer_name = zs_col_dup(st, 6);
+			p->concern_id = zs_col_dup(st, 7);
+			p->concern_name = zs_col_dup(st, 8);
+			const char *rj = (const char *)sqlite3_column_text(st, 9);
+			p->reimbursement = rj ? json_loads(rj, 0, NULL) : NULL;
+			if (!p->reimbursement)
+				p->reimbursement = json_array();
+			p->summary = json_pack("{s:s?, s:s?, s:s?, s:s, s:{s:s?, s:s?}, s:{s:s?, s:s?}}",
+			                       "id", p->id, "name", p->name, "label", p->label, "type",
+			                       zs_ptype_code(p->type), "insurer", "uzovi", p->uzovi, "name",
+			                       p->insurer_name, "concern", "id", p->concern_id, "name",
+			                       p->concern_name);
+		}
+		sqlite3_finalize(st);
+	}
+	/* Twins on every policy object: computed equal/very similar, or declared. */
+	for (size_t i = 0; i < r->npols; i++)
+		json_object_set_new(r->pols[i].summary, "similar", json_array());
+	if (sqlite3_prepare_v2(r->db,
+	        "SELECT year, a, b, verdict, declared, finding FROM similar"
+	        " WHERE verdict <> 'different' OR declared IS NOT NULL ORDER BY year, a, b", -1, &st,
+	        NULL) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			int y = sqlite3_column_int(st, 0);
+			const char *ids[2] = { (const char *)sqlite3_column_text(st, 1),
+				               (const char *)sqlite3_column_text(st, 2) };
+			for (int k = 0; k < 2; k++) {
+				const pol_entry *pe = zs_find_policy(r, ids[k], y);
+				if (!pe)
+					continue;
+				json_array_append_new(json_object_get(pe->summary, "similar"),
+				        json_pack("{s:s, s:s, s:s?, s:s?}", "id", ids[1 - k],
+				                  "verdict", (const char *)sqlite3_column_text(st, 3),
+				                  "declared", (const char *)sqlite3_column_text(st, 4),
+				                  "finding", (const char *)sqlite3_column_text(st, 5)));
+			}
+		}
+		sqlite3_finalize(st);
+	}
+	cap = 0;
+	/* The freshness published with this snapshot (zs_fresh.h), never the exact last fetch:
+	 * a poll that changes nothing must not change an answer. */
+	if (sqlite3_prepare_v2(r->db, "SELECT id, name, kind, pub_success, stale_after,"
+	                       " COALESCE(pub_stale, 1), publisher FROM feed", -1, &st, NULL) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			if (zs_grow(&r->feeds, &cap, r->nfeeds, sizeof *r->feeds, 16))
+				break;
+			feed_entry *f = &r->feeds[r->nfeeds++];
+			f->id = sqlite3_column_int(st, 0);
+			f->name = zs_col_dup(st, 1);
+			f->kind = zs_col_dup(st, 2);
+			f->last_success = sqlite3_column_type(st, 3) == SQLITE_NULL
+			                ? -1 : sqlite3_column_int64(st, 3);
+			f->stale_after = sqlite3_column_int64(st, 4);
+			f->stale = sqlite3_column_int(st, 5);
+			f->publisher = zs_col_dup(st, 6); /* display name (issue 13) */
+		}
+		sqlite3_finalize(st);
+	}
+	/* Policy summaries are in most answers and do not change within the snapshot: their text
+	 * is made once (zs_jsonw.h). Nothing may modify them from here on. */
+	for (size_t i = 0; i < r->npols; i++)
+		zs_frozen_add(r->frozen, r->pols[i].summary);
+	return 0;
+}
+
+/* ---- consequence cache -------------------------------------------------------------------
+ * zs_consequence is pure: the same inputs give the same object, so one object serves every
+ * status with those inputs (jansson values may sit in several containers). */
+#define CONS_SLOTS 4096
+
+struct zs_cons_slot {
+	char *key;
+	json_t *value;
+};
+
+static void cons_clear(zs_reader *r)
+{
+	if (!r->cons)
+		return;
+	for (size_t i = 0; i < CONS_SLOTS; i++) {
+		free(r->cons[i].key);
+		json_decref(r->cons[i].value);
+	}
+	free(r->cons);
+	r->cons = NULL;
+}
+
+json_t *zs_reader_cons_get(zs_reader *r, const zs_conseq_in *in, const char *lang)
+{
+	char key[512];
+	snprintf(key, sizeof key, "%d|%s|%d|%d|%d|%d|%d|%s|%d|%d|%d|%s|%d|%.4f|%s|%lld|%s",
+	         (int)in->policy_type, in->care_type, (int)in->status, in->as_contracted,
+	         in->ceiling, in->ceiling_exempt, in->patient_stop,
+	         in->stop_until ? in->stop_until : "", in->conflict, in->provider_only, in->stale,
+	         in->stale_since ? in->stale_since : "", in->treatment_in_progress, in->nc_percent,
+	         in->nc_basis ? in->nc_basis : "", (long long)in->amount_cents, lang);
+	/* the inputs added for stops, situations and conflicts (issue 13) */
+	size_t kl = strlen(key);
+	snprintf(key + kl, sizeof key - kl, "|%d|%s|%d|%d|%d|%d|%d", in->stop_announced,
+	         in->stop_from ? in->stop_from : "", in->stop_for_ceiling, in->exempt_if_acute,
+	         in->exempt_if_in_treatment, (int)in->insurer_says, (int)in->provider_says);
+	if (!r->cons)
+		r->cons = calloc(CONS_SLOTS, sizeof *r->cons);
+	if (!r->cons)
+		return zs_consequence(in, lang);
+	uint64_t h = 1469598103934665603ULL;
+	for (const char *p = key; *p; p++) {
+		h ^= (unsigned char)*p;
+		h *= 1099511628211ULL;
+	}
+	struct zs_cons_slot *s = &r->cons[h % CONS_SLOTS];
+	if (s->key && strcmp(s->key, key) == 0)
+		return json_incref(s->value);
+	json_t *v = zs_consequence(in, lang);
+	if (v)
+		zs_frozen_add(r->frozen, v); /* its text is made once per snapshot */
+	if (v) {
+		free(s->key);
+		json_decref(s->value);
+		s->key = strdup(key);
+		s->value = s->key ? json_incref(v) : NULL;
+	}
+	return v;
+}
+
+/* Snapshot discipline: every answer is computed inside one read transaction. The first
+ * zs_reader_refresh of a call opens it and reads the snapshot's generation there (never the
+ * published hint zs_generation, which lags the commit); the per-snapshot caches (policies,
+ * rates, twins, feeds, consequences, search vocabulary) are reloaded inside the same
+ * transaction when it moved. So statuses and caches always belong to one committed version.
+ * zs_api_call ends the transaction; a handler called directly (unit tests) keeps it open until
+ * its next refresh, which starts from the newest snapshot. */
+void zs_reader_refresh(zs_reader *r)
+{
+	if (!sqlite3_get_autocommit(r->db)) {
+		if (r->in_call) {
+			r->snap_used = 1;
+			return;
+		}
+		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	}
+	long long g = -1;
+	if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
+	    sqlite3_step(r->sel_gen) == SQLITE_ROW)
+		g = sqlite3_column_int64(r->sel_gen, 0);
+	sqlite3_reset(r->sel_gen);
+	if (g != r->gen || !r->pols) {
+		caches_load(r);
+		r->gen = g;
+		r->search_gen = zs_deps_last_change(r->db, "search");
+	}
+	r->snap_used = 1;
+}
+
+void zs_api_dep(const zs_reader *r, const char *type, const char *id)
+{
+	if (r->deps)
+		zs_deplist_add(r->deps, type, id);
+}
+
+void zs_api_dep_int(const zs_reader *r, const char *type, long long id)
+{
+	if (r->deps)
+		zs_deplist_add_int(r->deps, type, id);
+}
+
+char *zs_api_dump(zs_reader *r, const json_t *body, size_t *len)
+{
+	return zs_json_dump(body, r->frozen, len);
+}
+
+int zs_api_dirty(zs_reader *r, long long from, long long to, uint64_t **keys, size_t *n,
+                 int *all)
+{
+	return zs_deps_dirty(r->db, from, to, keys, n, all);
+}
+
+json_t *zs_api_call(zs_reader *r, zs_handler fn, const zs_request *req, int *status,
+                    long long *snapshot, zs_deplist *deps)
+{
+	if (!sqlite3_get_autocommit(r->db)) /* left open by a direct handler call */
+		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	r->in_call = 1;
+	r->snap_used = 0;
+	r->deps = deps;
+	if (deps)
+		zs_deplist_clear(deps);
+	json_t *body = zs_compact_check(req, status);
+	if (!body) {
+		body = fn(r, req, status);
+		if (body && *status == 200)
+			body = zs_compact_apply(fn, req, body);
+	}
+	r->deps = NULL;
+	r->in_call = 0;
+	if (!sqlite3_get_autocommit(r->db))
+		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	if (snapshot)
+		*snapshot = r->snap_used ? r->gen : -1;
+	return body;
+}
+
+const pol_entry *zs_find_policy(const zs_reader *r, const char *id, int year)
+{
+	for (size_t i = 0; i < r->npols; i++)
+		if (r->pols[i].year == year && strcmp(r->pols[i].id, id) == 0)
+			return &r->pols[i];
+	return NULL;
+}
+
+const feed_entry *zs_reader_find_feed(const zs_reader *r, long long id)
+{
+	for (size_t i = 0; i < r->nfeeds; i++)
+		if (r->feeds[i].id == id)
+			return &r->feeds[i];
+	return NULL;
+}
+
+int zs_reader_feed_stale(const feed_entry *f)
+{
+	return !f || f->last_success < 0 || f->stale;
+}
+
+zs_reader *zs_reader_open(const zs_config *cfg, char *err, size_t errlen)
+{
+	zs_reader *r = calloc(1, sizeof *r);
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->cfg = cfg;
+	r->gen = -2;
+	r->frozen = zs_frozen_new(8192);
+	r->db = zs_db_open(cfg->database, 1, err, errlen);
+	if (!r->db) {
+		free(r);
+		return NULL;
+	}
+	if (sqlite3_prepare_v3(r->db, "SELECT value FROM meta WHERE key='generation'", -1,
+	                       SQLITE_PREPARE_PERSISTENT, &r->sel_gen, NULL) ||
+	    sqlite3_prepare_v3(r->db, "SELECT name, kind, parent, locations FROM provider WHERE agb=?",
+	                       -1, SQLITE_PREPARE_PERSISTENT, &r->sel_provider, NULL) ||
+	    sqlite3_prepare_v3(r->db,
+	        "SELECT policy_id, care_type, status, as_contracted, ceiling, ceiling_exempt, stop,"
+	        " basis, ins_feed, ins_status, ins_level, ins_said, prov_feed, prov_status,"
+	        " prov_level, prov_said, since, began FROM effective WHERE agb=? AND year=?"
+	        " ORDER BY policy_id, care_type", -1, SQLITE_PREPARE_PERSISTENT, &r->sel_eff, NULL) ||
+	    sqlite3_prepare_v3(r->db,
+	        "SELECT year, policy_id, care_type, status, as_contracted, basis, flags, valid_from,"
+	        " valid_until FROM status_history WHERE agb=?1 AND (?2 IS NULL OR year=?2)"
+	        " AND (?3 IS NULL OR policy_id=?3) AND (?4 IS NULL OR care_type=?4)"
+	        " AND (?5 IS NULL OR (valid_from <= ?5 AND (valid_until IS NULL OR valid_until > ?5)))"
+	        " AND (?6 IS NULL OR (year, policy_id, care_type, valid_from,"
+	        " COALESCE(valid_until, 9223372036854775807)) > (?6, ?7, ?8, ?9, ?10))"
+	        " ORDER BY year, policy_id, care_type, valid_from,"
+	        " COALESCE(valid_until, 9223372036854775807) LIMIT ?11", -1, SQLITE_PREPARE_PERSISTENT,
+	        &r->sel_history, NULL)) {
+		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(r->db));
+		zs_reader_close(r);
+		return NULL;
+	}
+	return r;
+}
+
+void zs_reader_close(zs_reader *r)
+{
+	if (!r)
+		return;
+	caches_free(r);
+	cons_clear(r);
+	zs_search_free_cache(r);
+	zs_frozen_free(r->frozen);
+	sqlite3_finalize(r->sel_gen);
+	sqlite3_finalize(r->sel_provider);
+	sqlite3_finalize(r->sel_eff);
+	sqlite3_finalize(r->sel_history);
+	sqlite3_close(r->db);
+	free(r);
+}
