@@ -2,6 +2,8 @@
  * status/policy-type codes. Every expected value below is written by hand from
  * /work/shared/domain.md ("Contract status", "Consequence for reimbursement") and the seeds
  * (001 fn. 3, 002 §5.1.6), not computed by the code under test. */
+#include "testutil.h"
+
 #include <check.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -1129,9 +1131,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(suite());
 }

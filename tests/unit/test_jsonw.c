@@ -1,6 +1,8 @@
 /* test_jsonw.c - the fast JSON writer gives byte for byte what jansson's
  * json_dumps(JSON_COMPACT | JSON_REAL_PRECISION(15)) gives (answers and ETags must not change
  * when the writer does), and frozen values are spliced in as their own text. */
+#include "testutil.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,9 +109,5 @@ int main(void)
 	tcase_add_test(tc, test_same_as_jansson);
 	tcase_add_test(tc, test_frozen_values_are_spliced);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(s);
 }

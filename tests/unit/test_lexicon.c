@@ -214,10 +214,7 @@ int main(void)
 	tcase_add_test(tc, word_classes);
 	tcase_add_test(tc, upgrade_old_database);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	int rc = tu_run(s);
 	tu_tmpbase_remove();
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return rc;
 }

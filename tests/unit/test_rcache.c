@@ -4,6 +4,8 @@
  * answers"), expiry never crosses a local midnight (12 November and 1 January switch exactly),
  * size bounds, entries outlive eviction while referenced, and the sync race rule (an answer
  * computed from a snapshot older than the cache's generation is not kept). */
+#include "testutil.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,9 +234,5 @@ int main(void)
 	tcase_add_test(tc, test_never_past_local_midnight);
 	tcase_add_test(tc, test_bounds_and_references);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(s);
 }

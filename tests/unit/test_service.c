@@ -2,6 +2,8 @@
  * editor shows (blank lines counted), the new settings' validation, which settings a reload
  * cannot change, and the Prometheus exposition of the request counters and histograms. */
 #include "config.h"
+#include "testutil.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,9 +126,5 @@ int main(void)
 	tcase_add_test(tc, restart_only_settings);
 	tcase_add_test(tc, request_metrics_exposition);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(s);
 }

@@ -175,4 +175,14 @@ static inline char *tu_sql_dump(sqlite3 *db, const char *fmt, ...)
 	              tu_h_ ? tu_h_ : "(null)", tu_n_); \
 } while (0)
 
+/* Run a suite (forked tests, the normal output); the exit status for automake. */
+static inline int tu_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 #endif
