@@ -164,7 +164,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < 4; i++) /* let evhttp see the close and free the connection */
 		event_base_loop(base, EVLOOP_NONBLOCK);
 	if (n >= 12 && memcmp(resp, "HTTP/1.", 7) == 0) {
-		status = atoi(resp + 9);
+		/* the status follows the first space: libevent echoes the request's minor version,
+		 * which can have several digits ("HTTP/1.107 400 Bad Request") */
+		const char *sp = memchr(resp, ' ', n);
+		status = sp ? atoi(sp + 1) : 0;
 		if (status >= 500) {
 			resp[n < 600 ? n : 600] = 0;
 			fprintf(stderr, "fuzz_request: a 5xx answer:\n%s\n", resp);

@@ -10,9 +10,10 @@ tests/blackbox/harness.py with ZS_DUMP_RESPONSES), sent one at a time; Authoriza
 with this daemon's staff token where the original request carried one.  HEAD requests are not
 replayed: Prism 5 tries to parse the empty body of a HEAD answer as JSON and reports an error
 of its own (every HEAD answer is validated by validate-responses.js and test_openapi.py).
-Neither are requests whose PATH does not percent-decode to UTF-8 (test_hardening's
-"/v1/providers/0601%ff0001", "/v1/providers/%zz"): Prism 5.14 dies on them (URIError in uri-template-lite) before
-forwarding; the daemon's answers to them (404 not_found) are validated by validate-responses.js.
+Neither are requests whose path does not percent-decode to UTF-8 (test_hardening's
+"/v1/providers/0601%ff0001", "/v1/providers/%zz"): Prism 5.14 dies on them (URIError in
+uri-template-lite) before forwarding; the daemon's answers to them (404 not_found, 400) are
+validated by validate-responses.js.
 Prints failures, then "N passed, N failed"; exit 1 on any failure.
 """
 import glob
