@@ -80,7 +80,7 @@ static int insert(sqlite3 *db, sqlite3_stmt **cached, time_t now, const char *ag
 		sqlite3_bind_int(st, 6, os);
 		sqlite3_bind_int(st, 7, of);
 	}
-	if (agb && ns >= 0) {
+	if (ns >= 0) { /* also for a year-level event: year_loaded has new_status 0 */
 		sqlite3_bind_int(st, 8, ns);
 		sqlite3_bind_int(st, 9, nf);
 	}
@@ -134,13 +134,53 @@ void zs_changes_writer_free(zs_changes_writer *w)
 	w->ins = NULL;
 }
 
+/* Is this writer loading year (no effective row of it before the transaction)? Asked at the
+ * year's first change in the transaction: the rows of agb may already be written, any other
+ * provider's row of that year was there before (or had a change of its own before this one).
+ * 1 loading, 0 not, -1 on a database error. */
+static int year_loading(zs_changes_writer *w, const char *agb, int year, int old_status,
+                        int *first, char *err, size_t errlen)
+{
+	*first = 0;
+	for (int i = 0; i < w->ny; i++)
+		if (w->year[i] == year)
+			return w->loading[i];
+	int loading = 0;
+	if (old_status < 0) { /* a new key: was the year empty? */
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(w->db, "SELECT NOT EXISTS (SELECT 1 FROM effective WHERE"
+		                              " year=?1 AND agb<>?2)", -1, &st, NULL) != SQLITE_OK)
+			return fail(w->db, err, errlen);
+		sqlite3_bind_int(st, 1, year);
+		sqlite3_bind_text(st, 2, agb, -1, SQLITE_STATIC);
+		loading = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (w->ny < (int)(sizeof w->year / sizeof w->year[0])) {
+		w->year[w->ny] = year;
+		w->loading[w->ny++] = loading;
+	}
+	*first = loading;
+	return loading;
+}
+
 int zs_changes_add(zs_changes_writer *w, const char *agb, int year, const char *policy,
                    const char *care_type, int old_status, int old_flags, int new_status,
                    int new_flags, char *err, size_t errlen)
 {
-	int wrote = 0;
+	int wrote = 0, first;
 	if (!zs_year_published(year, w->now))
 		return 0; /* embargo: the year_published event will stand for it */
+	int loading = year_loading(w, agb, year, old_status, &first, err, errlen);
+	if (loading < 0)
+		return -1;
+	if (loading) { /* one year_loaded event instead of a row per new status */
+		if (first && (insert(w->db, NULL, w->now, NULL, year, NULL, NULL, -1, 0, 0, 0, err,
+		                     errlen) ||
+		              zs_deps_mark(w->db, "changes", err, errlen)))
+			return -1;
+		return 0;
+	}
 	/* a year published since the last tick: its event comes before its first change */
 	if (!w->years_checked && year > zs_current_year(w->now)) {
 		if (publish_years(w->db, w->now, &wrote, err, errlen))
@@ -379,9 +419,10 @@ json_t *zs_change_json(const zs_change *c)
 	char cur[48], at[32];
 	zs_changes_cursor(c->seq, cur, sizeof cur);
 	zs_fmt_utc(c->at, at, sizeof at);
-	if (!c->agb[0])
-		return json_pack("{s:s, s:s, s:i, s:s}", "cursor", cur, "type", "year_published",
-		                 "year", c->year, "applied_at", at);
+	if (!c->agb[0]) /* a year-level event */
+		return json_pack("{s:s, s:s, s:i, s:s}", "cursor", cur, "type",
+		                 c->new_status >= 0 ? "year_loaded" : "year_published", "year",
+		                 c->year, "applied_at", at);
 	return json_pack("{s:s, s:s, s:i, s:s, s:s?, s:s?, s:o, s:o, s:s}", "cursor", cur, "type",
 	                 "status", "year", c->year, "agb", c->agb, "policy", c->policy,
 	                 "care_type", c->care_type, "old", state_json(c->old_status, c->old_flags),

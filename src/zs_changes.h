@@ -8,7 +8,9 @@
  * is the year_published event of its year. Publication rule: a change of a year that is not
  * yet published when it is applied is never written; when the clock passes 12 November 00:00
  * (Europe/Amsterdam) one year_published event is written instead (zs_changes_tick, and before
- * the first change of that year).
+ * the first change of that year). A year that had no effective row before the transaction is
+ * loaded, not changed: one year_loaded event (agb NULL, new_status 0) stands for all its new
+ * rows, so a first load of millions of statuses writes one row (a consumer re-reads the year).
  *
  * Cursors are opaque strings naming a seq ("1-<hex seq>-<check>"). Every function returns 0
  * ok or -1 with err unless said otherwise; nothing here allocates for the caller except where
@@ -44,6 +46,9 @@ typedef struct {
 	time_t now;
 	int marked;          /* "changes" marked */
 	int years_checked;   /* year_published events due at now written */
+	int ny;              /* years seen by this writer: */
+	int year[8];
+	int loading[8];      /* 1: the year had no effective row before (a first load) */
 } zs_changes_writer;
 void zs_changes_writer_init(zs_changes_writer *w, sqlite3 *db, time_t now);
 int zs_changes_add(zs_changes_writer *w, const char *agb, int year, const char *policy,

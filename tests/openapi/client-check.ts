@@ -75,7 +75,7 @@ export async function example(base: string): Promise<string[]> {
 			if (ev.type === "status")
 				out.push(`${ev.agb} ${ev.policy} ${ev.old?.status ?? "-"} -> ${ev.new?.status ?? "-"}`);
 			else
-				out.push(`year ${ev.year} published`);
+				out.push(`year ${ev.year}: ${ev.type}, read it again`);
 		}
 		since = ch.next;
 		if (!ch.more)
@@ -111,7 +111,7 @@ assertType<NoFake<"/v1/staff/feeds">>();
 assertType<NoFake<"/v1/staff/audit">>();
 // the change feed: events told apart by type; old/new null for a new / gone status
 type Ev = Schemas["ChangeEvent"];
-assertType<Equal<Ev["type"], "status" | "year_published">>();
+assertType<Equal<Ev["type"], "status" | "year_published" | "year_loaded">>();
 assertType<Equal<Schemas["ChangeStatusEvent"]["old"], Schemas["ChangeState"] | null>>();
 assertType<Equal<Schemas["WebhookBatch"]["events"][number], Ev>>();
 // staff: role, statements' role and overruling rule, the view

@@ -59,6 +59,55 @@ static long long count(sqlite3 *db, const char *where)
 	return tu_sql_int(db, -1, "SELECT count(*) FROM change_log WHERE %s", where);
 }
 
+/* The first load of a year (no effective row of it before): one year_loaded event stands for
+ * all its new rows, instead of a row per status (a national first load is millions). */
+START_TEST(test_first_load_is_one_year_loaded_event)
+{
+	char err[256], *dir = tu_tmpdir(), *path;
+	ck_assert_int_ge(asprintf(&path, "%s/t.db", dir), 0);
+	ck_assert_int_eq(zs_time_init(), 0);
+	ck_assert_int_eq(zs_clock_set("2026-12-01T12:00:00"), 0);
+	sqlite3 *db = zs_db_open(path, 0, err, sizeof err);
+	ck_assert_msg(db != NULL, "%s", err);
+	time_t now = zs_now();
+	zs_changes_writer w;
+	ck_assert_int_eq(zs_db_exec(db, "BEGIN", err, sizeof err), 0);
+	zs_changes_writer_init(&w, db, now);
+	/* as reconciliation does it: the provider's rows first, then their changes */
+	ck_assert_int_eq(zs_db_exec(db, "INSERT INTO effective(agb, year, policy_id, care_type,"
+	                                " status, basis) VALUES('06010101', 2027, 'P', 'hospital',"
+	                                " 1, 1), ('06010101', 2027, 'Q', 'hospital', 1, 1)", err,
+	                            sizeof err), 0);
+	ck_assert_int_eq(zs_changes_add(&w, "06010101", 2027, "P", "hospital", -1, 0,
+	                                ZS_STATUS_CONTRACTED, 0, err, sizeof err), 0);
+	ck_assert_int_eq(zs_changes_add(&w, "06010101", 2027, "Q", "hospital", -1, 0,
+	                                ZS_STATUS_CONTRACTED, 0, err, sizeof err), 0);
+	zs_changes_writer_free(&w);
+	ck_assert_int_eq(zs_db_exec(db, "COMMIT", err, sizeof err), 0);
+	ck_assert_int_eq(count(db, "1"), 1);
+	zs_change *v;
+	size_t n;
+	ck_assert_int_eq(zs_changes_read(db, 0, 10, &v, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	json_t *j = zs_change_json(&v[0]);
+	ck_assert_str_eq(json_string_value(json_object_get(j, "type")), "year_loaded");
+	ck_assert_int_eq(json_integer_value(json_object_get(j, "year")), 2027);
+	json_decref(j);
+	zs_changes_free(v, n);
+	/* the next transaction changes a loaded year: a row per change again */
+	ck_assert_int_eq(zs_db_exec(db, "BEGIN", err, sizeof err), 0);
+	ck_assert_int_eq(zs_changes_record(db, now, "06010101", 2027, "P", "hospital",
+	                                   ZS_STATUS_CONTRACTED, 0, ZS_STATUS_ENDED, 0, err,
+	                                   sizeof err), 0);
+	ck_assert_int_eq(zs_db_exec(db, "COMMIT", err, sizeof err), 0);
+	ck_assert_int_eq(count(db, "agb = '06010101'"), 1);
+	sqlite3_close(db);
+	tu_rmdb(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_log)
 {
 	char err[256], *dir = tu_tmpdir(), *path;
@@ -69,6 +118,10 @@ START_TEST(test_log)
 	ck_assert_msg(db != NULL, "%s", err);
 	time_t now = zs_now();
 
+	/* a year already loaded (another provider's row of 2026): changes are rows */
+	ck_assert_int_eq(zs_db_exec(db, "INSERT INTO effective(agb, year, policy_id, care_type,"
+	                                " status, basis) VALUES('04040101', 2026, 'P', 'hospital',"
+	                                " 1, 1)", err, sizeof err), 0);
 	/* 2026 is public, 2027 is not until 12 November 00:00 */
 	ck_assert_int_eq(zs_db_exec(db, "BEGIN", err, sizeof err), 0);
 	ck_assert_int_eq(zs_changes_record(db, now, "06010101", 2026, "P", "hospital", -1, 0,
@@ -185,6 +238,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_flags);
 	tcase_add_test(tc, test_sign);
 	tcase_add_test(tc, test_log);
+	tcase_add_test(tc, test_first_load_is_one_year_loaded_event);
 	tcase_add_test(tc, test_config_sections);
 	suite_add_tcase(s, tc);
 	return s;
