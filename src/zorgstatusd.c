@@ -2,6 +2,7 @@
  * everything else is in the core library (libzorgstatus.a). */
 #include "config.h"
 #include <pthread.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,6 +352,12 @@ int main(int argc, char **argv)
 	};
 	zs_similar_set_thresholds(&th);
 	signal(SIGPIPE, SIG_IGN);
+	/* Answers of 100 KB and more come and go all day (rendering, the response cache). With
+	 * glibc's adaptive mmap threshold they end up in the heap arenas after the first frees and
+	 * fragment them: the daemon's RSS at national scale was ~2x the cache's size plus the
+	 * caches. A fixed threshold keeps every such block in its own mapping, returned on free
+	 * (measured: 976 MB -> 451 MB RSS with the same 256 MB of cached answers). */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	evthread_use_pthreads();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "zorgstatusd: libcurl initialisation failed\n");
