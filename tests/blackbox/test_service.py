@@ -190,6 +190,9 @@ class ReloadTest(DaemonTestCase):
         d.assert_alive("after a refused reload")
         self.assertEqual(set(d.feeds()), {"alfa"})
         self.assertEqual(policy_ids(d), {"1001-NATURA"})
+        # still ready (readiness is reached at the end of the first round, a moment after the
+        # feed's success: wait for it, then it must hold)
+        d.wait_until(lambda: d.get("/readyz")[0] == 200, "ready after the refused reload")
         st, _, body = d.get("/readyz")
         self.assertEqual(st, 200, body)
 
