@@ -52,29 +52,12 @@ int zs_hio_accepts_gzip(struct evhttp_request *req)
 
 static int gzip_buf(const char *in, size_t n, struct evbuffer *out)
 {
-	z_stream z;
-	memset(&z, 0, sizeof z);
-	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	unsigned char *gz;
+	size_t len;
+	if (zs_gzip(in, n, 1, &gz, &len) != 0) /* level 1: answers are made on the request path */
 		return -1;
-	size_t cap = deflateBound(&z, n);
-	unsigned char *buf = malloc(cap);
-	if (!buf) {
-		deflateEnd(&z);
-		return -1;
-	}
-	z.next_in = (unsigned char *)(uintptr_t)in;
-	z.avail_in = (uInt)n;
-	z.next_out = buf;
-	z.avail_out = (uInt)cap;
-	int rc = deflate(&z, Z_FINISH);
-	size_t len = cap - z.avail_out;
-	deflateEnd(&z);
-	if (rc != Z_STREAM_END) {
-		free(buf);
-		return -1;
-	}
-	evbuffer_add(out, buf, len);
-	free(buf);
+	evbuffer_add(out, gz, len);
+	free(gz);
 	return 0;
 }
 

@@ -9,8 +9,8 @@
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <zlib.h>
 #include "zs_static.h"
+#include "zs_util.h"
 
 static const struct { const char *ext, *type; } types[] = {
 	{ ".html", "text/html; charset=utf-8" }, { ".js", "text/javascript; charset=utf-8" },
@@ -55,34 +55,6 @@ static int wants_gzip(struct evhttp_request *req)
 	return 1;
 }
 
-/* gzip of data (n bytes) into a new buffer (*out, *outlen; caller frees). 0 ok, -1 failed. */
-static int gzip_data(const char *data, size_t n, unsigned char **out, size_t *outlen)
-{
-	z_stream z;
-	memset(&z, 0, sizeof z);
-	*out = NULL;
-	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	size_t cap = deflateBound(&z, (uLong)n);
-	unsigned char *buf = malloc(cap);
-	if (!buf) {
-		deflateEnd(&z);
-		return -1;
-	}
-	z.next_in = (unsigned char *)(uintptr_t)data;
-	z.avail_in = (uInt)n;
-	z.next_out = buf;
-	z.avail_out = (uInt)cap;
-	int rc = deflate(&z, Z_FINISH);
-	*outlen = cap - z.avail_out;
-	deflateEnd(&z);
-	if (rc != Z_STREAM_END) {
-		free(buf);
-		return -1;
-	}
-	*out = buf;
-	return 0;
-}
 
 void zs_static_serve(struct evhttp_request *req, const char *dir, const char *rel)
 {
@@ -139,7 +111,8 @@ void zs_static_serve(struct evhttp_request *req, const char *dir, const char *re
 	unsigned char *gz = NULL;
 	size_t gzlen = 0;
 	int textual = strncmp(type, "text/", 5) == 0 || strstr(type, "json") || strstr(type, "svg");
-	if (textual && got > 256 && wants_gzip(req) && (gzip_data(data, got, &gz, &gzlen) || gzlen >= got)) {
+	if (textual && got > 256 && wants_gzip(req) &&
+	    (zs_gzip(data, got, 6, &gz, &gzlen) || gzlen >= got)) {
 		free(gz);
 		gz = NULL;
 	}

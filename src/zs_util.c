@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <zlib.h>
 #include "zs_util.h"
 
 int zs_grow(void *pv, size_t *cap, size_t n, size_t elem, size_t first)
@@ -99,4 +101,32 @@ char *zs_escape_text(const char *s, size_t n, char *out, size_t outlen, size_t m
 	}
 	out[o] = 0;
 	return out;
+}
+
+int zs_gzip(const char *data, size_t n, int level, unsigned char **out, size_t *outlen)
+{
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	*out = NULL;
+	if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	size_t cap = deflateBound(&z, (uLong)n);
+	unsigned char *buf = malloc(cap);
+	if (!buf) {
+		deflateEnd(&z);
+		return -1;
+	}
+	z.next_in = (unsigned char *)(uintptr_t)data;
+	z.avail_in = (uInt)n;
+	z.next_out = buf;
+	z.avail_out = (uInt)cap;
+	int rc = deflate(&z, Z_FINISH);
+	*outlen = cap - z.avail_out;
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	return 0;
 }

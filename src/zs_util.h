@@ -18,4 +18,8 @@ int zs_utf8_valid(const char *s, size_t n);
  * cut on a character boundary with "..." appended when something was left out. Returns out. */
 char *zs_escape_text(const char *s, size_t n, char *out, size_t outlen, size_t maxbytes);
 
+/* gzip (zlib level 1-9) of data[0..n) into a new buffer *out of *outlen bytes (caller frees).
+ * 0 ok, -1 on out-of-memory or a zlib error (*out NULL). */
+int zs_gzip(const char *data, size_t n, int level, unsigned char **out, size_t *outlen);
+
 #endif
