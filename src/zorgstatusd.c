@@ -19,6 +19,7 @@
 #include "zs_embedded.h"
 #include "zs_http.h"
 #include "zs_log.h"
+#include "zs_util.h"
 #include "zs_metrics.h"
 #include "zs_notify.h"
 #include "zs_notify_http.h"
@@ -470,6 +471,7 @@ out:
 	if (base)
 		event_base_free(base);
 	curl_global_cleanup();
+	zs_gzip_thread_done(); /* the main thread's deflate stream (static files) */
 	libevent_global_shutdown();
 	zs_log_access_close();
 	zs_metrics_shutdown();

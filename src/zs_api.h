@@ -59,8 +59,15 @@ json_t *zs_api_call(zs_reader *r, zs_handler fn, const zs_request *req, int *sta
                     long long *snapshot, struct zs_deplist *deps);
 
 /* The text of an answer (as json_dumps compact, the snapshot's shared values spliced in from
- * their text made once: zs_jsonw.h). Caller frees; NULL on out-of-memory. */
+ * their text made once: zs_jsonw.h). Caller frees; NULL on out-of-memory. Every answer of
+ * zs_api_call must be dumped (or dropped) before the next call on the same reader. */
 char *zs_api_dump(zs_reader *r, const json_t *body, size_t *len);
+
+/* Direct writing (on = 1): the caller promises to use the answers of zs_api_call only through
+ * zs_api_dump (never to walk or change the tree). Public lookups and statuses are then written
+ * straight from the snapshot's rows into text (zs_status.c), with the same bytes; the tree
+ * holds placeholders for their status lists. Off by default (tests walk the trees). */
+void zs_reader_set_direct(zs_reader *r, int on);
 
 /* The hashes of the dependency keys dirtied by generations in (from, to] (zs_deps_dirty on
  * the reader's connection; outside a handler call). */

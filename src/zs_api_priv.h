@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include "zs_api.h"
 #include "zs_consequence.h"
+#include "zs_jsonw.h"
 #include "zs_types.h"
 
 #define ZS_MAX_CARE_TYPES 32
@@ -27,6 +28,8 @@ typedef struct {
 	long long stale_after;
 	int stale;              /* published stale flag */
 	char *publisher;        /* the feed header's publisher name, or NULL */
+	const char *disp_name;  /* for people: the section's display_name, else publisher; NULL */
+	char checked_on[16];    /* the day of last_success (Europe/Amsterdam), "" when never */
 } feed_entry;
 
 struct zs_reader {
@@ -46,6 +49,10 @@ struct zs_reader {
 	struct zs_cons_slot *cons;  /* consequence objects by their inputs; per snapshot */
 	long long search_gen;  /* last generation that changed the searchable data */
 	struct zs_search_idx *sidx; /* search vocabulary and typo index (zs_search); per snapshot */
+	struct zs_frozen *raw; /* texts written directly for the answer being built (per call) */
+	int direct_ok;         /* zs_reader_set_direct */
+	int direct;            /* this call writes its statuses directly (zs_status.c) */
+	zs_jbuf scratch;       /* where the direct texts are written (fixed size, reused) */
 };
 
 /* One stored effective row; strings owned by the rowset. */
@@ -93,6 +100,14 @@ const pol_entry *zs_find_policy(const zs_reader *r, const char *id, int year);
 /* The status object of docs/api.md (new reference). v NULL = nobody spoke (unknown). */
 json_t *zs_status_json(zs_reader *r, const zs_request *req, const pol_entry *p,
                        const char *care_type, const eff_view *v, long long amount);
+/* compare's summary of a status (zs_compact.h): care_type, status, consequence (its code),
+ * reimbursed_percent, conflict. New reference. */
+json_t *zs_status_summary(zs_reader *r, const zs_request *req, const pol_entry *p,
+                          const char *care_type, const eff_view *v, long long amount);
+/* The same status object written as text into b (zs_jsonw.h), same bytes as the tree. */
+void zs_status_write(zs_reader *r, const zs_request *req, const pol_entry *p,
+                     const char *care_type, const eff_view *v, long long amount,
+                     zs_jbuf *b);
 /* {"agb","name","kind","parent","locations"}; *found = 0 when no master data. */
 json_t *zs_provider_json(zs_reader *r, const char *agb, int *found);
 

@@ -60,10 +60,17 @@ static void compare_summary(json_t *body)
 /* compare's default shape: summary (detail=full for every status object) */
 static const int summary_default = 1;
 
+int zs_compact_compare_summary(const zs_request *req)
+{
+	const char *d = zs_param(req, "detail");
+	return d ? strcmp(d, "summary") == 0 : summary_default;
+}
+
 json_t *zs_compact_apply(zs_handler fn, const zs_request *req, json_t *body)
 {
-	const char *t = zs_param(req, "texts"), *d = zs_param(req, "detail");
-	if (fn == zs_api_compare && (d ? strcmp(d, "summary") == 0 : summary_default))
+	const char *t = zs_param(req, "texts");
+	/* (the compare handler builds the summary itself and says so in "detail") */
+	if (fn == zs_api_compare && zs_compact_compare_summary(req) && !json_object_get(body, "detail"))
 		compare_summary(body);
 	if (t && strcmp(t, "none") == 0 &&
 	    (fn == zs_api_provider || fn == zs_api_status || fn == zs_api_compare ||

@@ -14,6 +14,10 @@
 /* Check the shape parameters: NULL, or an error body (400 naming the parameter). */
 json_t *zs_compact_check(const zs_request *req, int *status);
 
+/* Does this compare request want the summary shape (detail=summary, the default)? The
+ * compare handler then builds it directly (zs_status_summary) and marks it "detail". */
+int zs_compact_compare_summary(const zs_request *req);
+
 /* Reshape body (a 200 answer of handler fn) as the request asks: returns the answer to send
  * (body itself, or a new value that replaces it: the reference to body is taken over). Shared
  * values inside body are never modified. */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "zs_api_priv.h"
+#include "zs_compact.h"
 #include "zs_catalogue.h"
 #include "zs_db.h"
 #include "zs_feed.h"
@@ -108,6 +109,8 @@ json_t *zs_api_compare(zs_reader *r, const zs_request *req, int *status)
 	    zs_check_common(req, &amount, &err, status))
 		return err;
 
+	/* the default shape, per status only its codes: built as such (zs_compact.h) */
+	int summary = zs_compact_compare_summary(req);
 	zs_reader_refresh(r);
 	zs_api_dep_int(r, "y", year);
 	if ((err = zs_no_data(r, req, year, status)))
@@ -161,8 +164,9 @@ json_t *zs_api_compare(zs_reader *r, const zs_request *req, int *status)
 				else if (v && v->status != ZS_STATUS_UNKNOWN)
 					blocked = 1;
 				conflict |= v && v->basis == ZS_BASIS_CONFLICT;
-				json_array_append_new(sts, zs_status_json(r, req, p, sets[i].care_types[c], v,
-				                                          amount));
+				json_array_append_new(sts, summary
+				        ? zs_status_summary(r, req, p, sets[i].care_types[c], v, amount)
+				        : zs_status_json(r, req, p, sets[i].care_types[c], v, amount));
 			}
 			int cov = any && !blocked;
 			pr->covered += cov;
@@ -191,7 +195,10 @@ json_t *zs_api_compare(zs_reader *r, const zs_request *req, int *status)
 	free(known);
 	free(ranks);
 	*status = 200;
-	return json_pack("{s:i, s:s?, s:o, s:o, s:o, s:s}", "year", year, "care_type", care,
-	                 "providers", provs, "unknown_agb", unknown, "policies", pols, "lang",
-	                 req->lang);
+	json_t *o = json_pack("{s:i, s:s?, s:o, s:o, s:o, s:s}", "year", year, "care_type", care,
+	                      "providers", provs, "unknown_agb", unknown, "policies", pols, "lang",
+	                      req->lang);
+	if (summary)
+		json_object_set_new(o, "detail", json_string("summary"));
+	return o;
 }

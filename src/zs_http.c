@@ -515,6 +515,7 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 				zs_metrics_cache_miss();
 		}
 		if (hit) {
+			zs_hio_ensure_gz(t->cache, hit, req);
 			zs_hio_send_rendered(req, &hit->r, hit, hit->surrogate);
 			zs_rentry_release(hit);
 		} else {
@@ -527,7 +528,7 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 			} else {
 				zs_rendered r;
 				zs_hio_render(body, t->reader, status, rt->public_cache && !zr.staff,
-				       cacheable && status == 200,
+				       cacheable && status == 200 && zs_hio_accepts_gzip(req),
 				       &r);
 				json_decref(body);
 				char *sk = NULL;

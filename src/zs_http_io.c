@@ -173,6 +173,19 @@ void zs_hio_render(json_t *body, zs_reader *rd, int status, int public_cache, in
 	}
 }
 
+void zs_hio_ensure_gz(zs_rcache *c, zs_rentry *e, struct evhttp_request *req)
+{
+	unsigned char *gz;
+	size_t len;
+	if (e->r.len <= 256 || __atomic_load_n(&e->r.gz, __ATOMIC_ACQUIRE) ||
+	    !zs_hio_accepts_gzip(req))
+		return;
+	if (zs_gzip(e->r.body, e->r.len, 1, &gz, &len) != 0)
+		return;
+	if (!zs_rcache_attach_gz(c, e, (char *)gz, len))
+		free(gz);
+}
+
 static void entry_cleanup(const void *data, size_t len, void *arg)
 {
 	(void)data;
@@ -234,9 +247,10 @@ void zs_hio_send_rendered(struct evhttp_request *req, const zs_rendered *r, zs_r
 		return;
 	}
 	int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
+	const char *gz = __atomic_load_n(&r->gz, __ATOMIC_ACQUIRE); /* may come later: attach_gz */
 	if (r->len > 256 && zs_hio_accepts_gzip(req)) {
-		if (r->gz) {
-			add_body(out, r->gz, r->gzlen, e);
+		if (gz) {
+			add_body(out, gz, r->gzlen, e);
 			evhttp_add_header(oh, "Content-Encoding", "gzip");
 		} else if (gzip_buf(r->body, r->len, out) == 0) {
 			evhttp_add_header(oh, "Content-Encoding", "gzip");

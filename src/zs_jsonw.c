@@ -11,11 +11,13 @@ typedef struct {
 	json_t *v;
 	char *text;
 	size_t len;
+	int owned;                /* text freed with the slot */
 } slot;
 
 struct zs_frozen {
 	slot *slots;
 	size_t cap, n, max;
+	size_t bytes;             /* of all texts */
 };
 
 static size_t ptr_hash(const void *p, size_t cap)
@@ -44,6 +46,11 @@ zs_frozen *zs_frozen_new(size_t max_entries)
 	return f;
 }
 
+size_t zs_frozen_count(const zs_frozen *f)
+{
+	return f ? f->n : 0;
+}
+
 void zs_frozen_clear(zs_frozen *f)
 {
 	if (!f)
@@ -52,11 +59,13 @@ void zs_frozen_clear(zs_frozen *f)
 		if (!f->slots[i].v)
 			continue;
 		json_decref(f->slots[i].v);
-		free(f->slots[i].text);
+		if (f->slots[i].owned)
+			free(f->slots[i].text);
 		f->slots[i].v = NULL;
 		f->n--;
 	}
 	f->n = 0;
+	f->bytes = 0;
 }
 
 void zs_frozen_free(zs_frozen *f)
@@ -82,6 +91,8 @@ static const slot *find(const zs_frozen *f, const json_t *v)
 	}
 }
 
+static void slot_add(zs_frozen *f, json_t *v, char *text, size_t len, int owned);
+
 int zs_frozen_add(zs_frozen *f, json_t *v)
 {
 	if (!f || !v || f->n >= f->max || (!json_is_object(v) && !json_is_array(v)))
@@ -92,23 +103,50 @@ int zs_frozen_add(zs_frozen *f, json_t *v)
 	char *text = zs_json_dump(v, NULL, &len);
 	if (!text)
 		return -1;
+	slot_add(f, v, text, len, 1);
+	return 0;
+}
+
+/* A new slot for v (not yet in f, room checked by the caller). */
+static void slot_add(zs_frozen *f, json_t *v, char *text, size_t len, int owned)
+{
 	size_t i = ptr_hash(v, f->cap);
 	while (f->slots[i].v)
 		i = (i + 1) & (f->cap - 1);
 	f->slots[i].v = json_incref(v);
 	f->slots[i].text = text;
 	f->slots[i].len = len;
+	f->slots[i].owned = owned;
+	f->bytes += len;
 	f->n++;
+}
+
+static int can_add(const zs_frozen *f, const json_t *v)
+{
+	return f && v && f->n < f->max && (json_is_object(v) || json_is_array(v)) && !find(f, v);
+}
+
+int zs_frozen_add_text(zs_frozen *f, json_t *v, char *text, size_t len)
+{
+	if (!text || !can_add(f, v)) {
+		free(text);
+		return -1;
+	}
+	slot_add(f, v, text, len, 1);
+	return 0;
+}
+
+int zs_frozen_add_ref(zs_frozen *f, json_t *v, const char *text, size_t len)
+{
+	if (!text || !can_add(f, v))
+		return -1;
+	slot_add(f, v, (char *)(uintptr_t)text, len, 0);
 	return 0;
 }
 
 /* ---- the writer ------------------------------------------------------------------------------ */
 
-typedef struct {
-	char *p;
-	size_t len, cap;
-	int oom;
-} wbuf;
+typedef zs_jbuf wbuf;
 
 static int reserve(wbuf *b, size_t more)
 {
@@ -116,7 +154,11 @@ static int reserve(wbuf *b, size_t more)
 		return -1;
 	if (b->len + more + 1 <= b->cap)
 		return 0;
-	size_t cap = b->cap ? b->cap : 65536;
+	if (b->fixed) {
+		b->oom = 1;
+		return -1;
+	}
+	size_t cap = b->cap ? b->cap : b->first_cap ? b->first_cap : 65536;
 	while (cap < b->len + more + 1)
 		cap *= 2;
 	char *np = realloc(b->p, cap);
@@ -213,7 +255,13 @@ static void put_int(wbuf *b, json_int_t v)
 	put(b, buf, (size_t)n);
 }
 
-static void dump(wbuf *b, const json_t *v, const zs_frozen *f, int depth)
+static const slot *find2(const zs_frozen *f, const zs_frozen *g, const json_t *v)
+{
+	const slot *s = find(f, v);
+	return s ? s : find(g, v);
+}
+
+static void dump(wbuf *b, const json_t *v, const zs_frozen *f, const zs_frozen *g, int depth)
 {
 	if (depth > 2048) { /* jansson's own limit is lower; never reached by our answers */
 		b->oom = 1;
@@ -221,7 +269,7 @@ static void dump(wbuf *b, const json_t *v, const zs_frozen *f, int depth)
 	}
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
-		const slot *s = find(f, v);
+		const slot *s = find2(f, g, v);
 		if (s) {
 			put(b, s->text, s->len);
 			return;
@@ -236,13 +284,13 @@ static void dump(wbuf *b, const json_t *v, const zs_frozen *f, int depth)
 			first = 0;
 			put_string(b, k, strlen(k));
 			putc1(b, ':');
-			dump(b, x, f, depth + 1);
+			dump(b, x, f, g, depth + 1);
 		}
 		putc1(b, '}');
 		return;
 	}
 	case JSON_ARRAY: {
-		const slot *s = find(f, v);
+		const slot *s = find2(f, g, v);
 		if (s) {
 			put(b, s->text, s->len);
 			return;
@@ -252,7 +300,7 @@ static void dump(wbuf *b, const json_t *v, const zs_frozen *f, int depth)
 		for (size_t i = 0; i < n; i++) {
 			if (i)
 				putc1(b, ',');
-			dump(b, json_array_get(v, i), f, depth + 1);
+			dump(b, json_array_get(v, i), f, g, depth + 1);
 		}
 		putc1(b, ']');
 		return;
@@ -280,12 +328,18 @@ static void dump(wbuf *b, const json_t *v, const zs_frozen *f, int depth)
 
 char *zs_json_dump(const json_t *v, const zs_frozen *f, size_t *len)
 {
-	wbuf b = { 0 };
+	return zs_json_dump2(v, f, NULL, len);
+}
+
+char *zs_json_dump2(const json_t *v, const zs_frozen *f, const zs_frozen *g, size_t *len)
+{
+	/* an answer with direct texts (g) is about their size plus its frame: one allocation */
+	wbuf b = { .first_cap = g && g->bytes ? g->bytes + 32768 : 0 };
 	if (!v || (!json_is_object(v) && !json_is_array(v))) { /* as json_dumps without JSON_ENCODE_ANY */
 		*len = 0;
 		return NULL;
 	}
-	dump(&b, v, f, 0);
+	dump(&b, v, f, g, 0);
 	if (b.oom || reserve(&b, 0)) {
 		free(b.p);
 		*len = 0;
@@ -294,4 +348,54 @@ char *zs_json_dump(const json_t *v, const zs_frozen *f, size_t *len)
 	b.p[b.len] = 0;
 	*len = b.len;
 	return b.p;
+}
+
+/* ---- the direct writer (zs_jsonw.h) ---------------------------------------------------------- */
+
+void zs_jb_raw(zs_jbuf *b, const char *s, size_t n)
+{
+	put(b, s, n);
+}
+
+void zs_jb_char(zs_jbuf *b, char c)
+{
+	putc1(b, c);
+}
+
+void zs_jb_str(zs_jbuf *b, const char *s)
+{
+	put_string(b, s, strlen(s));
+}
+
+void zs_jb_bool(zs_jbuf *b, int v)
+{
+	if (v)
+		put(b, "true", 4);
+	else
+		put(b, "false", 5);
+}
+
+void zs_jb_value(zs_jbuf *b, const json_t *v, const zs_frozen *f)
+{
+	dump(b, v, f, NULL, 0);
+}
+
+char *zs_jb_take(zs_jbuf *b, size_t *len)
+{
+	if (b->oom || reserve(b, 0)) {
+		zs_jb_free(b);
+		*len = 0;
+		return NULL;
+	}
+	b->p[b->len] = 0;
+	*len = b->len;
+	char *p = b->p;
+	memset(b, 0, sizeof *b);
+	return p;
+}
+
+void zs_jb_free(zs_jbuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof *b);
 }

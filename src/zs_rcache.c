@@ -21,6 +21,7 @@ typedef struct entry {
 	uint64_t *deps;
 	size_t ndeps;
 	int dep_all;              /* depends on everything: any change evicts it */
+	int linked;               /* in its shard (its bytes counted there) */
 	struct entry *hnext;      /* bucket chain */
 	struct entry *prev, *next; /* LRU list, head = most recently used */
 } entry;
@@ -40,6 +41,8 @@ struct zs_rcache {
 	pthread_mutex_t sync_mu;
 	_Atomic unsigned long long hits, misses, evictions, invalidations;
 };
+
+static time_t next_midnight(time_t t);
 
 static uint64_t hash(const char *s)
 {
@@ -105,6 +108,7 @@ static void unlink_entry(shard *s, entry *e)
 		s->tail = e->prev;
 	s->bytes -= e->bytes;
 	s->n--;
+	e->linked = 0;
 	zs_rentry_release(&e->pub);
 }
 
@@ -215,6 +219,21 @@ zs_rentry *zs_rcache_get(zs_rcache *c, const char *key, time_t now)
 
 time_t zs_next_local_midnight(time_t t)
 {
+	/* every moment in [lo, mid) has the same next midnight: remembered per thread (mktime
+	 * takes the time zone lock and was a tenth of storing an answer) */
+	static __thread time_t lo = 1, mid = 0;
+	if (t >= lo && t < mid)
+		return mid;
+	time_t m = next_midnight(t);
+	if (m > t) {
+		lo = t;
+		mid = m;
+	}
+	return m;
+}
+
+static time_t next_midnight(time_t t)
+{
 	struct tm tm;
 	localtime_r(&t, &tm);
 	tm.tm_mday += 1;
@@ -285,8 +304,27 @@ zs_rentry *zs_rcache_put(zs_rcache *c, const char *key, long long born, time_t n
 		s->tail = e;
 	s->bytes += need;
 	s->n++;
+	e->linked = 1;
 	pthread_mutex_unlock(&s->mu);
 	return &e->pub;
+}
+
+int zs_rcache_attach_gz(zs_rcache *c, zs_rentry *pe, char *gz, size_t len)
+{
+	entry *e = (entry *)pe;
+	shard *s = &c->shards[e->h % NSHARDS];
+	int done = 0;
+	pthread_mutex_lock(&s->mu);
+	if (!__atomic_load_n(&e->pub.r.gz, __ATOMIC_ACQUIRE)) {
+		e->pub.r.gzlen = len;
+		__atomic_store_n(&e->pub.r.gz, gz, __ATOMIC_RELEASE);
+		e->bytes += len;
+		if (e->linked)
+			s->bytes += len;
+		done = 1;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return done;
 }
 
 void zs_rcache_stats_get(zs_rcache *c, zs_rcache_stats *out)

@@ -23,7 +23,8 @@ typedef struct {
 	int status;
 	char *body;          /* JSON text */
 	size_t len;
-	char *gz;            /* gzip of body, or NULL */
+	char *gz;            /* gzip of body, or NULL (in a cache entry: may be attached later,
+	                      * see zs_rcache_attach_gz) */
 	size_t gzlen;
 	char etag[24];       /* "\"%016llx\"" (with quotes), empty for non-200 */
 	int public_cache;
@@ -66,6 +67,11 @@ zs_rentry *zs_rcache_get(zs_rcache *c, const char *key, time_t now);
  * everything. */
 zs_rentry *zs_rcache_put(zs_rcache *c, const char *key, long long born, time_t now, long ttl,
                          zs_rendered *r, const uint64_t *deps, size_t ndeps, char *surrogate);
+
+/* Add the gzip form to an entry kept without it (made when a client first asks for it):
+ * 1 when attached (the entry owns gz), 0 when another thread was first (the caller frees gz).
+ * Readers load r.gz with __atomic_load_n (ACQUIRE): gzlen is set before it. */
+int zs_rcache_attach_gz(zs_rcache *c, zs_rentry *e, char *gz, size_t len);
 
 /* Give back a reference. */
 void zs_rentry_release(zs_rentry *e);

@@ -139,6 +139,16 @@ static int caches_load(zs_reader *r)
 			f->stale_after = sqlite3_column_int64(st, 4);
 			f->stale = sqlite3_column_int(st, 5);
 			f->publisher = zs_col_dup(st, 6); /* display name (issue 13) */
+			/* what people know the source by (the feed section's display_name, else the
+			 * header's publisher) and the day it was last checked: once per snapshot */
+			f->disp_name = f->publisher;
+			for (size_t i = 0; f->name && r->cfg && i < r->cfg->nfeeds; i++)
+				if (r->cfg->feeds[i].display_name &&
+				    strcmp(r->cfg->feeds[i].name, f->name) == 0)
+					f->disp_name = r->cfg->feeds[i].display_name;
+			f->checked_on[0] = 0;
+			if (f->last_success >= 0)
+				zs_fresh_day((time_t)f->last_success, f->checked_on, sizeof f->checked_on);
 		}
 		sqlite3_finalize(st);
 	}
@@ -171,20 +181,73 @@ static void cons_clear(zs_reader *r)
 	r->cons = NULL;
 }
 
+/* The consequence key: every input, '|'-separated (equal keys = equal inputs). Built by hand:
+ * it is made for every status of every answer, and snprintf was a tenth of a cold lookup. */
+typedef struct {
+	char *p, *end;
+} ckey;
+
+static void ck_s(ckey *k, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (k->p >= k->end)
+		return;
+	if (n > (size_t)(k->end - k->p) - 1)
+		n = (size_t)(k->end - k->p) - 1;
+	memcpy(k->p, s ? s : "", n);
+	k->p += n;
+	*k->p++ = '|';
+}
+
+static void ck_i(ckey *k, long long v)
+{
+	char d[24];
+	int n = 0, neg = v < 0;
+	unsigned long long u = neg ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do
+		d[n++] = (char)('0' + u % 10);
+	while ((u /= 10) && n < 22);
+	if (neg)
+		d[n++] = '-';
+	if (k->end - k->p < n + 1)
+		return;
+	while (n)
+		*k->p++ = d[--n];
+	*k->p++ = '|';
+}
+
 json_t *zs_reader_cons_get(zs_reader *r, const zs_conseq_in *in, const char *lang)
 {
-	char key[512];
-	snprintf(key, sizeof key, "%d|%s|%d|%d|%d|%d|%d|%s|%d|%d|%d|%s|%d|%.4f|%s|%lld|%s",
-	         (int)in->policy_type, in->care_type, (int)in->status, in->as_contracted,
-	         in->ceiling, in->ceiling_exempt, in->patient_stop,
-	         in->stop_until ? in->stop_until : "", in->conflict, in->provider_only, in->stale,
-	         in->stale_since ? in->stale_since : "", in->treatment_in_progress, in->nc_percent,
-	         in->nc_basis ? in->nc_basis : "", (long long)in->amount_cents, lang);
+	char key[640];
+	/* room for the integers (~21 x 22 bytes) is kept out of the strings' share */
+	ckey k = { key, key + sizeof key - 160 };
+	ck_i(&k, in->policy_type);
+	ck_s(&k, in->care_type);
+	ck_s(&k, in->stop_until);
+	ck_s(&k, in->stale_since);
+	ck_s(&k, in->nc_basis);
+	ck_s(&k, lang);
+	ck_s(&k, in->stop_from);
+	k.end = key + sizeof key - 1;
+	ck_i(&k, in->status);
+	ck_i(&k, in->as_contracted);
+	ck_i(&k, in->ceiling);
+	ck_i(&k, in->ceiling_exempt);
+	ck_i(&k, in->patient_stop);
+	ck_i(&k, in->conflict);
+	ck_i(&k, in->provider_only);
+	ck_i(&k, in->stale);
+	ck_i(&k, in->treatment_in_progress);
+	ck_i(&k, (long long)llround(in->nc_percent * 10000));
+	ck_i(&k, in->amount_cents);
 	/* the inputs added for stops, situations and conflicts (issue 13) */
-	size_t kl = strlen(key);
-	snprintf(key + kl, sizeof key - kl, "|%d|%s|%d|%d|%d|%d|%d", in->stop_announced,
-	         in->stop_from ? in->stop_from : "", in->stop_for_ceiling, in->exempt_if_acute,
-	         in->exempt_if_in_treatment, (int)in->insurer_says, (int)in->provider_says);
+	ck_i(&k, in->stop_announced);
+	ck_i(&k, in->stop_for_ceiling);
+	ck_i(&k, in->exempt_if_acute);
+	ck_i(&k, in->exempt_if_in_treatment);
+	ck_i(&k, in->insurer_says);
+	ck_i(&k, in->provider_says);
+	*k.p = 0;
 	if (!r->cons)
 		r->cons = calloc(CONS_SLOTS, sizeof *r->cons);
 	if (!r->cons)
@@ -252,7 +315,14 @@ void zs_api_dep_int(const zs_reader *r, const char *type, long long id)
 
 char *zs_api_dump(zs_reader *r, const json_t *body, size_t *len)
 {
-	return zs_json_dump(body, r->frozen, len);
+	char *t = zs_json_dump2(body, r->frozen, r->raw, len);
+	zs_frozen_clear(r->raw); /* the call's direct texts are spent */
+	return t;
+}
+
+void zs_reader_set_direct(zs_reader *r, int on)
+{
+	r->direct_ok = on && r->raw;
 }
 
 int zs_api_dirty(zs_reader *r, long long from, long long to, uint64_t **keys, size_t *n,
@@ -271,6 +341,14 @@ json_t *zs_api_call(zs_reader *r, zs_handler fn, const zs_request *req, int *sta
 	r->deps = deps;
 	if (deps)
 		zs_deplist_clear(deps);
+	zs_frozen_clear(r->raw);
+	r->scratch.len = 0;
+	r->scratch.oom = 0;
+	/* direct writing: public lookups and statuses in their full shape (texts=none and staff
+	 * answers are changed after the handler, or hold more: they keep the tree) */
+	const char *texts = zs_param(req, "texts");
+	r->direct = r->direct_ok && !req->staff && (fn == zs_api_provider || fn == zs_api_status) &&
+	            !(texts && strcmp(texts, "none") == 0);
 	json_t *body = zs_compact_check(req, status);
 	if (!body) {
 		body = fn(r, req, status);
@@ -279,6 +357,7 @@ json_t *zs_api_call(zs_reader *r, zs_handler fn, const zs_request *req, int *sta
 	}
 	r->deps = NULL;
 	r->in_call = 0;
+	r->direct = 0;
 	if (!sqlite3_get_autocommit(r->db))
 		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 	if (snapshot)
@@ -317,6 +396,14 @@ zs_reader *zs_reader_open(const zs_config *cfg, char *err, size_t errlen)
 	r->cfg = cfg;
 	r->gen = -2;
 	r->frozen = zs_frozen_new(8192);
+	r->raw = zs_frozen_new(1024);
+	/* 1 MiB of address space, reused by every answer: its pages are touched once, where a new
+	 * buffer per answer page-faulted (and was copied when it grew) every time */
+	r->scratch.cap = 1 << 20;
+	r->scratch.p = malloc(r->scratch.cap);
+	r->scratch.fixed = 1;
+	if (!r->scratch.p)
+		r->scratch.cap = 0;
 	r->db = zs_db_open(cfg->database, 1, err, errlen);
 	if (!r->db) {
 		free(r);
@@ -356,6 +443,8 @@ void zs_reader_close(zs_reader *r)
 	cons_clear(r);
 	zs_search_free_cache(r);
 	zs_frozen_free(r->frozen);
+	zs_frozen_free(r->raw);
+	free(r->scratch.p);
 	sqlite3_finalize(r->sel_gen);
 	sqlite3_finalize(r->sel_provider);
 	sqlite3_finalize(r->sel_eff);

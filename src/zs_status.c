@@ -55,32 +55,6 @@ static void policy_rule(const pol_entry *p, const char *care_type, double *pct, 
 	}
 }
 
-static json_t *source_json(const zs_reader *r, const char *kind, long long feed_id,
-                           long long status, long long level, long long said, time_t now)
-{
-	char b1[32], b2[16];
-	const feed_entry *f = zs_reader_find_feed(r, feed_id);
-	(void)now;
-	zs_api_dep_int(r, "f", feed_id);
-	/* name: what people know the source by (the feed section's display_name, else the feed
-	 * header's publisher); "feed" is the configuration key, an identifier for machines, never
-	 * put in a text. */
-	const char *name = f ? f->publisher : NULL;
-	for (size_t i = 0; f && r->cfg && i < r->cfg->nfeeds; i++)
-		if (r->cfg->feeds[i].display_name && strcmp(r->cfg->feeds[i].name, f->name) == 0)
-			name = r->cfg->feeds[i].display_name;
-	/* checked_on: the day (Europe/Amsterdam) the source was last checked successfully; the
-	 * exact moment is on /v1/feeds. */
-	return json_pack("{s:s, s:s?, s:s?, s:s, s:s?, s:s, s:s?, s:b}", "kind", kind, "name", name,
-	                 "feed", f ? f->name : NULL, "status", zs_status_code((zs_status)status), "level",
-	                 level_code(level), "said_at", zs_fmt_utc((time_t)said, b1, sizeof b1),
-	                 "checked_on",
-	                 f && f->last_success >= 0 ? zs_fresh_day((time_t)f->last_success, b2, sizeof b2)
-	                                           : NULL,
-	                 "stale", zs_reader_feed_stale(f));
-}
-
-
 static void eff_from_row(sqlite3_stmt *st, eff_view *v)
 {
 	v->care_type = (const char *)sqlite3_column_text(st, 1);
@@ -123,39 +97,96 @@ static const char *req_situation(const zs_request *req)
 	return zs_param(req, "situation");
 }
 
-json_t *zs_status_json(zs_reader *r, const zs_request *req, const pol_entry *p,
-                           const char *care_type, const eff_view *v, long long amount)
+/* ---- the facts of one status ---------------------------------------------------------------
+ * Everything a status object says, computed once; written either as a jansson tree
+ * (status_tree) or straight into text (status_write), with the same bytes. */
+
+typedef struct {
+	const char *kind;         /* "insurer" | "provider" */
+	const feed_entry *f;      /* NULL when the feed is gone */
+	const char *status, *level;
+	long long said;
+	const char *agreement;    /* staff only, else NULL */
+} src_fact;
+
+typedef struct {
+	const char *care_type;
+	zs_status st;
+	int basis, as_contracted, ceiling, stale;
+	json_t *exempt;           /* owned */
+	json_t *stop;             /* owned, NULL when none */
+	src_fact src[2];
+	int nsrc;
+	json_t *cons;             /* owned reference, or NULL */
+	const char *since;        /* a day, or NULL */
+	char since_buf[16];
+	long long shown_since;    /* staff: the moment this daemon first showed it, else -1 */
+	const char *situation;
+} status_facts;
+
+static void facts_free(status_facts *sf)
 {
-	char buf[32];
-	int stale = 0;
-	json_t *sources = json_array();
-	json_t *stop = v && v->stop ? json_loads(v->stop, 0, NULL) : NULL;
-	json_t *exempt = v && v->ceiling_exempt ? json_loads(v->ceiling_exempt, 0, NULL) : NULL;
-	int ceiling_exempt = 0;
+	json_decref(sf->exempt);
+	json_decref(sf->stop);
+	json_decref(sf->cons);
+}
+
+static void add_source(zs_reader *r, status_facts *sf, const char *kind, long long feed_id,
+                       long long status, long long level, long long said)
+{
+	src_fact *s = &sf->src[sf->nsrc++];
+	zs_api_dep_int(r, "f", feed_id);
+	s->kind = kind;
+	s->f = zs_reader_find_feed(r, feed_id);
+	s->status = zs_status_code((zs_status)status);
+	s->level = level_code(level);
+	s->said = said;
+	s->agreement = NULL;
+	sf->stale |= zs_reader_feed_stale(s->f);
+}
+
+/* A day (Europe/Amsterdam) of a moment, remembered per thread: the statements of a feed share
+ * a few moments, and localtime_r is not cheap. */
+static const char *day_of(long long t, char *buf, size_t len)
+{
+	static __thread long long last_t = -1;
+	static __thread char last[16];
+	if (t != last_t) {
+		zs_fresh_day((time_t)t, last, sizeof last);
+		last_t = t;
+	}
+	snprintf(buf, len, "%s", last);
+	return buf;
+}
+
+static void status_facts_make(zs_reader *r, const zs_request *req, const pol_entry *p,
+                              const char *care_type, const eff_view *v, long long amount,
+                              status_facts *sf)
+{
 	size_t i;
 	json_t *x;
+	memset(sf, 0, sizeof *sf);
+	sf->care_type = care_type;
+	sf->shown_since = -1;
+	sf->stop = v && v->stop ? json_loads(v->stop, 0, NULL) : NULL;
+	sf->exempt = v && v->ceiling_exempt && strcmp(v->ceiling_exempt, "[]") != 0
+	           ? json_loads(v->ceiling_exempt, 0, NULL) : NULL;
+	int ceiling_exempt = 0;
 
-	if (v && v->ins_feed >= 0) {
-		json_t *s = source_json(r, "insurer", v->ins_feed, v->ins_status, v->ins_level,
-		                        v->ins_said, req->now);
-		stale |= json_is_true(json_object_get(s, "stale"));
-		json_array_append_new(sources, s);
-	}
+	if (v && v->ins_feed >= 0)
+		add_source(r, sf, "insurer", v->ins_feed, v->ins_status, v->ins_level, v->ins_said);
 	if (v && v->prov_feed >= 0) {
-		json_t *s = source_json(r, "provider", v->prov_feed, v->prov_status, v->prov_level,
-		                        v->prov_said, req->now);
-		stale |= json_is_true(json_object_get(s, "stale"));
+		add_source(r, sf, "provider", v->prov_feed, v->prov_status, v->prov_level, v->prov_said);
 		/* staff: the provider spoke and neither confirms nor contradicts this policy's answer
 		 * (basis insurer): its statement is consistent at the concern level (domain.md) */
 		if (req->staff && v->basis == ZS_BASIS_INSURER)
-			json_object_set_new(s, "agreement", json_string("consistent_at_concern_level"));
+			sf->src[sf->nsrc - 1].agreement = "consistent_at_concern_level";
 		else if (req->staff && (v->basis == ZS_BASIS_CONFIRMED || v->basis == ZS_BASIS_CONFLICT))
-			json_object_set_new(s, "agreement", json_string(
-			        v->basis == ZS_BASIS_CONFIRMED ? "confirms" : "contradicts"));
-		json_array_append_new(sources, s);
+			sf->src[sf->nsrc - 1].agreement =
+			        v->basis == ZS_BASIS_CONFIRMED ? "confirms" : "contradicts";
 	}
-	if (!exempt)
-		exempt = json_array();
+	if (!sf->exempt)
+		sf->exempt = json_array();
 	int in_treatment = zs_param(req, "in_treatment") &&
 	                   strcmp(zs_param(req, "in_treatment"), "true") == 0;
 	const char *situation = req_situation(req);
@@ -166,7 +197,7 @@ json_t *zs_status_json(zs_reader *r, const zs_request *req, const pol_entry *p,
 	 * for maternity care in an acute situation; "treatment_in_progress" for a patient already
 	 * in treatment. A situation the caller did not state keeps the warning, which then says
 	 * the exemption (if_acute, if_treatment). */
-	json_array_foreach(exempt, i, x) {
+	json_array_foreach(sf->exempt, i, x) {
 		const char *ex = json_string_value(x);
 		if (!ex)
 			continue;
@@ -180,6 +211,7 @@ json_t *zs_status_json(zs_reader *r, const zs_request *req, const pol_entry *p,
 		else if (strcmp(ex, "treatment_in_progress") == 0 && !zs_param(req, "in_treatment"))
 			if_treatment = 1;
 	}
+	json_t *stop = sf->stop;
 	int sstate = stop ? stop_state(stop, req->now) : 0;
 	const char *stop_reason = stop ? json_string_value(json_object_get(stop, "reason")) : NULL;
 	int stop_for_ceiling = stop_reason && strcmp(stop_reason, "ceiling_reached") == 0;
@@ -191,17 +223,19 @@ json_t *zs_status_json(zs_reader *r, const zs_request *req, const pol_entry *p,
 		                                                  !(stop_for_ceiling && ceiling_exempt)));
 	}
 
-	zs_status st = v ? (zs_status)v->status : ZS_STATUS_UNKNOWN;
-	int basis = v ? v->basis : ZS_BASIS_NONE;
+	sf->st = v ? (zs_status)v->status : ZS_STATUS_UNKNOWN;
+	sf->basis = v ? v->basis : ZS_BASIS_NONE;
+	sf->as_contracted = v && v->as_contracted;
+	sf->ceiling = v && v->ceiling && !ceiling_exempt;
 	double pct;
 	const char *bas;
 	policy_rule(p, care_type, &pct, &bas);
-	const feed_entry *sf = v ? zs_reader_find_feed(r, v->ins_feed >= 0 ? v->ins_feed : v->prov_feed) : NULL;
+	const feed_entry *stf = v ? zs_reader_find_feed(r, v->ins_feed >= 0 ? v->ins_feed : v->prov_feed) : NULL;
 	char since_buf[32];
 	zs_conseq_in in = {
 		.policy_type = p->type,
 		.care_type = care_type,
-		.status = st,
+		.status = sf->st,
 		.as_contracted = v ? v->as_contracted : 0,
 		.ceiling = v ? v->ceiling : 0,
 		.ceiling_exempt = ceiling_exempt,
@@ -214,43 +248,200 @@ json_t *zs_status_json(zs_reader *r, const zs_request *req, const pol_entry *p,
 		.insurer_says = v && v->ins_feed >= 0 ? (zs_status)v->ins_status : ZS_STATUS_UNKNOWN,
 		.provider_says = v && v->prov_feed >= 0 ? (zs_status)v->prov_status : ZS_STATUS_UNKNOWN,
 		.stop_until = stop ? json_string_value(json_object_get(stop, "until")) : NULL,
-		.conflict = basis == ZS_BASIS_CONFLICT,
-		.provider_only = basis == ZS_BASIS_PROVIDER_ONLY,
-		.stale = stale,
-		.stale_since = sf && sf->last_success >= 0
-		             ? zs_fmt_utc((time_t)sf->last_success, since_buf, sizeof since_buf) : NULL,
+		.conflict = sf->basis == ZS_BASIS_CONFLICT,
+		.provider_only = sf->basis == ZS_BASIS_PROVIDER_ONLY,
+		.stale = sf->stale,
+		.stale_since = sf->stale && stf && stf->last_success >= 0 /* said only when stale */
+		             ? zs_fmt_utc((time_t)stf->last_success, since_buf, sizeof since_buf) : NULL,
 		.treatment_in_progress = in_treatment,
 		.nc_percent = pct,
 		.nc_basis = bas,
 		.amount_cents = amount,
 	};
-	json_t *cons = zs_reader_cons_get(r, &in, req->lang);
-	json_t *o = json_pack("{s:s, s:s, s:b, s:s, s:{s:b, s:o, s:o, s:b, s:b, s:b}, s:o, s:o}",
-	                      "care_type", care_type, "status", zs_status_code(st), "as_contracted",
-	                      v && v->as_contracted, "basis", zs_basis_code(basis), "flags",
-	                      "ceiling", v && v->ceiling && !ceiling_exempt, "ceiling_exempt", exempt,
-	                      "patient_stop", stop ? stop : json_null(), "conflict",
-	                      basis == ZS_BASIS_CONFLICT, "provider_only",
-	                      basis == ZS_BASIS_PROVIDER_ONLY, "stale", stale, "sources", sources,
-	                      "consequence", cons ? cons : json_null());
+	sf->cons = zs_reader_cons_get(r, &in, req->lang);
 	/* since: when the status began according to its sources (the deciding statement's own
 	 * date, else the day it was said), never this daemon's load time; the moment this daemon
 	 * first showed it is shown_since, for staff (history keeps "what was shown when"). */
 	if (v) {
-		char day[16];
-		const char *began = v->began;
 		long long said = v->ins_feed >= 0 ? v->ins_said : v->prov_said;
-		if (!began && said >= 0)
-			began = zs_fresh_day((time_t)said, day, sizeof day);
-		if (began)
-			json_object_set_new(o, "since", json_string(began));
+		if (v->began)
+			sf->since = v->began;
+		else if (said >= 0)
+			sf->since = day_of(said, sf->since_buf, sizeof sf->since_buf);
+		if (v->since >= 0 && req->staff)
+			sf->shown_since = v->since;
 	}
-	if (v && v->since >= 0 && req->staff)
-		json_object_set_new(o, "shown_since",
-		                    json_string(zs_fmt_utc((time_t)v->since, buf, sizeof buf)));
-	if (situation)
-		json_object_set_new(o, "situation", json_string(situation));
+	sf->situation = situation;
+}
+
+static json_t *source_tree(const src_fact *s)
+{
+	char b1[32];
+	const feed_entry *f = s->f;
+	/* name: what people know the source by; "feed" is the configuration key, an identifier
+	 * for machines, never put in a text. checked_on: the day (Europe/Amsterdam) the source
+	 * was last checked successfully; the exact moment is on /v1/feeds. */
+	json_t *o = json_pack("{s:s, s:s?, s:s?, s:s, s:s?, s:s, s:s?, s:b}", "kind", s->kind,
+	                      "name", f ? f->disp_name : NULL, "feed", f ? f->name : NULL,
+	                      "status", s->status, "level", s->level,
+	                      "said_at", zs_fmt_utc((time_t)s->said, b1, sizeof b1),
+	                      "checked_on", f && f->checked_on[0] ? f->checked_on : NULL,
+	                      "stale", zs_reader_feed_stale(f));
+	if (s->agreement)
+		json_object_set_new(o, "agreement", json_string(s->agreement));
 	return o;
+}
+
+static json_t *status_tree(status_facts *sf)
+{
+	char buf[32];
+	json_t *sources = json_array();
+	for (int i = 0; i < sf->nsrc; i++)
+		json_array_append_new(sources, source_tree(&sf->src[i]));
+	json_t *o = json_pack("{s:s, s:s, s:b, s:s, s:{s:b, s:O, s:O, s:b, s:b, s:b}, s:o, s:O}",
+	                      "care_type", sf->care_type, "status", zs_status_code(sf->st),
+	                      "as_contracted", sf->as_contracted, "basis", zs_basis_code(sf->basis),
+	                      "flags", "ceiling", sf->ceiling, "ceiling_exempt", sf->exempt,
+	                      "patient_stop", sf->stop ? sf->stop : json_null(), "conflict",
+	                      sf->basis == ZS_BASIS_CONFLICT, "provider_only",
+	                      sf->basis == ZS_BASIS_PROVIDER_ONLY, "stale", sf->stale, "sources",
+	                      sources, "consequence", sf->cons ? sf->cons : json_null());
+	if (sf->since)
+		json_object_set_new(o, "since", json_string(sf->since));
+	if (sf->shown_since >= 0)
+		json_object_set_new(o, "shown_since",
+		                    json_string(zs_fmt_utc((time_t)sf->shown_since, buf, sizeof buf)));
+	if (sf->situation)
+		json_object_set_new(o, "situation", json_string(sf->situation));
+	return o;
+}
+
+/* "said_at" of a source: the statements of a feed share a few moments (per thread memo). */
+static void write_utc(zs_jbuf *b, long long t)
+{
+	static __thread long long last_t = -1;
+	static __thread char last[32];
+	if (t != last_t) {
+		zs_fmt_utc((time_t)t, last, sizeof last);
+		last_t = t;
+	}
+	zs_jb_char(b, '"');
+	zs_jb_raw(b, last, strlen(last));
+	zs_jb_char(b, '"');
+}
+
+/* The same bytes as zs_json_dump(status_tree(sf)) (unit test: test_status_direct). */
+static void status_write(zs_jbuf *b, const status_facts *sf, const zs_frozen *frozen)
+{
+	zs_jb_lit(b, "{\"care_type\":");
+	zs_jb_str(b, sf->care_type);
+	zs_jb_lit(b, ",\"status\":");
+	zs_jb_str(b, zs_status_code(sf->st));
+	zs_jb_lit(b, ",\"as_contracted\":");
+	zs_jb_bool(b, sf->as_contracted);
+	zs_jb_lit(b, ",\"basis\":");
+	zs_jb_str(b, zs_basis_code(sf->basis));
+	zs_jb_lit(b, ",\"flags\":{\"ceiling\":");
+	zs_jb_bool(b, sf->ceiling);
+	zs_jb_lit(b, ",\"ceiling_exempt\":");
+	zs_jb_value(b, sf->exempt, NULL);
+	zs_jb_lit(b, ",\"patient_stop\":");
+	if (sf->stop)
+		zs_jb_value(b, sf->stop, NULL);
+	else
+		zs_jb_lit(b, "null");
+	zs_jb_lit(b, ",\"conflict\":");
+	zs_jb_bool(b, sf->basis == ZS_BASIS_CONFLICT);
+	zs_jb_lit(b, ",\"provider_only\":");
+	zs_jb_bool(b, sf->basis == ZS_BASIS_PROVIDER_ONLY);
+	zs_jb_lit(b, ",\"stale\":");
+	zs_jb_bool(b, sf->stale);
+	zs_jb_lit(b, "},\"sources\":[");
+	for (int i = 0; i < sf->nsrc; i++) {
+		const src_fact *s = &sf->src[i];
+		if (i)
+			zs_jb_char(b, ',');
+		zs_jb_lit(b, "{\"kind\":");
+		zs_jb_str(b, s->kind);
+		if (s->f && s->f->disp_name) {
+			zs_jb_lit(b, ",\"name\":");
+			zs_jb_str(b, s->f->disp_name);
+		}
+		if (s->f && s->f->name) {
+			zs_jb_lit(b, ",\"feed\":");
+			zs_jb_str(b, s->f->name);
+		}
+		zs_jb_lit(b, ",\"status\":");
+		zs_jb_str(b, s->status);
+		if (s->level) {
+			zs_jb_lit(b, ",\"level\":");
+			zs_jb_str(b, s->level);
+		}
+		zs_jb_lit(b, ",\"said_at\":");
+		write_utc(b, s->said);
+		if (s->f && s->f->checked_on[0]) {
+			zs_jb_lit(b, ",\"checked_on\":");
+			zs_jb_str(b, s->f->checked_on);
+		}
+		zs_jb_lit(b, ",\"stale\":");
+		zs_jb_bool(b, zs_reader_feed_stale(s->f));
+		if (s->agreement) {
+			zs_jb_lit(b, ",\"agreement\":");
+			zs_jb_str(b, s->agreement);
+		}
+		zs_jb_char(b, '}');
+	}
+	zs_jb_lit(b, "],\"consequence\":");
+	if (sf->cons)
+		zs_jb_value(b, sf->cons, frozen);
+	else
+		zs_jb_lit(b, "null");
+	if (sf->since) {
+		zs_jb_lit(b, ",\"since\":");
+		zs_jb_str(b, sf->since);
+	}
+	if (sf->shown_since >= 0) {
+		zs_jb_lit(b, ",\"shown_since\":");
+		write_utc(b, sf->shown_since);
+	}
+	if (sf->situation) {
+		zs_jb_lit(b, ",\"situation\":");
+		zs_jb_str(b, sf->situation);
+	}
+	zs_jb_char(b, '}');
+}
+
+json_t *zs_status_json(zs_reader *r, const zs_request *req, const pol_entry *p,
+                           const char *care_type, const eff_view *v, long long amount)
+{
+	status_facts sf;
+	status_facts_make(r, req, p, care_type, v, amount, &sf);
+	json_t *o = status_tree(&sf);
+	facts_free(&sf);
+	return o;
+}
+
+json_t *zs_status_summary(zs_reader *r, const zs_request *req, const pol_entry *p,
+                          const char *care_type, const eff_view *v, long long amount)
+{
+	status_facts sf;
+	status_facts_make(r, req, p, care_type, v, amount, &sf);
+	json_t *o = json_pack("{s:s, s:s, s:O?, s:O?, s:b}", "care_type", care_type,
+	                      "status", zs_status_code(sf.st),
+	                      "consequence", json_object_get(sf.cons, "code"),
+	                      "reimbursed_percent", json_object_get(sf.cons, "reimbursed_percent"),
+	                      "conflict", sf.basis == ZS_BASIS_CONFLICT);
+	facts_free(&sf);
+	return o;
+}
+
+void zs_status_write(zs_reader *r, const zs_request *req, const pol_entry *p,
+                     const char *care_type, const eff_view *v, long long amount, zs_jbuf *b)
+{
+	status_facts sf;
+	status_facts_make(r, req, p, care_type, v, amount, &sf);
+	status_write(b, &sf, r->frozen);
+	facts_free(&sf);
 }
 
 json_t *zs_provider_json(zs_reader *r, const char *agb, int *found)
@@ -335,13 +526,89 @@ int zs_rowset_load(zs_reader *r, const char *agb, int year, const char *only_car
 	return 0;
 }
 
+/* Binary search: the rows come ordered by policy_id, care_type (sel_eff's ORDER BY, in
+ * SQLite's binary collation, which is strcmp's order). A hospital has ~1,000 rows and ~1,000
+ * lookups per answer: a linear scan was a million comparisons. */
 const eff_view *zs_rowset_find(const zs_rowset *rs, const char *policy_id, const char *care_type)
 {
-	for (size_t k = 0; k < rs->nrows; k++)
-		if (strcmp(rs->rows[k].policy_id, policy_id) == 0 &&
-		    strcmp(rs->rows[k].v.care_type, care_type) == 0)
-			return &rs->rows[k].v;
+	size_t lo = 0, hi = rs->nrows;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const zs_effrow *e = &rs->rows[mid];
+		int c = strcmp(e->policy_id, policy_id);
+		if (c == 0)
+			c = strcmp(e->v.care_type, care_type);
+		if (c == 0)
+			return &e->v;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
+}
+
+/* The status list of one policy as text (into b). */
+static void statuses_write(zs_reader *r, const zs_request *req, const pol_entry *p,
+                           const zs_rowset *rs, long long amount, zs_jbuf *b)
+{
+	zs_jb_char(b, '[');
+	for (size_t c = 0; c < rs->nct; c++) {
+		if (c)
+			zs_jb_char(b, ',');
+		zs_status_write(r, req, p, rs->care_types[c],
+		                zs_rowset_find(rs, p->id, rs->care_types[c]), amount, b);
+	}
+	zs_jb_char(b, ']');
+}
+
+/* The list of a year's policies with this provider's statuses. */
+static void year_policies_write(zs_reader *r, const zs_request *req, int year,
+                                const zs_rowset *rs, long long amount, zs_jbuf *b)
+{
+	int first = 1;
+	zs_jb_char(b, '[');
+	for (size_t i = 0; i < r->npols; i++) {
+		const pol_entry *p = &r->pols[i];
+		if (p->year != year)
+			continue;
+		if (!first)
+			zs_jb_char(b, ',');
+		first = 0;
+		zs_jb_lit(b, "{\"policy\":");
+		zs_jb_value(b, p->summary, r->frozen);
+		zs_jb_lit(b, ",\"statuses\":");
+		statuses_write(r, req, p, rs, amount, b);
+		zs_jb_char(b, '}');
+	}
+	zs_jb_char(b, ']');
+}
+
+/* Written as text, frozen under the placeholder v in the call's table (zs_api_dump splices
+ * it): with only_policy, that policy's status list (v: its "statuses"); without, the whole
+ * year's list of policies (v: the list). 0, or -1 (table full, out of memory): the caller
+ * builds the tree after all. */
+static int year_direct(zs_reader *r, const zs_request *req, int year, const pol_entry *only,
+                       const zs_rowset *rs, long long amount, json_t *v)
+{
+	/* into the reader's scratch buffer; if it is full, once more into a buffer of its own */
+	zs_jbuf own = { .first_cap = 65536 }, *out = &r->scratch;
+	size_t start = out->len;
+	for (int pass = 0; pass < 2; pass++, out = &own) {
+		if (only)
+			statuses_write(r, req, only, rs, amount, out);
+		else
+			year_policies_write(r, req, year, rs, amount, out);
+		if (!out->oom)
+			break;
+		r->scratch.len = start;
+		r->scratch.oom = 0;
+	}
+	if (out == &r->scratch)
+		return zs_frozen_add_ref(r->raw, v, out->p + start, out->len - start);
+	size_t len;
+	char *text = zs_jb_take(out, &len);
+	return text ? zs_frozen_add_text(r->raw, v, text, len) : -1;
 }
 
 /* Statuses of one provider for one year: per policy, one status per care type mentioned. */
@@ -353,16 +620,24 @@ json_t *zs_year_json(zs_reader *r, const zs_request *req, const char *agb, int y
 	json_t *policies = json_array();
 	zs_rowset_load(r, agb, year, only_care, &rs);
 	*any = rs.nrows > 0;
+	/* direct: the whole year as one text (a lookup), or below per policy (a status) */
+	if (r->direct && !only_policy && year_direct(r, req, year, NULL, &rs, amount, policies) == 0) {
+		zs_rowset_free(&rs);
+		return policies;
+	}
 	for (size_t i = 0; i < r->npols; i++) {
 		const pol_entry *p = &r->pols[i];
 		if (p->year != year || (only_policy && strcmp(p->id, only_policy) != 0))
 			continue;
 		json_t *statuses = json_array();
-		for (size_t c = 0; c < rs.nct; c++)
-			json_array_append_new(statuses,
-			                      zs_status_json(r, req, p, rs.care_types[c],
-			                                     zs_rowset_find(&rs, p->id, rs.care_types[c]),
-			                                     amount));
+		if (r->direct && year_direct(r, req, year, p, &rs, amount, statuses) == 0) {
+			/* written as text: statuses is its placeholder (zs_api_dump splices it) */
+		} else {
+			for (size_t c = 0; c < rs.nct; c++)
+				json_array_append_new(statuses,
+				        zs_status_json(r, req, p, rs.care_types[c],
+				                       zs_rowset_find(&rs, p->id, rs.care_types[c]), amount));
+		}
 		json_array_append_new(policies, json_pack("{s:O, s:o}", "policy", p->summary,
 		                                          "statuses", statuses));
 	}

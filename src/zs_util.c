@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <zlib.h>
 #include "zs_util.h"
 
@@ -103,30 +104,87 @@ char *zs_escape_text(const char *s, size_t n, char *out, size_t outlen, size_t m
 	return out;
 }
 
+/* One deflate stream per thread and level, reset between uses: deflateInit allocates some
+ * 270 KB of state, which per answer cost more than the compression of a small one (and, above
+ * the mmap threshold, a mmap/munmap pair each time). Freed when the thread ends. */
+typedef struct {
+	z_stream z;
+	int level;
+} gz_state;
+
+static pthread_key_t gz_key;
+static pthread_once_t gz_once = PTHREAD_ONCE_INIT;
+
+static void gz_state_free(void *p)
+{
+	gz_state *g = p;
+	if (g) {
+		deflateEnd(&g->z);
+		free(g);
+	}
+}
+
+static void gz_key_make(void)
+{
+	if (pthread_key_create(&gz_key, gz_state_free) != 0)
+		gz_key = (pthread_key_t)-1;
+}
+
+static z_stream *gz_stream(int level)
+{
+	pthread_once(&gz_once, gz_key_make);
+	gz_state *g = gz_key != (pthread_key_t)-1 ? pthread_getspecific(gz_key) : NULL;
+	if (g && g->level == level && deflateReset(&g->z) == Z_OK)
+		return &g->z;
+	if (g) {
+		pthread_setspecific(gz_key, NULL);
+		gz_state_free(g);
+	}
+	g = calloc(1, sizeof *g);
+	if (!g)
+		return NULL;
+	g->level = level;
+	if (deflateInit2(&g->z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(g);
+		return NULL;
+	}
+	if (gz_key == (pthread_key_t)-1 || pthread_setspecific(gz_key, g) != 0) {
+		gz_state_free(g);
+		return NULL;
+	}
+	return &g->z;
+}
+
 int zs_gzip(const char *data, size_t n, int level, unsigned char **out, size_t *outlen)
 {
-	z_stream z;
-	memset(&z, 0, sizeof z);
 	*out = NULL;
-	if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	z_stream *z = gz_stream(level);
+	if (!z)
 		return -1;
-	size_t cap = deflateBound(&z, (uLong)n);
+	size_t cap = deflateBound(z, (uLong)n);
 	unsigned char *buf = malloc(cap);
-	if (!buf) {
-		deflateEnd(&z);
+	if (!buf)
 		return -1;
-	}
-	z.next_in = (unsigned char *)(uintptr_t)data;
-	z.avail_in = (uInt)n;
-	z.next_out = buf;
-	z.avail_out = (uInt)cap;
-	int rc = deflate(&z, Z_FINISH);
-	*outlen = cap - z.avail_out;
-	deflateEnd(&z);
+	z->next_in = (unsigned char *)(uintptr_t)data;
+	z->avail_in = (uInt)n;
+	z->next_out = buf;
+	z->avail_out = (uInt)cap;
+	int rc = deflate(z, Z_FINISH);
+	*outlen = cap - z->avail_out;
+	z->next_in = z->next_out = NULL;
 	if (rc != Z_STREAM_END) {
 		free(buf);
 		return -1;
 	}
 	*out = buf;
 	return 0;
+}
+
+void zs_gzip_thread_done(void)
+{
+	pthread_once(&gz_once, gz_key_make);
+	if (gz_key == (pthread_key_t)-1)
+		return;
+	gz_state_free(pthread_getspecific(gz_key));
+	pthread_setspecific(gz_key, NULL);
 }

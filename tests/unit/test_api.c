@@ -25,9 +25,11 @@
 #include <string.h>
 
 #include "zs_api.h"
+#include "zs_api_priv.h"
 #include "zs_config.h"
 #include "zs_consequence.h"
 #include "zs_db.h"
+#include "zs_jsonw.h"
 #include "zs_fresh.h"
 #include "zs_ingest.h"
 #include "zs_time.h"
@@ -794,6 +796,131 @@ START_TEST(test_health)
 }
 END_TEST
 
+/* ---- the direct writer ------------------------------------------------------------------- */
+
+/* One answer through zs_api_call, written with or without the direct writer. */
+static char *answer_text(zs_handler h, const char *path_arg, time_t now, int staff, int direct,
+                         const zs_kv *kv, size_t n, size_t *direct_texts)
+{
+	zs_request req = { .params = kv, .nparams = n, .path_arg = path_arg, .lang = "nl",
+		           .now = now, .staff = staff };
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(kv[i].key, "lang") == 0)
+			req.lang = kv[i].value;
+	int st = 0;
+	size_t len;
+	zs_reader_set_direct(rd, direct);
+	json_t *o = zs_api_call(rd, h, &req, &st, NULL, NULL);
+	ck_assert_ptr_nonnull(o);
+	*direct_texts = rd->raw ? zs_frozen_count(rd->raw) : 0;
+	char *t = zs_api_dump(rd, o, &len);
+	json_decref(o);
+	zs_reader_set_direct(rd, 0);
+	ck_assert_ptr_nonnull(t);
+	return t;
+}
+
+/* The direct writer gives the same bytes as the tree, for every variant of a status: stops
+ * (active, announced, over), a ceiling with its exemption, situations, a patient in
+ * treatment, amounts, both languages, stale sources, a provider without rows, the status
+ * endpoint; staff answers and texts=none keep the tree. */
+START_TEST(test_direct_writer_same_bytes)
+{
+	static const zs_kv variants[][3] = {
+		{ { "year", "2027" } },
+		{ { "year", "2027" }, { "lang", "en" } },
+		{ { "year", "2027" }, { "amount", "8000" } },
+		{ { "year", "2027" }, { "situation", "acute" } },
+		{ { "year", "2027" }, { "situation", "planned" }, { "in_treatment", "true" } },
+		{ { "year", "2027" }, { "care_type", "mental_health" } },
+		{ { "year", "2027" }, { "texts", "none" } },
+		{ { "year", "2026" } },
+	};
+	static const size_t nkv[] = { 1, 2, 2, 2, 3, 2, 2, 1 };
+	const char *agbs[] = { "06010101", "47470001", "12345678" };
+	time_t moments[] = { now_dec, zs_parse_local("2026-09-20T12:00:00"),
+		             zs_parse_local("2027-02-01T12:00:00") };
+	char err[256];
+	size_t used = 0;
+	for (size_t m = 0; m < 3; m++) {
+		/* the last moment publishes the sources as stale (zs_fresh) */
+		ck_assert_int_ge(zs_fresh_publish(db, moments[m], NULL, err, sizeof err), 0);
+		for (size_t a = 0; a < 3; a++)
+			for (size_t v = 0; v < sizeof nkv / sizeof nkv[0]; v++)
+				for (int staff = 0; staff < 2; staff++) {
+					size_t d0, d1;
+					char *tree = answer_text(zs_api_provider, agbs[a], moments[m], staff,
+					                         0, variants[v], nkv[v], &d0);
+					char *direct = answer_text(zs_api_provider, agbs[a], moments[m],
+					                           staff, 1, variants[v], nkv[v], &d1);
+					ck_assert_uint_eq(d0, 0);
+					ck_assert_msg(strcmp(tree, direct) == 0,
+					              "%s variant %zu staff %d at %zu:\ntree   %s\ndirect %s",
+					              agbs[a], v, staff, m, tree, direct);
+					used += d1;
+					if (staff || v == 6)
+						ck_assert_uint_eq(d1, 0); /* these keep the tree */
+					free(tree);
+					free(direct);
+				}
+	}
+	ck_assert_uint_gt(used, 0); /* the direct writer was used */
+	/* the status endpoint */
+	zs_kv kv[] = { { "agb", "06010101" }, { "policy", "3311-BASIS" }, { "year", "2027" } };
+	size_t d0, d1;
+	char *tree = answer_text(zs_api_status, NULL, now_dec, 0, 0, kv, 3, &d0);
+	char *direct = answer_text(zs_api_status, NULL, now_dec, 0, 1, kv, 3, &d1);
+	ck_assert_str_eq(tree, direct);
+	ck_assert_uint_eq(d1, 1);
+	ck_assert_ptr_nonnull(strstr(direct, "\"care_type\":\"hospital\""));
+	free(tree);
+	free(direct);
+}
+END_TEST
+
+/* compare's default summary is built directly: it must equal the full answer reduced by hand
+ * to per status care_type, status, consequence code, reimbursed_percent and conflict. */
+START_TEST(test_compare_summary_same_as_full_reduced)
+{
+	zs_kv full_kv[] = { { "agb", "06010101,47470001" }, { "year", "2027" }, { "detail", "full" } };
+	zs_kv sum_kv[] = { { "agb", "06010101,47470001" }, { "year", "2027" } };
+	zs_request rf = { .params = full_kv, .nparams = 3, .lang = "nl", .now = now_dec };
+	zs_request rs = { .params = sum_kv, .nparams = 2, .lang = "nl", .now = now_dec };
+	int st;
+	json_t *full = zs_api_call(rd, zs_api_compare, &rf, &st, NULL, NULL);
+	ck_assert_int_eq(st, 200);
+	json_t *sum = zs_api_call(rd, zs_api_compare, &rs, &st, NULL, NULL);
+	ck_assert_int_eq(st, 200);
+	size_t i, j, k, n = 0;
+	json_t *pol, *prov, *s;
+	json_array_foreach(json_object_get(full, "policies"), i, pol)
+		json_array_foreach(json_object_get(pol, "providers"), j, prov) {
+			json_t *out = json_array();
+			json_array_foreach(json_object_get(prov, "statuses"), k, s) {
+				json_t *c = json_object_get(s, "consequence");
+				json_t *o = json_object();
+				json_object_set(o, "care_type", json_object_get(s, "care_type"));
+				json_object_set(o, "status", json_object_get(s, "status"));
+				json_object_set(o, "consequence", json_object_get(c, "code"));
+				json_object_set(o, "reimbursed_percent", json_object_get(c, "reimbursed_percent"));
+				json_object_set(o, "conflict",
+				                json_object_get(json_object_get(s, "flags"), "conflict"));
+				json_array_append_new(out, o);
+				n++;
+			}
+			json_object_set_new(prov, "statuses", out);
+		}
+	ck_assert_uint_gt(n, 4);
+	json_object_set_new(full, "detail", json_string("summary"));
+	char *a = json_dumps(full, JSON_COMPACT), *b = json_dumps(sum, JSON_COMPACT);
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	json_decref(full);
+	json_decref(sum);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("api");
@@ -814,6 +941,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_health);
 	tcase_add_test(tc, test_snapshot_new_status_never_with_old_rate);
 	tcase_add_test(tc, test_poll_unchanged_keeps_generation);
+	tcase_add_test(tc, test_direct_writer_same_bytes);
+	tcase_add_test(tc, test_compare_summary_same_as_full_reduced);
 	suite_add_tcase(s, tc);
 	return s;
 }

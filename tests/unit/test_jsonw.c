@@ -102,12 +102,64 @@ START_TEST(test_frozen_values_are_spliced)
 }
 END_TEST
 
+/* The direct writer: pieces give jansson's bytes; a fixed buffer reports a write beyond its
+ * end instead of growing; texts frozen by reference are spliced and not freed by the table. */
+START_TEST(test_direct_writer_pieces)
+{
+	json_t *ex = json_pack("[s, s]", "acute", "a\"b\\c/é\n");
+	zs_jbuf b = { .first_cap = 16 };
+	size_t len;
+	zs_jb_lit(&b, "{\"k\":");
+	zs_jb_str(&b, "t\tx\x01");
+	zs_jb_lit(&b, ",\"b\":");
+	zs_jb_bool(&b, 1);
+	zs_jb_char(&b, ',');
+	zs_jb_lit(&b, "\"e\":");
+	zs_jb_value(&b, ex, NULL);
+	zs_jb_char(&b, '}');
+	char *text = zs_jb_take(&b, &len);
+	ck_assert_str_eq(text, "{\"k\":\"t\\tx\\u0001\",\"b\":true,\"e\":[\"acute\",\"a\\\"b\\\\c/é\\n\"]}");
+	ck_assert_uint_eq(len, strlen(text));
+	free(text);
+
+	char room[8];
+	zs_jbuf fixed = { .p = room, .cap = sizeof room, .fixed = 1 };
+	zs_jb_lit(&fixed, "[1,2]");
+	ck_assert(!fixed.oom);
+	zs_jb_lit(&fixed, ",3,4]");
+	ck_assert(fixed.oom);
+	ck_assert_ptr_eq(fixed.p, room); /* never reallocated */
+
+	/* by reference: spliced into the answer, left to its owner by the table */
+	static const char keep[] = "[\"spliced\"]";
+	zs_frozen *f = zs_frozen_new(4);
+	json_t *ph = json_array();
+	json_t *body = json_pack("{s:O}", "list", ph);
+	ck_assert_int_eq(zs_frozen_add_ref(f, ph, keep, strlen(keep)), 0);
+	ck_assert_int_eq(zs_frozen_add_ref(f, ph, keep, strlen(keep)), -1); /* once */
+	ck_assert_uint_eq(zs_frozen_count(f), 1);
+	char *out = zs_json_dump2(body, NULL, f, &len);
+	ck_assert_str_eq(out, "{\"list\":[\"spliced\"]}");
+	free(out);
+	zs_frozen_clear(f);
+	ck_assert_uint_eq(zs_frozen_count(f), 0);
+	out = zs_json_dump2(body, NULL, f, &len);
+	ck_assert_str_eq(out, "{\"list\":[]}");
+	free(out);
+	zs_frozen_free(f);
+	json_decref(ph);
+	json_decref(body);
+	json_decref(ex);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("jsonw");
 	TCase *tc = tcase_create("writer");
 	tcase_add_test(tc, test_same_as_jansson);
 	tcase_add_test(tc, test_frozen_values_are_spliced);
+	tcase_add_test(tc, test_direct_writer_pieces);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
