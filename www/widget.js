@@ -11,6 +11,11 @@
  * q, agb, policy, year, amount, lang; www/index.html uses it), data-heading-level (1-5,
  * default 2). The only global is window.ZorgStatus ({version, mount, mountAll}).
  *
+ * Each widget renders into an open shadow root of its element, with widget.css (from the
+ * place widget.js came from) linked inside it: the host page's CSS does not reach it. Its ids
+ * (and so every aria-* reference and live region) live in that shadow root: look elements up
+ * with this.byId() and the focus with this.focused(), never through document.
+ *
  * Every text about statuses and consequences comes from the API (consequence.text, headline,
  * warnings, exceptions, error.message), and every display name of a code (care type, status,
  * policy type, provider kind, ...) from GET /v1/labels. The table T below holds only the
@@ -420,6 +425,17 @@
 		return 'zs' + this.n + '-' + name;
 	};
 
+	/* an element of this widget by id: ids live in the widget's shadow root, not the page */
+	Widget.prototype.byId = function (id) {
+		return this.tree.getElementById ? this.tree.getElementById(id) : document.getElementById(id);
+	};
+
+	/* the focused element inside the widget (the page's activeElement is the host element) */
+	Widget.prototype.focused = function () {
+		var ae = this.shadow ? this.shadow.activeElement : document.activeElement;
+		return ae && this.root.contains(ae) ? ae : null;
+	};
+
 	Widget.prototype.heading = function (offset, attrs, text) {
 		var lvl = Math.min(6, this.headingLevel + offset);
 		return h('h' + lvl, attrs, text);
@@ -470,7 +486,25 @@
 	Widget.prototype.build = function () {
 		var self = this, t = this.t();
 		clear(this.host);
+		/* the widget lives in an open shadow root of the host element: host CSS cannot reach
+		 * it (only inherited properties cross, and .zs-root resets them); its stylesheet is
+		 * linked inside it. A browser without Shadow DOM gets the page-level stylesheet. */
+		this.shadow = attachShadow(this.host);
+		this.tree = this.shadow || document;
 		this.root = h('div', { className: 'zs-root', lang: this.state.lang, 'data-zs-version': VERSION });
+		if (this.shadow) {
+			/* unstyled until widget.css has arrived (no flash of bare HTML); shown anyway
+			 * when it fails or takes more than 3 s */
+			var root = this.root, link = h('link', { rel: 'stylesheet', href: cssHref(this.api) });
+			var show = function () { root.hidden = false; };
+			root.hidden = true;
+			link.addEventListener('load', show);
+			link.addEventListener('error', show);
+			setTimeout(show, 3000);
+			this.shadow.appendChild(link);
+		} else {
+			ensureCss(this.api);
+		}
 
 		this.titleEl = this.heading(0, { className: 'zs-title', id: this.id('title') });
 		this.langBtn = h('button', {
@@ -527,7 +561,7 @@
 		this.footerEl = h('p', { className: 'zs-footer' });
 		this.root.appendChild(this.footerEl);
 
-		this.host.appendChild(this.root);
+		(this.shadow || this.host).appendChild(this.root);
 		this.paintFrame();
 	};
 
@@ -816,7 +850,7 @@
 		var self = this, t = this.t(), s = this.state, d = this.data, p = d.provider;
 		var el = this.providerEl;
 		/* focus stays on the control the user used: remembered by id, given back after */
-		var ae = document.activeElement, activeId = ae && ae.id && this.root.contains(ae) ? ae.id : null;
+		var ae = this.focused(), activeId = ae && ae.id ? ae.id : null;
 		clear(el);
 		el.removeAttribute('aria-busy');
 		el.setAttribute('data-agb', p.agb);
@@ -871,8 +905,8 @@
 		this.renderPanel(current);
 		if (focus)
 			nameEl.focus();
-		else if (activeId && document.getElementById(activeId))
-			document.getElementById(activeId).focus();
+		else if (activeId && this.byId(activeId))
+			this.byId(activeId).focus();
 	};
 
 	Widget.prototype.renderYearTabs = function (years, current) {
@@ -892,7 +926,7 @@
 		});
 		list.addEventListener('keydown', function (ev) {
 			var tabs = Array.prototype.slice.call(list.querySelectorAll('[role=tab]'));
-			var i = tabs.indexOf(document.activeElement), j = -1;
+			var i = tabs.indexOf(self.focused()), j = -1;
 			if (ev.key === 'ArrowRight') j = (i + 1) % tabs.length;
 			else if (ev.key === 'ArrowLeft') j = (i - 1 + tabs.length) % tabs.length;
 			else if (ev.key === 'Home') j = 0;
@@ -915,7 +949,7 @@
 		this.writeUrl(false);
 		this.renderProvider(false);
 		if (focusTab) {
-			var tab = document.getElementById(this.id('tab-' + year));
+			var tab = this.byId(this.id('tab-' + year));
 			if (tab)
 				tab.focus();
 		}
@@ -1053,7 +1087,7 @@
 				if (self.policySelect)
 					self.policySelect.value = '';
 				self.renderPanel(self.yearEntry());
-				var row = document.getElementById(self.id('open-' + po.id));
+				var row = self.byId(self.id('open-' + po.id));
 				(row || self.panel).focus();
 			} }, t.backToOverview)));
 		if (!item.statuses || !item.statuses.length) {
@@ -1121,7 +1155,7 @@
 				onclick: function () {
 					self.sortBy = o[0];
 					self.renderPanel(self.yearEntry());
-					var b = document.getElementById(self.id('sort-' + o[0]));
+					var b = self.byId(self.id('sort-' + o[0]));
 					if (b)
 						b.focus();
 				}
@@ -1168,7 +1202,7 @@
 		if (this.policySelect)
 			this.policySelect.value = id;
 		this.renderPanel(this.yearEntry());
-		var title = document.getElementById(this.id('panel-title'));
+		var title = this.byId(this.id('panel-title'));
 		if (title)
 			title.focus();
 	};
@@ -1265,16 +1299,34 @@
 		return '';
 	}
 
-	function ensureCss(api) {
-		if (document.getElementById('zs-widget-css') ||
-		    document.querySelector('link[href$="/www/widget.css"], link[href$="widget.css"][data-zorgstatus-css]'))
-			return;
-		var href;
+	/* widget.css from the place widget.js came from (else from the API's /www/) */
+	function cssHref(api) {
 		if (scriptSrc)
-			href = scriptSrc.replace(/widget\.js(\?.*)?$/, 'widget.css');
-		else
-			href = api + '/www/widget.css';
-		var link = h('link', { rel: 'stylesheet', href: href, id: 'zs-widget-css' });
+			return scriptSrc.replace(/widget\.js(\?.*)?$/, 'widget.css');
+		return api + '/www/widget.css';
+	}
+
+	/* an open shadow root on the host element; where the element cannot have one (e.g. a
+	 * <ul>), on a <div> inside it; null without Shadow DOM support */
+	function attachShadow(host) {
+		if (typeof host.attachShadow !== 'function')
+			return null;
+		if (host.shadowRoot)
+			return host.shadowRoot;
+		try {
+			return host.attachShadow({ mode: 'open' });
+		} catch (e) {
+			var box = document.createElement('div');
+			host.appendChild(box);
+			return box.attachShadow({ mode: 'open' });
+		}
+	}
+
+	/* only without Shadow DOM: the stylesheet in the page (once) */
+	function ensureCss(api) {
+		if (document.getElementById('zs-widget-css'))
+			return;
+		var link = h('link', { rel: 'stylesheet', href: cssHref(api), id: 'zs-widget-css' });
 		(document.head || document.documentElement).appendChild(link);
 	}
 
@@ -1291,7 +1343,6 @@
 			urlState: opts.urlState != null ? opts.urlState : (attr('url-state') != null && attr('url-state') !== 'false'),
 			headingLevel: opts.headingLevel || attr('heading-level')
 		};
-		ensureCss(o.api);
 		var w = new Widget(el, o);
 		/* the element keeps its widget (a property, not a global) */
 		el.zsWidget = w;

@@ -7,20 +7,31 @@ The daemon runs with a fresh temporary database and the clock at 2026-11-20T10:0
 provider answer has both years. Every expected value below is written by hand from
 feeds/SAMPLES.md and docs/consequence.md (case letters refer to SAMPLES.md "Notable cases").
 
-Chromium is driven with --dump-dom (the DOM after --virtual-time-budget) and --screenshot;
-the embed tests serve a host page from a second HTTP server on another 127.0.0.1 port, so the
-widget runs cross-origin (CORS).
+The widget renders in an open shadow root of its host element. Chromium is driven by
+tests/www/driver.js (Node, npm playwright-core with the system's Chromium; no browser download):
+it loads a page, waits until it has settled (a ready selector, then a DOM that stays the same),
+and returns the DOM with every open shadow root inlined into its host element as
+<template shadowrootmode="open">, which the small parser below reads like any other element;
+it also takes the screenshots (1280 and 375 px wide). One driver process (one browser, a fresh
+browser context per page) serves the whole run. The embed tests serve a host page from a second
+HTTP server on another 127.0.0.1 port, so the widget runs cross-origin (CORS). playwright-core
+and axe-core (tests/www/package.json, pinned) are installed by this test with npm when missing
+(into tests/www/node_modules, or a cache directory when the source tree is read-only).
 
 Environment:
   ZORGSTATUSD       the daemon binary (default ../../src/zorgstatusd relative to this file)
   ZS_TOP_SRCDIR     source tree (default ../.. relative to this file): www/ is served from there
   CHROMIUM          the browser (default /usr/bin/chromium, else chromium on PATH)
-  ZS_ALLOW_SKIP=1   without Chromium (or the binary): exit 77 (skipped) instead of failing
-  ZS_SCREENSHOT_DIR keep the provider-view screenshot there (it is never committed)
+  ZS_ALLOW_SKIP=1   without Chromium, Node/npm or the binary: exit 77 (skipped) instead of failing
+  ZS_SCREENSHOT_DIR keep the screenshots there (they are never committed)
+  ZS_NODE_MODULES   a node_modules directory with the pinned packages (default: this
+                    directory's node_modules, installed when missing)
   ZS_TIMEOUT_SCALE  multiply every wait (ASan, valgrind)
 Exit status: 0 passed, 1 failed, 77 skipped.
 """
 
+import fcntl
+import hashlib
 import html.parser
 import http.server
 import json
@@ -159,6 +170,8 @@ class Env:
     host_srv = None
     host_base = None
     chromium = None
+    node = None
+    node_modules = None
     log = None
 
 
@@ -237,27 +250,141 @@ def host_page(name, body):
     return Env.host_base + "/" + name
 
 
-def chromium(url, *extra, timeout=90):
-    profile = tempfile.mkdtemp(prefix="chromium-", dir=Env.tmp)
-    cmd = [Env.chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-           "--no-first-run", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", "--user-data-dir=" + profile, "--virtual-time-budget=10000"]
-    cmd += list(extra) + [url]
-    try:
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=timeout * SCALE, cwd=Env.tmp)
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    if p.returncode != 0:
-        raise AssertionError("chromium failed (%d) for %s:\n%s" % (
-            p.returncode, url, p.stderr.decode("utf-8", "replace")[-3000:]))
-    return p.stdout.decode("utf-8")
+def node_modules_ok(d):
+    """d/node_modules holds the versions package.json pins?"""
+    with open(os.path.join(HERE, "package.json"), encoding="utf-8") as f:
+        want = json.load(f)["devDependencies"]
+    for name, version in want.items():
+        try:
+            with open(os.path.join(d, "node_modules", name, "package.json"), encoding="utf-8") as f:
+                if json.load(f).get("version") != version:
+                    return False
+        except (OSError, ValueError):
+            return False
+    return True
 
 
-def dom(url):
-    markup = chromium(url, "--dump-dom")
-    d = parse_dom(markup)
-    d.markup = markup
+def ensure_node_modules():
+    """The pinned npm packages (playwright-core, axe-core): returns the node_modules directory,
+    installing them with npm when missing (no browser download: playwright-core drives
+    /usr/bin/chromium). In tests/www when it is writable, else in a cache directory (make
+    distcheck's source tree is read-only). A lock keeps two test programs from installing at
+    once (make -j2 check)."""
+    if os.environ.get("ZS_NODE_MODULES"):
+        return os.environ["ZS_NODE_MODULES"]
+    if node_modules_ok(HERE):
+        return os.path.join(HERE, "node_modules")
+    npm = shutil.which("npm")
+    if not npm:
+        return None
+    where = HERE
+    if not os.access(HERE, os.W_OK):
+        with open(os.path.join(HERE, "package-lock.json"), "rb") as f:
+            tag = hashlib.sha256(f.read()).hexdigest()[:12]
+        where = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+                             "zorgstatus-www-" + tag)
+        try:
+            os.makedirs(where, exist_ok=True)
+            for name in ("package.json", "package-lock.json"):
+                shutil.copy(os.path.join(HERE, name), os.path.join(where, name))
+        except OSError as e:
+            sys.stderr.write("cannot install the npm packages in %s: %s\n" % (where, e))
+            return None
+    with open(os.path.join(tempfile.gettempdir(), "zorgstatus-www-npm.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not node_modules_ok(where):
+            p = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--ignore-scripts"],
+                               cwd=where, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               timeout=300 * SCALE)
+            if p.returncode != 0:
+                sys.stderr.write(p.stdout.decode("utf-8", "replace")[-2000:])
+    return os.path.join(where, "node_modules") if node_modules_ok(where) else None
+
+
+class Driver:
+    """One `node driver.js serve` for the whole run: a JSON request per line, an answer per line."""
+    proc = None
+    seq = 0
+
+    @classmethod
+    def start(cls):
+        env = dict(os.environ, ZS_NODE_MODULES=Env.node_modules, CHROMIUM=Env.chromium)
+        cls.err = open(os.path.join(Env.tmp, "driver.log"), "wb")
+        cls.proc = subprocess.Popen([Env.node, os.path.join(HERE, "driver.js"), "serve"],
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=cls.err,
+                                    cwd=Env.tmp, env=env)
+        hello = cls.read(60)
+        if not hello.get("ready"):
+            raise RuntimeError("driver.js did not start: %r\n%s" % (hello, cls.log()))
+
+    @classmethod
+    def read(cls, timeout):
+        box = []
+        t = threading.Thread(target=lambda: box.append(cls.proc.stdout.readline()), daemon=True)
+        t.start()
+        t.join(timeout * SCALE)
+        if not box or not box[0]:
+            raise RuntimeError("driver.js gave no answer in %ss:\n%s" % (timeout, cls.log()))
+        return json.loads(box[0])
+
+    @classmethod
+    def log(cls):
+        try:
+            with open(os.path.join(Env.tmp, "driver.log"), "rb") as f:
+                return f.read()[-3000:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    @classmethod
+    def request(cls, **req):
+        cls.seq += 1
+        req["id"] = cls.seq
+        req.setdefault("timeout", int(20000 * SCALE))
+        cls.proc.stdin.write((json.dumps(req) + "\n").encode("utf-8"))
+        cls.proc.stdin.flush()
+        try:
+            res = cls.read(req["timeout"] / 1000.0 + 30)
+        except RuntimeError:
+            # a hung driver: a new one for the next test (its answers would come out of step)
+            cls.stop(kill=True)
+            cls.start()
+            raise
+        if res.get("id") != req["id"] or not res.get("ok"):
+            raise AssertionError("driver.js failed for %s: %s" % (req.get("url"), res.get("error", res)))
+        return res
+
+    @classmethod
+    def stop(cls, kill=False):
+        if cls.proc and cls.proc.poll() is None:
+            if kill:
+                cls.proc.kill()
+            else:
+                cls.proc.stdin.close()
+            try:
+                cls.proc.wait(20 * SCALE)
+            except subprocess.TimeoutExpired:
+                cls.proc.kill()
+                cls.proc.wait()
+        if cls.proc:
+            cls.proc.stdout.close()
+            cls.err.close()
+            cls.proc = None
+
+
+def dom(url, ready=None, width=1280, height=900):
+    """The settled DOM of url, open shadow roots inlined into their hosts."""
+    res = Driver.request(cmd="dom", url=url, ready=ready, width=width, height=height)
+    d = parse_dom(res["html"])
+    d.markup = res["html"]
+    d.errors = res.get("errors", [])
+    return d
+
+
+def screenshot(url, out, width, height, full_page=False, ready=None):
+    res = Driver.request(cmd="screenshot", url=url, path=out, width=width, height=height,
+                         fullPage=full_page, ready=ready)
+    d = parse_dom(res["html"])
+    d.markup = res["html"]
     return d
 
 
@@ -268,6 +395,13 @@ def setUpModule():
     Env.chromium = find_chromium()
     if Env.chromium is None:
         missing.append("Chromium (/usr/bin/chromium: apt-get install -y chromium)")
+    Env.node = shutil.which("node") or shutil.which("nodejs")
+    if Env.node is None:
+        missing.append("Node.js (apt-get install -y nodejs npm)")
+    else:
+        Env.node_modules = ensure_node_modules()
+        if Env.node_modules is None:
+            missing.append("playwright-core and axe-core from npm (npm install in tests/www)")
     if missing:
         msg = "cannot run the widget tests without: " + "; ".join(missing)
         if os.environ.get("ZS_ALLOW_SKIP") == "1":
@@ -275,9 +409,15 @@ def setUpModule():
         raise RuntimeError(msg + " (set ZS_ALLOW_SKIP=1 to skip instead)")
     start_daemon()
     start_host_server()
+    try:
+        Driver.start()
+    except BaseException:
+        tearDownModule()   # not called by unittest when setUpModule fails
+        raise
 
 
 def tearDownModule():
+    Driver.stop()
     if Env.host_srv:
         Env.host_srv.shutdown()
         Env.host_srv.server_close()
@@ -413,6 +553,7 @@ class TestProvider(WidgetCase):
         d = dom(page(agb="06020202", policy="9301-BASIS", amount="8000", year="2027"))
         self.assertEqual(d.find("html").get("lang"), "nl")
         self.assertEqual(d.find(cls="zs-provider-name").norm(), "Lekstede Ziekenhuis")
+        self.assertEqual(d.errors, [], "no script errors, no failed loads")
         self.assertEqual(self.tabs(d), [("2026", "false"), ("2027 volgend jaar", "true")])
         sel = d.find("select", cls="zs-select")
         chosen = [o.get("value") for o in sel.find_all("option") if "selected" in o.attrs]
@@ -633,7 +774,7 @@ class TestErrors(WidgetCase):
 
 
 EMBED = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>partner site</title>
+<html lang="en"><head><meta charset="utf-8"><title>partner site</title><link rel="icon" href="data:,">
 <style>body {{ font-family: serif; }} p {{ margin: 3em; }}</style>
 <script>window.__zsBefore = Object.keys(window);</script>
 </head><body>
@@ -659,19 +800,21 @@ window.addEventListener("load", function () {{
 # chooses a policy and then the 2027 tab, as a user would
 DRIVER = """
 (function () {
+  /* the widget's elements are in the host element's open shadow root */
+  function q(s) { var h = document.querySelector("[data-zorgstatus]"); return h && h.shadowRoot ? h.shadowRoot.querySelector(s) : null; }
   var steps = [
-    function () { var i = document.querySelector(".zs-root input[role=combobox]"); if (!i) return false;
+    function () { var i = q(".zs-root:not([hidden]) input[role=combobox]"); if (!i) return false;
       var word = "lekst", n = 0; i.focus();
       (function type() { i.value = word.slice(0, ++n); i.dispatchEvent(new Event("input", {bubbles: true}));
         if (n < word.length) setTimeout(type, 60); })();
       return true; },
-    function () { var b = document.querySelector(".zs-result[data-agb='06020202']"); if (!b) return false; b.click(); return true; },
-    function () { var s = document.querySelector(".zs-root select"); if (!s) return false;
+    function () { var b = q(".zs-result[data-agb='06020202']"); if (!b) return false; b.click(); return true; },
+    function () { var s = q(".zs-root select"); if (!s) return false;
       s.value = "9301-KEUZE"; s.dispatchEvent(new Event("change", {bubbles: true})); return true; },
-    function () { var t = document.querySelector(".zs-tab[data-year='2027']"); if (!t) return false; t.click(); return true; },
-    function () { if (!document.querySelector(".zs-panel[data-year='2027'] .zs-care")) return false;
-      document.querySelector(".zs-root .zs-lang").click(); return true; },
-    function () { var b = document.querySelector(".zs-root[lang=en] .zs-panel[data-year='2027'] .zs-badge"); if (!b) return false;
+    function () { var t = q(".zs-tab[data-year='2027']"); if (!t) return false; t.click(); return true; },
+    function () { if (!q(".zs-panel[data-year='2027'] .zs-care")) return false;
+      q(".zs-root .zs-lang").click(); return true; },
+    function () { var b = q(".zs-root[lang=en] .zs-panel[data-year='2027'] .zs-badge"); if (!b) return false;
       document.getElementById("url").textContent = location.search; return true; }
   ];
   var k = 0;
@@ -690,7 +833,7 @@ class TestEmbed(WidgetCase):
                                         "data-agb": "06020202", "data-policy": "9301-KEUZE",
                                         "data-year": "2027", "data-amount": "8000"})
         self.assertNotEqual(urllib.parse.urlsplit(url).netloc, urllib.parse.urlsplit(Env.base).netloc)
-        d = dom(url)
+        d = dom(url, ready="#globals:not(:empty)")
         host = d.find("div", data_zorgstatus="")
         root = host.find(cls="zs-root")
         self.assertIsNotNone(root, d.markup[-3000:])
@@ -698,6 +841,7 @@ class TestEmbed(WidgetCase):
         c = self.card(d, "hospital")
         self.assertEqual((c.get("data-status"), c.get("data-consequence")), ("negotiating", "not_contracted_full"))
         self.assertEqual(self.example(c), {"amount": "€8,000.00", "insurer": "€8,000.00", "patient": "€0.00"})
+        self.assertEqual(d.errors, [], "no script errors, no failed loads")
         # one namespace, no other globals; the stylesheet comes from the widget's host
         self.assertEqual(json.loads(d.find("pre", id="globals").text()), ["ZorgStatus"])
         css = [l.get("href") for l in d.find_all("link", rel="stylesheet")]
@@ -710,7 +854,7 @@ class TestEmbed(WidgetCase):
     def test_embed_search_as_you_type(self):
         # typed, picked, chosen and switched to English by script events; data-url-state on
         url = self.embed("type.html", {"data-zorgstatus": "", "data-api": Env.base, "data-url-state": ""}, DRIVER)
-        d = dom(url)
+        d = dom(url, ready="#url:not(:empty)")
         self.assertEqual(d.find(cls="zs-provider-name").norm() if d.find(cls="zs-provider-name") else None,
                          "Lekstede Ziekenhuis", d.markup[-3000:])
         panel = d.find(cls="zs-panel")
@@ -730,7 +874,7 @@ class TestEmbed(WidgetCase):
         dead = free_port()  # nothing listens there
         url = self.embed("dead.html", {"data-zorgstatus": "", "data-api": "http://127.0.0.1:%d" % dead,
                                        "data-lang": "en", "data-agb": "06020202"})
-        d = dom(url)
+        d = dom(url, ready=".zs-error-box")
         box = d.find(cls="zs-error-box")
         self.assertIsNotNone(box, d.markup[-3000:])
         self.assertEqual(box.get("data-error"), "network")
@@ -738,7 +882,7 @@ class TestEmbed(WidgetCase):
         self.assertIsNotNone(box.find("button"), "a retry button")
         url = self.embed("dead-nl.html", {"data-zorgstatus": "", "data-api": "http://127.0.0.1:%d" % dead,
                                           "data-q": "antonius"})
-        box = dom(url).find(cls="zs-error-box")
+        box = dom(url, ready=".zs-error-box").find(cls="zs-error-box")
         self.assertIn("Er is geen verbinding met de server", box.norm())
 
 
@@ -790,18 +934,47 @@ class TestStatic(WidgetCase):
 
 
 class TestScreenshot(WidgetCase):
-    def test_provider_view_screenshot(self):
-        out = os.path.join(Env.tmp, "provider.png")
-        chromium(page(agb="94060101", policy="9201-NATURA", amount="8000", year="2027"),
-                 "--window-size=1280,900", "--hide-scrollbars", "--screenshot=" + out)
+    def shot(self, name, url, width, height, full_page=False, ready=".zs-care"):
+        out = os.path.join(Env.tmp, name)
+        d = screenshot(url, out, width, height, full_page=full_page, ready=ready)
         with open(out, "rb") as f:
             head = f.read(24)
         self.assertEqual(head[:8], b"\x89PNG\r\n\x1a\n")
-        self.assertEqual(struct.unpack(">II", head[16:24]), (1280, 900))
+        w, h = struct.unpack(">II", head[16:24])
         keep = os.environ.get("ZS_SCREENSHOT_DIR")
         if keep:
             os.makedirs(keep, exist_ok=True)
-            shutil.copy(out, os.path.join(keep, "provider.png"))
+            shutil.copy(out, os.path.join(keep, name))
+        return d, w, h
+
+    def test_provider_view_screenshot(self):
+        url = page(agb="94060101", policy="9201-NATURA", amount="8000", year="2027")
+        d, w, h = self.shot("provider.png", url, 1280, 900)
+        self.assertEqual((w, h), (1280, 900))
+        self.assertIsNotNone(d.find("article", cls="zs-care", data_care_type="mental_health"))
+
+    def test_phone_screenshots(self):
+        # the standalone page's overview and a policy at 375 px, the whole page
+        for name, url, ready in (
+                ("overview-375.png", page(agb="06010101"), ".zs-overview"),
+                ("provider-375.png", page(agb="94060101", policy="9201-NATURA", amount="8000", year="2027"), ".zs-care")):
+            with self.subTest(name=name):
+                d, w, h = self.shot(name, url, 375, 812, full_page=True, ready=ready)
+                self.assertEqual(w, 375)
+                self.assertGreaterEqual(h, 812)
+
+    def test_hostile_host_screenshots(self):
+        # the widget on a host page whose CSS tries everything (HOSTILE_CSS), at 1280 and 375
+        attrs = {"data-zorgstatus": "", "id": "host", "data-api": Env.base, "data-agb": "47470101",
+                 "data-policy": "9101-NATURA", "data-year": "2027"}
+        a = " ".join('%s="%s"' % (k, v) for k, v in attrs.items())
+        url = host_page("hostile-shot.html", EMBED.format(attrs=a, script=Env.base + "/www/widget.js", driver="")
+                        .replace("</head>", HOSTILE_CSS + "</head>"))
+        for width, height in ((1280, 900), (375, 812)):
+            with self.subTest(width=width):
+                d, w, h = self.shot("hostile-%d.png" % width, url, width, height, full_page=True)
+                self.assertEqual(w, width)
+                self.assertIsNotNone(d.find("article", cls="zs-care", data_care_type="district_nursing"))
 
 
 class TestOverview(WidgetCase):
@@ -866,7 +1039,11 @@ class TestOverview(WidgetCase):
 PROBE = """
 (function () {{
   var out = {{}}, k = 0, steps = [{steps}];
-  function q(s) {{ return document.querySelector(s); }}
+  /* the widget lives in the open shadow root of its host element: look there */
+  function host() {{ return document.querySelector("[data-zorgstatus]"); }}
+  function q(s) {{ var h = host(); return h && h.shadowRoot ? h.shadowRoot.querySelector(s) : null; }}
+  function byId(id) {{ return host().shadowRoot.getElementById(id); }}
+  function active() {{ var a = document.activeElement; while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement; return a; }}
   function key(el, name) {{ el.dispatchEvent(new KeyboardEvent("keydown", {{key: name, bubbles: true, cancelable: true}})); }}
   function done() {{ document.getElementById("out").textContent = JSON.stringify(out); }}
   (function tick() {{
@@ -878,12 +1055,12 @@ PROBE = """
 
 
 class ProbeCase(WidgetCase):
-    def probe(self, name, attrs, steps, head="", query=""):
+    def probe(self, name, attrs, steps, head="", query="", width=1280):
         a = " ".join('%s="%s"' % (k, v) for k, v in attrs.items())
         url = host_page(name, EMBED.format(attrs=a, script=Env.base + "/www/widget.js",
                                            driver=PROBE.format(steps=steps)).replace(
                                                '<pre id="url"></pre>', '<pre id="url"></pre><pre id="out"></pre>' + head))
-        d = dom(url + query)
+        d = dom(url + query, ready="#out:not(:empty)", width=width)
         txt = d.find("pre", id="out").text()
         self.assertTrue(txt, "the probe did not finish:\n" + d.markup[-3000:])
         out = json.loads(txt)
@@ -894,17 +1071,17 @@ class ProbeCase(WidgetCase):
 class TestKeyboardAndFocus(ProbeCase):
     def test_combobox_keyboard_path(self):
         steps = """
-          function (o) { var i = q(".zs-root input[role=combobox]"); if (!i) return false; i.focus();
+          function (o) { var i = q(".zs-root:not([hidden]) input[role=combobox]"); if (!i) return false; i.focus();
             i.value = "lekstede"; i.dispatchEvent(new Event("input", {bubbles: true})); return true; },
           function (o) { if (!q(".zs-result[data-agb='06020202']")) return false;
             var i = q(".zs-root input[role=combobox]"); key(i, "ArrowDown");
-            var a = i.getAttribute("aria-activedescendant"), opt = a && document.getElementById(a);
+            var a = i.getAttribute("aria-activedescendant"), opt = a && byId(a);
             o.expanded = i.getAttribute("aria-expanded"); o.active = opt ? opt.getAttribute("data-agb") : null;
-            o.selected = opt ? opt.getAttribute("aria-selected") : null; o.focusStays = document.activeElement === i;
+            o.selected = opt ? opt.getAttribute("aria-selected") : null; o.focusStays = active() === i;
             return true; },
           function (o) { var i = q(".zs-root input[role=combobox]"); key(i, "Enter"); return true; },
           function (o) { var n = q(".zs-provider-name"); if (!n) return false;
-            o.provider = n.textContent; o.focusOn = document.activeElement.className; return true; }
+            o.provider = n.textContent; o.focusOn = active().className; return true; }
         """
         out, _ = self.probe("combo.html", {"data-zorgstatus": "", "data-api": Env.base}, steps)
         self.assertEqual(out, {"expanded": "true", "active": "06020202", "selected": "true",
@@ -913,17 +1090,17 @@ class TestKeyboardAndFocus(ProbeCase):
 
     def test_focus_after_calculate_and_history(self):
         steps = """
-          function (o) { if (!q(".zs-care")) return false; o.h0 = history.length;
+          function (o) { if (!q(".zs-care") || q(".zs-root[hidden]")) return false; o.h0 = history.length;
             var s = q(".zs-root select"); ["9301-KEUZE", "9201-NATURA", "9101-NATURA"].forEach(function (v) {
               s.value = v; s.dispatchEvent(new Event("change", {bubbles: true})); });
             o.h1 = history.length; o.live = q("[id$=-live]").textContent; return true; },
           function (o) { var i = q(".zs-amount-input"); i.focus(); i.value = "8000";
             i.form.requestSubmit(); return true; },
           function (o) { var c = q(".zs-care[data-example]"); if (!c) return false;
-            o.afterEnter = document.activeElement.className; return true; },
+            o.afterEnter = active().className; return true; },
           function (o) { var b = q(".zs-amount button"); q(".zs-amount-input").value = "9000"; b.focus(); b.click(); return true; },
           function (o) { var c = q(".zs-care[data-example^='9000']"); if (!c) return false;
-            o.afterButton = document.activeElement.textContent; return true; }
+            o.afterButton = active().textContent; return true; }
         """
         out, _ = self.probe("focus.html", {"data-zorgstatus": "", "data-api": Env.base, "data-url-state": ""},
                             steps, query="?agb=06020202&policy=9301-BASIS&year=2027")
@@ -935,41 +1112,150 @@ class TestKeyboardAndFocus(ProbeCase):
 
 
 HOSTILE_CSS = """<style>
+  html { font-size: 10px; }
   body { font-family: serif; color: #c00000; text-transform: uppercase; }
   p { font-style: italic; margin: 3em; }
   * { letter-spacing: 3px; word-spacing: 9px; }
   section, div, article, table, td { border: 5px solid red; }
-  :focus { outline: none !important; }
+  :focus, :focus-visible { outline: none !important; box-shadow: none !important; }
   button { background: yellow; }
+  #host, #host * { color: red !important; font: italic 700 30px/3 serif !important; letter-spacing: 5px !important;
+    text-transform: uppercase !important; text-align: right !important; direction: rtl !important;
+    white-space: pre !important; cursor: wait !important; }
+  #host div, #host p, #host section, #host article { display: none !important; }
+  #host { --zs-text: #ff0000; --zs-accent: #ff00ff; --zs-bg: #00ff00; --zs-focus: transparent; }
+  #host .zs-root, .zs-root, .zs-care, [class^="zs-"], [data-zorgstatus] button { border: 9px dotted red !important;
+    background: yellow !important; margin: 40px !important; }
 </style>"""
 
 STYLE_STEPS = """
-  function (o) { if (!q(".zs-care")) return false;
-    var props = ["font-style", "letter-spacing", "word-spacing", "text-transform", "font-family", "color",
-                 "border-top-width", "border-top-style", "margin-top", "background-color"];
-    [".zs-root", ".zs-provider", ".zs-text", ".zs-care", ".zs-panel-title", ".zs-badge", ".zs-hint",
-     ".zs-button", ".zs-lang"].forEach(function (s) {
+  function (o) { if (!q(".zs-care") || q(".zs-root[hidden]")) return false;
+    var props = ["font-style", "font-size", "font-weight", "line-height", "letter-spacing", "word-spacing",
+                 "text-transform", "text-align", "direction", "white-space", "font-family", "color", "cursor",
+                 "display", "visibility", "border-top-width", "border-top-style", "margin-top", "padding-top",
+                 "background-color", "width"];
+    [".zs-root", ".zs-provider", ".zs-provider-name", ".zs-text", ".zs-care", ".zs-care-title", ".zs-panel-title",
+     ".zs-badge", ".zs-hint", ".zs-button", ".zs-lang", ".zs-tab", ".zs-select", ".zs-sources-list li",
+     ".zs-deductible"].forEach(function (s) {
       var cs = getComputedStyle(q(s)); o[s] = props.map(function (p) { return p + "=" + cs.getPropertyValue(p); }); });
     var i = q(".zs-amount-input"); i.focus(); var f = getComputedStyle(i);
-    o.focus = [f.outlineStyle, f.outlineWidth]; return true; }
+    o.focus = [f.outlineStyle, f.outlineWidth];
+    var b = q(".zs-lang"); b.focus(); f = getComputedStyle(b);
+    o.focusButton = [f.outlineStyle, f.outlineWidth, b.matches(":focus-visible")];
+    return true; }
+"""
+
+# where the widget lives, and whether every id an ARIA attribute (or a label) names is found in
+# the same tree: the shadow root (ids in the page cannot be referenced from inside it)
+SHADOW_STEPS = """
+  function (o) { if (!q(".zs-care") || q(".zs-root[hidden]")) return false;
+    var h = host(), r = h.shadowRoot;
+    o.mode = r ? r.mode : null;
+    o.inShadow = !!(r && r.querySelector(".zs-root"));
+    o.inLight = !!document.querySelector(".zs-root") || !!document.querySelector("[data-zorgstatus] .zs-root");
+    o.lightChildren = h.children.length;
+    o.css = Array.prototype.map.call(r.querySelectorAll("link[rel=stylesheet]"), function (l) { return l.href; });
+    o.pageCss = document.querySelectorAll("link[rel=stylesheet]").length;
+    o.refs = 0; o.missing = [];
+    ["aria-labelledby", "aria-describedby", "aria-controls", "aria-activedescendant", "for"].forEach(function (a) {
+      Array.prototype.forEach.call(r.querySelectorAll("[" + a + "]"), function (el) {
+        el.getAttribute(a).split(/\\s+/).filter(Boolean).forEach(function (id) {
+          o.refs++; if (!r.getElementById(id)) o.missing.push(a + "=" + id); }); }); });
+    o.live = Array.prototype.map.call(r.querySelectorAll("[aria-live], [role=alert], [role=status]"), function (e) {
+      return e.id; });
+    var rr = r.querySelector(".zs-root");
+    o.fits = rr.scrollWidth <= rr.clientWidth;
+    return true; }
 """
 
 
 class TestHostPage(ProbeCase):
     def test_hostile_host_css_does_not_reach_the_widget(self):
-        attrs = {"data-zorgstatus": "", "data-api": Env.base, "data-agb": "47470101",
+        # the same widget on a plain page and on a page whose CSS targets it by element, by
+        # class, by id and with !important (HOSTILE_CSS): every computed style the same
+        attrs = {"data-zorgstatus": "", "id": "host", "data-api": Env.base, "data-agb": "47470101",
                  "data-policy": "9101-NATURA", "data-year": "2027"}
         plain, _ = self.probe("plain.html", attrs, STYLE_STEPS)
         hostile, _ = self.probe("hostile.html", attrs, STYLE_STEPS, head=HOSTILE_CSS)
+        self.assertEqual(set(hostile), set(plain))
         for k in plain:
             self.assertEqual(hostile[k], plain[k], k)
+        # sanity: the plain page's values are the widget's own (a test that can fail)
+        self.assertIn("font-size=16px", plain[".zs-root"])
+        self.assertIn("font-style=normal", plain[".zs-text"])
+        self.assertIn("display=block", plain[".zs-root"])
         self.assertEqual(hostile["focus"], ["solid", "3px"], "the focus ring survives outline: none !important")
+        self.assertEqual(hostile["focusButton"], ["solid", "3px", True])
+
+    def test_widget_lives_in_an_open_shadow_root(self):
+        attrs = {"data-zorgstatus": "", "data-api": Env.base, "data-agb": "06020202",
+                 "data-policy": "9201-NATURA", "data-year": "2027", "data-amount": "8000"}
+        out, d = self.probe("shadow.html", attrs, SHADOW_STEPS)
+        self.assertEqual(out["mode"], "open")
+        self.assertTrue(out["inShadow"])
+        self.assertFalse(out["inLight"], ".zs-root must not be in the page's DOM")
+        self.assertEqual(out["lightChildren"], 0)
+        # its stylesheet inside the shadow root, from the widget's origin; none added to the page
+        self.assertEqual(out["css"], [Env.base + "/www/widget.css"])
+        self.assertEqual(out["pageCss"], 0)
+        # every ARIA reference resolves inside the shadow root
+        self.assertGreater(out["refs"], 10)
+        self.assertEqual(out["missing"], [])
+        self.assertEqual(sorted(out["live"]), ["zs1-error", "zs1-live", "zs1-search-status"])
+        self.assertTrue(out["fits"])
+        # the driver's serialisation shows the shadow content inside the host element
+        tpl = d.find("div", data_zorgstatus="").find("template")
+        self.assertEqual(tpl.get("shadowrootmode"), "open")
+        self.assertIsNotNone(tpl.find(cls="zs-root"))
+
+    def test_strict_content_security_policy(self):
+        # a host page whose CSP allows styles only from the widget's host (no inline styles):
+        # the widget's stylesheet (linked in its shadow root) applies, nothing is refused
+        csp = ("default-src 'none'; script-src 'unsafe-inline' {b}; style-src {b}; "
+               "connect-src {b}; img-src data:").format(b=Env.base)
+        steps = """
+          function (o) { var r = q(".zs-root"); if (!r || r.hidden || !q(".zs-care")) return false;
+            var cs = getComputedStyle(r), card = getComputedStyle(q(".zs-care"));
+            o.font = cs.fontFamily.split(",")[0]; o.size = cs.fontSize;
+            o.cardBorder = card.borderLeftWidth + " " + card.borderLeftStyle; return true; }
+        """
+        body = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>csp</title>'
+                '<link rel="icon" href="data:,">'
+                '<meta http-equiv="Content-Security-Policy" content="%s"></head><body>'
+                '<div data-zorgstatus data-api="%s" data-agb="47470101" data-policy="9101-NATURA" '
+                'data-year="2027"></div><pre id="out"></pre>'
+                '<script src="%s/www/widget.js" defer></script><script>%s</script></body></html>'
+                % (csp, Env.base, Env.base, PROBE.format(steps=steps)))
+        d = dom(host_page("csp.html", body), ready="#out:not(:empty)")
+        out = json.loads(d.find("pre", id="out").text())
+        self.assertEqual(out, {"font": "system-ui", "size": "16px", "cardBorder": "6px solid"})
+        self.assertEqual(d.errors, [], "nothing refused by the Content-Security-Policy")
+
+    def test_phone_width_no_sideways_scrolling(self):
+        # 375 px wide: the overview and a policy fit (the hostile host page too)
+        for name, extra, head in (
+                ("phone-overview.html", {"data-agb": "06010101"}, ""),
+                ("phone-policy.html", {"data-agb": "06020202", "data-policy": "9201-NATURA",
+                                       "data-year": "2027", "data-amount": "8000"}, ""),
+                ("phone-hostile.html", {"data-agb": "47470101", "data-policy": "9101-NATURA",
+                                        "data-year": "2027"}, HOSTILE_CSS)):
+            with self.subTest(page=name):
+                attrs = {"data-zorgstatus": "", "id": "host", "data-api": Env.base}
+                attrs.update(extra)
+                steps = """
+                  function (o) { var r = q(".zs-root"); if (!r || r.hidden || !q(".zs-panel > *")) return false;
+                    o.sw = r.scrollWidth; o.cw = r.clientWidth; o.vw = window.innerWidth; return true; }
+                """
+                out, _ = self.probe(name, attrs, steps, head=head, width=375)
+                self.assertEqual(out["vw"], 375)
+                self.assertLessEqual(out["sw"], out["cw"], out)
 
 
 AXE = """
-  function (o) { if (o.done) return true; if (!q("READY") || !window.axe || o.started) return false;
+  function (o) { if (o.done) return true;
+    if (!q("READY") || q(".zs-root[hidden]") || !window.axe || o.started) return false;
     o.started = 1;
-    axe.run(q(".zs-root"), {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+    axe.run(host(), {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
       .then(function (r) { o.violations = r.violations.map(function (v) {
           return v.id + ": " + v.nodes.map(function (n) { return n.target.join(" "); }).join(", "); });
         o.passes = r.passes.length; o.done = 1; }, function (e) { o.error = String(e); o.done = 1; });
@@ -978,18 +1264,12 @@ AXE = """
 
 
 def axe_path():
-    return os.path.join(HERE, "node_modules", "axe-core", "axe.min.js")
+    return os.path.join(Env.node_modules or os.path.join(HERE, "node_modules"), "axe-core", "axe.min.js")
 
 
 def ensure_axe():
-    """axe-core from npm (tests/www/package.json, pinned), installed when missing."""
-    if os.path.isfile(axe_path()):
-        return True
-    npm = shutil.which("npm")
-    if not npm:
-        return False
-    subprocess.run([npm, "install", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=HERE,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300 * SCALE)
+    """axe-core from npm (tests/www/package.json, pinned; installed with playwright-core by
+    setUpModule when missing)."""
     return os.path.isfile(axe_path())
 
 
