@@ -19,6 +19,11 @@ typedef struct {
 	zs_ptype type;
 	json_t *reimbursement; /* array */
 	json_t *summary;       /* {"id","name","label","type","insurer","concern"} */
+	struct pol_rule {      /* reimbursement's rules in C (strings point into it) */
+		const char *care_type, *basis;
+		double percent;
+	} *rules;
+	size_t nrules;
 } pol_entry;
 
 typedef struct {
@@ -53,6 +58,8 @@ struct zs_reader {
 	int direct_ok;         /* zs_reader_set_direct */
 	int direct;            /* this call writes its statuses directly (zs_status.c) */
 	zs_jbuf scratch;       /* where the direct texts are written (fixed size, reused) */
+	long long dep_feeds[32]; /* feeds already named in this call's keys (zs_api_dep_feed) */
+	size_t ndep_feeds;
 };
 
 /* One stored effective row; strings owned by the rowset. */
@@ -66,9 +73,8 @@ typedef struct {
 } eff_view;
 
 typedef struct {
-	char *policy_id;
+	const char *policy_id;
 	eff_view v;
-	char *strs[4];
 } zs_effrow;
 
 /* The effective rows of one provider for one year. Free with zs_rowset_free. */
@@ -77,6 +83,8 @@ typedef struct {
 	size_t nrows;
 	char *care_types[ZS_MAX_CARE_TYPES]; /* distinct, sorted */
 	size_t nct;
+	char **chunks;         /* the rows' strings, copied into chunks of 16 KiB and more */
+	size_t nchunks, used, room;
 } zs_rowset;
 
 int zs_rowset_load(zs_reader *r, const char *agb, int year, const char *only_care, zs_rowset *rs);
@@ -92,6 +100,8 @@ void zs_search_warm(zs_reader *r);
 /* Record that the answer being built depends on "<type>:<id>" (zs_deps.h). */
 void zs_api_dep(const zs_reader *r, const char *type, const char *id);
 void zs_api_dep_int(const zs_reader *r, const char *type, long long id);
+/* "f:<feed>", once per call (every status names its sources' feeds) */
+void zs_api_dep_feed(zs_reader *r, long long feed_id);
 
 /* Reload the caches when the snapshot generation moved. */
 void zs_reader_refresh(zs_reader *r);
@@ -104,6 +114,15 @@ json_t *zs_status_json(zs_reader *r, const zs_request *req, const pol_entry *p,
  * reimbursed_percent, conflict. New reference. */
 json_t *zs_status_summary(zs_reader *r, const zs_request *req, const pol_entry *p,
                           const char *care_type, const eff_view *v, long long amount);
+/* Direct writing (zs_reader_set_direct): write(ctx, b) writes v's text, which is frozen under
+ * v in the call's table (zs_api_dump splices it). Written into the reader's reused scratch
+ * buffer, or when that is full into a buffer of its own (write is then called twice). 0, or
+ * -1 (table full, out of memory): the caller builds v as a tree after all. */
+int zs_direct_freeze(zs_reader *r, json_t *v, void (*write)(void *ctx, zs_jbuf *b), void *ctx);
+/* The same summary written as text into b (same bytes). */
+void zs_status_summary_write(zs_reader *r, const zs_request *req, const pol_entry *p,
+                             const char *care_type, const eff_view *v, long long amount,
+                             zs_jbuf *b);
 /* The same status object written as text into b (zs_jsonw.h), same bytes as the tree. */
 void zs_status_write(zs_reader *r, const zs_request *req, const pol_entry *p,
                      const char *care_type, const eff_view *v, long long amount,

@@ -64,6 +64,36 @@ static int is_covering(const eff_view *v)
 	             (v->status == ZS_STATUS_NEGOTIATING && v->as_contracted));
 }
 
+typedef struct {
+	zs_reader *r;
+	const zs_request *req;
+	const pol_entry *p;
+	const zs_rowset *rs;
+	long long amount;
+} sum_ctx;
+
+static void summaries_write(void *ctx, zs_jbuf *b)
+{
+	sum_ctx *s = ctx;
+	zs_jb_char(b, '[');
+	for (size_t c = 0; c < s->rs->nct; c++) {
+		if (c)
+			zs_jb_char(b, ',');
+		zs_status_summary_write(s->r, s->req, s->p, s->rs->care_types[c],
+		                        zs_rowset_find(s->rs, s->p->id, s->rs->care_types[c]),
+		                        s->amount, b);
+	}
+	zs_jb_char(b, ']');
+}
+
+/* One provider's summaries under policy p, written as text into the placeholder sts. */
+static int summaries_direct(zs_reader *r, const zs_request *req, const pol_entry *p,
+                            const zs_rowset *rs, long long amount, json_t *sts)
+{
+	sum_ctx s = { r, req, p, rs, amount };
+	return zs_direct_freeze(r, sts, summaries_write, &s);
+}
+
 json_t *zs_api_compare(zs_reader *r, const zs_request *req, int *status)
 {
 	const char *list = zs_param(req, "agb"), *ptype = zs_param(req, "policy_type");
@@ -164,10 +194,16 @@ json_t *zs_api_compare(zs_reader *r, const zs_request *req, int *status)
 				else if (v && v->status != ZS_STATUS_UNKNOWN)
 					blocked = 1;
 				conflict |= v && v->basis == ZS_BASIS_CONFLICT;
-				json_array_append_new(sts, summary
-				        ? zs_status_summary(r, req, p, sets[i].care_types[c], v, amount)
-				        : zs_status_json(r, req, p, sets[i].care_types[c], v, amount));
 			}
+			/* the summaries written as text when the answer is only dumped (zs_api.h) */
+			if (!(summary && r->direct && summaries_direct(r, req, p, &sets[i], amount, sts) == 0))
+				for (size_t c = 0; c < sets[i].nct; c++) {
+					const eff_view *v = zs_rowset_find(&sets[i], p->id,
+					                                   sets[i].care_types[c]);
+					json_array_append_new(sts, summary
+					        ? zs_status_summary(r, req, p, sets[i].care_types[c], v, amount)
+					        : zs_status_json(r, req, p, sets[i].care_types[c], v, amount));
+				}
 			int cov = any && !blocked;
 			pr->covered += cov;
 			pr->conflicts += cov && conflict;

@@ -44,6 +44,7 @@ static void caches_free(zs_reader *r)
 		free(p->concern_name);
 		json_decref(p->reimbursement);
 		json_decref(p->summary);
+		free(p->rules);
 	}
 	free(r->pols);
 	r->pols = NULL;
@@ -90,6 +91,19 @@ static int caches_load(zs_reader *r)
 			p->reimbursement = rj ? json_loads(rj, 0, NULL) : NULL;
 			if (!p->reimbursement)
 				p->reimbursement = json_array();
+			/* the rules once per snapshot, not looked up in JSON for every status */
+			size_t nr = json_array_size(p->reimbursement), k;
+			json_t *rule;
+			p->rules = nr ? calloc(nr, sizeof *p->rules) : NULL;
+			json_array_foreach(p->reimbursement, k, rule) {
+				const char *ct = json_string_value(json_object_get(rule, "care_type"));
+				if (!p->rules || !ct)
+					continue;
+				struct pol_rule *pr = &p->rules[p->nrules++];
+				pr->care_type = ct;
+				pr->percent = json_number_value(json_object_get(rule, "percent"));
+				pr->basis = json_string_value(json_object_get(rule, "basis"));
+			}
 			p->summary = json_pack("{s:s?, s:s?, s:s?, s:s, s:{s:s?, s:s?}, s:{s:s?, s:s?}}",
 			                       "id", p->id, "name", p->name, "label", p->label, "type",
 			                       zs_ptype_code(p->type), "insurer", "uzovi", p->uzovi, "name",
@@ -313,6 +327,18 @@ void zs_api_dep_int(const zs_reader *r, const char *type, long long id)
 		zs_deplist_add_int(r->deps, type, id);
 }
 
+void zs_api_dep_feed(zs_reader *r, long long feed_id)
+{
+	if (!r->deps)
+		return;
+	for (size_t i = 0; i < r->ndep_feeds; i++)
+		if (r->dep_feeds[i] == feed_id)
+			return;
+	if (r->ndep_feeds < sizeof r->dep_feeds / sizeof r->dep_feeds[0])
+		r->dep_feeds[r->ndep_feeds++] = feed_id;
+	zs_deplist_add_int(r->deps, "f", feed_id);
+}
+
 char *zs_api_dump(zs_reader *r, const json_t *body, size_t *len)
 {
 	char *t = zs_json_dump2(body, r->frozen, r->raw, len);
@@ -344,10 +370,12 @@ json_t *zs_api_call(zs_reader *r, zs_handler fn, const zs_request *req, int *sta
 	zs_frozen_clear(r->raw);
 	r->scratch.len = 0;
 	r->scratch.oom = 0;
-	/* direct writing: public lookups and statuses in their full shape (texts=none and staff
-	 * answers are changed after the handler, or hold more: they keep the tree) */
+	r->ndep_feeds = 0;
+	/* direct writing: public lookups, statuses and compares (texts=none and staff answers are
+	 * changed after the handler, or hold more: they keep the tree) */
 	const char *texts = zs_param(req, "texts");
-	r->direct = r->direct_ok && !req->staff && (fn == zs_api_provider || fn == zs_api_status) &&
+	r->direct = r->direct_ok && !req->staff &&
+	            (fn == zs_api_provider || fn == zs_api_status || fn == zs_api_compare) &&
 	            !(texts && strcmp(texts, "none") == 0);
 	json_t *body = zs_compact_check(req, status);
 	if (!body) {

@@ -38,17 +38,13 @@ static const char *level_code(long long level)
 /* The policy's non-contracted rule for a care type ("*" as fallback). */
 static void policy_rule(const pol_entry *p, const char *care_type, double *pct, const char **basis)
 {
-	size_t i;
-	json_t *rule;
 	*pct = -1;
 	*basis = NULL;
-	json_array_foreach(p->reimbursement, i, rule) {
-		const char *ct = json_string_value(json_object_get(rule, "care_type"));
-		if (!ct)
-			continue;
+	for (size_t i = 0; i < p->nrules; i++) {
+		const char *ct = p->rules[i].care_type;
 		if (strcmp(ct, care_type) == 0 || (strcmp(ct, "*") == 0 && *pct < 0)) {
-			*pct = json_number_value(json_object_get(rule, "percent"));
-			*basis = json_string_value(json_object_get(rule, "basis"));
+			*pct = p->rules[i].percent;
+			*basis = p->rules[i].basis;
 			if (strcmp(ct, care_type) == 0)
 				return;
 		}
@@ -135,7 +131,7 @@ static void add_source(zs_reader *r, status_facts *sf, const char *kind, long lo
                        long long status, long long level, long long said)
 {
 	src_fact *s = &sf->src[sf->nsrc++];
-	zs_api_dep_int(r, "f", feed_id);
+	zs_api_dep_feed(r, feed_id);
 	s->kind = kind;
 	s->f = zs_reader_find_feed(r, feed_id);
 	s->status = zs_status_code((zs_status)status);
@@ -435,6 +431,32 @@ json_t *zs_status_summary(zs_reader *r, const zs_request *req, const pol_entry *
 	return o;
 }
 
+void zs_status_summary_write(zs_reader *r, const zs_request *req, const pol_entry *p,
+                             const char *care_type, const eff_view *v, long long amount,
+                             zs_jbuf *b)
+{
+	status_facts sf;
+	status_facts_make(r, req, p, care_type, v, amount, &sf);
+	json_t *code = json_object_get(sf.cons, "code");
+	json_t *pct = json_object_get(sf.cons, "reimbursed_percent");
+	zs_jb_lit(b, "{\"care_type\":");
+	zs_jb_str(b, care_type);
+	zs_jb_lit(b, ",\"status\":");
+	zs_jb_str(b, zs_status_code(sf.st));
+	if (code) {
+		zs_jb_lit(b, ",\"consequence\":");
+		zs_jb_value(b, code, NULL);
+	}
+	if (pct) {
+		zs_jb_lit(b, ",\"reimbursed_percent\":");
+		zs_jb_value(b, pct, NULL);
+	}
+	zs_jb_lit(b, ",\"conflict\":");
+	zs_jb_bool(b, sf.basis == ZS_BASIS_CONFLICT);
+	zs_jb_char(b, '}');
+	facts_free(&sf);
+}
+
 void zs_status_write(zs_reader *r, const zs_request *req, const pol_entry *p,
                      const char *care_type, const eff_view *v, long long amount, zs_jbuf *b)
 {
@@ -469,17 +491,39 @@ json_t *zs_provider_json(zs_reader *r, const char *agb, int *found)
 
 void zs_rowset_free(zs_rowset *rs)
 {
-	for (size_t k = 0; k < rs->nrows; k++) {
-		free(rs->rows[k].policy_id);
-		free(rs->rows[k].strs[0]);
-		free(rs->rows[k].strs[1]);
-		free(rs->rows[k].strs[2]);
-		free(rs->rows[k].strs[3]);
-	}
+	for (size_t k = 0; k < rs->nchunks; k++)
+		free(rs->chunks[k]);
+	free(rs->chunks);
 	free(rs->rows);
 	for (size_t c = 0; c < rs->nct; c++)
 		free(rs->care_types[c]);
 	memset(rs, 0, sizeof *rs);
+}
+
+/* A copy of a text column in the rowset's chunks (one allocation per 16 KiB, not per string;
+ * a hospital has ~1,000 rows); NULL for NULL or out of memory. */
+static const char *rs_dup(zs_rowset *rs, sqlite3_stmt *st, int col)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+	if (!s)
+		return NULL;
+	size_t n = (size_t)sqlite3_column_bytes(st, col) + 1;
+	if (!rs->nchunks || rs->used + n > rs->room) {
+		size_t room = n > 16384 ? n : 16384;
+		char **nc = realloc(rs->chunks, (rs->nchunks + 1) * sizeof *nc);
+		if (!nc)
+			return NULL;
+		rs->chunks = nc;
+		if (!(nc[rs->nchunks] = malloc(room)))
+			return NULL;
+		rs->nchunks++;
+		rs->used = 0;
+		rs->room = room;
+	}
+	char *d = rs->chunks[rs->nchunks - 1] + rs->used;
+	memcpy(d, s, n);
+	rs->used += n;
+	return d;
 }
 
 int zs_rowset_load(zs_reader *r, const char *agb, int year, const char *only_care, zs_rowset *rs)
@@ -495,17 +539,16 @@ int zs_rowset_load(zs_reader *r, const char *agb, int year, const char *only_car
 			continue;
 		if (zs_grow(&rs->rows, &cap, rs->nrows, sizeof *rs->rows, 32))
 			break;
-		zs_effrow *e = &rs->rows[rs->nrows++];
+		zs_effrow *e = &rs->rows[rs->nrows];
 		eff_from_row(st, &e->v);
-		e->policy_id = zs_col_dup(st, 0);
-		e->strs[0] = strdup(ct);
-		e->strs[1] = e->v.ceiling_exempt ? strdup(e->v.ceiling_exempt) : NULL;
-		e->strs[2] = e->v.stop ? strdup(e->v.stop) : NULL;
-		e->strs[3] = e->v.began ? strdup(e->v.began) : NULL;
-		e->v.care_type = e->strs[0];
-		e->v.ceiling_exempt = e->strs[1];
-		e->v.stop = e->strs[2];
-		e->v.began = e->strs[3];
+		e->policy_id = rs_dup(rs, st, 0);
+		e->v.care_type = rs_dup(rs, st, 1);
+		e->v.ceiling_exempt = rs_dup(rs, st, 5);
+		e->v.stop = rs_dup(rs, st, 6);
+		e->v.began = rs_dup(rs, st, 17);
+		if (!e->policy_id || !e->v.care_type)
+			break; /* out of memory: the rows so far */
+		rs->nrows++;
 		/* The care types any source mentions for this provider in this year. */
 		int seen = 0;
 		for (size_t c = 0; c < rs->nct && !seen; c++)
@@ -584,31 +627,47 @@ static void year_policies_write(zs_reader *r, const zs_request *req, int year,
 	zs_jb_char(b, ']');
 }
 
-/* Written as text, frozen under the placeholder v in the call's table (zs_api_dump splices
- * it): with only_policy, that policy's status list (v: its "statuses"); without, the whole
- * year's list of policies (v: the list). 0, or -1 (table full, out of memory): the caller
- * builds the tree after all. */
-static int year_direct(zs_reader *r, const zs_request *req, int year, const pol_entry *only,
-                       const zs_rowset *rs, long long amount, json_t *v)
+int zs_direct_freeze(zs_reader *r, json_t *v, void (*write)(void *ctx, zs_jbuf *b), void *ctx)
 {
 	/* into the reader's scratch buffer; if it is full, once more into a buffer of its own */
 	zs_jbuf own = { .first_cap = 65536 }, *out = &r->scratch;
 	size_t start = out->len;
-	for (int pass = 0; pass < 2; pass++, out = &own) {
-		if (only)
-			statuses_write(r, req, only, rs, amount, out);
-		else
-			year_policies_write(r, req, year, rs, amount, out);
-		if (!out->oom)
-			break;
-		r->scratch.len = start;
-		r->scratch.oom = 0;
-	}
-	if (out == &r->scratch)
+	write(ctx, out);
+	if (!out->oom)
 		return zs_frozen_add_ref(r->raw, v, out->p + start, out->len - start);
+	r->scratch.len = start;
+	r->scratch.oom = 0;
+	write(ctx, &own);
 	size_t len;
-	char *text = zs_jb_take(out, &len);
+	char *text = zs_jb_take(&own, &len);
 	return text ? zs_frozen_add_text(r->raw, v, text, len) : -1;
+}
+
+typedef struct {
+	zs_reader *r;
+	const zs_request *req;
+	int year;
+	const pol_entry *only;
+	const zs_rowset *rs;
+	long long amount;
+} year_ctx;
+
+static void year_write(void *ctx, zs_jbuf *b)
+{
+	year_ctx *y = ctx;
+	if (y->only)
+		statuses_write(y->r, y->req, y->only, y->rs, y->amount, b);
+	else
+		year_policies_write(y->r, y->req, y->year, y->rs, y->amount, b);
+}
+
+/* With only_policy, that policy's status list (v: its "statuses"); without, the whole year's
+ * list of policies (v: the list). 0, or -1: the caller builds the tree after all. */
+static int year_direct(zs_reader *r, const zs_request *req, int year, const pol_entry *only,
+                       const zs_rowset *rs, long long amount, json_t *v)
+{
+	year_ctx y = { r, req, year, only, rs, amount };
+	return zs_direct_freeze(r, v, year_write, &y);
 }
 
 /* Statuses of one provider for one year: per policy, one status per care type mentioned. */

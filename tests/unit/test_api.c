@@ -875,6 +875,27 @@ START_TEST(test_direct_writer_same_bytes)
 	ck_assert_ptr_nonnull(strstr(direct, "\"care_type\":\"hospital\""));
 	free(tree);
 	free(direct);
+	/* compare: the summary (default) written directly, detail=full and texts=none as trees */
+	static const zs_kv cmp[][4] = {
+		{ { "agb", "06010101,47470001,12345678" }, { "year", "2027" } },
+		{ { "agb", "06010101,47470001" }, { "year", "2027" }, { "lang", "en" }, { "amount", "8000" } },
+		{ { "agb", "06010101,47470001" }, { "year", "2027" }, { "situation", "acute" } },
+		{ { "agb", "06010101,47470001" }, { "year", "2027" }, { "detail", "full" } },
+		{ { "agb", "06010101,47470001" }, { "year", "2027" }, { "texts", "none" } },
+	};
+	static const size_t ncmp[] = { 2, 4, 3, 3, 3 };
+	for (size_t v = 0; v < 5; v++) {
+		tree = answer_text(zs_api_compare, NULL, now_dec, 0, 0, cmp[v], ncmp[v], &d0);
+		direct = answer_text(zs_api_compare, NULL, now_dec, 0, 1, cmp[v], ncmp[v], &d1);
+		ck_assert_msg(strcmp(tree, direct) == 0, "compare %zu:\ntree   %s\ndirect %s", v, tree,
+		              direct);
+		if (v < 3)
+			ck_assert_uint_gt(d1, 0);
+		else if (v == 4)
+			ck_assert_uint_eq(d1, 0);
+		free(tree);
+		free(direct);
+	}
 }
 END_TEST
 
