@@ -131,22 +131,64 @@ long long zs_rcache_generation(zs_rcache *c)
 	return atomic_load(&c->gen);
 }
 
-static int has_dep(const entry *e, const uint64_t *keys, size_t n)
+/* The dirtied keys of one sync as an open-addressing set (0 marks a free slot; a key that
+ * hashes to 0 is kept aside): every cached entry checks each of its keys in O(1), where a
+ * binary search per key made a sync under churn scan slowly while the other threads waited. */
+typedef struct {
+	uint64_t *slot;
+	size_t mask;
+	int zero, any;
+} keyset;
+
+static size_t key_slot(uint64_t k, size_t mask)
+{
+	k ^= k >> 29;
+	k *= 0xbf58476d1ce4e5b9ULL;
+	k ^= k >> 32;
+	return (size_t)k & mask;
+}
+
+static int keyset_make(keyset *ks, const uint64_t *keys, size_t n)
+{
+	size_t cap = 16;
+	memset(ks, 0, sizeof *ks);
+	ks->any = n > 0;
+	while (cap < n * 2)
+		cap *= 2;
+	ks->slot = calloc(cap, sizeof *ks->slot);
+	if (!ks->slot)
+		return -1;
+	ks->mask = cap - 1;
+	for (size_t i = 0; i < n; i++) {
+		if (!keys[i]) {
+			ks->zero = 1;
+			continue;
+		}
+		size_t j = key_slot(keys[i], ks->mask);
+		while (ks->slot[j] && ks->slot[j] != keys[i])
+			j = (j + 1) & ks->mask;
+		ks->slot[j] = keys[i];
+	}
+	return 0;
+}
+
+static int keyset_has(const keyset *ks, uint64_t k)
+{
+	if (!k)
+		return ks->zero;
+	for (size_t j = key_slot(k, ks->mask); ks->slot[j]; j = (j + 1) & ks->mask)
+		if (ks->slot[j] == k)
+			return 1;
+	return 0;
+}
+
+static int has_dep(const entry *e, const keyset *ks)
 {
 	if (e->dep_all)
-		return n > 0;
-	for (size_t i = 0; i < e->ndeps; i++) {
-		size_t lo = 0, hi = n;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (keys[mid] == e->deps[i])
-				return 1;
-			if (keys[mid] < e->deps[i])
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-	}
+		return ks->any;
+	for (size_t i = 0; i < e->ndeps; i++)
+		if (keyset_has(ks, e->deps[i]))
+			return 1;
 	return 0;
 }
 
@@ -167,12 +209,15 @@ void zs_rcache_sync(zs_rcache *c, long long gen, zs_rcache_fetch fetch, void *ct
 	int all = from < 0;
 	if (!all && fetch(ctx, from, gen, &keys, &n, &all) != 0)
 		all = 1;
+	keyset ks;
+	if (!all && keyset_make(&ks, keys, n) != 0)
+		all = 1;
 	for (int i = 0; i < NSHARDS; i++) {
 		shard *s = &c->shards[i];
 		pthread_mutex_lock(&s->mu);
 		for (entry *e = s->head, *next; e; e = next) {
 			next = e->next;
-			if (all || has_dep(e, keys, n)) {
+			if (all || has_dep(e, &ks)) {
 				unlink_entry(s, e);
 				atomic_fetch_add(&c->invalidations, 1);
 			}
@@ -180,6 +225,8 @@ void zs_rcache_sync(zs_rcache *c, long long gen, zs_rcache_fetch fetch, void *ct
 		pthread_mutex_unlock(&s->mu);
 	}
 	free(keys);
+	if (!all)
+		free(ks.slot);
 	atomic_store(&c->gen, gen);
 	pthread_mutex_unlock(&c->sync_mu);
 }
