@@ -114,6 +114,16 @@ json_t *zs_status_json(zs_reader *r, const zs_request *req, const pol_entry *p,
  * reimbursed_percent, conflict. New reference. */
 json_t *zs_status_summary(zs_reader *r, const zs_request *req, const pol_entry *p,
                           const char *care_type, const eff_view *v, long long amount);
+/* What a direct writer writes from: a provider's rows of one year, for one policy or all. */
+typedef struct {
+	zs_reader *r;
+	const zs_request *req;
+	int year;
+	const pol_entry *p;    /* one policy, or NULL for every policy of the year */
+	const zs_rowset *rs;
+	long long amount;
+} zs_write_ctx;
+
 /* Direct writing (zs_reader_set_direct): write(ctx, b) writes v's text, which is frozen under
  * v in the call's table (zs_api_dump splices it). Written into the reader's reused scratch
  * buffer, or when that is full into a buffer of its own (write is then called twice). 0, or

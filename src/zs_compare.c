@@ -64,17 +64,9 @@ static int is_covering(const eff_view *v)
 	             (v->status == ZS_STATUS_NEGOTIATING && v->as_contracted));
 }
 
-typedef struct {
-	zs_reader *r;
-	const zs_request *req;
-	const pol_entry *p;
-	const zs_rowset *rs;
-	long long amount;
-} sum_ctx;
-
 static void summaries_write(void *ctx, zs_jbuf *b)
 {
-	sum_ctx *s = ctx;
+	zs_write_ctx *s = ctx;
 	zs_jb_char(b, '[');
 	for (size_t c = 0; c < s->rs->nct; c++) {
 		if (c)
@@ -90,7 +82,7 @@ static void summaries_write(void *ctx, zs_jbuf *b)
 static int summaries_direct(zs_reader *r, const zs_request *req, const pol_entry *p,
                             const zs_rowset *rs, long long amount, json_t *sts)
 {
-	sum_ctx s = { r, req, p, rs, amount };
+	zs_write_ctx s = { r, req, p->year, p, rs, amount };
 	return zs_direct_freeze(r, sts, summaries_write, &s);
 }
 

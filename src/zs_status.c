@@ -643,20 +643,11 @@ int zs_direct_freeze(zs_reader *r, json_t *v, void (*write)(void *ctx, zs_jbuf *
 	return text ? zs_frozen_add_text(r->raw, v, text, len) : -1;
 }
 
-typedef struct {
-	zs_reader *r;
-	const zs_request *req;
-	int year;
-	const pol_entry *only;
-	const zs_rowset *rs;
-	long long amount;
-} year_ctx;
-
 static void year_write(void *ctx, zs_jbuf *b)
 {
-	year_ctx *y = ctx;
-	if (y->only)
-		statuses_write(y->r, y->req, y->only, y->rs, y->amount, b);
+	zs_write_ctx *y = ctx;
+	if (y->p)
+		statuses_write(y->r, y->req, y->p, y->rs, y->amount, b);
 	else
 		year_policies_write(y->r, y->req, y->year, y->rs, y->amount, b);
 }
@@ -666,7 +657,7 @@ static void year_write(void *ctx, zs_jbuf *b)
 static int year_direct(zs_reader *r, const zs_request *req, int year, const pol_entry *only,
                        const zs_rowset *rs, long long amount, json_t *v)
 {
-	year_ctx y = { r, req, year, only, rs, amount };
+	zs_write_ctx y = { r, req, year, only, rs, amount };
 	return zs_direct_freeze(r, v, year_write, &y);
 }
 

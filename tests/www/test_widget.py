@@ -301,6 +301,15 @@ def ensure_node_modules():
     return os.path.join(where, "node_modules") if node_modules_ok(where) else None
 
 
+def wait_or_kill(proc):
+    """Wait up to 20 s (scaled) for a process asked to end, then kill it."""
+    try:
+        proc.wait(20 * SCALE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class Driver:
     """One `node driver.js serve` for the whole run: a JSON request per line, an answer per line."""
     proc = None
@@ -360,11 +369,7 @@ class Driver:
                 cls.proc.kill()
             else:
                 cls.proc.stdin.close()
-            try:
-                cls.proc.wait(20 * SCALE)
-            except subprocess.TimeoutExpired:
-                cls.proc.kill()
-                cls.proc.wait()
+            wait_or_kill(cls.proc)
         if cls.proc:
             cls.proc.stdout.close()
             cls.err.close()
@@ -423,11 +428,7 @@ def tearDownModule():
         Env.host_srv.server_close()
     if Env.daemon and Env.daemon.poll() is None:
         Env.daemon.send_signal(signal.SIGTERM)
-        try:
-            Env.daemon.wait(20 * SCALE)
-        except subprocess.TimeoutExpired:
-            Env.daemon.kill()
-            Env.daemon.wait()
+        wait_or_kill(Env.daemon)
     if Env.log:
         Env.log.close()
     if Env.tmp and not os.environ.get("ZS_KEEP_TMP"):
