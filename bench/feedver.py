@@ -28,6 +28,13 @@ seed and rate give byte-identical versions.
       every 0.2 s), database and WAL (-wal) size, history and effective rows (SQLite read-only),
       the daemon's VmRSS/VmHWM, and runs MEASURE (a shell command, e.g. a short wrk run) whose last
       `ZSRESULT {...}` line is kept. One JSON object per day in the log.
+      With --rollover, one more day after day N: every feed loses its oldest contract year (its
+      policy, status and similar records; the toggles so far are kept) - the year rollover. Measured:
+      the apply seconds, then the moving of the year's rows into history that the daemon does in
+      bounded transactions between its rounds (until table `retired` is empty, polled read-only):
+      its seconds, the rows moved, the largest WAL (-wal) size seen from the first file written to
+      the end, and, from the daemon log (--daemon-log), the rows per transaction. One JSON object
+      {"event": "rollover", ...} in the log; no MEASURE run (the default year may be the one gone).
 
 Python 3 standard library only.
 """
@@ -37,6 +44,7 @@ import array
 import json
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -92,6 +100,43 @@ class Feed:
         self.mtime = t
         os.replace(tmp, dst)
         return k
+
+    def write_without_year(self, year):
+        """Write a version without the records of contract year `year` (toggles kept); returns
+        the number of records dropped."""
+        dst = os.path.join(self.live, self.name)
+        tmp = dst + ".tmp"
+        tag = f'"year":{year}'
+        lines, dropped = [], 0
+        with open(os.path.join(self.base, self.name), encoding="utf-8") as src:
+            for i, line in enumerate(src):
+                s = line.rstrip("\n")
+                if i in self.toggled:
+                    s = s[:-len(A)] + B if s.endswith(A) else s[:-len(B)] + A
+                if tag in s:
+                    o = json.loads(s)
+                    if o.get("year") == year and o.get("type") in ("policy", "status", "similar"):
+                        dropped += 1
+                        continue
+                lines.append(s)
+        # the trailer counts the records
+        for j in range(len(lines) - 1, -1, -1):
+            if lines[j].startswith('{"type":"end"'):
+                o = json.loads(lines[j])
+                o["records"] -= dropped
+                lines[j] = json.dumps(o, separators=(",", ":"))
+                break
+        with open(tmp, "w", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+        try:
+            old = os.stat(dst).st_mtime
+        except OSError:
+            old = 0.0
+        t = max(time.time(), old + 1.0, self.mtime + 1.0)
+        os.utime(tmp, (t, t))
+        self.mtime = t
+        os.replace(tmp, dst)
+        return dropped
 
 
 def feeds_state(port, timeout=10):
@@ -304,6 +349,108 @@ def cmd_season(a):
                  "apply_seconds": round(max(done.values()), 2) if done and not want else None,
                  "feeds_applied": len(done), "feeds_not_applied": sorted(want)}
         measure(a, day, extra)
+    if a.rollover:
+        return rollover_day(a, byfile, files, a.days + 1, {f.name: f for f in feeds})
+    return 0
+
+
+def oldest_year(db):
+    try:
+        c = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+        y = c.execute("SELECT min(year) FROM policy").fetchone()[0]
+        c.close()
+        return y
+    except sqlite3.Error:
+        return None
+
+
+def retired_left(db):
+    """Retired policies whose rows are not all moved yet (None: not known)."""
+    try:
+        c = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+        n = c.execute("SELECT count(*) FROM retired").fetchone()[0]
+        c.close()
+        return n
+    except sqlite3.Error:
+        return None
+
+
+def rollover_log(path, offset):
+    """(rows, transactions) from the daemon log's rollover lines after offset."""
+    rows = txs = 0
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            f.seek(offset)
+            for line in f:
+                m = re.search(r"rollover: (\d+) row\(s\) of retired policies moved into history in (\d+)"
+                              r" transaction", line)
+                if m:
+                    rows += int(m.group(1))
+                    txs += int(m.group(2))
+    except OSError:
+        return None, None
+    return rows, txs
+
+
+def rollover_day(a, byfile, files, day, seasoned):
+    year = oldest_year(a.db)
+    # every feed (with the toggles of days 1..N), without the year
+    feeds = [seasoned.get(n) or Feed(a.base, a.live, n, a.seed, a.rate) for n in files]
+    before = {k: v.get("last_change") for k, v in feeds_state(a.port).items()}
+    history0 = db_counts(a.db).get("history_rows")
+    log_off = fsize(a.daemon_log) if a.daemon_log else 0
+    wal_peak = fsize(a.db + "-wal")
+    t0 = time.time()
+    dropped = sum(f.write_without_year(year) for f in feeds)
+    want = {byfile[f.name] for f in feeds if f.name in byfile}
+    done = {}
+    deadline = t0 + a.timeout
+    while want and time.time() < deadline:
+        if gone(a):
+            return 1
+        time.sleep(a.poll)
+        wal_peak = max(wal_peak, fsize(a.db + "-wal"))
+        try:
+            st = feeds_state(a.port)
+        except Exception:
+            continue
+        for name in list(want):
+            if st.get(name, {}).get("last_change") != before.get(name):
+                done[name] = time.time() - t0
+                want.discard(name)
+    applied_at = time.time()
+    left = retired_left(a.db)
+    while left and time.time() < deadline:
+        if gone(a):
+            return 1
+        time.sleep(a.poll)
+        wal_peak = max(wal_peak, fsize(a.db + "-wal"))
+        left = retired_left(a.db)
+    moved_at = time.time()
+    rows, txs = None, None
+    for _ in range(50):  # the daemon logs the move right after its last transaction
+        if not a.daemon_log:
+            break
+        rows, txs = rollover_log(a.daemon_log, log_off)
+        if rows or left != 0:
+            break
+        time.sleep(0.2)
+    rec = {"event": "rollover", "day": day, "year": year, "records_dropped": dropped,
+           "apply_seconds": round(max(done.values()), 2) if done and not want else None,
+           "feeds_applied": len(done), "feeds_not_applied": sorted(want),
+           "move_seconds": round(moved_at - applied_at, 2) if left == 0 else None,
+           "retired_left": left, "wal_peak_bytes": wal_peak,
+           "rows_moved_log": rows, "transactions_log": txs,
+           "rows_per_transaction": round(rows / txs) if rows and txs else None}
+    rec["db_bytes"] = fsize(a.db)
+    rec["wal_bytes"] = fsize(a.db + "-wal")
+    rec.update(db_counts(a.db))
+    if history0 is not None and rec.get("history_rows") is not None:
+        rec["history_rows_added"] = rec["history_rows"] - history0
+    if a.pid:
+        rec["vmrss_kb"] = vm(a.pid, "VmRSS")
+        rec["vmhwm_kb"] = vm(a.pid, "VmHWM")
+    emit(a.log, rec)
     return 0
 
 
@@ -336,6 +483,8 @@ def main(argv=None):
     p.add_argument("--poll", type=float, default=0.2)
     p.add_argument("--timeout", type=float, default=900)
     p.add_argument("--settle", type=float, default=4, help="day 0: seconds without a change")
+    p.add_argument("--rollover", action="store_true", help="a last day without the oldest year")
+    p.add_argument("--daemon-log", default="", help="the daemon's log (rollover rows per transaction)")
     a = ap.parse_args(argv)
     return cmd_churn(a) if a.cmd == "churn" else cmd_season(a)
 

@@ -156,6 +156,7 @@ def summarize_season(events, run, manifest):
         proj["apply_seconds_mean"] = round(sum(applies) / len(applies), 2)
         proj["apply_seconds_per_day_national_rough"] = round(proj["apply_seconds_mean"] * factor, 1)
     return {"days": days, "info": info, "rate_per_day": run.get("season_rate"),
+            "rollover": next((e for e in events if e.get("event") == "rollover"), None),
             "note": next((e.get("note") for e in events if e.get("event") == "unavailable"), ""),
             "daemon_schedule_seconds": run.get("season_schedule"), "measure": run.get("season_measure"),
             "slopes_per_day": {k: (round(v, 3) if v is not None else None) for k, v in slopes.items()},
@@ -269,6 +270,23 @@ def md_season(res):
           f"{fmt(s['status_records_run'])}); 1 at national scale. A linear projection: the WAL is bounded by "
           "`wal_limit_mb` and history is pruned by `history_keep_years`, so read its slope as growth within a "
           "season, not beyond.\n"]
+    r = s.get("rollover")
+    if r:
+        miss = r.get("feeds_not_applied")
+        L += ["Year rollover (day " + str(r.get("day")) + ": every feed without contract year "
+              f"{r.get('year')}, {fmt(r.get('records_dropped'))} records; bench/feedver.py --rollover). The year "
+              "disappears from every answer in the apply's one transaction; its rows move into history "
+              "afterwards, between the daemon's rounds, in transactions of at most `rollover_batch_rows` rows "
+              "with a WAL checkpoint after each:\n",
+              "| apply s | rows moved | transactions | rows per transaction | moving s | WAL peak MB | "
+              "history rows after | DB MB after |",
+              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+              f"| {fmt(r.get('apply_seconds'))}{' (missing: ' + ', '.join(miss) + ')' if miss else ''} | "
+              f"{fmt(r.get('rows_moved_log'))} | {fmt(r.get('transactions_log'))} | "
+              f"{fmt(r.get('rows_per_transaction'))} | "
+              f"{fmt(r.get('move_seconds')) if r.get('move_seconds') is not None else 'not done (' + str(r.get('retired_left')) + ' left)'} | "
+              f"{fmt((r.get('wal_peak_bytes') or 0) / 1e6, 1)} | {fmt(r.get('history_rows'))} | "
+              f"{fmt((r.get('db_bytes') or 0) / 1e6, 1)} |", ""]
     return L
 
 

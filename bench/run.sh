@@ -46,6 +46,8 @@
 #   --season-rate R          share of every feed's statuses toggled per day (default 0.01)
 #   --season-schedule SEC    the daemon's feed schedule in season mode (default 2)
 #   --season-measure D       zipf lookup wrk run after each simulated day (default 5s)
+#   --season-rollover 0|1    a last season day without the oldest contract year: the year
+#                            rollover (apply, moving its rows into history, WAL peak; default 1)
 #   -h, --help               this text
 set -euo pipefail
 
@@ -78,6 +80,7 @@ season_days=""
 season_rate=0.01
 season_schedule=2
 season_measure=5s
+season_rollover=1
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -112,6 +115,7 @@ while [ $# -gt 0 ]; do
 	--season-rate) need_arg "$@"; season_rate=$2; shift 2 ;;
 	--season-schedule) need_arg "$@"; season_schedule=$2; shift 2 ;;
 	--season-measure) need_arg "$@"; season_measure=$2; shift 2 ;;
+	--season-rollover) need_arg "$@"; season_rollover=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) die "unknown option $1 (see --help)" ;;
 	esac
@@ -129,6 +133,7 @@ for v in "$zipf_s" "$churn_rate" "$season_rate"; do
 	case "$v" in '' | *[!0-9.]* | *.*.*) die "not a number: $v" ;; esac
 done
 [ "$open_clients" -ge 1 ] || die "--open-clients must be at least 1"
+case "$season_rollover" in 0 | 1) ;; *) die "--season-rollover must be 0 or 1" ;; esac
 modes=",$modes,"
 for m in $(echo "$modes" | tr ',' ' '); do
 	case "$m" in basic | zipf | open | churn | season) ;; *) die "unknown mode $m (basic,zipf,open,churn,season)" ;; esac
@@ -284,6 +289,7 @@ rvj season_days "$season_days"
 rvj season_rate "$season_rate"
 rvj season_schedule "$season_schedule"
 rv season_measure "$season_measure"
+rvj season_rollover "$season_rollover"
 
 # ------------------------------------------------------------------ ports (127.0.0.1 only)
 read -r dport fport bport gport < <(python3 - <<'EOF'
@@ -833,10 +839,16 @@ if mode season; then
 	fi
 	if dalive; then
 		log "season: $season_days simulated days, rate $season_rate per day, daemon schedule ${season_schedule}s"
+		season_roll_args=()
+		if [ "$season_rollover" = 1 ]; then
+			season_roll_args=(--rollover --daemon-log "$work/daemon-season.log")
+			log "season: then the rollover day (every feed without its oldest year)"
+		fi
 		python3 "$here/feedver.py" season --base "$data" --live "$live" --conf "$conf" --port "$dport" --db "$db" \
 			--days "$season_days" --rate "$season_rate" --seed "$seed" --pid "$dpid" --timeout "$ingest_timeout" \
 			--settle $((season_schedule + 2)) \
 			--measure "wrk -t$wrk_threads -c$connections -d${season_measure_s}s --latency --timeout 10s -s $here/zipf.lua http://127.0.0.1:$dport -- $work/zipf-lookup.txt $zipf_s $zipf_seed" \
+			${season_roll_args[@]+"${season_roll_args[@]}"} \
 			--log "$work/season.jsonl" >"$work/season.out" 2>&1 &
 		spid=$!
 		pids+=("$spid")

@@ -1,10 +1,11 @@
 /* zs_apply.c - applying fetched feed versions: reading records line by line, storing them,
- * row errors and the tolerated share, last good rows for invalid keys, the batch transaction
+ * row errors and the tolerated share, the batch transaction
  * with a savepoint per version and one reconciliation (zs_ingest.h). */
 #include "config.h"
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <jansson.h>
 #include "zs_db.h"
 #include "zs_changes.h"
@@ -18,6 +19,7 @@
 #include "zs_log.h"
 #include "zs_ready.h"
 #include "zs_reconcile.h"
+#include "zs_rollover.h"
 #include "zs_similar.h"
 #include "zs_text.h"
 #include "zs_time.h"
@@ -25,6 +27,28 @@
 
 
 /* ---- applying one version ---------------------------------------------------------------- */
+
+/* Where an apply spends its time (logged at debug level): seconds per phase, all versions of
+ * a batch together. */
+enum { PH_DROP, PH_LINES, PH_STORE, PH_CHECK, PH_RECONCILE, PH_SIMILAR, PH_REST, PH_N };
+static const char *const ph_names[PH_N] = { "drop", "lines", "store", "references",
+	                                    "reconcile", "similar", "rest" };
+static double ph_sec[PH_N];
+
+static double ph_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Add the time since *t to phase ph; *t = now. */
+static void ph_mark(int ph, double *t)
+{
+	double n = ph_now();
+	ph_sec[ph] += n - *t;
+	*t = n;
+}
 
 typedef struct {
 	sqlite3_stmt *ins_stmt, *ins_prov, *ins_pol, *ins_sim, *ins_insurer, *touch, *touch_prov,
@@ -52,11 +76,12 @@ static int apply_init(sqlite3 *db, apply_stmts *a, char *err, size_t errlen)
 	if (!(a->ins_stmt = prep(db,
 	          "INSERT INTO stmt(agb, year, feed_id, line, care_type, scope, scope_id, status,"
 	          " as_contracted, ceiling, ceiling_exempt, stop_reason, stop_from, stop_until,"
-	          " stop_note, said_at, since_date) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err,
+	          " stop_note, said_at, since_date, lh)"
+	          " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", err,
 	          errlen)) ||
 	    !(a->ins_prov = prep(db,
 	          "INSERT OR REPLACE INTO src_provider(agb, feed_id, from_provider, name, kind, parent,"
-	          " locations, aliases) VALUES(?,?,?,?,?,?,?,?)", err, errlen)) ||
+	          " locations, aliases, lh) VALUES(?,?,?,?,?,?,?,?,?)", err, errlen)) ||
 	    !(a->ins_pol = prep(db,
 	          "INSERT INTO policy(id, year, feed_id, name, label, type, uzovi, concern_id,"
 	          " reimbursement) VALUES(?,?,?,?,?,?,?,?,?)", err, errlen)) ||
@@ -142,8 +167,8 @@ static int store_errors(sqlite3 *db, int feed_id, const err_list *l, char *err, 
 }
 
 static int insert_record(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int feed_id,
-                         const zs_rec *hdr, const zs_rec *r, long line, time_t now,
-                         zs_rec_err *rerr, char *err, size_t errlen)
+                         const zs_rec *hdr, const zs_rec *r, long line, uint64_t lh,
+                         zs_incr *x, time_t now, zs_rec_err *rerr, char *err, size_t errlen)
 {
 	sqlite3_stmt *s;
 	switch (r->type) {
@@ -201,6 +226,8 @@ static int insert_record(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, in
 		char *aliases = r->aliases ? json_dumps(r->aliases, JSON_COMPACT) : NULL;
 		bind_text(s, 8, aliases);
 		free(aliases);
+		sqlite3_bind_int64(s, 9, (sqlite3_int64)lh);
+		zs_incr_wrote_provider(x, r->agb);
 		if (step_done(db, s, err, errlen))
 			return -1;
 		sqlite3_bind_text(a->touch_prov, 1, r->agb, -1, SQLITE_STATIC);
@@ -228,6 +255,7 @@ static int insert_record(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, in
 		bind_text(s, 15, r->stop_note);
 		sqlite3_bind_int64(s, 16, (sqlite3_int64)said);
 		bind_text(s, 17, r->since_date);
+		sqlite3_bind_int64(s, 18, (sqlite3_int64)lh);
 		free(exempt);
 		if (step_done(db, s, err, errlen))
 			return -1;
@@ -254,14 +282,17 @@ static int check_references(sqlite3 *db, int feed_id, int insurer, err_list *err
 {
 	/* Insurer feeds: a policy of this feed. Provider feeds: a policy of any insurer feed. */
 	sqlite3_stmt *st = prep(db, insurer
-	        ? "SELECT rowid, line, scope_id, year FROM stmt WHERE feed_id=?1 AND scope=1 AND NOT"
-	          " EXISTS (SELECT 1 FROM policy p WHERE p.id=stmt.scope_id AND p.year=stmt.year"
-	          " AND p.feed_id=?1)"
-	        : "SELECT rowid, line, scope_id, year FROM stmt WHERE feed_id=?1 AND scope=1 AND NOT"
-	          " EXISTS (SELECT 1 FROM policy p WHERE p.id=stmt.scope_id AND p.year=stmt.year)",
+	        ? "SELECT rowid, line, scope_id, year, agb FROM stmt WHERE feed_id=?1 AND scope=1"
+	          " AND NOT EXISTS (SELECT 1 FROM policy p WHERE p.id=stmt.scope_id"
+	          " AND p.year=stmt.year AND p.feed_id=?1)"
+	        : "SELECT rowid, line, scope_id, year, agb FROM stmt WHERE feed_id=?1 AND scope=1"
+	          " AND NOT EXISTS (SELECT 1 FROM policy p WHERE p.id=stmt.scope_id"
+	          " AND p.year=stmt.year)",
 	        err, errlen);
 	sqlite3_stmt *del = prep(db, "DELETE FROM stmt WHERE rowid=?", err, errlen);
-	int rc = (st && del) ? 0 : -1;
+	/* a row of an unchanged line can lose its policy: its provider is reconciled */
+	sqlite3_stmt *tch = prep(db, "INSERT OR IGNORE INTO temp.touched VALUES(?)", err, errlen);
+	int rc = (st && del && tch) ? 0 : -1;
 	if (st)
 		sqlite3_bind_int(st, 1, feed_id);
 	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
@@ -273,10 +304,13 @@ static int check_references(sqlite3 *db, int feed_id, int insurer, err_list *err
 		(*rejected)++;
 		(*accepted)--;
 		sqlite3_bind_int64(del, 1, sqlite3_column_int64(st, 0));
-		rc = step_done(db, del, err, errlen);
+		sqlite3_bind_text(tch, 1, (const char *)sqlite3_column_text(st, 4), -1,
+		                  SQLITE_TRANSIENT);
+		rc = step_done(db, del, err, errlen) || step_done(db, tch, err, errlen) ? -1 : 0;
 	}
 	sqlite3_finalize(st);
 	sqlite3_finalize(del);
+	sqlite3_finalize(tch);
 	if (rc)
 		return rc;
 	if (!insurer)
@@ -404,149 +438,43 @@ static long invalid_tolerated(const zs_feed_conf *fc, long records)
 	return t < 1 ? 1 : t; /* one invalid record alone never rejects a version */
 }
 
-/* Keys of invalid records whose last good statement is kept. */
-typedef struct {
-	zs_rec_key *v;
-	size_t n, cap;
-} key_list;
 
-#define ZS_MAX_KEPT_KEYS 100000
-
-static void key_add(key_list *k, const char *line, size_t len)
+/* The feed's policy set changed: reconcile the providers whose statements cover a policy of
+ * the feed that is new or changed (by policy, insurer or concern; for a changed one also as it
+ * was). A policy that is gone is retired at the end of the batch (zs_rollover.h): its rows are
+ * hidden and moved without reconciling anyone. */
+static int touch_policy_change(sqlite3 *db, int feed_id, char *err, size_t errlen)
 {
-	zs_rec_key key;
-	if (k->n >= ZS_MAX_KEPT_KEYS || !zs_feed_line_key(line, len, &key))
-		return;
-	if (zs_grow(&k->v, &k->cap, k->n, sizeof *k->v, 64) == 0)
-		k->v[k->n++] = key;
-}
-
-/* Copy one row's columns from a statement of the read connection into an insert. */
-static void bind_row(sqlite3_stmt *ins, int first, sqlite3_stmt *sel, int ncol)
-{
-	for (int i = 0; i < ncol; i++)
-		sqlite3_bind_value(ins, first + i, sqlite3_column_value(sel, i));
-}
-
-/* A skipped record whose key is readable keeps that key's last good statement: the rows of
- * the last committed version (read on a connection of its own, which sees the committed
- * snapshot in WAL mode, not this transaction) are copied into the new version where the new
- * version has none for the key. Policies first, then providers, then statements (a kept
- * policy statement needs its policy). Returns -1 on a database error. */
-static int keep_last_good(sqlite3 *db, const zs_feed_conf *fc, int feed_id, const key_list *k,
-                          long *kept, char *err, size_t errlen)
-{
-	const char *fn = sqlite3_db_filename(db, "main");
-	sqlite3 *ro = NULL;
-	int rc = 0;
-	*kept = 0;
-	if (k->n == 0 || !fn || !*fn)
-		return 0;
-	if (sqlite3_open_v2(fn, &ro, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		ZS_WARN(MOD, "feed %s: cannot read the last good version: %s", fc->name,
-		        ro ? sqlite3_errmsg(ro) : "out of memory");
-		sqlite3_close(ro);
-		return 0;
-	}
-	sqlite3_busy_timeout(ro, 5000);
-	sqlite3_stmt *sp = NULL, *ip = NULL, *sv = NULL, *iv = NULL, *ss = NULL, *is = NULL,
-	             *tch = NULL, *tchp = NULL;
-	const char *owner = fc->kind == ZS_FEED_INSURER ? "p.feed_id=?8" : "1";
-	char q[900];
-	if (sqlite3_prepare_v2(ro, "SELECT id, year, name, label, type, uzovi, concern_id,"
-	                       " reimbursement FROM policy WHERE feed_id=?1 AND id=?2 AND year=?3",
-	                       -1, &sp, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(ro, "SELECT agb, from_provider, name, kind, parent, locations FROM"
-	                       " src_provider WHERE feed_id=?1 AND agb=?2", -1, &sv, NULL) !=
-	            SQLITE_OK ||
-	    sqlite3_prepare_v2(ro, "SELECT agb, year, line, care_type, scope, scope_id, status,"
-	                       " as_contracted, ceiling, ceiling_exempt, stop_reason, stop_from,"
-	                       " stop_until, stop_note, said_at, since_date FROM stmt WHERE feed_id=?1"
-	                       " AND agb=?2"
-	                       " AND year=?3 AND care_type=?4 AND scope=?5 AND scope_id=?6", -1, &ss,
-	                       NULL) != SQLITE_OK) {
-		ZS_WARN(MOD, "feed %s: cannot read the last good version: %s", fc->name,
-		        sqlite3_errmsg(ro));
-		goto out;
-	}
+	char q[1600];
 	snprintf(q, sizeof q,
-	         "INSERT INTO stmt(agb, year, feed_id, line, care_type, scope, scope_id, status,"
-	         " as_contracted, ceiling, ceiling_exempt, stop_reason, stop_from, stop_until,"
-	         " stop_note, said_at, since_date) SELECT ?1, ?2, ?8, ?3, ?4, ?5, ?6, ?7, ?9, ?10,"
-	         " ?11, ?12, ?13, ?14, ?15, ?16, ?17 WHERE NOT EXISTS (SELECT 1 FROM stmt WHERE feed_id=?8 AND"
-	         " agb=?1 AND year=?2 AND care_type=?4 AND scope=?5 AND scope_id=?6) AND (?5 != 1 OR"
-	         " EXISTS (SELECT 1 FROM policy p WHERE p.id=?6 AND p.year=?2 AND %s))", owner);
-	if (!(ip = prep(db, "INSERT OR IGNORE INTO policy(id, year, name, label, type, uzovi,"
-	                    " concern_id, reimbursement, feed_id) VALUES(?,?,?,?,?,?,?,?,?)", err,
-	                errlen)) ||
-	    !(iv = prep(db, "INSERT OR IGNORE INTO src_provider(agb, from_provider, name, kind,"
-	                    " parent, locations, feed_id) VALUES(?,?,?,?,?,?,?)", err, errlen)) ||
-	    !(is = prep(db, q, err, errlen)) ||
-	    !(tch = prep(db, "INSERT OR IGNORE INTO temp.touched VALUES(?)", err, errlen)) ||
-	    !(tchp = prep(db, "INSERT OR IGNORE INTO temp.touched_prov VALUES(?)", err, errlen))) {
-		rc = -1;
-		goto out;
-	}
-	/* one read transaction: every key sees the same committed version */
-	sqlite3_exec(ro, "BEGIN", NULL, NULL, NULL);
-	for (int pass = 0; pass < 3 && rc == 0; pass++) {
-		zs_rec_type want = pass == 0 ? ZS_REC_POLICY : pass == 1 ? ZS_REC_PROVIDER : ZS_REC_STATUS;
-		for (size_t i = 0; i < k->n && rc == 0; i++) {
-			const zs_rec_key *key = &k->v[i];
-			sqlite3_stmt *sel = want == ZS_REC_POLICY ? sp : want == ZS_REC_PROVIDER ? sv : ss;
-			if (key->type != want)
-				continue;
-			sqlite3_reset(sel);
-			sqlite3_bind_int(sel, 1, feed_id);
-			if (want == ZS_REC_POLICY) {
-				sqlite3_bind_text(sel, 2, key->scope_id, -1, SQLITE_STATIC);
-				sqlite3_bind_int(sel, 3, key->year);
-			} else {
-				sqlite3_bind_text(sel, 2, key->agb, -1, SQLITE_STATIC);
-			}
-			if (want == ZS_REC_STATUS) {
-				sqlite3_bind_int(sel, 3, key->year);
-				sqlite3_bind_text(sel, 4, key->care_type, -1, SQLITE_STATIC);
-				sqlite3_bind_int(sel, 5, (int)key->scope);
-				sqlite3_bind_text(sel, 6, key->scope_id, -1, SQLITE_STATIC);
-			}
-			while (rc == 0 && sqlite3_step(sel) == SQLITE_ROW) {
-				sqlite3_stmt *ins = want == ZS_REC_POLICY ? ip : want == ZS_REC_PROVIDER ? iv : is;
-				if (want == ZS_REC_STATUS) {
-					/* ?1..?7 agb year line care_type scope scope_id status; ?8 feed; ?9.. */
-					bind_row(ins, 1, sel, 7);
-					sqlite3_bind_int(ins, 8, feed_id);
-					for (int c = 7; c < 16; c++)
-						sqlite3_bind_value(ins, c + 2, sqlite3_column_value(sel, c));
-				} else {
-					int nc = want == ZS_REC_POLICY ? 8 : 6;
-					bind_row(ins, 1, sel, nc);
-					sqlite3_bind_int(ins, nc + 1, feed_id);
-				}
-				rc = step_done(db, ins, err, errlen);
-				if (rc == 0 && sqlite3_changes(db) > 0) {
-					(*kept)++;
-					if (want != ZS_REC_POLICY) {
-						sqlite3_stmt *t = want == ZS_REC_PROVIDER ? tchp : tch;
-						sqlite3_bind_text(t, 1, key->agb, -1, SQLITE_STATIC);
-						rc = step_done(db, t, err, errlen);
-					}
-				}
-			}
-		}
-	}
-	sqlite3_exec(ro, "COMMIT", NULL, NULL, NULL);
-out:
-	sqlite3_finalize(sp);
-	sqlite3_finalize(sv);
-	sqlite3_finalize(ss);
-	sqlite3_finalize(ip);
-	sqlite3_finalize(iv);
-	sqlite3_finalize(is);
-	sqlite3_finalize(tch);
-	sqlite3_finalize(tchp);
-	sqlite3_close(ro);
-	return rc;
+	         "CREATE TEMP TABLE IF NOT EXISTS pol_scope(scope INTEGER, id TEXT,"
+	         " PRIMARY KEY(scope, id)) WITHOUT ROWID; DELETE FROM temp.pol_scope;"
+	         "CREATE TEMP TABLE IF NOT EXISTS pol_diff(id TEXT, year INTEGER, uzovi TEXT,"
+	         " concern_id TEXT); DELETE FROM temp.pol_diff;"
+	         "INSERT INTO temp.pol_diff SELECT id, year, uzovi, concern_id FROM policy"
+	         " WHERE feed_id=%d EXCEPT SELECT id, year, uzovi, concern_id FROM temp.pol_before;"
+	         "INSERT INTO temp.pol_diff SELECT b.id, b.year, b.uzovi, b.concern_id FROM"
+	         " temp.pol_before b WHERE EXISTS (SELECT 1 FROM policy p WHERE p.id = b.id AND"
+	         " p.year = b.year) AND NOT EXISTS (SELECT 1 FROM policy p WHERE p.feed_id=%d AND"
+	         " p.id = b.id AND p.year = b.year AND p.uzovi IS b.uzovi AND"
+	         " p.concern_id IS b.concern_id);"
+	         "INSERT OR IGNORE INTO temp.pol_scope SELECT 1, id FROM temp.pol_diff"
+	         " UNION SELECT 2, uzovi FROM temp.pol_diff UNION SELECT 3, concern_id"
+	         " FROM temp.pol_diff;"
+	         "INSERT OR IGNORE INTO temp.touched SELECT DISTINCT s.agb FROM temp.pol_scope p"
+	         " JOIN stmt s ON s.scope_id = p.id AND s.scope = p.scope;",
+	         feed_id, feed_id);
+	return zs_db_exec(db, q, err, errlen);
+}
+
+/* The feed's insurer record and declarations out; its statements and provider records are
+ * replaced line by line (zs_incr.h). */
+static int drop_sources(sqlite3 *db, int id, char *err, size_t errlen)
+{
+	char q[200];
+	snprintf(q, sizeof q, "DELETE FROM src_insurer WHERE feed_id=%d;"
+	         "DELETE FROM similar_decl WHERE feed_id=%d", id, id);
+	return zs_db_exec(db, q, err, errlen);
 }
 
 /* Apply one feed version inside the caller's transaction (and savepoint). Returns -1 on a
@@ -561,13 +489,16 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 	size_t cap = 0, max_line = (size_t)g_max_line_kb * 1024;
 	long len;
 	long lineno = 0, records = 0, trailer = -1, kept = 0;
-	key_list keys = { NULL, 0, 0 };
+	zs_key_list keys = { NULL, 0, 0 };
 	int rc = -1;
+	zs_incr *x = NULL;   /* the stored lines (zs_incr.h) */
+	uint64_t head = 0;
 
 	memset(&hdr, 0, sizeof hdr);
-	if (zs_incr_before(db, feed_id, err, errlen) || zs_ing_stash_policies(db, feed_id, err, errlen) ||
-	    zs_ing_drop_feed_data(db, feed_id, err, errlen))
+	double t = ph_now();
+	if (zs_ing_stash_policies(db, feed_id, err, errlen) || drop_sources(db, feed_id, err, errlen))
 		goto out;
+	ph_mark(PH_DROP, &t);
 	rewind(body);
 	/* Memory per line is bounded by max_line_kb: a longer line is read past, not kept. */
 	while ((len = zs_feed_read_line(body, &line, &cap, max_line)) != 0 && len != -1) {
@@ -597,6 +528,13 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 			snprintf(res->error, sizeof res->error, "line %ld: content after the trailer", lineno);
 			break;
 		}
+		/* A line a stored row came from (under the same header) is that row again. */
+		uint64_t lh = hdr.json ? zs_incr_hash(line, (size_t)len) : 0;
+		if (hdr.json && zs_incr_seen(x, lh, lineno)) {
+			records++;
+			res->accepted++;
+			continue;
+		}
 		int prc = zs_feed_parse_line(fc->kind, hdr.json ? &hdr : NULL, line, (size_t)len, &rec,
 		                             &rerr);
 		if (prc == 1)
@@ -609,6 +547,11 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 				break;
 			}
 			hdr = rec;
+			head = zs_incr_hash(line, (size_t)len);
+			if (hdr.generated_at == -1) /* said_at defaults to now: nothing carries over */
+				head ^= (uint64_t)now * 0x9e3779b97f4a7c15ULL + 1;
+			if (zs_incr_load(db, feed_id, head, &x, err, errlen))
+				goto out;
 			if (fc->kind == ZS_FEED_INSURER) {
 				sqlite3_stmt *s = a->ins_insurer;
 				sqlite3_bind_int(s, 1, feed_id);
@@ -623,7 +566,7 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 		}
 		if (prc != 0) {
 			err_add(errs, lineno, rerr.field, rerr.reason);
-			key_add(&keys, line, (size_t)len);
+			zs_ing_key_add(&keys, line, (size_t)len);
 			res->rejected++;
 			records++;
 			continue;
@@ -634,7 +577,8 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 			continue;
 		}
 		records++;
-		int irc = insert_record(db, a, fc, feed_id, &hdr, &rec, lineno, now, &rerr, err, errlen);
+		int irc = insert_record(db, a, fc, feed_id, &hdr, &rec, lineno, lh, x, now, &rerr, err,
+		                        errlen);
 		zs_rec_clear(&rec);
 		if (irc < 0)
 			goto out;
@@ -645,6 +589,7 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 			res->accepted++;
 		}
 	}
+	ph_mark(PH_LINES, &t);
 	if ((len == -1 || ferror(body)) && !res->error[0])
 		snprintf(res->error, sizeof res->error, "read error in the fetched body");
 	if (!res->error[0] && !hdr.json)
@@ -656,6 +601,10 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 		snprintf(res->error, sizeof res->error,
 		         "truncated or corrupt: the trailer says %ld records, the feed has %ld", trailer,
 		         records);
+	long removed = 0;
+	if (!res->error[0] && zs_incr_finish(db, x, feed_id, head, &removed, err, errlen))
+		goto out;
+	ph_mark(PH_STORE, &t);
 	if (!res->error[0] &&
 	    check_references(db, feed_id, fc->kind == ZS_FEED_INSURER, errs, &res->rejected,
 	                     &res->accepted, err, errlen))
@@ -667,7 +616,7 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 		         " field \"%s\": %s", res->rejected, tolerated,
 		         errs->n ? errs->v[0].line : 0L, errs->n ? errs->v[0].field : "",
 		         errs->n ? errs->v[0].reason : "");
-	if (!res->error[0] && keep_last_good(db, fc, feed_id, &keys, &kept, err, errlen))
+	if (!res->error[0] && zs_ing_keep_last_good(db, fc, feed_id, &keys, &kept, err, errlen))
 		goto out;
 	if (kept)
 		ZS_INFO(MOD, "feed %s: %ld row(s) of the last good version kept for invalid records",
@@ -678,13 +627,10 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 	}
 	/* Incremental: only the providers whose statements in this feed changed are reconciled
 	 * (zs_incr.h); a policy change below adds whom it concerns. */
-	long same = 0;
-	if (zs_incr_filter(db, feed_id, &same, err, errlen))
-		goto out;
-	if (same)
-		ZS_DEBUG(MOD, "feed %s: %ld provider(s) with unchanged statements not reconciled",
-		         fc->name, same);
-	if (zs_ing_policies_changed(db, feed_id) && zs_ing_touch_policy_change(db, feed_id, err, errlen))
+	ph_mark(PH_CHECK, &t);
+	ZS_DEBUG(MOD, "feed %s: %ld statement(s) no longer said", fc->name, removed);
+
+	if (zs_ing_policies_changed(db, feed_id) && touch_policy_change(db, feed_id, err, errlen))
 		goto out;
 	if (store_errors(db, feed_id, errs, err, errlen) ||
 	    zs_ing_feed_update(db,
@@ -716,6 +662,7 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 	}
 	rc = 0;
 out:
+	zs_incr_free(x);
 	free(line);
 	free(keys.v);
 	zs_rec_clear(&hdr);
@@ -771,10 +718,11 @@ int zs_ingest_apply_batch(sqlite3 *db, zs_ingest_item *items, size_t n, time_t n
 		rc = 0;
 		goto done;
 	}
+	memset(ph_sec, 0, sizeof ph_sec);
 	if (zs_ing_begin_write(db, err, errlen))
 		goto done;
 	open = 1;
-	if (zs_deps_years_save(db, err, errlen))
+	if (zs_deps_years_save(db, err, errlen) || zs_rollover_begin(db, err, errlen))
 		goto done;
 	if (apply_init(db, &a, err, errlen))
 		goto done;
@@ -806,16 +754,32 @@ int zs_ingest_apply_batch(sqlite3 *db, zs_ingest_item *items, size_t n, time_t n
 	}
 	apply_free(&a);
 	long changes = 0;
+	double t = ph_now();
 	/* Similar policies follow in the same snapshot: readers see statuses and twins agree. */
 	if (applied &&
-	    (zs_ing_reconcile_touched(db, now, &changes, err, errlen) ||
-	     zs_similar_compute(db, err, errlen) ||
-	     zs_fresh_update(db, now, NULL, NULL, err, errlen) ||
+	    (zs_rollover_mark(db, now, NULL, err, errlen) ||
+	     zs_ing_reconcile_touched(db, now, &changes, err, errlen)))
+		goto done;
+	ph_mark(PH_RECONCILE, &t);
+	if (applied && zs_similar_compute(db, err, errlen))
+		goto done;
+	ph_mark(PH_SIMILAR, &t);
+	if (applied &&
+	    (zs_fresh_update(db, now, NULL, NULL, err, errlen) ||
 	     zs_deps_years_mark(db, err, errlen) ||
 	     zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key='generation'", err, errlen)))
 		goto done;
 	if (zs_db_exec(db, "COMMIT", err, errlen))
 		goto done;
+	ph_mark(PH_REST, &t);
+	if (applied && ZS_LOG_DEBUG <= zs_log_level) {
+		char line[400];
+		size_t k = 0;
+		for (int i = 0; i < PH_N && k < sizeof line; i++)
+			k += (size_t)snprintf(line + k, sizeof line - k, "%s %s %.2f s", i ? "," : "",
+			                      ph_names[i], ph_sec[i]);
+		ZS_DEBUG(MOD, "apply of %zu version(s):%s", applied, line);
+	}
 	open = 0;
 	for (size_t i = 0; i < n; i++) {
 		zs_ingest_item *it = &items[i];

@@ -6,6 +6,20 @@
 #include "zs_db.h"
 #include "zs_lexicon.h"
 
+/* History (what was shown when): one row per closed interval, keyed and ordered by what the
+ * staff history reads (provider, year, policy, care type, start): no rowid and no separate index
+ * (issue 17: half the bytes of a rowid table with an index on the same columns). Flags are
+ * made from ceiling, basis and stop by the view status_history; flags is the JSON of rows of
+ * versions before that. */
+#define HISTORY_TABLE(name) \
+	"CREATE TABLE IF NOT EXISTS " name "(agb TEXT NOT NULL, year INTEGER NOT NULL," \
+	" policy_id TEXT NOT NULL, care_type TEXT NOT NULL, valid_from INTEGER NOT NULL," \
+	" status INTEGER NOT NULL, as_contracted INTEGER, basis INTEGER NOT NULL, flags TEXT," \
+	" valid_until INTEGER, ceiling INTEGER, stop TEXT," \
+	" PRIMARY KEY(agb, year, policy_id, care_type, valid_from)) WITHOUT ROWID"
+#define HISTORY_COLUMNS "agb, year, policy_id, care_type, valid_from, status, as_contracted," \
+	" basis, flags, valid_until, ceiling, stop"
+
 /* Source tables hold what each feed said (feed_id); derived tables (provider, effective,
  * history, provider_fts) are rebuilt by reconciliation inside the same transaction. */
 static const char schema[] =
@@ -51,11 +65,7 @@ static const char schema[] =
 	" ins_said INTEGER, prov_feed INTEGER, prov_status INTEGER, prov_level INTEGER,"
 	" prov_said INTEGER, since INTEGER,"
 	" PRIMARY KEY(agb, year, policy_id, care_type)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS history(agb TEXT NOT NULL, year INTEGER NOT NULL,"
-	" policy_id TEXT NOT NULL, care_type TEXT NOT NULL, status INTEGER NOT NULL,"
-	" as_contracted INTEGER, basis INTEGER NOT NULL, flags TEXT,"
-	" valid_from INTEGER NOT NULL, valid_until INTEGER);"
-	"CREATE INDEX IF NOT EXISTS history_key ON history(agb, year, policy_id, care_type, valid_from);"
+	HISTORY_TABLE("history") ";"
 	/* status_history (STATUS_HISTORY_VIEW) is made by migrate() */
 	"CREATE TABLE IF NOT EXISTS similar(year INTEGER NOT NULL, a TEXT NOT NULL, b TEXT NOT NULL,"
 	" concern_id TEXT, overlap REAL, common INTEGER, only_a INTEGER, only_b INTEGER,"
@@ -77,7 +87,9 @@ int zs_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 }
 
 /* The whole history: the closed intervals, and the open one of every key (its effective row,
- * shown since 'since'). Flags as the API shows them, made from ceiling, basis and stop. */
+ * shown since 'since'). Flags as the API shows them, made from ceiling, basis and stop. An
+ * effective row of a retired policy (zs_rollover.h) is already closed: shown until the moment
+ * its policy left the feeds, before its row is moved into history. */
 #define FLAGS_JSON \
 	"json_object('ceiling', json(CASE WHEN ceiling THEN 'true' ELSE 'false' END)," \
 	" 'conflict', json(CASE WHEN basis=3 THEN 'true' ELSE 'false' END)," \
@@ -87,8 +99,9 @@ int zs_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 	"CREATE VIEW status_history AS" \
 	" SELECT agb, year, policy_id, care_type, status, as_contracted, basis," \
 	" COALESCE(flags, " FLAGS_JSON ") AS flags, valid_from, valid_until FROM history UNION ALL" \
-	" SELECT agb, year, policy_id, care_type, status, as_contracted, basis, " FLAGS_JSON "," \
-	" since, NULL FROM effective;"
+	" SELECT e.agb, e.year, e.policy_id, e.care_type, e.status, e.as_contracted, e.basis, " \
+	FLAGS_JSON ", e.since, r.at FROM effective e LEFT JOIN retired r" \
+	" ON r.year = e.year AND r.policy_id = e.policy_id;"
 
 /* Add a column to a table created by an older version. 0 ok, -1 with err. */
 static int add_column(sqlite3 *db, const char *table, const char *column, const char *decl,
@@ -112,6 +125,35 @@ static int add_column(sqlite3 *db, const char *table, const char *column, const 
 	return zs_db_exec(db, sql, err, errlen);
 }
 
+/* A history table of an earlier version (rowid table + index history_key) is copied into the
+ * compact form once (zero-length intervals with the same start: the later one stays). */
+static int history_compact(sqlite3 *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int old = 0;
+	if (sqlite3_prepare_v2(db, "SELECT sql NOT LIKE '%WITHOUT ROWID%' FROM sqlite_master WHERE"
+	                           " type='table' AND name='history'", -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		old = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (!old)
+		return 0;
+	char e2[128];
+	if (zs_db_exec(db, "BEGIN IMMEDIATE; DROP VIEW IF EXISTS status_history;"
+	                   HISTORY_TABLE("history_compact") ";"
+	                   "INSERT OR REPLACE INTO history_compact(" HISTORY_COLUMNS ") SELECT "
+	                   HISTORY_COLUMNS " FROM history ORDER BY rowid;"
+	                   "DROP TABLE history; ALTER TABLE history_compact RENAME TO history;"
+	                   "COMMIT", err, errlen)) {
+		zs_db_exec(db, "ROLLBACK", e2, sizeof e2);
+		return -1;
+	}
+	return 0;
+}
+
 /* Columns added after the first release (databases of earlier versions are upgraded). */
 static int migrate(sqlite3 *db, char *err, size_t errlen)
 {
@@ -127,6 +169,17 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
 	        * versions keep their flags text. */
 	       add_column(db, "history", "ceiling", "INTEGER", err, errlen) ||
 	       add_column(db, "history", "stop", "TEXT", err, errlen) ||
+	       history_compact(db, err, errlen) ||
+	       /* Incremental apply (zs_incr.h): the hash of the line a row came from, and of
+	        * the header its feed's rows were read under. */
+	       add_column(db, "stmt", "lh", "INTEGER", err, errlen) ||
+	       add_column(db, "src_provider", "lh", "INTEGER", err, errlen) ||
+	       add_column(db, "feed", "head_hash", "INTEGER", err, errlen) ||
+	       /* Rollover in steps (zs_rollover.h): policies that left the feeds, whose
+	        * effective rows are hidden at once and moved into history in batches. */
+	       zs_db_exec(db, "CREATE TABLE IF NOT EXISTS retired(year INTEGER NOT NULL,"
+	                  " policy_id TEXT NOT NULL, gen INTEGER NOT NULL, at INTEGER NOT NULL,"
+	                  " PRIMARY KEY(year, policy_id)) WITHOUT ROWID", err, errlen) ||
 	       zs_db_exec(db, "DROP VIEW IF EXISTS status_history;" STATUS_HISTORY_VIEW, err,
 	                  errlen) ||
 	       /* What changed in each generation, by dependency key (zs_deps.h). */

@@ -70,19 +70,37 @@ uint64_t zs_dep_hash(const char *key)
 
 /* ---- writer side --------------------------------------------------------------------------- */
 
-int zs_deps_mark(sqlite3 *db, const char *key, char *err, size_t errlen)
+#define MARK_SQL "INSERT OR IGNORE INTO dirty(gen, key) VALUES(" \
+	"(SELECT value + 1 FROM meta WHERE key='generation'), ?)"
+
+sqlite3_stmt *zs_deps_mark_prepare(sqlite3 *db, char *err, size_t errlen)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v3(db, "INSERT OR IGNORE INTO dirty(gen, key) VALUES("
-	                           "(SELECT value + 1 FROM meta WHERE key='generation'), ?)", -1,
-	                       SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v3(db, MARK_SQL, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+	    SQLITE_OK) {
 		snprintf(err, errlen, "dependencies: %s", sqlite3_errmsg(db));
-		return -1;
+		return NULL;
 	}
+	return st;
+}
+
+int zs_deps_mark_with(sqlite3_stmt *st, const char *key, char *err, size_t errlen)
+{
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 	if (rc)
-		snprintf(err, errlen, "dependencies: %s", sqlite3_errmsg(db));
+		snprintf(err, errlen, "dependencies: %s", sqlite3_errmsg(sqlite3_db_handle(st)));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+int zs_deps_mark(sqlite3 *db, const char *key, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = zs_deps_mark_prepare(db, err, errlen);
+	if (!st)
+		return -1;
+	int rc = zs_deps_mark_with(st, key, err, errlen);
 	sqlite3_finalize(st);
 	return rc;
 }

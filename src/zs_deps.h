@@ -47,6 +47,10 @@ uint64_t zs_dep_hash(const char *key);
 /* Record that key changes in the generation being written. 0 ok, -1 with err. */
 int zs_deps_mark(sqlite3 *db, const char *key, char *err, size_t errlen);
 int zs_deps_mark2(sqlite3 *db, const char *type, const char *id, char *err, size_t errlen);
+/* The same with a statement prepared once for many marks (a reconciliation marks a key per
+ * provider): prepare returns it (NULL with err; the caller finalizes it), with marks one key. */
+sqlite3_stmt *zs_deps_mark_prepare(sqlite3 *db, char *err, size_t errlen);
+int zs_deps_mark_with(sqlite3_stmt *st, const char *key, char *err, size_t errlen);
 
 /* Fingerprint each year's policy set (policies, insurers, twins) into a temp table before a
  * write; zs_deps_years_mark compares after it and marks y:<year> for every year that moved. */

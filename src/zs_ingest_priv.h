@@ -1,6 +1,7 @@
 /* zs_ingest_priv.h - private to the ingest modules: zs_ingest.c (registration, fetch
- * outcomes, validators), zs_apply.c (applying feed versions) and zs_recon_store.c
- * (reconciling touched providers into effective rows and history). Writer connection only,
+ * outcomes, validators), zs_apply.c (applying feed versions), zs_keep.c (last good rows) and
+ * zs_recon_store.c (reconciling touched providers into effective rows and history). Writer
+ * connection only,
  * inside the ingest transaction. Small statement helpers; errors go to err (errlen). */
 #ifndef ZS_INGEST_PRIV_H
 #define ZS_INGEST_PRIV_H
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <sqlite3.h>
 #include "zs_config.h"
+#include "zs_feed.h"
 
 #define MOD "ingest"
 
@@ -72,6 +74,17 @@ int zs_ing_drop_feed_data(sqlite3 *db, int id, char *err, size_t errlen);
 int zs_ing_stash_policies(sqlite3 *db, int feed_id, char *err, size_t errlen);
 int zs_ing_policies_changed(sqlite3 *db, int feed_id);
 int zs_ing_touch_policy_change(sqlite3 *db, int feed_id, char *err, size_t errlen);
+
+/* zs_keep.c: keys of invalid records (at most 100,000 a version; v freed by the caller), and
+ * their last good rows copied from the committed version where the new one has none; *kept
+ * counts them. -1 on a database error. */
+typedef struct {
+	zs_rec_key *v;
+	size_t n, cap;
+} zs_key_list;
+void zs_ing_key_add(zs_key_list *k, const char *line, size_t len);
+int zs_ing_keep_last_good(sqlite3 *db, const zs_feed_conf *fc, int feed_id, const zs_key_list *k,
+                          long *kept, char *err, size_t errlen);
 
 /* zs_apply.c: update the feed row with sql (?1 id, ?2 now, ?3 text, ?4, ?5 counts). */
 int zs_ing_feed_update(sqlite3 *db, const char *sql, int feed_id, time_t now, const char *text,

@@ -445,6 +445,8 @@ zs_reader *zs_reader_open(const zs_config *cfg, char *err, size_t errlen)
 	        "SELECT policy_id, care_type, status, as_contracted, ceiling, ceiling_exempt, stop,"
 	        " basis, ins_feed, ins_status, ins_level, ins_said, prov_feed, prov_status,"
 	        " prov_level, prov_said, since, began FROM effective WHERE agb=? AND year=?"
+	        " AND NOT EXISTS (SELECT 1 FROM retired x WHERE x.year = effective.year"
+	        " AND x.policy_id = effective.policy_id)" /* zs_rollover.h */
 	        " ORDER BY policy_id, care_type", -1, SQLITE_PREPARE_PERSISTENT, &r->sel_eff, NULL) ||
 	    sqlite3_prepare_v3(r->db,
 	        "SELECT year, policy_id, care_type, status, as_contracted, basis, flags, valid_from,"

@@ -80,6 +80,8 @@ static int cat_load(sqlite3 *db, policy_cat *c, char *err, size_t errlen)
 typedef struct {
 	sqlite3_stmt *sel_stmts, *sel_eff, *upsert_eff, *del_eff, *hist_open, *cur_prov;
 	sqlite3_stmt *sel_src_prov, *up_prov, *del_prov, *del_fts, *ins_fts;
+	sqlite3_stmt *mark;     /* dependency marks (zs_deps.h), prepared once */
+	int years[8], nyears;   /* s:<year> already marked in this reconciliation */
 	time_t now;
 	zs_changes_writer chg;  /* the change feed (zs_changes.h) */
 } recon_ctx;
@@ -97,6 +99,7 @@ static void recon_ctx_free(recon_ctx *r)
 	sqlite3_finalize(r->del_prov);
 	sqlite3_finalize(r->del_fts);
 	sqlite3_finalize(r->ins_fts);
+	sqlite3_finalize(r->mark);
 	zs_changes_writer_free(&r->chg);
 }
 
@@ -115,6 +118,9 @@ static int recon_ctx_init(sqlite3 *db, recon_ctx *r, time_t now, char *err, size
 	          "SELECT year, policy_id, care_type, status, as_contracted, ceiling, ceiling_exempt,"
 	          " stop, basis, ins_feed, ins_status, ins_level, ins_said, prov_feed, prov_status,"
 	          " prov_level, prov_said, since, began FROM effective WHERE agb = ?"
+	          /* rows of retired policies are no longer this provider's (zs_rollover.h) */
+	          " AND NOT EXISTS (SELECT 1 FROM retired x WHERE x.year = effective.year"
+	          " AND x.policy_id = effective.policy_id)"
 	          " ORDER BY year, policy_id, care_type", err, errlen)) ||
 	    !(r->upsert_eff = prep(db,
 	          "INSERT OR REPLACE INTO effective(agb, year, policy_id, care_type, status,"
@@ -126,7 +132,9 @@ static int recon_ctx_init(sqlite3 *db, recon_ctx *r, time_t now, char *err, size
 	          "DELETE FROM effective WHERE agb=? AND year=? AND policy_id=? AND care_type=?", err,
 	          errlen)) ||
 	    !(r->hist_open = prep(db,
-	          "INSERT INTO history(agb, year, policy_id, care_type, status, as_contracted, basis,"
+	          /* (OR REPLACE: a zero-length interval with the same start gives way) */
+	          "INSERT OR REPLACE INTO history(agb, year, policy_id, care_type, status,"
+	          " as_contracted, basis,"
 	          " ceiling, stop, valid_from, valid_until) VALUES(?,?,?,?,?,?,?,?,?,?,?)", err,
 	          errlen)) ||
 	    !(r->cur_prov = prep(db,
@@ -140,7 +148,8 @@ static int recon_ctx_init(sqlite3 *db, recon_ctx *r, time_t now, char *err, size
 	          " VALUES(?,?,?,?,?,?)", err, errlen)) ||
 	    !(r->del_prov = prep(db, "DELETE FROM provider WHERE agb=?", err, errlen)) ||
 	    !(r->del_fts = prep(db, "DELETE FROM provider_fts WHERE rowid=?", err, errlen)) ||
-	    !(r->ins_fts = prep(db, ZS_LEX_FTS_INSERT, err, errlen))) {
+	    !(r->ins_fts = prep(db, ZS_LEX_FTS_INSERT, err, errlen)) ||
+	    !(r->mark = zs_deps_mark_prepare(db, err, errlen))) {
 		recon_ctx_free(r);
 		return -1;
 	}
@@ -331,6 +340,14 @@ static int same_text(sqlite3_stmt *a, int ia, sqlite3_stmt *b, int ib)
 	return streq(x, y);
 }
 
+/* Mark "<type>:<id>" changed in the generation being written (zs_deps.h). */
+static int mark2(recon_ctx *r, const char *type, const char *id, char *err, size_t errlen)
+{
+	char k[ZS_DEP_KEY_MAX];
+	snprintf(k, sizeof k, "%s:%s", type, id);
+	return zs_deps_mark_with(r->mark, k, err, errlen);
+}
+
 /* Master data: the provider's own record wins, else the first insurer feed's. The search index
  * is rewritten only when the chosen record changed. */
 static int rebuild_provider(sqlite3 *db, recon_ctx *r, const char *agb, char *err, size_t errlen)
@@ -347,7 +364,7 @@ static int rebuild_provider(sqlite3 *db, recon_ctx *r, const char *agb, char *er
 	sqlite3_reset(r->cur_prov);
 	if (same || (!have_src && !have_cur))
 		return 0;
-	if (zs_deps_mark2(db, "p", agb, err, errlen) || zs_deps_mark(db, "search", err, errlen))
+	if (mark2(r, "p", agb, err, errlen) || zs_deps_mark_with(r->mark, "search", err, errlen))
 		return -1;
 	sqlite3_bind_int64(r->del_fts, 1, rowid);
 	if (step_done(db, r->del_fts, err, errlen))
@@ -375,16 +392,21 @@ static int rebuild_provider(sqlite3 *db, recon_ctx *r, const char *agb, char *er
 
 /* An answer about agb, and the year's similar policies, change with this write (zs_deps.h):
  * marked once per provider and year in a reconciliation. */
-static int mark_status(sqlite3 *db, const char *agb, int year, int *marked, char *err,
+static int mark_status(recon_ctx *r, const char *agb, int year, int *marked, char *err,
                        size_t errlen)
 {
 	char y[16];
 	if (*marked == year)
 		return 0;
 	snprintf(y, sizeof y, "%d", year);
-	if ((*marked == 0 && zs_deps_mark2(db, "p", agb, err, errlen)) ||
-	    zs_deps_mark2(db, "s", y, err, errlen))
+	int seen = 0;
+	for (int i = 0; i < r->nyears && !seen; i++)
+		seen = r->years[i] == year;
+	if ((*marked == 0 && mark2(r, "p", agb, err, errlen)) ||
+	    (!seen && mark2(r, "s", y, err, errlen)))
 		return -1;
+	if (!seen && r->nyears < (int)(sizeof r->years / sizeof r->years[0]))
+		r->years[r->nyears++] = year;
 	*marked = year;
 	return 0;
 }
@@ -485,7 +507,7 @@ static int reconcile_agb(sqlite3 *db, recon_ctx *r, const policy_cat *cat, const
 			sqlite3_bind_text(r->del_eff, 4, old[j].care_type, -1, SQLITE_STATIC);
 			if (step_done(db, r->del_eff, err, errlen) ||
 			    hist_archive(db, r, agb, &old[j], err, errlen) ||
-			    mark_status(db, agb, old[j].year, &marked, err, errlen) ||
+			    mark_status(r, agb, old[j].year, &marked, err, errlen) ||
 			    chg_record(r, agb, &old[j], NULL, old[j].policy_id, old[j].care_type, err,
 			               errlen))
 				goto out;
@@ -498,7 +520,7 @@ static int reconcile_agb(sqlite3 *db, recon_ctx *r, const policy_cat *cat, const
 		int wrc = 0;
 		if (c < 0) {
 			wrc = write_row(db, r, agb, &eff[i], &nr, NULL, 1, err, errlen) ||
-			      mark_status(db, agb, eff[i].year, &marked, err, errlen) ||
+			      mark_status(r, agb, eff[i].year, &marked, err, errlen) ||
 			      chg_record(r, agb, NULL, &nr, eff[i].policy->id, eff[i].care_type, err,
 			                 errlen);
 			(*changes)++;
@@ -506,7 +528,7 @@ static int reconcile_agb(sqlite3 *db, recon_ctx *r, const policy_cat *cat, const
 			int vis = visible_differs(&nr, &old[j]);
 			if (vis || any_differs(&nr, &old[j]))
 				wrc = write_row(db, r, agb, &eff[i], &nr, &old[j], vis, err, errlen) ||
-				      mark_status(db, agb, eff[i].year, &marked, err, errlen) ||
+				      mark_status(r, agb, eff[i].year, &marked, err, errlen) ||
 				      (vis && chg_record(r, agb, &old[j], &nr, eff[i].policy->id,
 				                         eff[i].care_type, err, errlen));
 			*changes += vis;

@@ -416,7 +416,9 @@ static int run_match(zs_reader *r, const query *qy, const char *match, int tier,
 	         " FROM provider_fts f WHERE provider_fts MATCH ?1 %s %s LIMIT %d",
 	         qy->kind ? "AND f.kindcode = ?2" : "",
 	         qy->care_type ? "AND EXISTS (SELECT 1 FROM effective e WHERE e.agb = f.agb"
-	                         " AND e.year = ?4 AND e.care_type = ?3)" : "", cap);
+	                         " AND e.year = ?4 AND e.care_type = ?3 AND NOT EXISTS"
+	                         " (SELECT 1 FROM retired x WHERE x.year = e.year"
+	                         " AND x.policy_id = e.policy_id))" : "", cap);
 	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
@@ -443,7 +445,9 @@ static long count_match(zs_reader *r, const query *qy, const char *match, int bo
 	         " WHERE provider_fts MATCH ?1 %s %s LIMIT %d)",
 	         qy->kind ? "AND f.kindcode = ?2" : "",
 	         qy->care_type ? "AND EXISTS (SELECT 1 FROM effective e WHERE e.agb = f.agb"
-	                         " AND e.year = ?4 AND e.care_type = ?3)" : "", bound);
+	                         " AND e.year = ?4 AND e.care_type = ?3 AND NOT EXISTS"
+	                         " (SELECT 1 FROM retired x WHERE x.year = e.year"
+	                         " AND x.policy_id = e.policy_id))" : "", bound);
 	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);

@@ -332,6 +332,9 @@ static void worker_round(zs_worker *w, time_t *due)
 	else if (pruned)
 		ZS_INFO(MOD, "history: %ld rows older than %ld contract years deleted", pruned,
 		        w->cfg->history_keep_years);
+	/* the rollover's steps write change-log events: published too (the snapshot above was
+	 * published first, so that serving never waits for maintenance) */
+	atomic_store(&zs_generation, zs_db_generation(w->db));
 out:
 	for (size_t j = 0; j < m; j++) {
 		fclose(items[j].body);

@@ -12,6 +12,7 @@
 #include "zs_config.h"
 #include "zs_db.h"
 #include "zs_ingest.h"
+#include "zs_rollover.h"
 #include "zs_time.h"
 #include "zs_types.h"
 
@@ -730,6 +731,109 @@ START_TEST(test_incremental_reconciles_only_changed_providers)
 }
 END_TEST
 
+/* Line by line (zs_incr.h): unchanged lines are not read again but keep their current line
+ * numbers; changed and new lines are stored; lines that are gone take their rows along; a
+ * provider record that changed is replaced. Expected values from the feeds below. */
+START_TEST(test_incremental_lines)
+{
+	applied("zk", ZK_V1(), T1); /* lines 1 header .. 5 BASIS hospital, 6 GGZ, 7 EXCL, 8 end */
+	ck_assert_int_eq(count("stmt", "lh IS NULL"), 0);
+	/* v2: the provider renamed, a new provider on line 5, the GGZ statement gone */
+	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_POL_EXCL,
+	                      "{'type':'provider','agb':'06010101','name':'Antonius Nieuwegein',"
+	                      "'kind':'hospital'}",
+	                      "{'type':'provider','agb':'04040101','name':'Fysio Oost',"
+	                      "'kind':'physiotherapy'}",
+	                      ZK_ST_BASIS_HOSP_NEG, ZK_ST_EXCL_HOSP, "{'type':'end','records':6}"),
+	        T2);
+	char *d = tu_sql_dump(db, "SELECT line, policy_id_or_scope FROM (SELECT line, scope_id AS"
+	                      " policy_id_or_scope FROM stmt) ORDER BY line");
+	ck_assert_str_eq(d, "6|3311-BASIS\n7|3311-EXCL\n");
+	free(d);
+	d = tu_sql_dump(db, "SELECT agb, name FROM src_provider ORDER BY agb");
+	ck_assert_str_eq(d, "04040101|Fysio Oost\n06010101|Antonius Nieuwegein\n");
+	free(d);
+	ck_assert_int_eq(count("effective", "care_type='mental_health'"), 0);
+	ck_assert_int_eq(count("history", "care_type='mental_health' AND valid_until=" "1794549600"),
+	                 2); /* both policies' GGZ rows closed at T2 */
+	ck_assert_int_eq(feed_col("zk", "rows_accepted"), 6);
+	/* v3 = v1 again: everything back as it was, the new provider gone */
+	applied("zk", ZK_V1(), T3);
+	d = tu_sql_dump(db, "SELECT line, care_type, scope_id FROM stmt ORDER BY line");
+	ck_assert_str_eq(d, "5|hospital|3311-BASIS\n6|mental_health|3311\n7|hospital|3311-EXCL\n");
+	free(d);
+	d = tu_sql_dump(db, "SELECT agb, name FROM src_provider ORDER BY agb");
+	ck_assert_str_eq(d, "06010101|Antonius (volgens ZK)\n");
+	free(d);
+	ck_assert_int_eq(count("effective", "care_type='mental_health'"), 2);
+	ck_assert_int_eq(feed_col("zk", "rows_accepted"), 6);
+	/* the same version under another header (generated_at moved): read again, said_at moves */
+	applied("zk", TU_FEED("{'type':'header','format':'zorgstatus-insurer','version':1,"
+	                      "'generated_at':'2026-11-14T06:00:00+01:00','concern':{'id':'achmea',"
+	                      "'name':'Achmea'},'insurer':{'uzovi':'3311','name':"
+	                      "'Zilveren Kruis Zorgverzekeringen N.V.'}}",
+	                      ZK_POL_BASIS, ZK_POL_EXCL, ZK_PROVIDER, ZK_ST_BASIS_HOSP_NEG,
+	                      ZK_ST_GGZ_CEIL, ZK_ST_EXCL_HOSP, "{'type':'end','records':6}"), T3 + 60);
+	ck_assert_int_eq(count("stmt", "1"), 3);
+	ck_assert_int_eq(count("stmt", "said_at=" "1794632400"), 2); /* 2026-11-14T05:00Z */
+	ck_assert_int_eq(count("stmt", "said_at=" "1794297600"), 1); /* its own said_at */
+}
+END_TEST
+
+/* A policy added to a feed whose statement lines did not change: an insurer-level statement
+ * (unchanged line, not read again) now covers the new policy too; a policy removed is retired
+ * (zs_rollover.h) and its rows leave with the rollover step. */
+START_TEST(test_incremental_policy_added)
+{
+	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_PROVIDER, ZK_ST_GGZ_CEIL,
+	                      "{'type':'end','records':3}"), T1);
+	ck_assert_int_eq(count("effective", "care_type='mental_health'"), 1);
+	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_POL_EXCL, ZK_PROVIDER, ZK_ST_GGZ_CEIL,
+	                      "{'type':'end','records':4}"), T2);
+	ck_assert_int_eq(eff(AGB, "3311-EXCL", "mental_health", "status"),
+	                 ZS_STATUS_CONTRACTED_CEILING);
+	ck_assert_int_eq(eff(AGB, "3311-EXCL", "mental_health", "since"), T2);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "mental_health", "since"), T1);
+	/* and gone again */
+	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_PROVIDER, ZK_ST_GGZ_CEIL,
+	                      "{'type':'end','records':3}"), T3);
+	ck_assert_int_eq(count("retired", "policy_id='3311-EXCL'"), 1);
+	char err[256] = "";
+	long moved = 0;
+	ck_assert_msg(zs_rollover_step(db, 10, &moved, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(moved, 1);
+	ck_assert_int_eq(count("effective", "1"), 1);
+	ck_assert_int_eq(tu_sql_int(db, -1, "SELECT valid_until FROM history WHERE"
+	                            " policy_id='3311-EXCL'"), T3);
+}
+END_TEST
+
+/* The same provider twice in a version: the later record wins, also when the version is read
+ * again line by line (the earlier line changed, the later one did not). */
+START_TEST(test_incremental_provider_twice)
+{
+#define P_A "{'type':'provider','agb':'04040101','name':'Fysio A','kind':'physiotherapy'}"
+#define P_B "{'type':'provider','agb':'04040101','name':'Fysio B','kind':'physiotherapy'}"
+#define P_C "{'type':'provider','agb':'04040101','name':'Fysio C','kind':'physiotherapy'}"
+	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, P_A, P_B, "{'type':'end','records':3}"), T1);
+	char *n = tu_sql_text(db, "SELECT name FROM src_provider WHERE agb='04040101'");
+	ck_assert_str_eq(n, "Fysio B");
+	free(n);
+	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, P_C, P_B, "{'type':'end','records':3}"), T2);
+	n = tu_sql_text(db, "SELECT name FROM src_provider WHERE agb='04040101'");
+	ck_assert_str_eq(n, "Fysio B");
+	free(n);
+	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, P_B, P_C, "{'type':'end','records':3}"), T3);
+	n = tu_sql_text(db, "SELECT name FROM src_provider WHERE agb='04040101'");
+	ck_assert_str_eq(n, "Fysio C");
+	free(n);
+	ck_assert_int_eq(count("src_provider", "1"), 1);
+#undef P_A
+#undef P_B
+#undef P_C
+}
+END_TEST
+
 START_TEST(test_unconfigured_feed_history_uses_daemon_clock)
 {
 	applied("zk", ZK_V1(), T1);
@@ -825,9 +929,16 @@ START_TEST(test_history_remove)
 	free(h);
 	ck_assert_int_eq(count("status_history", "valid_until IS NULL"), 3);
 
-	/* removing the policy itself removes every row of it */
+	/* removing the policy itself removes every row of it: retired at once (closed in the
+	 * history), moved out of effective by the rollover step (zs_rollover.h) */
 	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_PROVIDER, ZK_ST_BASIS_HOSP_NEG,
 	                      ZK_ST_GGZ_CEIL, "{'type':'end','records':4}"), T3 + 10);
+	ck_assert_int_eq(count("retired", "policy_id='3311-EXCL' AND year=2027"), 1);
+	char err[256] = "";
+	long moved = -1;
+	ck_assert_msg(zs_rollover_step(db, 100, &moved, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(moved, 1); /* 3311-EXCL mental_health */
+	ck_assert_int_eq(count("retired", "1"), 0);
 	ck_assert_int_eq(count("effective", "1"), 2);
 	ck_assert_int_eq(count("effective", "policy_id='3311-EXCL'"), 0);
 	ck_assert_int_eq(count("status_history", "policy_id='3311-EXCL' AND valid_until IS NULL"), 0);
@@ -947,6 +1058,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_unconfigured_feed_dropped);
 	tcase_add_test(tc, test_register_drop_one_add_another);
 	tcase_add_test(tc, test_incremental_reconciles_only_changed_providers);
+	tcase_add_test(tc, test_incremental_lines);
+	tcase_add_test(tc, test_incremental_policy_added);
+	tcase_add_test(tc, test_incremental_provider_twice);
 	tcase_add_test(tc, test_unconfigured_feed_history_uses_daemon_clock);
 	tcase_add_test(tc, test_similar_declarations);
 	tcase_add_test(tc, test_history_change);
