@@ -91,6 +91,12 @@ class Feed:
                     s = line.rstrip("\n")
                     line = (s[:-len(A)] + B if s.endswith(A) else s[:-len(B)] + A) + "\n"
                 out.write(line)
+        self._publish(tmp, dst)
+        return k
+
+    def _publish(self, tmp, dst):
+        """Put tmp in place of dst atomically, with an mtime newer than dst's and than this
+        feed's last version (the daemon's conditional GET sees every version as changed)."""
         try:
             old = os.stat(dst).st_mtime
         except OSError:
@@ -99,7 +105,6 @@ class Feed:
         os.utime(tmp, (t, t))
         self.mtime = t
         os.replace(tmp, dst)
-        return k
 
     def write_without_year(self, year):
         """Write a version without the records of contract year `year` (toggles kept); returns
@@ -128,14 +133,7 @@ class Feed:
                 break
         with open(tmp, "w", encoding="utf-8") as out:
             out.write("\n".join(lines) + "\n")
-        try:
-            old = os.stat(dst).st_mtime
-        except OSError:
-            old = 0.0
-        t = max(time.time(), old + 1.0, self.mtime + 1.0)
-        os.utime(tmp, (t, t))
-        self.mtime = t
-        os.replace(tmp, dst)
+        self._publish(tmp, dst)
         return dropped
 
 
