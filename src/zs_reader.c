@@ -195,46 +195,48 @@ static void cons_clear(zs_reader *r)
 	r->cons = NULL;
 }
 
-/* The consequence key: every input, '|'-separated (equal keys = equal inputs). Built by hand:
- * it is made for every status of every answer, and snprintf was a tenth of a cold lookup. */
+/* The consequence key: every input, '|'-separated (equal keys = equal inputs; the strings are
+ * codes and dates, without '|'). Built by hand: it is made for every status of every answer,
+ * and snprintf was a tenth of a cold lookup. A key that does not fit is not cut short (two
+ * inputs could then share a key): over is set and the consequence is computed uncached. */
 typedef struct {
 	char *p, *end;
+	int over;
 } ckey;
+
+static void ck_put(ckey *k, const char *s, size_t n)
+{
+	if (k->over || (size_t)(k->end - k->p) < n + 1) {
+		k->over = 1;
+		return;
+	}
+	memcpy(k->p, s, n);
+	k->p += n;
+	*k->p++ = '|';
+}
 
 static void ck_s(ckey *k, const char *s)
 {
-	size_t n = s ? strlen(s) : 0;
-	if (k->p >= k->end)
-		return;
-	if (n > (size_t)(k->end - k->p) - 1)
-		n = (size_t)(k->end - k->p) - 1;
-	memcpy(k->p, s ? s : "", n);
-	k->p += n;
-	*k->p++ = '|';
+	ck_put(k, s ? s : "", s ? strlen(s) : 0);
 }
 
 static void ck_i(ckey *k, long long v)
 {
 	char d[24];
-	int n = 0, neg = v < 0;
-	unsigned long long u = neg ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	int n = (int)sizeof d;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
 	do
-		d[n++] = (char)('0' + u % 10);
-	while ((u /= 10) && n < 22);
-	if (neg)
-		d[n++] = '-';
-	if (k->end - k->p < n + 1)
-		return;
-	while (n)
-		*k->p++ = d[--n];
-	*k->p++ = '|';
+		d[--n] = (char)('0' + u % 10);
+	while ((u /= 10) && n > 1);
+	if (v < 0)
+		d[--n] = '-';
+	ck_put(k, d + n, sizeof d - (size_t)n);
 }
 
 json_t *zs_reader_cons_get(zs_reader *r, const zs_conseq_in *in, const char *lang)
 {
 	char key[640];
-	/* room for the integers (~21 x 22 bytes) is kept out of the strings' share */
-	ckey k = { key, key + sizeof key - 160 };
+	ckey k = { key, key + sizeof key - 1, 0 };
 	ck_i(&k, in->policy_type);
 	ck_s(&k, in->care_type);
 	ck_s(&k, in->stop_until);
@@ -242,7 +244,6 @@ json_t *zs_reader_cons_get(zs_reader *r, const zs_conseq_in *in, const char *lan
 	ck_s(&k, in->nc_basis);
 	ck_s(&k, lang);
 	ck_s(&k, in->stop_from);
-	k.end = key + sizeof key - 1;
 	ck_i(&k, in->status);
 	ck_i(&k, in->as_contracted);
 	ck_i(&k, in->ceiling);
@@ -262,6 +263,8 @@ json_t *zs_reader_cons_get(zs_reader *r, const zs_conseq_in *in, const char *lan
 	ck_i(&k, in->insurer_says);
 	ck_i(&k, in->provider_says);
 	*k.p = 0;
+	if (k.over)
+		return zs_consequence(in, lang);
 	if (!r->cons)
 		r->cons = calloc(CONS_SLOTS, sizeof *r->cons);
 	if (!r->cons)
