@@ -326,7 +326,7 @@ static void write_utc(zs_jbuf *b, long long t)
 	zs_jb_char(b, '"');
 }
 
-/* The same bytes as zs_json_dump(status_tree(sf)) (unit test: test_status_direct). */
+/* The same bytes as zs_json_dump(status_tree(sf)) (unit test: test_direct_writer_same_bytes). */
 static void status_write(zs_jbuf *b, const status_facts *sf, const zs_frozen *frozen)
 {
 	zs_jb_lit(b, "{\"care_type\":");

@@ -865,6 +865,21 @@ START_TEST(test_direct_writer_same_bytes)
 				}
 	}
 	ck_assert_uint_gt(used, 0); /* the direct writer was used */
+	/* a full scratch buffer: every text is written again into a buffer of its own */
+	size_t cap = rd->scratch.cap;
+	rd->scratch.cap = 64;
+	for (size_t v = 0; v < 3; v++) {
+		size_t d0, d1;
+		char *tree = answer_text(zs_api_provider, "06010101", now_dec, 0, 0, variants[v],
+		                         nkv[v], &d0);
+		char *direct = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, variants[v],
+		                           nkv[v], &d1);
+		ck_assert_uint_eq(d1, 1);
+		ck_assert_str_eq(tree, direct);
+		free(tree);
+		free(direct);
+	}
+	rd->scratch.cap = cap;
 	/* the status endpoint */
 	zs_kv kv[] = { { "agb", "06010101" }, { "policy", "3311-BASIS" }, { "year", "2027" } };
 	size_t d0, d1;
