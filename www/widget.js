@@ -427,7 +427,7 @@
 
 	/* an element of this widget by id: ids live in the widget's shadow root, not the page */
 	Widget.prototype.byId = function (id) {
-		return this.tree.getElementById ? this.tree.getElementById(id) : document.getElementById(id);
+		return this.tree.getElementById(id); /* a ShadowRoot or the document: both have it */
 	};
 
 	/* the focused element inside the widget (the page's activeElement is the host element) */
@@ -1302,7 +1302,7 @@
 	/* widget.css from the place widget.js came from (else from the API's /www/) */
 	function cssHref(api) {
 		if (scriptSrc)
-			return scriptSrc.replace(/widget\.js(\?.*)?$/, 'widget.css');
+			return scriptSrc.replace(/widget\.js(?=\?|$)/, 'widget.css'); /* ?v=... kept */
 		return api + '/www/widget.css';
 	}
 

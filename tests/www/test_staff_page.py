@@ -39,6 +39,7 @@ TOP = os.path.abspath(os.environ.get("ZS_TOP_SRCDIR") or os.path.join(HERE, ".."
 sys.path.insert(0, os.path.join(TOP, "tests", "blackbox"))
 
 import harness  # noqa: E402
+from npmdeps import ensure_node_modules  # noqa: E402
 from harness import (Daemon, Feed, FeedServer, feed, insurer_header, jsonl, policy,  # noqa: E402
                      provider, provider_header, rule, status, end)
 
@@ -139,7 +140,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
             body = DRIVERS.get(path[len("/drive/"):])
             return self.send(200 if body else 404, (body or "no driver").encode("utf-8"))
         if path == "/axe.min.js":
-            with open(os.path.join(HERE, "node_modules", "axe-core", "axe.min.js"), "rb") as fh:
+            p = axe_path()
+            if not p:
+                return self.send(404, b"axe-core is not installed")
+            with open(p, "rb") as fh:
                 return self.send(200, fh.read(), "text/javascript; charset=utf-8")
         if path == "/__revoke":
             write_accounts([hash_line("alice", "admin", ALICE)])
@@ -470,17 +474,16 @@ AXE = """
 """
 
 
-def ensure_axe():
-    p = os.path.join(HERE, "node_modules", "axe-core", "axe.min.js")
-    if not os.path.isfile(p) and shutil.which("npm"):
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=HERE,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300 * SCALE)
-    return os.path.isfile(p)
+def axe_path():
+    """axe-core from npm (tests/www/package.json, pinned; npmdeps installs it), or None."""
+    d = ensure_node_modules()
+    p = os.path.join(d, "axe-core", "axe.min.js") if d else None
+    return p if p and os.path.isfile(p) else None
 
 
 class TestAxe(StaffPageCase):
     def test_axe_every_state(self):
-        if not ensure_axe():
+        if not axe_path():
             if os.environ.get("ZS_ALLOW_SKIP") == "1":
                 self.skipTest("axe-core not installed (npm install in tests/www)")
             self.fail("axe-core missing: run npm install in tests/www")
