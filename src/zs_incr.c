@@ -55,7 +55,7 @@ uint64_t zs_incr_hash(const char *line, size_t len)
 	return h;
 }
 
-static int add(zs_incr *x, uint64_t h, long long id, long line, int kind)
+static int add(zs_incr *x, uint64_t h, long long id, long line, int kind, int nolh)
 {
 	if (x->n == x->cap) {
 		size_t nc = x->cap ? x->cap * 2 : 1024;
@@ -65,7 +65,7 @@ static int add(zs_incr *x, uint64_t h, long long id, long line, int kind)
 		x->v = nv;
 		x->cap = nc;
 	}
-	x->v[x->n++] = (entry){ h, id, line, 0, (unsigned char)kind, 0 };
+	x->v[x->n++] = (entry){ h, id, line, 0, (unsigned char)kind, (unsigned char)nolh };
 	return 0;
 }
 
@@ -125,24 +125,29 @@ int zs_incr_load(sqlite3 *db, int feed_id, uint64_t head, zs_incr **out, char *e
 		                       &st, NULL) != SQLITE_OK)
 			goto dberr;
 		sqlite3_bind_int(st, 1, feed_id);
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		/* a read error is an error, never the end of the rows (a row missing here would be
+		 * stored a second time, its old copy never deleted) */
+		int s;
+		while ((s = sqlite3_step(st)) == SQLITE_ROW)
 			if (add(x, (uint64_t)sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 0),
-			        sqlite3_column_int(st, 1), K_STMT))
+			        sqlite3_column_int(st, 1), K_STMT, sqlite3_column_type(st, 2) == SQLITE_NULL))
 				goto oom;
-			x->v[x->n - 1].nolh = sqlite3_column_type(st, 2) == SQLITE_NULL;
-		}
+		if (s != SQLITE_DONE)
+			goto dberr;
 		sqlite3_finalize(st);
 		if (sqlite3_prepare_v2(db, "SELECT agb, lh FROM src_provider WHERE feed_id=?", -1, &st,
 		                       NULL) != SQLITE_OK)
 			goto dberr;
 		sqlite3_bind_int(st, 1, feed_id);
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+			/* an AGB is 8 digits (checked on the way in): kept as a number */
 			const char *agb = (const char *)sqlite3_column_text(st, 0);
 			if (agb && add(x, (uint64_t)sqlite3_column_int64(st, 1), strtoll(agb, NULL, 10),
-			               0, K_PROV))
+			               0, K_PROV, sqlite3_column_type(st, 1) == SQLITE_NULL))
 				goto oom;
-			x->v[x->n - 1].nolh = sqlite3_column_type(st, 1) == SQLITE_NULL;
 		}
+		if (s != SQLITE_DONE)
+			goto dberr;
 		sqlite3_finalize(st);
 		st = NULL;
 	}
@@ -219,7 +224,7 @@ void zs_incr_wrote_provider(zs_incr *x, const char *agb)
 }
 
 /* A stored provider record of this feed that no parsed line of this version rewrote goes. */
-static int prov_gone(sqlite3 *db, zs_incr *x, sqlite3_stmt *dp, sqlite3_stmt *tp, int feed_id,
+static int prov_gone(zs_incr *x, sqlite3_stmt *dp, sqlite3_stmt *tp, int feed_id,
                      long long id, int has_h, uint64_t h)
 {
 	char agb[16];
@@ -236,7 +241,6 @@ static int prov_gone(sqlite3 *db, zs_incr *x, sqlite3_stmt *dp, sqlite3_stmt *tp
 	int rc = sqlite3_step(dp) == SQLITE_DONE && sqlite3_step(tp) == SQLITE_DONE ? 0 : -1;
 	sqlite3_reset(dp);
 	sqlite3_reset(tp);
-	(void)db;
 	return rc;
 }
 
@@ -276,7 +280,7 @@ int zs_incr_finish(sqlite3 *db, zs_incr *x, int feed_id, uint64_t head, long *re
 				goto dberr;
 			sqlite3_reset(up);
 		} else if (e->kind == K_PROV && !e->now_line &&
-		           prov_gone(db, x, dp, tp, feed_id, e->id, !e->nolh, e->h)) {
+		           prov_gone(x, dp, tp, feed_id, e->id, !e->nolh, e->h)) {
 			goto dberr;
 		}
 	}

@@ -222,6 +222,8 @@ int zs_rollover_step(sqlite3 *db, long batch, long *moved, char *err, size_t err
 		goto dberr;
 	if (pass < 0) { /* a new pass covers everything retired so far */
 		pass = count_of(db, "SELECT max(gen) FROM retired");
+		if (pass < 0) /* (a failed read would make a pass without end) */
+			goto dberr;
 		cursor[0] = 0;
 	}
 	if (move_rows(db, cursor, pass, 0, batch, &n, last, err, errlen))
