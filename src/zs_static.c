@@ -111,13 +111,18 @@ void zs_static_serve(struct evhttp_request *req, const char *dir, const char *re
 	unsigned char *gz = NULL;
 	size_t gzlen = 0;
 	int textual = strncmp(type, "text/", 5) == 0 || strstr(type, "json") || strstr(type, "svg");
-	if (textual && got > 256 && wants_gzip(req) &&
-	    (zs_gzip(data, got, 6, &gz, &gzlen) || gzlen >= got)) {
-		free(gz);
-		gz = NULL;
-	}
+	int want_gz = textual && got > 256 && wants_gzip(req);
 	char etag[32];
-	snprintf(etag, sizeof etag, "\"%016llx%s\"", (unsigned long long)h, gz ? "-gz" : "");
+	snprintf(etag, sizeof etag, "\"%016llx%s\"", (unsigned long long)h, want_gz ? "-gz" : "");
+	/* a revalidation that matches costs no compression (widget.js is fetched again on every
+	 * embedding page once its max-age has passed) */
+	const char *inm = evhttp_find_header(evhttp_request_get_input_headers(req), "If-None-Match");
+	int revalidated = inm && strstr(inm, etag);
+	if (want_gz && !revalidated && (zs_gzip(data, got, 6, &gz, &gzlen) || gzlen >= got)) {
+		free(gz); /* no gain (or no memory): the plain file, under its plain ETag */
+		gz = NULL;
+		snprintf(etag, sizeof etag, "\"%016llx\"", (unsigned long long)h);
+	}
 	struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
 	evhttp_add_header(oh, "Content-Type", type);
 	evhttp_add_header(oh, "ETag", etag);
@@ -132,7 +137,6 @@ void zs_static_serve(struct evhttp_request *req, const char *dir, const char *re
 	}
 	evhttp_add_header(oh, "Access-Control-Allow-Origin", "*");
 	evhttp_add_header(oh, "X-Content-Type-Options", "nosniff");
-	const char *inm = evhttp_find_header(evhttp_request_get_input_headers(req), "If-None-Match");
 	if (inm && strstr(inm, etag)) {
 		free(data);
 		evhttp_send_reply(req, 304, "Not Modified", NULL);

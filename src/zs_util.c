@@ -106,53 +106,52 @@ char *zs_escape_text(const char *s, size_t n, char *out, size_t outlen, size_t m
 
 /* One deflate stream per thread and level, reset between uses: deflateInit allocates some
  * 270 KB of state, which per answer cost more than the compression of a small one (and, above
- * the mmap threshold, a mmap/munmap pair each time). Freed when the thread ends. */
+ * the mmap threshold, a mmap/munmap pair each time). A serving thread uses two levels (answers
+ * at 1, static files at 6), each with its own stream. Freed when the thread ends. */
 typedef struct {
-	z_stream z;
-	int level;
-} gz_state;
+	z_stream *z[10];          /* by level 0-9, made on first use */
+} gz_streams;
 
 static pthread_key_t gz_key;
+static int gz_key_ok;
 static pthread_once_t gz_once = PTHREAD_ONCE_INIT;
 
-static void gz_state_free(void *p)
+static void gz_streams_free(void *p)
 {
-	gz_state *g = p;
-	if (g) {
-		deflateEnd(&g->z);
-		free(g);
-	}
+	gz_streams *g = p;
+	for (size_t i = 0; g && i < sizeof g->z / sizeof g->z[0]; i++)
+		if (g->z[i]) {
+			deflateEnd(g->z[i]);
+			free(g->z[i]);
+		}
+	free(g);
 }
 
 static void gz_key_make(void)
 {
-	if (pthread_key_create(&gz_key, gz_state_free) != 0)
-		gz_key = (pthread_key_t)-1;
+	gz_key_ok = pthread_key_create(&gz_key, gz_streams_free) == 0;
 }
 
 static z_stream *gz_stream(int level)
 {
 	pthread_once(&gz_once, gz_key_make);
-	gz_state *g = gz_key != (pthread_key_t)-1 ? pthread_getspecific(gz_key) : NULL;
-	if (g && g->level == level && deflateReset(&g->z) == Z_OK)
-		return &g->z;
-	if (g) {
-		pthread_setspecific(gz_key, NULL);
-		gz_state_free(g);
-	}
-	g = calloc(1, sizeof *g);
-	if (!g)
+	if (!gz_key_ok || level < 0 || level > 9)
 		return NULL;
-	g->level = level;
-	if (deflateInit2(&g->z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-		free(g);
-		return NULL;
+	gz_streams *g = pthread_getspecific(gz_key);
+	if (!g) {
+		if (!(g = calloc(1, sizeof *g)) || pthread_setspecific(gz_key, g) != 0) {
+			free(g);
+			return NULL;
+		}
 	}
-	if (gz_key == (pthread_key_t)-1 || pthread_setspecific(gz_key, g) != 0) {
-		gz_state_free(g);
+	if (g->z[level])
+		return deflateReset(g->z[level]) == Z_OK ? g->z[level] : NULL;
+	z_stream *z = calloc(1, sizeof *z);
+	if (!z || deflateInit2(z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(z);
 		return NULL;
 	}
-	return &g->z;
+	return g->z[level] = z;
 }
 
 int zs_gzip(const char *data, size_t n, int level, unsigned char **out, size_t *outlen)
@@ -183,8 +182,8 @@ int zs_gzip(const char *data, size_t n, int level, unsigned char **out, size_t *
 void zs_gzip_thread_done(void)
 {
 	pthread_once(&gz_once, gz_key_make);
-	if (gz_key == (pthread_key_t)-1)
+	if (!gz_key_ok)
 		return;
-	gz_state_free(pthread_getspecific(gz_key));
+	gz_streams_free(pthread_getspecific(gz_key));
 	pthread_setspecific(gz_key, NULL);
 }
