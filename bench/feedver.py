@@ -352,25 +352,24 @@ def cmd_season(a):
     return 0
 
 
-def oldest_year(db):
+def db_value(db, sql):
+    """The one value of sql on the daemon's database, read-only (None: not known)."""
     try:
         c = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-        y = c.execute("SELECT min(year) FROM policy").fetchone()[0]
+        v = c.execute(sql).fetchone()[0]
         c.close()
-        return y
+        return v
     except sqlite3.Error:
         return None
+
+
+def oldest_year(db):
+    return db_value(db, "SELECT min(year) FROM policy")
 
 
 def retired_left(db):
     """Retired policies whose rows are not all moved yet (None: not known)."""
-    try:
-        c = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-        n = c.execute("SELECT count(*) FROM retired").fetchone()[0]
-        c.close()
-        return n
-    except sqlite3.Error:
-        return None
+    return db_value(db, "SELECT count(*) FROM retired")
 
 
 def rollover_log(path, offset):

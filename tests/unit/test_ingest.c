@@ -1036,6 +1036,48 @@ START_TEST(test_provider_undeclared_policy)
 }
 END_TEST
 
+/* A record made invalid in one version keeps its last good statement (domain.md); when the
+ * next version says it validly again, line by line, there is still exactly one statement for
+ * it, and it is that line's again (hash set): never the kept copy and a new one side by side. */
+#define CZ_HDR "{'type':'header','format':'zorgstatus-insurer','version':1," \
+	"'generated_at':'2026-11-12T06:00:00+01:00','concern':{'id':'cz','name':'CZ groep'}," \
+	"'insurer':{'uzovi':'9664','name':'CZ Zorgverzekeringen'}}"
+#define CZ_POL "{'type':'policy','id':'9664-ZB','year':2027,'name':'Zorgbewust','kind':'natura'," \
+	"'reimbursement':[{'care_type':'*','percent':70,'basis':'avg_contracted_tariff'}]}"
+#define CZ_PROV "{'type':'provider','agb':'47470001','name':'Buurtzorg Zuidoost'," \
+	"'kind':'district_nursing','locations':[{'postcode':'5611AB','city':'Eindhoven'}]}"
+#define CZ_DN(st) "{'type':'status','agb':'47470001','policy':'9664-ZB','year':2027," \
+	"'care_type':'district_nursing','status':'" st "'}"
+
+START_TEST(test_incremental_invalid_then_valid_again)
+{
+	const char *dn = "scope_id='9664-ZB' AND care_type='district_nursing'";
+	applied("cz", TU_FEED(CZ_HDR, CZ_POL, CZ_PROV, CZ_DN("contracted"),
+	                      "{'type':'end','records':3}"), T1);
+	ck_assert_int_eq(count("stmt", dn), 1);
+	/* v2: the same record, invalid: the last good statement stays in force */
+	zs_ingest_result res = apply("cz", TU_FEED(CZ_HDR, CZ_POL, CZ_PROV, CZ_DN("contractd"),
+	                                           "{'type':'end','records':3}"), T2);
+	ck_assert_msg(res.applied == 1, "%s", res.error);
+	ck_assert_int_eq(res.rejected, 1);
+	ck_assert_int_eq(count("stmt", dn), 1);
+	ck_assert_int_eq(eff("47470001", "9664-ZB", "district_nursing", "status"),
+	                 ZS_STATUS_CONTRACTED);
+	/* v3: valid again (negotiating now): one statement, from that line */
+	applied("cz", TU_FEED(CZ_HDR, CZ_POL, CZ_PROV, CZ_DN("negotiating"),
+	                      "{'type':'end','records':3}"), T3);
+	ck_assert_int_eq(count("stmt", dn), 1);
+	ck_assert_int_eq(count("stmt", "lh IS NULL"), 0);
+	ck_assert_int_eq(eff("47470001", "9664-ZB", "district_nursing", "status"),
+	                 ZS_STATUS_NEGOTIATING);
+	/* v4: v3 with the provider moved to the end: the statement's line is the same line */
+	applied("cz", TU_FEED(CZ_HDR, CZ_POL, CZ_DN("negotiating"), CZ_PROV,
+	                      "{'type':'end','records':3}"), T3 + 60);
+	ck_assert_int_eq(count("stmt", dn), 1);
+	ck_assert_int_eq(count("stmt", "line=3"), 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("ingest");
@@ -1061,6 +1103,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_incremental_lines);
 	tcase_add_test(tc, test_incremental_policy_added);
 	tcase_add_test(tc, test_incremental_provider_twice);
+	tcase_add_test(tc, test_incremental_invalid_then_valid_again);
 	tcase_add_test(tc, test_unconfigured_feed_history_uses_daemon_clock);
 	tcase_add_test(tc, test_similar_declarations);
 	tcase_add_test(tc, test_history_change);
