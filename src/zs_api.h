@@ -59,7 +59,8 @@ json_t *zs_api_call(zs_reader *r, zs_handler fn, const zs_request *req, int *sta
                     long long *snapshot, struct zs_deplist *deps);
 
 /* The text of an answer (as json_dumps compact, the snapshot's shared values spliced in from
- * their text made once: zs_jsonw.h). Caller frees; NULL on out-of-memory. Every answer of
+ * their text made once: zs_jsonw.h), in a zs_big block (zs_big.h): the caller frees it with
+ * zs_big_free; NULL on out-of-memory. Every answer of
  * zs_api_call must be dumped (or dropped) before the next call on the same reader. */
 char *zs_api_dump(zs_reader *r, const json_t *body, size_t *len);
 

@@ -557,8 +557,7 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 					zs_rentry_release(stored);
 				} else {
 					zs_hio_send_rendered(req, &r, NULL, sk);
-					free(r.body);
-					free(r.gz);
+					zs_rendered_free(&r);
 					free(sk);
 				}
 			}

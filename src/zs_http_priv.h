@@ -106,7 +106,7 @@ void zs_hio_render(json_t *body, zs_reader *rd, int status, int public_cache, in
 /* A cached answer asked for with gzip that was kept without its gzip form (it was made for a
  * client that did not ask): compress it now, once, for every later client (zs_rcache). */
 void zs_hio_ensure_gz(struct zs_rcache *c, zs_rentry *e, struct evhttp_request *req);
-void zs_hio_send_rendered(struct evhttp_request *req, const zs_rendered *r, zs_rentry *e,
+void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry *e,
                           const char *surrogate);
 void zs_hio_send_json(struct evhttp_request *req, int status, json_t *body, int public_cache);
 void zs_hio_send_error(struct evhttp_request *req, int http, const char *code,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "zs_big.h"
 #include "zs_jsonw.h"
 
 typedef struct {
@@ -148,12 +149,10 @@ int zs_frozen_add_ref(zs_frozen *f, json_t *v, const char *text, size_t len)
 
 typedef zs_jbuf wbuf;
 
-static int reserve(wbuf *b, size_t more)
+static int grow(wbuf *b, size_t more)
 {
 	if (b->oom)
 		return -1;
-	if (b->len + more + 1 <= b->cap)
-		return 0;
 	if (b->fixed) {
 		b->oom = 1;
 		return -1;
@@ -161,7 +160,7 @@ static int reserve(wbuf *b, size_t more)
 	size_t cap = b->cap ? b->cap : b->first_cap ? b->first_cap : 65536;
 	while (cap < b->len + more + 1)
 		cap *= 2;
-	char *np = realloc(b->p, cap);
+	char *np = b->big ? zs_big_realloc(b->p, cap) : realloc(b->p, cap);
 	if (!np) {
 		b->oom = 1;
 		return -1;
@@ -169,6 +168,14 @@ static int reserve(wbuf *b, size_t more)
 	b->p = np;
 	b->cap = cap;
 	return 0;
+}
+
+/* room for more bytes and a NUL: 0, or -1 (out of memory or a full fixed buffer: sticks) */
+static inline int reserve(wbuf *b, size_t more)
+{
+	if (__builtin_expect(b->len + more + 1 <= b->cap && !b->oom, 1))
+		return 0;
+	return grow(b, more);
 }
 
 static void put(wbuf *b, const char *s, size_t n)
@@ -186,8 +193,21 @@ static void putc1(wbuf *b, char c)
 	b->p[b->len++] = c;
 }
 
+/* 1 when one of the 8 bytes of x is below 0x20, '"' or '\\' (exact for "any"; which byte is
+ * found again byte by byte) */
+static inline int escape_in8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t lt = (x - ones * 0x20) & ~x;
+	uint64_t q = x ^ (ones * 0x22), bs = x ^ (ones * 0x5c);
+	q = (q - ones) & ~q;
+	bs = (bs - ones) & ~bs;
+	return ((lt | q | bs) & highs) != 0;
+}
+
 /* As jansson's dump_string without flags: ", \ and control characters escaped; '/' and
- * everything from 0x7f up (valid UTF-8, checked by jansson on the way in) verbatim. */
+ * everything from 0x7f up (valid UTF-8, checked by jansson on the way in) verbatim. Runs of
+ * 8 bytes that need nothing are skipped a word at a time. */
 static void put_string(wbuf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF"; /* as jansson: \\u001F */
@@ -195,12 +215,20 @@ static void put_string(wbuf *b, const char *s, size_t n)
 		return;
 	b->p[b->len++] = '"';
 	size_t run = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+	for (size_t i = 0; i < n;) {
+		if (i + 8 <= n) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			if (!escape_in8(w)) {
+				i += 8;
+				continue;
+			}
+		}
+		unsigned char c = (unsigned char)s[i++];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		put(b, s + run, i - run);
-		run = i + 1;
+		put(b, s + run, i - 1 - run);
+		run = i;
 		switch (c) {
 		case '"': put(b, "\\\"", 2); break;
 		case '\\': put(b, "\\\\", 2); break;
@@ -331,23 +359,34 @@ char *zs_json_dump(const json_t *v, const zs_frozen *f, size_t *len)
 	return zs_json_dump2(v, f, NULL, len);
 }
 
-char *zs_json_dump2(const json_t *v, const zs_frozen *f, const zs_frozen *g, size_t *len)
+static char *dump_top(const json_t *v, const zs_frozen *f, const zs_frozen *g, size_t *len,
+                      int big)
 {
 	/* an answer with direct texts (g) is about their size plus its frame: one allocation */
-	wbuf b = { .first_cap = g && g->bytes ? g->bytes + 32768 : 0 };
+	wbuf b = { .first_cap = g && g->bytes ? g->bytes + 32768 : 0, .big = big };
 	if (!v || (!json_is_object(v) && !json_is_array(v))) { /* as json_dumps without JSON_ENCODE_ANY */
 		*len = 0;
 		return NULL;
 	}
 	dump(&b, v, f, g, 0);
 	if (b.oom || reserve(&b, 0)) {
-		free(b.p);
+		zs_jb_free(&b);
 		*len = 0;
 		return NULL;
 	}
 	b.p[b.len] = 0;
 	*len = b.len;
-	return b.p;
+	return big ? zs_big_fit(b.p, b.len + 1) : b.p;
+}
+
+char *zs_json_dump2(const json_t *v, const zs_frozen *f, const zs_frozen *g, size_t *len)
+{
+	return dump_top(v, f, g, len, 0);
+}
+
+char *zs_json_dump_big(const json_t *v, const zs_frozen *f, const zs_frozen *g, size_t *len)
+{
+	return dump_top(v, f, g, len, 1);
 }
 
 /* ---- the direct writer (zs_jsonw.h) ---------------------------------------------------------- */
@@ -396,6 +435,9 @@ char *zs_jb_take(zs_jbuf *b, size_t *len)
 
 void zs_jb_free(zs_jbuf *b)
 {
-	free(b->p);
+	if (b->big)
+		zs_big_free(b->p);
+	else
+		free(b->p);
 	memset(b, 0, sizeof *b);
 }

@@ -39,6 +39,8 @@ int zs_frozen_add_ref(zs_frozen *f, json_t *v, const char *text, size_t len);
 char *zs_json_dump(const json_t *v, const zs_frozen *f, size_t *len);
 /* The same with a second table (g may be NULL): values frozen in either are spliced. */
 char *zs_json_dump2(const json_t *v, const zs_frozen *f, const zs_frozen *g, size_t *len);
+/* zs_json_dump2 into a zs_big block (zs_big.h): the caller frees it with zs_big_free. */
+char *zs_json_dump_big(const json_t *v, const zs_frozen *f, const zs_frozen *g, size_t *len);
 
 /* ---- the direct writer ------------------------------------------------------------------
  * Writing JSON text piece by piece, with the same bytes the serializer above gives for the
@@ -51,6 +53,7 @@ typedef struct {
 	int oom;
 	size_t first_cap;    /* first allocation (0: 64 KiB) */
 	int fixed;           /* never reallocated: a write beyond cap sets oom instead */
+	int big;             /* p is a zs_big block (zs_big.h), freed with zs_big_free */
 } zs_jbuf;
 
 void zs_jb_raw(zs_jbuf *b, const char *s, size_t n);

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include "zs_big.h"
 #include "zs_rcache.h"
 
 #define NSHARDS 16
@@ -68,11 +69,20 @@ zs_rcache *zs_rcache_new(size_t max_bytes)
 	return c;
 }
 
+void zs_rendered_free(zs_rendered *r)
+{
+	if (r->body_big)
+		zs_big_free(r->body);
+	else
+		free(r->body);
+	free(r->gz);
+	r->body = r->gz = NULL;
+}
+
 static void entry_free(entry *e)
 {
 	free(e->key);
-	free(e->pub.r.body);
-	free(e->pub.r.gz);
+	zs_rendered_free(&e->pub.r);
 	free(e->pub.surrogate);
 	free(e->deps);
 	free(e);
@@ -293,7 +303,9 @@ zs_rentry *zs_rcache_put(zs_rcache *c, const char *key, long long born, time_t n
                          zs_rendered *r, const uint64_t *deps, size_t ndeps, char *surrogate)
 {
 	size_t klen = strlen(key);
-	size_t need = r->len + r->gzlen + klen + ndeps * sizeof *deps + sizeof(entry);
+	/* a zs_big block counts with its whole size (its class may be up to ~19% more) */
+	size_t need = (r->body_big ? zs_big_size(r->body) : r->len) + r->gzlen + klen +
+	              ndeps * sizeof *deps + sizeof(entry);
 	if (ttl <= 0 || need > c->shard_budget / 4 || born < atomic_load(&c->target))
 		return NULL;
 	entry *e = calloc(1, sizeof *e);

@@ -21,14 +21,18 @@
 /* A rendered answer, before it goes into the cache (the caller owns body and gz). */
 typedef struct {
 	int status;
-	char *body;          /* JSON text */
+	char *body;          /* JSON text: malloc'ed, or a zs_big block when body_big */
 	size_t len;
+	int body_big;
 	char *gz;            /* gzip of body, or NULL (in a cache entry: may be attached later,
 	                      * see zs_rcache_attach_gz) */
 	size_t gzlen;
 	char etag[24];       /* "\"%016llx\"" (with quotes), empty for non-200 */
 	int public_cache;
 } zs_rendered;
+
+/* Free r's body (as body_big says) and gz; both NULL after. */
+void zs_rendered_free(zs_rendered *r);
 
 /* A cached answer (read-only for users). */
 typedef struct zs_rentry {

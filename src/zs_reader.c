@@ -344,7 +344,7 @@ void zs_api_dep_feed(zs_reader *r, long long feed_id)
 
 char *zs_api_dump(zs_reader *r, const json_t *body, size_t *len)
 {
-	char *t = zs_json_dump2(body, r->frozen, r->raw, len);
+	char *t = zs_json_dump_big(body, r->frozen, r->raw, len);
 	zs_frozen_clear(r->raw); /* the call's direct texts are spent */
 	return t;
 }

@@ -26,6 +26,7 @@
 
 #include "zs_api.h"
 #include "zs_api_priv.h"
+#include "zs_big.h"
 #include "zs_config.h"
 #include "zs_consequence.h"
 #include "zs_db.h"
@@ -799,6 +800,7 @@ END_TEST
 /* ---- the direct writer ------------------------------------------------------------------- */
 
 /* One answer through zs_api_call, written with or without the direct writer. */
+/* the caller frees the text with zs_big_free (zs_api_dump) */
 static char *answer_text(zs_handler h, const char *path_arg, time_t now, int staff, int direct,
                          const zs_kv *kv, size_t n, size_t *direct_texts)
 {
@@ -860,8 +862,8 @@ START_TEST(test_direct_writer_same_bytes)
 					used += d1;
 					if (staff || v == 6)
 						ck_assert_uint_eq(d1, 0); /* these keep the tree */
-					free(tree);
-					free(direct);
+					zs_big_free(tree);
+					zs_big_free(direct);
 				}
 	}
 	ck_assert_uint_gt(used, 0); /* the direct writer was used */
@@ -876,8 +878,8 @@ START_TEST(test_direct_writer_same_bytes)
 		                           nkv[v], &d1);
 		ck_assert_uint_eq(d1, 1);
 		ck_assert_str_eq(tree, direct);
-		free(tree);
-		free(direct);
+		zs_big_free(tree);
+		zs_big_free(direct);
 	}
 	rd->scratch.cap = cap;
 	/* the status endpoint */
@@ -888,8 +890,8 @@ START_TEST(test_direct_writer_same_bytes)
 	ck_assert_str_eq(tree, direct);
 	ck_assert_uint_eq(d1, 1);
 	ck_assert_ptr_nonnull(strstr(direct, "\"care_type\":\"hospital\""));
-	free(tree);
-	free(direct);
+	zs_big_free(tree);
+	zs_big_free(direct);
 	/* compare: the summary (default) written directly, detail=full and texts=none as trees */
 	static const zs_kv cmp[][4] = {
 		{ { "agb", "06010101,47470001,12345678" }, { "year", "2027" } },
@@ -908,8 +910,8 @@ START_TEST(test_direct_writer_same_bytes)
 			ck_assert_uint_gt(d1, 0);
 		else if (v == 4)
 			ck_assert_uint_eq(d1, 0);
-		free(tree);
-		free(direct);
+		zs_big_free(tree);
+		zs_big_free(direct);
 	}
 }
 END_TEST

@@ -153,6 +153,34 @@ START_TEST(test_direct_writer_pieces)
 }
 END_TEST
 
+/* Strings with characters to escape at every position of the 8-byte words the writer skips
+ * at once (quote, backslash, control characters, NUL; multi-byte UTF-8 beside them), every
+ * length from 0 to 40: the same bytes as jansson. */
+START_TEST(test_escapes_at_every_position)
+{
+	static const char *pieces[] = { "a", "\xc3\xa9", "\xe2\x82\xac", "\"", "\\", "\n", "\x01",
+	                                "\x1f", "\x7f", "/", " ", "\x00", "~", "\xf0\x9f\x98\x80" };
+	static const size_t plen[] = { 1, 2, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4 };
+	const size_t np = sizeof plen / sizeof plen[0];
+	unsigned seed = 12345;
+	for (int round = 0; round < 3000; round++) {
+		char buf[200];
+		size_t n = 0, want = (size_t)(round % 41);
+		while (n < want) {
+			seed = seed * 1103515245u + 12345u;
+			/* mostly plain letters, so that clean words and dirty ones alternate */
+			size_t k = (seed >> 16) % 4 ? 0 : (seed >> 20) % np;
+			memcpy(buf + n, pieces[k], plen[k]);
+			n += plen[k];
+		}
+		json_t *v = json_pack("[s%]", buf, n);
+		ck_assert_ptr_nonnull(v);
+		same(v);
+		json_decref(v);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("jsonw");
@@ -160,6 +188,7 @@ int main(void)
 	tcase_add_test(tc, test_same_as_jansson);
 	tcase_add_test(tc, test_frozen_values_are_spliced);
 	tcase_add_test(tc, test_direct_writer_pieces);
+	tcase_add_test(tc, test_escapes_at_every_position);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

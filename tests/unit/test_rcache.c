@@ -3,13 +3,16 @@
  * to provider A keeps provider B's cached answer; a policy rule change drops that policy's
  * answers"), expiry never crosses a local midnight (12 November and 1 January switch exactly),
  * size bounds, entries outlive eviction while referenced, and the sync race rule (an answer
- * computed from a snapshot older than the cache's generation is not kept). */
+ * computed from a snapshot older than the cache's generation is not kept). Also the pool of
+ * large answer buffers behind them (zs_big.h): an evicted answer's block is reused by the next
+ * one, the pool stays within its bound, and a cached big body is freed through the pool. */
 #include "testutil.h"
 
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "zs_big.h"
 #include "zs_deps.h"
 #include "zs_rcache.h"
 #include "zs_time.h"
@@ -223,6 +226,112 @@ START_TEST(test_bounds_and_references)
 }
 END_TEST
 
+/* A freed 100 KB block is the next 100 KB answer's (no new mapping); a text keeps its bytes
+ * when it grows; a small text is plain heap; the fitted block of a grown text is small. */
+START_TEST(test_big_blocks_reused)
+{
+	zs_big_drain();
+	zs_big_stats a, b;
+	char *p = zs_big_alloc(100000);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_ge(zs_big_size(p), 100000);
+	memset(p, 'x', 100000);
+	zs_big_get_stats(&a);
+	zs_big_free(p);
+	char *q = zs_big_alloc(99000); /* same class */
+	ck_assert_ptr_nonnull(q);
+	zs_big_get_stats(&b);
+	if (zs_big_pooling()) {
+		ck_assert_ptr_eq(q, p);
+		ck_assert_uint_eq(b.reused, a.reused + 1);
+		ck_assert_uint_eq(b.mapped, a.mapped);
+	}
+	memset(q, 'y', 99000);
+	char *r = zs_big_realloc(q, 400000);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_ge(zs_big_size(r), 400000);
+	for (size_t i = 0; i < 99000; i += 997)
+		ck_assert_int_eq(r[i], 'y');
+	/* 20 bytes used of a 400 KB block: moved into a block that fits */
+	char *f = zs_big_fit(r, 20);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f[0], 'y');
+	if (zs_big_pooling()) /* (heap blocks are kept as they are) */
+		ck_assert_uint_lt(zs_big_size(f), 65536);
+	zs_big_free(f);
+	char *s = zs_big_alloc(100);
+	ck_assert_ptr_nonnull(s);
+	zs_big_get_stats(&a);
+	zs_big_free(s); /* heap: neither pooled nor unmapped */
+	zs_big_get_stats(&b);
+	ck_assert_uint_eq(b.pooled_bytes, a.pooled_bytes);
+	ck_assert_uint_eq(b.unmapped, a.unmapped);
+	zs_big_free(NULL);
+	zs_big_drain();
+	zs_big_get_stats(&b);
+	ck_assert_uint_eq(b.pooled_bytes, 0);
+}
+END_TEST
+
+/* The pool never keeps more than ZS_BIG_POOL_BYTES of free blocks: the rest go back. */
+START_TEST(test_big_pool_bounded)
+{
+	if (!zs_big_pooling())
+		return;
+	zs_big_drain();
+	enum { N = 80 };
+	static char *blk[N];
+	for (int i = 0; i < N; i++) { /* 80 x 1 MB > 48 MiB */
+		blk[i] = zs_big_alloc(1000000);
+		ck_assert_ptr_nonnull(blk[i]);
+	}
+	zs_big_stats a, b;
+	zs_big_get_stats(&a);
+	for (int i = 0; i < N; i++)
+		zs_big_free(blk[i]);
+	zs_big_get_stats(&b);
+	ck_assert_uint_le(b.pooled_bytes, ZS_BIG_POOL_BYTES);
+	ck_assert_uint_gt(b.pooled_bytes, ZS_BIG_POOL_BYTES - 2 * 1100000);
+	ck_assert_uint_gt(b.unmapped, a.unmapped);
+	zs_big_drain();
+}
+END_TEST
+
+/* Cached answers whose bodies are big blocks are freed through the pool when evicted and when
+ * the cache goes (a free() of such a body would crash: the block starts after its header). */
+START_TEST(test_big_body_in_cache)
+{
+	zs_big_drain();
+	zs_rcache *c = zs_rcache_new(16 << 20);
+	ck_assert_ptr_nonnull(c);
+	for (int i = 0; i < 120; i++) { /* 120 x 200 KB in 16 MB: most are evicted */
+		char key[16];
+		snprintf(key, sizeof key, "k%d", i);
+		zs_rendered r;
+		memset(&r, 0, sizeof r);
+		r.status = 200;
+		r.len = 200000;
+		r.body = zs_big_alloc(r.len + 1);
+		ck_assert_ptr_nonnull(r.body);
+		memset(r.body, 'a' + i % 26, r.len);
+		r.body[r.len] = 0;
+		r.body_big = 1;
+		zs_rentry *e = zs_rcache_put(c, key, 0, 1000, 60, &r, (const uint64_t[]){ 1 }, 1, NULL);
+		ck_assert_ptr_nonnull(e);
+		zs_rentry_release(e);
+	}
+	zs_rcache_stats st;
+	zs_rcache_stats_get(c, &st);
+	ck_assert_uint_gt(st.evictions, 0);
+	zs_rentry *e = zs_rcache_get(c, "k119", 1000);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(e->r.body[199999], 'a' + 119 % 26);
+	zs_rentry_release(e);
+	zs_rcache_free(c);
+	zs_big_drain();
+}
+END_TEST
+
 int main(void)
 {
 	zs_time_init();
@@ -233,6 +342,9 @@ int main(void)
 	tcase_add_test(tc, test_older_snapshot_not_kept);
 	tcase_add_test(tc, test_never_past_local_midnight);
 	tcase_add_test(tc, test_bounds_and_references);
+	tcase_add_test(tc, test_big_blocks_reused);
+	tcase_add_test(tc, test_big_pool_bounded);
+	tcase_add_test(tc, test_big_body_in_cache);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
