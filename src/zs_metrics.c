@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sqlite3.h>
+#include "zs_big.h"
 #include "zs_metrics.h"
 #include "zs_maint.h"
 #include "zs_notify_http.h"
@@ -490,6 +491,18 @@ char *zs_metrics_render(const char *database)
 		head(o, "zorgstatus_response_cache_evictions_total", "counter",
 		     "Answers dropped to stay within response_cache_mb.");
 		fprintf(o, "zorgstatus_response_cache_evictions_total %llu\n", cs.evictions);
+	}
+	/* large answer texts (zs_big): blocks reused from the pool or newly mapped */
+	{
+		zs_big_stats bs;
+		zs_big_get_stats(&bs);
+		head(o, "zorgstatus_answer_buffers_total", "counter",
+		     "Buffers of 64 KiB and more for answer texts, by where they came from.");
+		fprintf(o, "zorgstatus_answer_buffers_total{source=\"reused\"} %llu\n", bs.reused);
+		fprintf(o, "zorgstatus_answer_buffers_total{source=\"new\"} %llu\n", bs.mapped);
+		head(o, "zorgstatus_answer_buffers_pooled_bytes", "gauge",
+		     "Free answer buffers kept for reuse (at most 48 MiB).");
+		fprintf(o, "zorgstatus_answer_buffers_pooled_bytes %zu\n", bs.pooled_bytes);
 	}
 	long long hrows = zs_maint_history_rows();
 	if (hrows >= 0) {

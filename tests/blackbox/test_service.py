@@ -434,6 +434,10 @@ class MetricsTest(DaemonTestCase):
         # the same URL three times within response_cache_seconds: 1 miss, 2 hits at least
         self.assertIsNotNone(metric(ms, "zorgstatus_response_cache_hits_total"))
         self.assertIsNotNone(metric(ms, "zorgstatus_response_cache_misses_total"))
+        # small answers here: no buffer of 64 KiB and more was needed, none is pooled
+        self.assertEqual(metric(ms, "zorgstatus_answer_buffers_total", source="new"), 0)
+        self.assertEqual(metric(ms, "zorgstatus_answer_buffers_total", source="reused"), 0)
+        self.assertEqual(metric(ms, "zorgstatus_answer_buffers_pooled_bytes"), 0)
         self.assertEqual(metric(ms, "zorgstatus_feed_fetches_total", feed="alfa",
                                 outcome="applied"), 1)
         self.assertEqual(metric(ms, "zorgstatus_feed_fetches_total", feed="alfa",
