@@ -175,11 +175,16 @@ static int caches_load(zs_reader *r)
 
 /* ---- consequence cache -------------------------------------------------------------------
  * zs_consequence is pure: the same inputs give the same object, so one object serves every
- * status with those inputs (jansson values may sit in several containers). */
-#define CONS_SLOTS 4096
+ * status with those inputs (jansson values may sit in several containers). A two-way set-
+ * associative table (the most recently used of a set first): with one slot per hash a cold
+ * national rotation recomputed a consequence for one status in fifty, nearly all collisions,
+ * and each recomputed object took another place in the frozen table until it was full (from
+ * then on consequences were written out in full, not spliced). */
+#define CONS_SETS 8192
 
 struct zs_cons_slot {
-	char *key;
+	char *key;        /* binary (cons_key), klen bytes */
+	size_t klen;
 	json_t *value;
 };
 
@@ -187,7 +192,7 @@ static void cons_clear(zs_reader *r)
 {
 	if (!r->cons)
 		return;
-	for (size_t i = 0; i < CONS_SLOTS; i++) {
+	for (size_t i = 0; i < 2 * CONS_SETS; i++) {
 		free(r->cons[i].key);
 		json_decref(r->cons[i].value);
 	}
@@ -195,48 +200,63 @@ static void cons_clear(zs_reader *r)
 	r->cons = NULL;
 }
 
-/* The consequence key: every input, '|'-separated (equal keys = equal inputs; the strings are
- * codes and dates, without '|'). Built by hand: it is made for every status of every answer,
- * and snprintf was a tenth of a cold lookup. A key that does not fit is not cut short (two
- * inputs could then share a key): over is set and the consequence is computed uncached. */
+/* The consequence key: every input in a fixed order, integers as 8 bytes, strings with their
+ * length first (equal keys = equal inputs). Built for every status of every answer, so no
+ * formatting. A key that does not fit is not cut short (two inputs could then share a key):
+ * over is set and the consequence is computed uncached. */
 typedef struct {
-	char *p, *end;
+	unsigned char *p, *end;
 	int over;
 } ckey;
 
-static void ck_put(ckey *k, const char *s, size_t n)
+static void ck_put(ckey *k, const void *s, size_t n)
 {
-	if (k->over || (size_t)(k->end - k->p) < n + 1) {
+	if (k->over || (size_t)(k->end - k->p) < n) {
 		k->over = 1;
 		return;
 	}
 	memcpy(k->p, s, n);
 	k->p += n;
-	*k->p++ = '|';
 }
 
 static void ck_s(ckey *k, const char *s)
 {
-	ck_put(k, s ? s : "", s ? strlen(s) : 0);
+	size_t n = s ? strlen(s) : 0;
+	unsigned char len[2] = { s ? 1 : 0, (unsigned char)n }; /* NULL and "" differ */
+	if (n > 255) {
+		k->over = 1;
+		return;
+	}
+	ck_put(k, len, 2);
+	ck_put(k, s ? s : "", n);
 }
 
 static void ck_i(ckey *k, long long v)
 {
-	char d[24];
-	int n = (int)sizeof d;
-	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-	do
-		d[--n] = (char)('0' + u % 10);
-	while ((u /= 10) && n > 1);
-	if (v < 0)
-		d[--n] = '-';
-	ck_put(k, d + n, sizeof d - (size_t)n);
+	ck_put(k, &v, sizeof v);
+}
+
+static uint64_t ck_hash(const unsigned char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL ^ n;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	for (; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 33);
 }
 
 json_t *zs_reader_cons_get(zs_reader *r, const zs_conseq_in *in, const char *lang)
 {
-	char key[640];
-	ckey k = { key, key + sizeof key - 1, 0 };
+	unsigned char key[512];
+	ckey k = { key, key + sizeof key, 0 };
 	ck_i(&k, in->policy_type);
 	ck_s(&k, in->care_type);
 	ck_s(&k, in->stop_until);
@@ -262,30 +282,37 @@ json_t *zs_reader_cons_get(zs_reader *r, const zs_conseq_in *in, const char *lan
 	ck_i(&k, in->exempt_if_in_treatment);
 	ck_i(&k, in->insurer_says);
 	ck_i(&k, in->provider_says);
-	*k.p = 0;
 	if (k.over)
 		return zs_consequence(in, lang);
+	size_t klen = (size_t)(k.p - key);
 	if (!r->cons)
-		r->cons = calloc(CONS_SLOTS, sizeof *r->cons);
+		r->cons = calloc(2 * CONS_SETS, sizeof *r->cons);
 	if (!r->cons)
 		return zs_consequence(in, lang);
-	uint64_t h = 1469598103934665603ULL;
-	for (const char *p = key; *p; p++) {
-		h ^= (unsigned char)*p;
-		h *= 1099511628211ULL;
+	struct zs_cons_slot *set = &r->cons[2 * (ck_hash(key, klen) % CONS_SETS)];
+	for (int w = 0; w < 2; w++) {
+		struct zs_cons_slot *s = &set[w];
+		if (s->key && s->klen == klen && memcmp(s->key, key, klen) == 0) {
+			if (w == 1) { /* most recently used first */
+				struct zs_cons_slot t = set[0];
+				set[0] = set[1];
+				set[1] = t;
+			}
+			return json_incref(set[0].value);
+		}
 	}
-	struct zs_cons_slot *s = &r->cons[h % CONS_SLOTS];
-	if (s->key && strcmp(s->key, key) == 0)
-		return json_incref(s->value);
 	json_t *v = zs_consequence(in, lang);
-	if (v)
-		zs_frozen_add(r->frozen, v); /* its text is made once per snapshot */
-	if (v) {
-		free(s->key);
-		json_decref(s->value);
-		s->key = strdup(key);
-		s->value = s->key ? json_incref(v) : NULL;
-	}
+	if (!v)
+		return NULL;
+	char *kc = malloc(klen);
+	if (!kc)
+		return v;
+	memcpy(kc, key, klen);
+	zs_frozen_add(r->frozen, v); /* its text is made once per snapshot */
+	free(set[1].key); /* the least recently used goes */
+	json_decref(set[1].value);
+	set[1] = set[0];
+	set[0] = (struct zs_cons_slot){ kc, klen, json_incref(v) };
 	return v;
 }
 
@@ -426,7 +453,7 @@ zs_reader *zs_reader_open(const zs_config *cfg, char *err, size_t errlen)
 	}
 	r->cfg = cfg;
 	r->gen = -2;
-	r->frozen = zs_frozen_new(8192);
+	r->frozen = zs_frozen_new(32768); /* policies and consequences of a snapshot */
 	r->raw = zs_frozen_new(1024);
 	/* 1 MiB of address space, reused by every answer: its pages are touched once, where a new
 	 * buffer per answer page-faulted (and was copied when it grew) every time */

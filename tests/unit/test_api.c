@@ -959,6 +959,66 @@ START_TEST(test_compare_summary_same_as_full_reduced)
 }
 END_TEST
 
+/* The consequence cache of a reader: equal inputs share one object; inputs that differ in one
+ * field only (an amount, a date that is NULL or empty, the language, the percentage) never
+ * share an entry; and after 40,000 other inputs have passed through the table (evictions in
+ * every set) each answer is still exactly what zs_consequence computes. */
+START_TEST(test_consequence_cache_keeps_inputs_apart)
+{
+	zs_conseq_in base;
+	memset(&base, 0, sizeof base);
+	base.policy_type = ZS_PTYPE_NATURA;
+	base.care_type = "hospital";
+	base.status = ZS_STATUS_NOT_CONTRACTED;
+	base.nc_percent = 75.0;
+	base.nc_basis = "avg_contracted_tariff";
+	base.amount_cents = 800000;
+	base.insurer_says = ZS_STATUS_NOT_CONTRACTED;
+	json_t *a = zs_reader_cons_get(rd, &base, "nl");
+	json_t *b = zs_reader_cons_get(rd, &base, "nl");
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_eq(a, b); /* one object */
+	json_decref(b);
+	zs_conseq_in v[5];
+	const char *lang[5] = { "nl", "nl", "nl", "en", "nl" };
+	for (int i = 0; i < 5; i++)
+		v[i] = base;
+	v[0].amount_cents = 800001;
+	v[1].stop_until = "";     /* not NULL */
+	v[2].nc_percent = 75.01;
+	/* v[3]: English */
+	v[4].stale_since = "2026-11-19T10:00:00Z";
+	v[4].stale = 1;
+	for (int i = 0; i < 5; i++) {
+		json_t *c = zs_reader_cons_get(rd, &v[i], lang[i]);
+		json_t *want = zs_consequence(&v[i], lang[i]);
+		ck_assert_ptr_nonnull(c);
+		ck_assert_msg(c != a, "variant %d shares the base's entry", i);
+		ck_assert_msg(json_equal(c, want), "variant %d", i);
+		json_decref(c);
+		json_decref(want);
+	}
+	for (long i = 0; i < 40000; i++) {
+		zs_conseq_in o = base;
+		o.amount_cents = 1000 + i;
+		json_decref(zs_reader_cons_get(rd, &o, i % 2 ? "en" : "nl"));
+	}
+	for (int i = 0; i < 5; i++) {
+		json_t *c = zs_reader_cons_get(rd, &v[i], lang[i]);
+		json_t *want = zs_consequence(&v[i], lang[i]);
+		ck_assert_msg(json_equal(c, want), "variant %d after evictions", i);
+		json_decref(c);
+		json_decref(want);
+	}
+	json_t *again = zs_reader_cons_get(rd, &base, "nl");
+	json_t *want = zs_consequence(&base, "nl");
+	ck_assert(json_equal(again, want));
+	json_decref(again);
+	json_decref(want);
+	json_decref(a);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("api");
@@ -981,6 +1041,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_poll_unchanged_keeps_generation);
 	tcase_add_test(tc, test_direct_writer_same_bytes);
 	tcase_add_test(tc, test_compare_summary_same_as_full_reduced);
+	tcase_add_test(tc, test_consequence_cache_keeps_inputs_apart);
 	suite_add_tcase(s, tc);
 	return s;
 }
