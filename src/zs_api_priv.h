@@ -60,7 +60,19 @@ struct zs_reader {
 	zs_jbuf scratch;       /* where the direct texts are written (fixed size, reused) */
 	long long dep_feeds[32]; /* feeds already named in this call's keys (zs_api_dep_feed) */
 	size_t ndep_feeds;
+	struct zs_retired *retired; /* policies that left the feeds (zs_rollover.h), by year and
+	                             * id; per snapshot */
+	size_t nretired;
 };
+
+/* A (year, policy) hidden from answers from the snapshot it left the feeds in. */
+typedef struct zs_retired {
+	int year;
+	char *policy_id;
+} zs_retired;
+
+/* 1 when the policy of that year has left the feeds in the reader's snapshot. */
+int zs_reader_retired(const zs_reader *r, int year, const char *policy_id);
 
 /* One stored effective row; strings owned by the rowset. */
 typedef struct {

@@ -350,6 +350,65 @@ START_TEST(test_policy_leaves)
 }
 END_TEST
 
+/* A policy that leaves takes its care types with it at once: the answer of the snapshot it
+ * left in (its rows still in the effective table, waiting for the rollover steps) lists only
+ * the care types that a policy still there mentions; after the steps, the same answer. */
+START_TEST(test_left_policy_care_types_hidden)
+{
+	static const char head[] =
+	        "{\"type\":\"header\",\"format\":\"zorgstatus-insurer\",\"version\":1,"
+	        "\"concern\":{\"id\":\"achmea\",\"name\":\"Achmea\"},"
+	        "\"insurer\":{\"uzovi\":\"3311\",\"name\":\"Zilveren Kruis\"}}\n"
+	        "{\"type\":\"policy\",\"id\":\"3311-BASIS\",\"year\":2027,\"name\":\"Basis\","
+	        "\"kind\":\"natura\",\"reimbursement\":[{\"care_type\":\"*\",\"percent\":75,"
+	        "\"basis\":\"avg_contracted_tariff\"}]}\n"
+	        "{\"type\":\"status\",\"agb\":\"06010000\",\"policy\":\"3311-BASIS\",\"year\":2027,"
+	        "\"care_type\":\"hospital\",\"status\":\"contracted\"}\n";
+	static const char excl[] =
+	        "{\"type\":\"policy\",\"id\":\"3311-EXCL\",\"year\":2027,\"name\":\"Exclusief\","
+	        "\"kind\":\"restitutie\",\"reimbursement\":[{\"care_type\":\"*\",\"percent\":100,"
+	        "\"basis\":\"market_tariff\"}]}\n"
+	        "{\"type\":\"status\",\"agb\":\"06010000\",\"policy\":\"3311-EXCL\",\"year\":2027,"
+	        "\"care_type\":\"mental_health\",\"status\":\"contracted\"}\n";
+	for (int v = 0; v < 2; v++) {
+		FILE *f = tmpfile();
+		ck_assert_ptr_nonnull(f);
+		fputs(head, f);
+		if (v == 0)
+			fputs(excl, f);
+		fprintf(f, "{\"type\":\"end\",\"records\":%d}\n", v == 0 ? 4 : 2);
+		rewind(f);
+		zs_ingest_result res;
+		char err[512] = "";
+		ck_assert_int_eq(zs_ingest_apply(db, &cfg.feeds[0], f, v == 0 ? t1 : t2, &res, err,
+		                                 sizeof err), 0);
+		fclose(f);
+		ck_assert_msg(res.applied, "version %d: %s", v, res.error);
+		zs_reader *rd = reader();
+		char *a = answer(rd, zs_api_provider, "06010000", "2027", 0, (v == 0 ? t1 : t2) + 60, 200);
+		if (v == 0) { /* both care types, both policies */
+			ck_assert_ptr_nonnull(strstr(a, "\"mental_health\""));
+			ck_assert_ptr_nonnull(strstr(a, "3311-EXCL"));
+		} else {      /* EXCL left: its rows wait in effective, but nothing of it shows */
+			ck_assert_int_eq(count("retired", "policy_id='3311-EXCL'"), 1);
+			ck_assert_int_eq(count("effective", "policy_id='3311-EXCL'"), 1);
+			ck_assert_msg(!strstr(a, "\"mental_health\""), "%s", a);
+			ck_assert_msg(!strstr(a, "3311-EXCL"), "%s", a);
+			long moved[4];
+			steps(100, moved, 4);
+			ck_assert_int_eq(count("effective", "policy_id='3311-EXCL'"), 0);
+			zs_reader_close(rd);
+			rd = reader();
+			char *b = answer(rd, zs_api_provider, "06010000", "2027", 0, t2 + 120, 200);
+			ck_assert_str_eq(a, b);
+			free(b);
+		}
+		free(a);
+		zs_reader_close(rd);
+	}
+}
+END_TEST
+
 /* A database of an earlier version: history as a rowid table with an index (and a row with
  * the flags JSON of those versions) becomes the compact table, its rows and their answers kept. */
 START_TEST(test_history_migrates)
@@ -396,6 +455,7 @@ static Suite *suite(void)
 	tcase_add_unchecked_fixture(tc, tu_tmpbase_create, tu_tmpbase_remove);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_hidden_at_once_moved_in_batches);
+	tcase_add_test(tc, test_left_policy_care_types_hidden);
 	tcase_add_test(tc, test_restart_continues);
 	tcase_add_test(tc, test_maint_batches);
 	tcase_add_test(tc, test_comes_back);
