@@ -63,6 +63,7 @@ struct zs_reader {
 	struct zs_retired *retired; /* policies that left the feeds (zs_rollover.h), by year and
 	                             * id; per snapshot */
 	size_t nretired;
+	int retired_whole;     /* the list was read whole; else zs_reader_retired asks the table */
 };
 
 /* A (year, policy) hidden from answers from the snapshot it left the feeds in. */
@@ -71,7 +72,8 @@ typedef struct zs_retired {
 	char *policy_id;
 } zs_retired;
 
-/* 1 when the policy of that year has left the feeds in the reader's snapshot. */
+/* 1 when the policy of that year has left the feeds in the reader's snapshot (from the
+ * per-snapshot list, or from the table when the list could not be read whole). */
 int zs_reader_retired(const zs_reader *r, int year, const char *policy_id);
 
 /* One stored effective row; strings owned by the rowset. */

@@ -69,8 +69,28 @@ static int retired_cmp(int year, const char *id, const zs_retired *e)
 	return year != e->year ? (year < e->year ? -1 : 1) : strcmp(id, e->policy_id);
 }
 
+/* The list could not be read whole (an SQLite error, out of memory): ask the table itself, so
+ * that a retired policy never shows because of a short list. */
+static int retired_in_db(const zs_reader *r, int year, const char *policy_id)
+{
+	sqlite3_stmt *st;
+	int found = 1; /* unknown counts as retired: hidden rather than shown wrongly */
+	if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM retired WHERE year=? AND policy_id=?", -1, &st,
+	                       NULL) != SQLITE_OK)
+		return found;
+	sqlite3_bind_int(st, 1, year);
+	sqlite3_bind_text(st, 2, policy_id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		found = 0;
+	sqlite3_finalize(st);
+	return found;
+}
+
 int zs_reader_retired(const zs_reader *r, int year, const char *policy_id)
 {
+	if (!r->retired_whole)
+		return retired_in_db(r, year, policy_id);
 	size_t lo = 0, hi = r->nretired;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -195,18 +215,20 @@ static int caches_load(zs_reader *r)
 	/* The retired policies (zs_rollover.h), in the order zs_reader_retired searches: the
 	 * effective rows of a provider are filtered with them in memory (a NOT EXISTS per row
 	 * in the query was an index seek per row: 7% of a cold lookup). */
+	r->retired_whole = 0;
 	if (sqlite3_prepare_v2(r->db, "SELECT year, policy_id FROM retired ORDER BY year, policy_id",
 	                       -1, &st, NULL) == SQLITE_OK) {
 		size_t rcap = 0;
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			const char *id = (const char *)sqlite3_column_text(st, 1);
-			if (!id || zs_grow(&r->retired, &rcap, r->nretired, sizeof *r->retired, 16))
-				continue;
-			zs_retired *e = &r->retired[r->nretired];
-			e->year = sqlite3_column_int(st, 0);
-			if ((e->policy_id = strdup(id)))
-				r->nretired++;
+		int rc;
+		char *id;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) { /* out of memory: stops short */
+			if (zs_grow(&r->retired, &rcap, r->nretired, sizeof *r->retired, 16) ||
+			    !(id = zs_col_dup(st, 1)))
+				break;
+			r->retired[r->nretired].year = sqlite3_column_int(st, 0);
+			r->retired[r->nretired++].policy_id = id;
 		}
+		r->retired_whole = rc == SQLITE_DONE;
 		sqlite3_finalize(st);
 	}
 	/* Policy summaries are in most answers and do not change within the snapshot: their text

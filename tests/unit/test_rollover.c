@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "zs_api.h"
+#include "zs_api_priv.h"
 #include "zs_config.h"
 #include "zs_consequence.h"
 #include "zs_db.h"
@@ -394,6 +395,11 @@ START_TEST(test_left_policy_care_types_hidden)
 			ck_assert_int_eq(count("effective", "policy_id='3311-EXCL'"), 1);
 			ck_assert_msg(!strstr(a, "\"mental_health\""), "%s", a);
 			ck_assert_msg(!strstr(a, "3311-EXCL"), "%s", a);
+			/* the same when the per-snapshot list could not be read whole: the table decides */
+			rd->retired_whole = 0;
+			char *c = answer(rd, zs_api_provider, "06010000", "2027", 0, t2 + 60, 200);
+			ck_assert_str_eq(a, c);
+			free(c);
 			long moved[4];
 			steps(100, moved, 4);
 			ck_assert_int_eq(count("effective", "policy_id='3311-EXCL'"), 0);
