@@ -147,19 +147,23 @@ size_t zs_big_size(const void *p)
 	return p ? ((const hdr *)(const void *)((const char *)p - HDR))->cap : 0;
 }
 
+/* p's first keep bytes in a new block of n bytes, p freed; NULL (p kept) on out-of-memory */
+static void *moved(void *p, size_t n, size_t keep)
+{
+	void *q = zs_big_alloc(n);
+	if (!q)
+		return NULL;
+	memcpy(q, p, keep);
+	zs_big_free(p);
+	return q;
+}
+
 void *zs_big_realloc(void *p, size_t n)
 {
 	if (!p)
 		return zs_big_alloc(n);
 	size_t cap = zs_big_size(p);
-	if (n <= cap)
-		return p;
-	void *q = zs_big_alloc(n);
-	if (!q)
-		return NULL;
-	memcpy(q, p, cap);
-	zs_big_free(p);
-	return q;
+	return n <= cap ? p : moved(p, n, cap);
 }
 
 void *zs_big_fit(void *p, size_t n)
@@ -174,12 +178,8 @@ void *zs_big_fit(void *p, size_t n)
 	/* already within two classes (<= ~19% spare) of what it holds */
 	if (need >= MIN_MAP && class_of(need) + 2 >= (int)h->cls)
 		return p;
-	void *q = zs_big_alloc(n);
-	if (!q)
-		return p;
-	memcpy(q, p, n);
-	zs_big_free(p);
-	return q;
+	void *q = moved(p, n, n);
+	return q ? q : p;
 }
 
 void zs_big_get_stats(zs_big_stats *s)
