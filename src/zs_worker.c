@@ -77,8 +77,23 @@ static void apply_fetched(zs_worker *w, zs_ingest_item *items, char **etags, cha
 	}
 }
 
-/* While other transfers are still running: apply the versions that have waited a second
- * (feeds that finish together are applied together), insurer feeds any time, provider feeds
+int zs_fetch_apply_now(long long round_ms, long long ready_ms, long long now_ms)
+{
+	long long wait = ready_ms - round_ms;
+	if (wait < 1000)
+		wait = 1000;
+	return now_ms - ready_ms >= wait;
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* While other transfers are still running: apply the versions that have waited long enough
+ * (zs_fetch_apply_now), insurer feeds any time, provider feeds
  * only when no insurer feed is still to come (provider feeds name the insurers' policies).
  * The new snapshot is published at once. */
 static void apply_early(zs_worker *w, const zs_fetch_job *jobs, const time_t *due, time_t now,
@@ -134,7 +149,7 @@ static void fetch_due(zs_worker *w, const time_t *due, time_t now, char *fetched
 	const zs_config *cfg = w->cfg;
 	const _Atomic int *stop = &w->stop;
 	size_t n = cfg->nfeeds, next = 0, active = 0;
-	struct timespec ready_since = { 0, 0 }; /* a version waits to be applied since then */
+	long long round_ms = mono_ms(), ready_ms = 0; /* a version waits to be applied since then */
 	zs_fetch_job *jobs = calloc(n ? n : 1, sizeof *jobs);
 	CURLM *cm = curl_multi_init();
 	if (!jobs || !cm) {
@@ -192,8 +207,8 @@ static void fetch_due(zs_worker *w, const time_t *due, time_t now, char *fetched
 				ZS_ERROR(MOD, "feed %s: database error recording the attempt", j->fc->name);
 			if (rc == 1) {
 				got[i] = 1;
-				if (!ready_since.tv_sec)
-					clock_gettime(CLOCK_MONOTONIC, &ready_since);
+				if (!ready_ms)
+					ready_ms = mono_ms();
 			} else
 				zs_metrics_fetch(j->fc->name,
 				                 rc < 0 || feed_failures(db, j->fc->name) > j->failures_before
@@ -202,14 +217,12 @@ static void fetch_due(zs_worker *w, const time_t *due, time_t now, char *fetched
 		}
 		if (active)
 			curl_multi_poll(cm, NULL, 0, 200, NULL);
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		if (active && ready_since.tv_sec && ts.tv_sec - ready_since.tv_sec >= 1) {
+		if (active && ready_ms && zs_fetch_apply_now(round_ms, ready_ms, mono_ms())) {
 			apply_early(w, jobs, due, now, next, got, body, etag, lastmod);
-			ready_since.tv_sec = 0;
-			for (size_t i = 0; i < n && !ready_since.tv_sec; i++)
+			ready_ms = 0;
+			for (size_t i = 0; i < n && !ready_ms; i++)
 				if (got[i]) /* provider versions waiting for an insurer feed */
-					clock_gettime(CLOCK_MONOTONIC, &ready_since);
+					ready_ms = mono_ms();
 		}
 	}
 	for (size_t i = 0; i < n; i++) /* stopped: transfers still running are dropped */

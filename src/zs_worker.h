@@ -28,6 +28,15 @@ void zs_worker_stop(zs_worker *w);
  * since the details (addresses, ports, paths) are for staff; any other message unchanged. */
 const char *zs_fetch_error_public(const char *msg, char *buf, size_t len);
 
+/* While other transfers of a round still run, is it time to apply the versions that arrived?
+ * Times in milliseconds on one monotonic clock: the round started at round_ms, the first
+ * waiting version arrived at ready_ms. A version waits at least a whole second (feeds that
+ * finish together are applied together) and at least as long as the round had taken to
+ * fetch it, so a round whose feeds all arrive within a few seconds (a first load over a fast
+ * network) is applied in one go, while a feed that drips holds the others back at most as
+ * long again as they took themselves. */
+int zs_fetch_apply_now(long long round_ms, long long ready_ms, long long now_ms);
+
 /* One synchronous fetch+apply of feed fc on db (used by the worker and by tests).
  * Returns 0 when the attempt was recorded (successful or not), -1 on a database error. */
 struct sqlite3;

@@ -1,6 +1,7 @@
 /* test_service.c - the service parts that need no daemon: configuration errors name the line an
  * editor shows (blank lines counted), the new settings' validation, which settings a reload
- * cannot change, and the Prometheus exposition of the request counters and histograms. */
+ * cannot change, the Prometheus exposition of the request counters and histograms, and when the
+ * worker applies the versions that arrived while other transfers still run. */
 #include "config.h"
 #include "testutil.h"
 
@@ -10,6 +11,7 @@
 #include <string.h>
 #include "zs_config.h"
 #include "zs_metrics.h"
+#include "zs_worker.h"
 
 START_TEST(error_line_counts_blank_lines)
 {
@@ -117,6 +119,24 @@ START_TEST(request_metrics_exposition)
 }
 END_TEST
 
+/* It compared whole seconds of the monotonic clock: a version that arrived at x.95 s was
+ * applied at (x+1).05 s, 0.1 s later, while the other feeds of a national first load were still
+ * arriving; the load was then reconciled twice or three times (67 s instead of 49 s). */
+START_TEST(early_apply_waits_a_whole_second_not_a_clock_tick)
+{
+	/* round started at 0; the first version arrived at 950 ms */
+	ck_assert_int_eq(zs_fetch_apply_now(0, 950, 1050), 0);  /* 100 ms: across a second tick */
+	ck_assert_int_eq(zs_fetch_apply_now(0, 950, 1949), 0);
+	ck_assert_int_eq(zs_fetch_apply_now(0, 950, 1950), 1);  /* a whole second */
+	/* arrived after 300 ms: waits the minimum of a second */
+	ck_assert_int_eq(zs_fetch_apply_now(0, 300, 1299), 0);
+	ck_assert_int_eq(zs_fetch_apply_now(0, 300, 1300), 1);
+	/* the round took 5 s to bring it: it waits 5 s more for the others */
+	ck_assert_int_eq(zs_fetch_apply_now(10000, 15000, 19999), 0);
+	ck_assert_int_eq(zs_fetch_apply_now(10000, 15000, 20000), 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("service");
@@ -125,6 +145,7 @@ int main(void)
 	tcase_add_test(tc, new_settings_are_validated);
 	tcase_add_test(tc, restart_only_settings);
 	tcase_add_test(tc, request_metrics_exposition);
+	tcase_add_test(tc, early_apply_waits_a_whole_second_not_a_clock_tick);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
