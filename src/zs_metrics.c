@@ -491,6 +491,9 @@ char *zs_metrics_render(const char *database)
 		head(o, "zorgstatus_response_cache_evictions_total", "counter",
 		     "Answers dropped to stay within response_cache_mb.");
 		fprintf(o, "zorgstatus_response_cache_evictions_total %llu\n", cs.evictions);
+		head(o, "zorgstatus_response_cache_refused_total", "counter",
+		     "Answers not kept: the cache was full and the answer had not been asked lately.");
+		fprintf(o, "zorgstatus_response_cache_refused_total %llu\n", cs.refused);
 	}
 	/* large answer texts (zs_big): blocks reused from the pool or newly mapped */
 	{

