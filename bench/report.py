@@ -24,7 +24,10 @@ TARGET_NAMES = {"lookup": "provider lookup", "search": "search as you type", "co
                 "lookup-warm": "lookup, warm (the nginx file's path repeated)",
                 "zipf-lookup": "Zipf lookup (all providers)", "zipf-search": "Zipf search",
                 "zipf-compare": "Zipf compare", "churn-zipf-lookup": "Zipf lookup under churn",
-                "churn-zipf-search": "Zipf search under churn", "churn-zipf-compare": "Zipf compare under churn"}
+                "churn-zipf-search": "Zipf search under churn", "churn-zipf-compare": "Zipf compare under churn",
+                "nginx-zipf": "nginx same-size files (Zipf paths)"}
+# the daemon's rows divided by nginx-zipf (same bytes per path) instead of the one-file nginx
+ZIPF_LOOKUPS = ("zipf-lookup", "churn-zipf-lookup")
 # issue 16 item 8 (reported, never asserted)
 NEW_TARGETS = {"warm_vs_nginx": 0.9, "warm_gzip_vs_gzip_static": 0.9, "churn_zipf_vs_nginx": 0.5,
                "cold_vs_nginx": 0.3, "open_p99_ms": 10.0}
@@ -162,6 +165,50 @@ def summarize_season(events, run, manifest):
             "slopes_per_day": {k: (round(v, 3) if v is not None else None) for k, v in slopes.items()},
             "projection_60_days": proj, "national_factor": round(factor, 2), "national_factor_source": nat_src,
             "status_records_run": run_status, "status_records_national": national}
+
+
+def md_nginx_zipf(res):
+    z = res["nginx_zipf"]
+    c, f, mb = z.get("census") or {}, z.get("files") or {}, z.get("mean_bytes") or {}
+    if not c and not any((mb.get(e) or {}).get("daemon") for e in ("identity", "gzip")):
+        return []
+    L = ["## The same-bytes baseline of the Zipf rows (nginx-zipf)\n",
+         "The Zipf mix is hospital-heavy: its mean answer is far larger than the one-file baseline's file. "
+         "nginx-zipf serves, for every path of the Zipf list, a file of the size of the daemon's own answer "
+         "(identity) and a .gz of the size of its gzip answer (`gzip_static on`), drawn by the same "
+         "`zipf.lua` with the same exponent and seed (bench/zipfstatic.py; bench/README.md).\n",
+         "| | |", "| --- | --- |"]
+    if c:
+        L.append(f"| census (daemon, response cache off) | {fmt(c.get('paths'))} paths, identity and gzip, in "
+                 f"{fmt(c.get('seconds'))} s ({fmt(c.get('requests_per_second'), 0)} req/s, {c.get('workers')} "
+                 f"keep-alive connections); not fetched {fmt(c.get('failed'))}, non-200 {fmt(c.get('non_200'))}, "
+                 f"gzip asked but answered uncompressed {fmt(c.get('gz_not_compressed'))} |")
+        L.append(f"| answer size, mean over paths | identity {fmt(c.get('mean_bytes'))} bytes, gzip "
+                 f"{fmt(c.get('mean_gz_bytes'))} bytes; the largest {fmt(c.get('max_bytes'))} bytes |")
+        L.append(f"| answer size, mean per request under the Zipf law | identity {fmt(c.get('zipf_mean_bytes'))} "
+                 f"bytes, gzip {fmt(c.get('zipf_mean_gz_bytes'))} bytes (bodies) |")
+    else:
+        L.append("| census | not made |")
+    if f:
+        L.append(f"| files | {fmt(f.get('files'))} paths, {fmt(f.get('bucket_files'))} bucket files "
+                 f"({fmt((f.get('disk_bytes') or 0) / 1e6, 1)} MB; sizes exact up to {fmt(f.get('exact_up_to'))} "
+                 f"bytes, then steps of {fmt(100 * f.get('step', 0), 1)} %, largest rounding "
+                 f"{fmt(100 * (f.get('largest_rounding') or 0), 2)} %); {fmt((f.get('links') or {}).get('hard'))} hard links, "
+                 f"{fmt((f.get('links') or {}).get('symbolic'))} symbolic; Zipf mean of the "
+                 f"files: identity {fmt(f.get('zipf_mean_file_bytes'))}, gzip {fmt(f.get('zipf_mean_gz_file_bytes'))} "
+                 f"bytes |")
+    if z.get("open_file_cache"):
+        L.append(f"| nginx-zipf open_file_cache | max={fmt(z['open_file_cache'])} (one-file servers: 64) |")
+    if z.get("check"):
+        L.append(f"| identity / gzip_static check | {z['check']} |")
+    for e in ("identity", "gzip"):
+        b = mb.get(e) or {}
+        d = b.get("nginx_vs_daemon")
+        L.append(f"| mean bytes/resp in the wrk runs, {e} | nginx-zipf {fmt(b.get('nginx_zipf'))}, daemon Zipf "
+                 f"lookup {fmt(b.get('daemon'))}{f' (nginx {100 * d:+.2f} %)' if d is not None else ''} "
+                 f"(headers included) |")
+    L.append("")
+    return L
 
 
 def md_open(res):
@@ -329,12 +376,27 @@ def main():
     def ratio(a, b):
         return round(a / b, 3) if a and b else None
 
+    def one_file(e):
+        return rps("nginx", "identity") if e == "identity" else rps("nginx-gzip-static", "gzip")
+
     # every daemon row as a ratio to nginx in the same run: identity to nginx identity, gzip to
-    # nginx gzip_static (the same bytes precompressed); cache hit share and snapshot generations
+    # nginx gzip_static (the same bytes precompressed); the Zipf lookups to nginx-zipf (a file of
+    # the size of the daemon's answer for every path: identity, and .gz with gzip_static), the
+    # one-file ratio kept beside it; cache hit share and snapshot generations
     for r in rows:
         if r["available"] and r["server"] == "zorgstatusd":
-            base = rps("nginx", "identity") if r["encoding"] == "identity" else rps("nginx-gzip-static", "gzip")
-            r["vs_nginx"] = ratio(r["rps"], base)
+            if r["target"] in ZIPF_LOOKUPS:
+                r["vs_nginx"] = ratio(r["rps"], rps("nginx-zipf", r["encoding"]))
+                r["vs_nginx_baseline"] = "nginx-zipf"
+                r["vs_nginx_one_file"] = ratio(r["rps"], one_file(r["encoding"]))
+                of = r["vs_nginx_one_file"]
+                extra = (f"× nginx: same-size files (nginx-zipf{', gzip_static' if r['encoding'] == 'gzip' else ''})"
+                         if r["vs_nginx"] is not None else "× nginx: same-size files not available")
+                extra += f"; one-file nginx: {fmt(of, 2) + 'x' if of is not None else '–'}"
+                r["note"] = (r["note"] + "; " if r["note"] else "") + extra
+            else:
+                r["vs_nginx"] = ratio(r["rps"], one_file(r["encoding"]))
+                r["vs_nginx_baseline"] = "nginx" if r["encoding"] == "identity" else "nginx-gzip-static"
         x = next((x for x in runs if x["target"] == r["target"] and x["encoding"] == r["encoding"]), {})
         h, m = x.get("cache_hits"), x.get("cache_misses")
         if h is not None and m is not None:
@@ -356,6 +418,28 @@ def main():
     headline["zipf_gzip_vs_nginx_gzip_static"] = ratio(rps("zipf-lookup", "gzip"), n_gs)
     headline["churn_zipf_vs_nginx_identity"] = ratio(rps("churn-zipf-lookup", "identity"), n_id)
     headline["churn_zipf_gzip_vs_nginx_gzip_static"] = ratio(rps("churn-zipf-lookup", "gzip"), n_gs)
+    # the same bytes: nginx-zipf serves for every Zipf path a file of the daemon's answer's size
+    z_id, z_gz = rps("nginx-zipf", "identity"), rps("nginx-zipf", "gzip")
+    headline["zipf_vs_nginx_zipf_identity"] = ratio(rps("zipf-lookup", "identity"), z_id)
+    headline["zipf_gzip_vs_nginx_zipf_gzip_static"] = ratio(rps("zipf-lookup", "gzip"), z_gz)
+    headline["churn_zipf_vs_nginx_zipf_identity"] = ratio(rps("churn-zipf-lookup", "identity"), z_id)
+    headline["churn_zipf_gzip_vs_nginx_zipf_gzip_static"] = ratio(rps("churn-zipf-lookup", "gzip"), z_gz)
+
+    # mean bytes per response: nginx-zipf against the daemon's Zipf lookup (same path draws)
+    def mean_bytes(t, e):
+        r = by.get((t, e))
+        return r["mean_bytes"] if r and r["available"] and r.get("mean_bytes") else None
+
+    zipf_bytes = {}
+    for e in ("identity", "gzip"):
+        nb = mean_bytes("nginx-zipf", e)
+        db = mean_bytes("zipf-lookup", e) or mean_bytes("churn-zipf-lookup", e)
+        zipf_bytes[e] = {"nginx_zipf": nb, "daemon": db,
+                         "nginx_vs_daemon": round(nb / db - 1, 4) if nb and db else None}
+        nz = by.get(("nginx-zipf", e))
+        if nz and nz["available"] and nb and db:
+            nz["note"] = (nz["note"] + "; " if nz["note"] else "") + \
+                f"mean bytes/resp {100 * (nb / db - 1):+.2f} % of the daemon's Zipf lookup ({fmt(db)})"
 
     # ---- open loop, churn, season
     opens = load_jsonl(os.path.join(work, "open.jsonl"))
@@ -431,8 +515,22 @@ def main():
     ratio_target("warm lookup / nginx identity", "warm_vs_nginx_identity", NEW_TARGETS["warm_vs_nginx"])
     ratio_target("warm lookup gzip / nginx gzip_static", "warm_gzip_vs_nginx_gzip_static",
                  NEW_TARGETS["warm_gzip_vs_gzip_static"])
-    ratio_target("Zipf lookup under churn / nginx identity", "churn_zipf_vs_nginx_identity",
-                 NEW_TARGETS["churn_zipf_vs_nginx"])
+    v = headline.get("churn_zipf_vs_nginx_zipf_identity")
+    old = headline.get("churn_zipf_vs_nginx_identity")
+    if v is not None:
+        note = ("baseline: nginx serving, for every Zipf path, a file of the size of the daemon's answer "
+                "(nginx-zipf, the same Zipf draws, without churn)")
+    elif z_id is None:
+        note = "the same-bytes baseline (nginx-zipf) is not available"
+    else:
+        note = "no Zipf lookup under churn in this run (mode churn)"
+    nb, cb = mean_bytes("nginx-zipf", "identity"), mean_bytes("churn-zipf-lookup", "identity")
+    if nb and cb:
+        note += f"; mean bytes/resp nginx-zipf {fmt(nb)}, daemon under churn {fmt(cb)}"
+    note += (f"; against the one-file nginx ({fmt(run.get('nginx_file_bytes'))} bytes for every path): "
+             f"{fmt(old, 2) + 'x' if old is not None else 'not available'}")
+    target("Zipf lookup under churn / nginx identity, same bytes", v, f">= {NEW_TARGETS['churn_zipf_vs_nginx']}x",
+           v is not None and v >= NEW_TARGETS["churn_zipf_vs_nginx"], "x", note)
     ratio_target("cold lookup / nginx identity", "cold_vs_nginx_identity", NEW_TARGETS["cold_vs_nginx"])
     for cond, pre in (("steady", ""), ("churn", "churn-")):
         for ep in ("lookup", "search", "compare"):
@@ -460,6 +558,9 @@ def main():
         "targets": targets,
         "modes": run.get("modes", "basic"),
         "zipf": {"s": run.get("zipf_s"), "seed": run.get("zipf_seed"), "providers": run.get("providers_ranked")},
+        "nginx_zipf": {"census": run.get("zipf_census"), "files": run.get("zipf_files"),
+                       "open_file_cache": run.get("nginx_zipf_open_file_cache"),
+                       "check": run.get("nginx_zipf_check"), "mean_bytes": zipf_bytes},
         "open_loop": {"tool": run.get("h2load_version"), "clients": run.get("open_clients"), "runs": opens},
         "churn": churn, "season": season,
         "restarts": {k[len("restart_seconds_"):]: v for k, v in run.items() if k.startswith("restart_seconds_")},
@@ -499,9 +600,14 @@ def main():
     L.append(f"Warm lookup (one path, the nginx file's): **{hx('warm_vs_nginx_identity')}** of nginx identity, "
              f"**{hx('warm_gzip_vs_nginx_gzip_static')}** of nginx gzip_static with gzip. "
              f"Cold lookup: **{hx('cold_vs_nginx_identity')}** of nginx identity. "
-             f"Zipf lookup over all {fmt(res['zipf']['providers'])} providers: **{hx('zipf_vs_nginx_identity')}** "
-             f"(gzip: {hx('zipf_gzip_vs_nginx_gzip_static')} of gzip_static); under churn "
-             f"**{hx('churn_zipf_vs_nginx_identity')}** (gzip: {hx('churn_zipf_gzip_vs_nginx_gzip_static')}). "
+             f"Zipf lookup over all {fmt(res['zipf']['providers'])} providers, against nginx serving for every "
+             f"path a file of the size of the daemon's answer (same bytes): **{hx('zipf_vs_nginx_zipf_identity')}** "
+             f"(gzip: {hx('zipf_gzip_vs_nginx_zipf_gzip_static')} of its gzip_static); under churn "
+             f"**{hx('churn_zipf_vs_nginx_zipf_identity')}** (gzip: "
+             f"{hx('churn_zipf_gzip_vs_nginx_zipf_gzip_static')}); against the one-file nginx "
+             f"({fmt(run.get('nginx_file_bytes'))} bytes for every path): {hx('zipf_vs_nginx_identity')} "
+             f"(gzip {hx('zipf_gzip_vs_nginx_gzip_static')}), under churn {hx('churn_zipf_vs_nginx_identity')} "
+             f"(gzip {hx('churn_zipf_gzip_vs_nginx_gzip_static')}). "
              f"nginx gzip_static / nginx gzip on the fly: {hx('nginx_gzip_static_vs_nginx_gzip')}. "
              f"Modes run: `{res['modes']}`.\n")
     L.append("## Targets (reported, not asserted)\n")
@@ -512,7 +618,10 @@ def main():
     L.append("")
     L.append("## Throughput and latency\n")
     L.append("Closed loop (wrk). **× nginx**: req/s divided by nginx's in this run, identity rows by nginx "
-             "serving the file, gzip rows by nginx `gzip_static` serving the same file precompressed. "
+             "serving the file, gzip rows by nginx `gzip_static` serving the same file precompressed; the Zipf "
+             "lookup rows (also under churn) by nginx-zipf, which serves for every Zipf path a file of the size "
+             "of the daemon's answer (identity; gzip rows: a .gz of the size of its gzip answer, `gzip_static`) "
+             "with the same Zipf draws: the same bytes. Their note gives the ratio to the one-file nginx too. "
              "**cache hits**: share of the daemon's response cache lookups that hit during the run "
              "(/metrics), **gen**: snapshot generations published during the run.\n")
     L.append("| endpoint | server | Accept-Encoding | req/s | × nginx | p50 ms | p90 ms | p99 ms | max ms | "
@@ -533,6 +642,7 @@ def main():
                      f"{fmt(hs * 100, 1) + ' %' if hs is not None else '–'} | {fmt(r.get('generations'))} | "
                      f"{r['note']} |")
     L.append("")
+    L.extend(md_nginx_zipf(res))
     L.extend(md_open(res))
     L.extend(md_churn(res))
     L.extend(md_season(res))
