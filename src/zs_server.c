@@ -165,6 +165,23 @@ static int metrics_start(zs_http *h, const zs_config *cfg, char *err, size_t err
 	return 0;
 }
 
+/* A serving thread's event loop. With epoll's change list the interest changes of a request
+ * (read off, write on, write off, read on) are made at the next wait, merged: 2 epoll_ctl calls
+ * per request instead of 4 (measured with strace; ~10% of a cached answer's CPU). Its one
+ * caveat, a descriptor dup()ed while registered, does not occur here: each connection and
+ * listening socket is its own. */
+static struct event_base *serving_base(void)
+{
+	struct event_base *b = NULL;
+	struct event_config *ec = event_config_new();
+	if (ec) {
+		event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+		b = event_base_new_with_config(ec);
+		event_config_free(ec);
+	}
+	return b ? b : event_base_new();
+}
+
 zs_http *zs_http_start(const zs_config *cfg, char *err, size_t errlen)
 {
 	zs_http *h = calloc(1, sizeof *h);
@@ -203,7 +220,7 @@ zs_http *zs_http_start(const zs_config *cfg, char *err, size_t errlen)
 		if (t->reader) /* answers go only through zs_hio_render: lookups written directly */
 			zs_reader_set_direct(t->reader, 1);
 		t->cache = h->cache;
-		t->base = event_base_new();
+		t->base = serving_base();
 		t->http = t->base ? evhttp_new(t->base) : NULL;
 		if (!t->reader || !t->http) {
 			if (t->reader && !t->http)
