@@ -499,22 +499,29 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 		int cacheable = rt->public_cache && !zr.staff && t->cache && full_uri &&
 		                strlen(full_uri) < 2048;
 		zs_rentry *hit = NULL;
+		int stale = 0;
 		if (cacheable) {
 			/* The shared cache follows the published snapshot: answers depending on
-			 * what changed are dropped, every other answer (and its ETag) stays. */
+			 * what changed are made again (the previous one is sent only to those who
+			 * ask while that is under way), every other answer (and its ETag) stays. */
 			zs_rcache_sync(t->cache, gen, fetch_dirty, t->reader);
 			snprintf(key, sizeof key, "%s|%s", lang, full_uri);
-			hit = zs_rcache_get(t->cache, key, zr.now);
+			hit = zs_rcache_lookup(t->cache, key, zr.now, &stale);
 		}
 		if (cacheable) {
 			evhttp_add_header(evhttp_request_get_output_headers(req), "X-Zorgstatus-Cache",
-			                  hit ? "hit" : "miss");
+			                  stale ? "stale" : hit ? "hit" : "miss");
 			if (hit)
 				zs_metrics_cache_hit();
 			else
 				zs_metrics_cache_miss();
 		}
 		if (hit) {
+			/* a stale answer is not kept by a shared cache in front (no-cache): it asks
+			 * again and gets the new one */
+			if (stale)
+				evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control",
+				                  "no-cache");
 			zs_hio_ensure_gz(t->cache, hit, req);
 			zs_hio_send_rendered(req, &hit->r, hit, hit->surrogate);
 			zs_rentry_release(hit);
@@ -556,6 +563,8 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 					zs_hio_send_rendered(req, &stored->r, stored, stored->surrogate);
 					zs_rentry_release(stored);
 				} else {
+					if (cacheable) /* the next one makes it: no stale answer waits on us */
+						zs_rcache_drop_stale(t->cache, key);
 					zs_hio_send_rendered(req, &r, NULL, sk);
 					zs_rendered_free(&r);
 					free(sk);

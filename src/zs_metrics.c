@@ -494,6 +494,9 @@ char *zs_metrics_render(const char *database)
 		head(o, "zorgstatus_response_cache_refused_total", "counter",
 		     "Answers not kept: the cache was full and the answer had not been asked lately.");
 		fprintf(o, "zorgstatus_response_cache_refused_total %llu\n", cs.refused);
+		head(o, "zorgstatus_response_cache_stale_total", "counter",
+		     "Answers of the previous snapshot sent while their new answer was being made.");
+		fprintf(o, "zorgstatus_response_cache_stale_total %llu\n", cs.stale_served);
 	}
 	/* large answer texts (zs_big): blocks reused from the pool or newly mapped */
 	{

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "zs_big.h"
 #include "zs_rcache.h"
 
@@ -32,6 +33,9 @@ typedef struct entry {
 	size_t ndeps;
 	int dep_all;              /* depends on everything: any change evicts it */
 	int linked;               /* in its shard (its bytes counted there) */
+	int stale;                /* a snapshot changed what it depends on: served only while its
+	                           * new answer is being made (zs_rcache_lookup) */
+	long long claimed_ms;     /* stale: when a thread set out to make the new answer, or 0 */
 	struct entry *hnext;      /* bucket chain */
 	struct entry *prev, *next; /* LRU list, head = most recently used */
 } entry;
@@ -50,8 +54,15 @@ struct zs_rcache {
 	_Atomic long long gen;     /* every entry is valid at this generation */
 	_Atomic long long target;  /* the generation a running sync brings it to */
 	pthread_mutex_t sync_mu;
-	_Atomic unsigned long long hits, misses, evictions, invalidations, refused;
+	_Atomic unsigned long long hits, misses, evictions, invalidations, refused, stale_served;
 };
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static time_t next_midnight(time_t t);
 
@@ -242,9 +253,15 @@ void zs_rcache_sync(zs_rcache *c, long long gen, zs_rcache_fetch fetch, void *ct
 		pthread_mutex_lock(&s->mu);
 		for (entry *e = s->head, *next; e; e = next) {
 			next = e->next;
-			if (all || has_dep(e, &ks)) {
-				*ghost_slot(s, e->h) = e->h; /* asked before: its new answer is kept */
+			if (all) {
 				unlink_entry(s, e);
+				atomic_fetch_add(&c->invalidations, 1);
+			} else if (!e->stale && has_dep(e, &ks)) {
+				/* kept, stale: served only to those who ask while the first one after
+				 * this sync makes the new answer (zs_rcache_lookup) */
+				*ghost_slot(s, e->h) = e->h; /* asked before: its new answer is kept */
+				e->stale = 1;
+				e->claimed_ms = 0;
 				atomic_fetch_add(&c->invalidations, 1);
 			}
 		}
@@ -259,9 +276,16 @@ void zs_rcache_sync(zs_rcache *c, long long gen, zs_rcache_fetch fetch, void *ct
 
 zs_rentry *zs_rcache_get(zs_rcache *c, const char *key, time_t now)
 {
+	return zs_rcache_lookup(c, key, now, NULL);
+}
+
+zs_rentry *zs_rcache_lookup(zs_rcache *c, const char *key, time_t now, int *stale)
+{
 	uint64_t h = hash(key);
 	shard *s = &c->shards[h % NSHARDS];
 	entry *found = NULL;
+	if (stale)
+		*stale = 0;
 	pthread_mutex_lock(&s->mu);
 	for (entry *e = s->buckets[(h >> 4) % NBUCKETS]; e; e = e->hnext) {
 		if (e->h != h || strcmp(e->key, key) != 0)
@@ -270,6 +294,16 @@ zs_rentry *zs_rcache_get(zs_rcache *c, const char *key, time_t now)
 			*ghost_slot(s, e->h) = e->h;
 			unlink_entry(s, e);
 			break;
+		}
+		if (e->stale) {
+			long long ms = stale ? mono_ms() : 0;
+			if (!stale || !e->claimed_ms || ms - e->claimed_ms >= ZS_RCACHE_CLAIM_MS) {
+				if (stale) /* this caller makes the new answer; others get this one */
+					e->claimed_ms = ms;
+				break;
+			}
+			*stale = 1;
+			atomic_fetch_add(&c->stale_served, 1);
 		}
 		if (e != s->head) { /* most recently used first */
 			e->prev->next = e->next;
@@ -398,6 +432,19 @@ zs_rentry *zs_rcache_put(zs_rcache *c, const char *key, long long born, time_t n
 	return &e->pub;
 }
 
+void zs_rcache_drop_stale(zs_rcache *c, const char *key)
+{
+	uint64_t h = hash(key);
+	shard *s = &c->shards[h % NSHARDS];
+	pthread_mutex_lock(&s->mu);
+	for (entry *e = s->buckets[(h >> 4) % NBUCKETS]; e; e = e->hnext)
+		if (e->h == h && e->stale && strcmp(e->key, key) == 0) {
+			unlink_entry(s, e);
+			break;
+		}
+	pthread_mutex_unlock(&s->mu);
+}
+
 int zs_rcache_attach_gz(zs_rcache *c, zs_rentry *pe, char *gz, size_t len)
 {
 	entry *e = (entry *)pe;
@@ -431,4 +478,5 @@ void zs_rcache_stats_get(zs_rcache *c, zs_rcache_stats *out)
 	out->evictions = atomic_load(&c->evictions);
 	out->invalidations = atomic_load(&c->invalidations);
 	out->refused = atomic_load(&c->refused);
+	out->stale_served = atomic_load(&c->stale_served);
 }

@@ -3,7 +3,8 @@
  * An entry is a rendered answer (JSON text, its gzip form, ETag) with the dependency keys it
  * was computed from (zs_deps.h) and the generation of its snapshot ("born"). It stays valid
  * across new snapshots until one of them changes something it depends on: the cache follows
- * the published generation with zs_rcache_sync, which evicts exactly those entries. It also
+ * the published generation with zs_rcache_sync, which marks exactly those entries stale (a
+ * stale entry is sent only while its new answer is being made, see zs_rcache_lookup). It also
  * expires after a ttl that never crosses a local midnight (12 November, 1 January and
  * patient-stop dates switch exactly).
  *
@@ -48,6 +49,7 @@ typedef struct zs_rcache zs_rcache;
 typedef struct {
 	unsigned long long hits, misses, entries, bytes, evictions, invalidations;
 	unsigned long long refused; /* not kept: the cache was full and it was its first miss */
+	unsigned long long stale_served; /* stale entries sent while their new answer was made */
 } zs_rcache_stats;
 
 /* max_bytes: body bytes kept (JSON + gzip). Returns NULL on ENOMEM. */
@@ -65,8 +67,19 @@ typedef int (*zs_rcache_fetch)(void *ctx, long long from, long long to, uint64_t
                                size_t *n, int *all);
 void zs_rcache_sync(zs_rcache *c, long long gen, zs_rcache_fetch fetch, void *ctx);
 
-/* A valid entry for key at time now, with a reference, or NULL. */
+/* A valid entry for key at time now, with a reference, or NULL (a stale one is a miss). */
 zs_rentry *zs_rcache_get(zs_rcache *c, const char *key, time_t now);
+
+/* The same for a caller that will make and put the answer on a miss (stale not NULL). An entry
+ * that a snapshot made stale (zs_rcache_sync) is a miss for the first caller after it, who
+ * thereby sets out to make the new answer; callers who ask while that is under way (at most
+ * ZS_RCACHE_CLAIM_MS) get the stale entry with *stale = 1 instead of making it again: one
+ * answer of the previous snapshot, whole, sent while its successor is being made. A caller
+ * that missed and then does not keep its answer (zs_rcache_put gave NULL) calls
+ * zs_rcache_drop_stale, so that the next one makes it. */
+zs_rentry *zs_rcache_lookup(zs_rcache *c, const char *key, time_t now, int *stale);
+#define ZS_RCACHE_CLAIM_MS 2000
+void zs_rcache_drop_stale(zs_rcache *c, const char *key);
 
 /* Store r under key: computed from snapshot 'born', depending on deps (hashes, n), valid for
  * ttl seconds (never past local midnight). Takes ownership of r->body and r->gz and of

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "zs_big.h"
 #include "zs_deps.h"
 #include "zs_rcache.h"
@@ -279,6 +280,83 @@ START_TEST(test_full_cache_keeps_second_miss)
 }
 END_TEST
 
+/* Under churn every hospital's answer was dropped at each snapshot and every request for it
+ * made it again, on both threads at once, while the connections behind them waited (lookup
+ * p99 17 ms at half the maximum rate). Now the first request after the change makes the new
+ * answer; those who ask meanwhile get the previous one, whole, marked stale. */
+START_TEST(test_stale_answer_while_the_new_one_is_made)
+{
+	static const char *const m[] = { "p:1", "p:1" };
+	marks = m;
+	zs_rcache *c = zs_rcache_new(1 << 24);
+	time_t now = zs_parse_local("2026-11-20T10:00:00");
+	int stale = -1;
+	zs_rcache_sync(c, 0, fetch, NULL);
+	zs_rentry_release(put(c, "A", 0, now, "p:1", NULL));
+	zs_rentry_release(put(c, "B", 0, now, "p:2", NULL));
+	zs_rcache_sync(c, 1, fetch, NULL); /* provider 1 changed */
+	/* B does not depend on it: a plain hit */
+	zs_rentry *e = zs_rcache_lookup(c, "B", now, &stale);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(stale, 0);
+	zs_rentry_release(e);
+	/* the first one to ask for A makes it again */
+	ck_assert_ptr_null(zs_rcache_lookup(c, "A", now, &stale));
+	ck_assert_int_eq(stale, 0);
+	/* meanwhile: the previous answer, said to be stale; never to a plain get */
+	e = zs_rcache_lookup(c, "A", now, &stale);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(stale, 1);
+	ck_assert_str_eq(e->r.body, "A");
+	zs_rentry_release(e);
+	ck_assert(!cached(c, "A", now));
+	zs_rcache_stats st;
+	zs_rcache_stats_get(c, &st);
+	ck_assert_uint_eq(st.stale_served, 1);
+	/* the new answer replaces it */
+	zs_rendered r = make("A2");
+	zs_rentry_release(zs_rcache_put(c, "A", 1, now, 3600, &r, (const uint64_t[]){
+	                                zs_dep_hash("p:1") }, 1, NULL));
+	e = zs_rcache_lookup(c, "A", now, &stale);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(stale, 0);
+	ck_assert_str_eq(e->r.body, "A2");
+	zs_rentry_release(e);
+	/* changed again; the one who makes it does not keep it (drop_stale): nobody gets the
+	 * stale one after that, the next one makes it */
+	zs_rcache_sync(c, 2, fetch, NULL);
+	ck_assert_ptr_null(zs_rcache_lookup(c, "A", now, &stale));
+	zs_rcache_drop_stale(c, "A");
+	ck_assert_ptr_null(zs_rcache_lookup(c, "A", now, &stale));
+	ck_assert_int_eq(stale, 0);
+	zs_rcache_free(c);
+}
+END_TEST
+
+/* A maker that never comes back (it failed without dropping the claim) holds the stale answer
+ * for at most ZS_RCACHE_CLAIM_MS: then the next one makes it. */
+START_TEST(test_stale_claim_expires)
+{
+	static const char *const m[] = { "p:1" };
+	marks = m;
+	zs_rcache *c = zs_rcache_new(1 << 24);
+	time_t now = zs_parse_local("2026-11-20T10:00:00");
+	int stale = -1;
+	zs_rcache_sync(c, 0, fetch, NULL);
+	zs_rentry_release(put(c, "A", 0, now, "p:1", NULL));
+	zs_rcache_sync(c, 1, fetch, NULL);
+	ck_assert_ptr_null(zs_rcache_lookup(c, "A", now, &stale));
+	zs_rentry *e = zs_rcache_lookup(c, "A", now, &stale);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_int_eq(stale, 1);
+	zs_rentry_release(e);
+	usleep((ZS_RCACHE_CLAIM_MS + 100) * 1000);
+	ck_assert_ptr_null(zs_rcache_lookup(c, "A", now, &stale)); /* claimed again */
+	ck_assert_int_eq(stale, 0);
+	zs_rcache_free(c);
+}
+END_TEST
+
 /* A freed 100 KB block is the next 100 KB answer's (no new mapping); a text keeps its bytes
  * when it grows; a small text is plain heap; the fitted block of a grown text is small. */
 START_TEST(test_big_blocks_reused)
@@ -395,12 +473,15 @@ int main(void)
 	zs_time_init();
 	Suite *s = suite_create("rcache");
 	TCase *tc = tcase_create("cache");
+	tcase_set_timeout(tc, 30); /* test_stale_claim_expires waits out a claim (2 s) */
 	tcase_add_test(tc, test_invalidation_follows_dependencies);
 	tcase_add_test(tc, test_no_keys_means_everything_and_star);
 	tcase_add_test(tc, test_older_snapshot_not_kept);
 	tcase_add_test(tc, test_never_past_local_midnight);
 	tcase_add_test(tc, test_bounds_and_references);
 	tcase_add_test(tc, test_full_cache_keeps_second_miss);
+	tcase_add_test(tc, test_stale_answer_while_the_new_one_is_made);
+	tcase_add_test(tc, test_stale_claim_expires);
 	tcase_add_test(tc, test_big_blocks_reused);
 	tcase_add_test(tc, test_big_pool_bounded);
 	tcase_add_test(tc, test_big_body_in_cache);
