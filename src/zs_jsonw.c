@@ -157,7 +157,11 @@ static int grow(wbuf *b, size_t more)
 		b->oom = 1;
 		return -1;
 	}
-	size_t cap = b->cap ? b->cap : b->first_cap ? b->first_cap : 65536;
+	/* a text without a size hint starts small: 64 KiB here was glibc's mmap threshold, so
+	 * every frozen consequence (about 1 KB) was a mapping of its own, made with a page fault
+	 * and unmapped with a TLB shootdown when its snapshot went (300-500 ms per serving thread
+	 * at every new snapshot under churn) */
+	size_t cap = b->cap ? b->cap : b->first_cap ? b->first_cap : 1024;
 	while (cap < b->len + more + 1)
 		cap *= 2;
 	char *np = b->big ? zs_big_realloc(b->p, cap) : realloc(b->p, cap);
@@ -379,7 +383,14 @@ static char *dump_top(const json_t *v, const zs_frozen *f, const zs_frozen *g, s
 	}
 	b.p[b.len] = 0;
 	*len = b.len;
-	return big ? zs_big_fit(b.p, b.len + 1) : b.p;
+	if (big)
+		return zs_big_fit(b.p, b.len + 1);
+	if (b.cap - (b.len + 1) > 256) { /* kept per snapshot: no room left over */
+		char *fit = realloc(b.p, b.len + 1);
+		if (fit)
+			b.p = fit;
+	}
+	return b.p;
 }
 
 char *zs_json_dump2(const json_t *v, const zs_frozen *f, const zs_frozen *g, size_t *len)
