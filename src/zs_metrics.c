@@ -480,23 +480,27 @@ char *zs_metrics_render(const char *database)
 	if (rc) {
 		zs_rcache_stats cs;
 		zs_rcache_stats_get(rc, &cs);
-		head(o, "zorgstatus_response_cache_entries", "gauge", "Answers in the response cache.");
-		fprintf(o, "zorgstatus_response_cache_entries %llu\n", cs.entries);
-		head(o, "zorgstatus_response_cache_bytes", "gauge",
-		     "Bytes of the answers in the response cache (JSON and gzip).");
-		fprintf(o, "zorgstatus_response_cache_bytes %llu\n", cs.bytes);
-		head(o, "zorgstatus_response_cache_invalidations_total", "counter",
-		     "Answers dropped because a snapshot changed something they depend on.");
-		fprintf(o, "zorgstatus_response_cache_invalidations_total %llu\n", cs.invalidations);
-		head(o, "zorgstatus_response_cache_evictions_total", "counter",
-		     "Answers dropped to stay within response_cache_mb.");
-		fprintf(o, "zorgstatus_response_cache_evictions_total %llu\n", cs.evictions);
-		head(o, "zorgstatus_response_cache_refused_total", "counter",
-		     "Answers not kept: the cache was full and the answer had not been asked lately.");
-		fprintf(o, "zorgstatus_response_cache_refused_total %llu\n", cs.refused);
-		head(o, "zorgstatus_response_cache_stale_total", "counter",
-		     "Answers of the previous snapshot sent while their new answer was being made.");
-		fprintf(o, "zorgstatus_response_cache_stale_total %llu\n", cs.stale_served);
+		const struct { const char *name, *type, *help; unsigned long long v; } m[] = {
+			{ "zorgstatus_response_cache_entries", "gauge", "Answers in the response cache.",
+			  cs.entries },
+			{ "zorgstatus_response_cache_bytes", "gauge",
+			  "Bytes of the answers in the response cache (JSON and gzip).", cs.bytes },
+			{ "zorgstatus_response_cache_invalidations_total", "counter",
+			  "Answers made stale because a snapshot changed something they depend on.",
+			  cs.invalidations },
+			{ "zorgstatus_response_cache_evictions_total", "counter",
+			  "Answers dropped to stay within response_cache_mb.", cs.evictions },
+			{ "zorgstatus_response_cache_refused_total", "counter",
+			  "Answers not kept: the cache was full and the answer had not been asked lately.",
+			  cs.refused },
+			{ "zorgstatus_response_cache_stale_total", "counter",
+			  "Answers of the previous snapshot sent while their new answer was being made.",
+			  cs.stale_served },
+		};
+		for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+			head(o, m[i].name, m[i].type, m[i].help);
+			fprintf(o, "%s %llu\n", m[i].name, m[i].v);
+		}
 	}
 	/* large answer texts (zs_big): blocks reused from the pool or newly mapped */
 	{
