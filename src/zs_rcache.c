@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "zs_big.h"
+#include "zs_metrics.h"
 #include "zs_rcache.h"
 
 #define NSHARDS 16
@@ -57,12 +58,6 @@ struct zs_rcache {
 	_Atomic unsigned long long hits, misses, evictions, invalidations, refused, stale_served;
 };
 
-static long long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static time_t next_midnight(time_t t);
 
@@ -296,7 +291,7 @@ zs_rentry *zs_rcache_lookup(zs_rcache *c, const char *key, time_t now, int *stal
 			break;
 		}
 		if (e->stale) {
-			long long ms = stale ? mono_ms() : 0;
+			long long ms = stale ? zs_metrics_now_us() / 1000 : 0;
 			if (!stale || !e->claimed_ms || ms - e->claimed_ms >= ZS_RCACHE_CLAIM_MS) {
 				if (stale) /* this caller makes the new answer; others get this one */
 					e->claimed_ms = ms;

@@ -85,11 +85,10 @@ int zs_fetch_apply_now(long long round_ms, long long ready_ms, long long now_ms)
 	return now_ms - ready_ms >= wait;
 }
 
+/* the monotonic clock the metrics use, in milliseconds */
 static long long mono_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return zs_metrics_now_us() / 1000;
 }
 
 /* While other transfers are still running: apply the versions that have waited long enough
