@@ -218,10 +218,14 @@ static void fetch_due(zs_worker *w, const time_t *due, time_t now, char *fetched
 			curl_multi_poll(cm, NULL, 0, 200, NULL);
 		if (active && ready_ms && zs_fetch_apply_now(round_ms, ready_ms, mono_ms())) {
 			apply_early(w, jobs, due, now, next, got, body, etag, lastmod);
+			/* what comes next is timed from here (the apply held the transfers), and
+			 * provider versions still waiting for an insurer feed wait a second again,
+			 * not as long as the whole round so far */
+			round_ms = mono_ms();
 			ready_ms = 0;
 			for (size_t i = 0; i < n && !ready_ms; i++)
-				if (got[i]) /* provider versions waiting for an insurer feed */
-					ready_ms = mono_ms();
+				if (got[i])
+					ready_ms = round_ms;
 		}
 	}
 	for (size_t i = 0; i < n; i++) /* stopped: transfers still running are dropped */
