@@ -91,7 +91,7 @@ int zs_reader_retired(const zs_reader *r, int year, const char *policy_id)
 {
 	if (!r->retired_whole)
 		return retired_in_db(r, year, policy_id);
-	size_t lo = 0, hi = r->nretired;
+	size_t lo = 0, hi = r->nretired; /* none retired (nearly always): no comparison */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int c = retired_cmp(year, policy_id, &r->retired[mid]);

@@ -537,8 +537,7 @@ int zs_rowset_load(zs_reader *r, const char *agb, int year, const char *only_car
 		const char *ct = (const char *)sqlite3_column_text(st, 1);
 		if (!ct || (only_care && strcmp(ct, only_care) != 0))
 			continue;
-		if ((r->nretired || !r->retired_whole) &&
-		    zs_reader_retired(r, year, (const char *)sqlite3_column_text(st, 0)))
+		if (zs_reader_retired(r, year, (const char *)sqlite3_column_text(st, 0)))
 			continue; /* its policy has left the feeds (zs_rollover.h) */
 		if (zs_grow(&rs->rows, &cap, rs->nrows, sizeof *rs->rows, 32))
 			break;
