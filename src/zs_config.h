@@ -75,6 +75,7 @@ typedef struct {
 	long similar_very_overlap;      /* percent */
 	long similar_very_pct;
 	long history_keep_years;        /* contract years of history kept (zs_maint) */
+	long ingest_nice;               /* nice of the worker thread (zs_worker.c) */
 	long wal_limit_mb;              /* journal_size_limit of the WAL */
 	long rollover_batch_rows;       /* rows per transaction moving retired rows (zs_rollover) */
 	char *base_dir;          /* directory relative feed paths are resolved against */

@@ -18,6 +18,7 @@
 #include "zs_log.h"
 #include "zs_notify_http.h"
 #include "zs_time.h"
+#include "zs_util.h"
 #include "zs_worker.h"
 
 #define MOD "notify"
@@ -474,6 +475,7 @@ static void purge_caches(zs_notifier *n)
 static void *notifier_main(void *arg)
 {
 	zs_notifier *n = arg;
+	zs_thread_name("zs-notify");
 	CURLM *multi = curl_multi_init();
 	if (!multi) {
 		ZS_ERROR(MOD, "out of memory: no webhooks, no purges");

@@ -2,6 +2,7 @@
  * event loop and reader per thread sharing the port, the metrics listener, start, drain, stop. */
 #include "config.h"
 #include "zs_http_priv.h"
+#include "zs_util.h"
 #include <event2/bufferevent.h>
 
 #define MOD "http"
@@ -25,6 +26,7 @@ static struct bufferevent *conn_bev(struct event_base *base, void *arg)
 static void *serve_main(void *arg)
 {
 	serv_thread *t = arg;
+	zs_thread_name("zs-http");
 	zs_http_thread_begin(t);
 	event_base_dispatch(t->base);
 	return NULL;
@@ -136,6 +138,7 @@ static int listen_socket(const char *listen_addr, int *claim, char *err, size_t 
 
 static void *metrics_main(void *arg)
 {
+	zs_thread_name("zs-metrics");
 	event_base_dispatch(arg);
 	return NULL;
 }

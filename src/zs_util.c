@@ -187,3 +187,12 @@ void zs_gzip_thread_done(void)
 	gz_streams_free(pthread_getspecific(gz_key));
 	pthread_setspecific(gz_key, NULL);
 }
+
+void zs_thread_name(const char *name)
+{
+#ifdef __GLIBC__
+	pthread_setname_np(pthread_self(), name);
+#else
+	(void)name;
+#endif
+}

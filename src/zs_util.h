@@ -25,4 +25,8 @@ int zs_gzip(const char *data, size_t n, int level, unsigned char **out, size_t *
  * may give its own back early with this (leak checkers). */
 void zs_gzip_thread_done(void);
 
+/* Name the calling thread as top -H, ps -L and /proc/PID/task/TID/comm show it (at most 15
+ * bytes; where the C library cannot, nothing happens). */
+void zs_thread_name(const char *name);
+
 #endif

@@ -9,6 +9,10 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
 #include <curl/curl.h>
 #include <sqlite3.h>
 #include "zs_changes.h"
@@ -24,6 +28,7 @@
 #include "zs_ready.h"
 #include "zs_similar.h"
 #include "zs_time.h"
+#include "zs_util.h"
 #include "zs_worker.h"
 
 #define MOD "fetch"
@@ -505,12 +510,39 @@ static void apply_reload(zs_worker *w, const zs_config *next, time_t **due, size
 	        next->nfeeds, added, removed, changed);
 }
 
+/* The ingest thread's nice value (setting ingest_nice): on Linux a thread has its own, so a
+ * busy machine gives the serving threads the CPU first while a feed is applied. Raising it
+ * always works; lowering it again needs CAP_SYS_NICE, so a reload that asks for less says
+ * so and keeps the current one. */
+static void worker_nice(long want, long *asked)
+{
+	if (want == *asked)
+		return; /* once per value: a refused lowering is not logged every round */
+	*asked = want;
+#ifdef __linux__
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	errno = 0;
+	int cur = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno == 0 && cur == (int)want)
+		return;
+	if (setpriority(PRIO_PROCESS, (id_t)tid, (int)want) != 0)
+		ZS_WARN(MOD, "ingest_nice %ld: %s; the ingest thread stays at nice %d", want,
+		        strerror(errno), cur);
+	else
+		ZS_DEBUG(MOD, "ingest thread at nice %ld", want);
+#else
+	(void)want;
+#endif
+}
+
 static void *worker_main(void *arg)
 {
 	zs_worker *w = arg;
 	size_t n = w->cfg->nfeeds;
 	time_t *due = calloc(n ? n : 1, sizeof *due);
+	long nice_asked = -1;
 
+	zs_thread_name("zs-ingest");
 	if (!due) {
 		ZS_ERROR(MOD, "out of memory: worker stops");
 		return NULL;
@@ -522,6 +554,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		if (reload)
 			apply_reload(w, reload, &due, &n);
+		worker_nice(w->cfg->ingest_nice, &nice_asked);
 		time_t now = time(NULL);
 		worker_round(w, due);
 		if (!atomic_load(&w->stop))

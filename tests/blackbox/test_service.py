@@ -272,6 +272,49 @@ class ReloadTest(DaemonTestCase):
         d.wait_until(lambda: verdict() == "very_similar", "very_similar with very_pct = 10")
 
 
+def thread_nices(pid):
+    """{thread name: set of nice values} of a running process (Linux /proc)."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        base = "/proc/%d/task/%s/" % (pid, tid)
+        try:
+            with open(base + "comm") as fh:
+                name = fh.read().strip()
+            with open(base + "stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        # fields after the parenthesised name: state is field 3, nice field 19
+        fields = stat[stat.rindex(")") + 2:].split()
+        out.setdefault(name, set()).add(int(fields[16]))
+    return out
+
+
+class IngestNiceTest(DaemonTestCase):
+    """ingest_nice: the thread that fetches and applies feeds runs at that nice value, the
+    serving threads at the daemon's own, so a busy machine answers first while a feed is
+    applied; a reload may raise it."""
+
+    @unittest.skipUnless(os.path.isdir("/proc/self/task"), "needs Linux /proc")
+    def test_ingest_thread_runs_at_ingest_nice_and_serving_threads_do_not(self):
+        srv = self.start_server()
+        srv.set_content("/a.jsonl", insurer_feed("1001", "alfa", "1001-NATURA"))
+        d = self.start_daemon([Feed("alfa", "insurer", srv.url("/a.jsonl"), schedule=1)],
+                              now=NOW, settings={"threads": 2, "ingest_nice": 7})
+        d.wait_success("alfa")
+        own = os.getpriority(os.PRIO_PROCESS, 0)
+        nices = thread_nices(d.proc.pid)
+        self.assertEqual(nices.get("zs-ingest"), {max(own, 7)}, nices)
+        self.assertEqual(nices.get("zs-http"), {own}, nices)
+        # raised on reload (lowering needs CAP_SYS_NICE, so only raising is portable)
+        d.settings["ingest_nice"] = 12
+        d.write_config()
+        os.kill(d.proc.pid, signal.SIGHUP)
+        d.wait_until(lambda: thread_nices(d.proc.pid).get("zs-ingest") == {max(own, 12)},
+                     "the ingest thread at nice 12 after the reload")
+        self.assertEqual(thread_nices(d.proc.pid).get("zs-http"), {own})
+
+
 class StopTest(DaemonTestCase):
 
     def _stop_with(self, sig):
