@@ -7,6 +7,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "zs_catalogue.h"
+#include "zs_db.h"
 #include "zs_similar.h"
 #include "zs_types.h"
 #include "zs_util.h"
@@ -77,7 +78,333 @@ static int care_index(const char *code)
 	return -1;
 }
 
-static int compute_year(sqlite3 *db, int year, sqlite3_stmt *ins, char *err, size_t errlen)
+/* ---- the contracted sets of a year, kept between computations -------------------------------
+ * A computation needs every contracted (provider, care type, policy) of the year: 3 million rows
+ * a year at national scale, whose scan took 2-3 s of every apply. The calling thread keeps them
+ * in memory (the mirror): per provider, in agb order, its rows as (care type index << 16 |
+ * policy index). The next computation on the same connection reads again only the providers
+ * marked changed (zs_deps.h: p:<agb>) since the last one, and the pair counts are made from
+ * memory. The mirror is dropped, and everything read from the table, when: another connection
+ * or thread computes, the last computation's transaction did not commit (a token in a TEMP table
+ * of the connection, written in that transaction, is then gone or older), everything was marked
+ * ('*') or the marks were pruned, or a year's policies are not the ones the indexes refer to. */
+typedef struct {
+	char agb[12];
+	uint32_t *e;
+	uint32_t n;
+} mprov;
+
+typedef struct {
+	int year;
+	char **ids;       /* the year's policy ids when it was read, in id order */
+	size_t nids;
+	mprov *prov;      /* agb order */
+	size_t nprov, cap;
+	int valid;
+} myear;
+
+typedef struct {
+	sqlite3 *db;
+	long long token, gen;
+	myear *years;
+	size_t nyears;
+} mirror_t;
+
+static __thread mirror_t *mirror;
+
+static void myear_clear(myear *y)
+{
+	for (size_t i = 0; i < y->nids; i++)
+		free(y->ids[i]);
+	free(y->ids);
+	for (size_t i = 0; i < y->nprov; i++)
+		free(y->prov[i].e);
+	free(y->prov);
+	memset(y, 0, sizeof *y);
+}
+
+static void mirror_free(mirror_t *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nyears; i++)
+		myear_clear(&m->years[i]);
+	free(m->years);
+	free(m);
+}
+
+void zs_similar_thread_done(void)
+{
+	mirror_free(mirror);
+	mirror = NULL;
+}
+
+static myear *mirror_year(mirror_t *m, int year)
+{
+	for (size_t i = 0; i < m->nyears; i++)
+		if (m->years[i].year == year)
+			return &m->years[i];
+	for (size_t i = 0; i < m->nyears; i++)
+		if (m->years[i].year == -1) { /* a year forgotten (zs_similar_compute) */
+			m->years[i].year = year;
+			return &m->years[i];
+		}
+	myear *ny = realloc(m->years, (m->nyears + 1) * sizeof *ny);
+	if (!ny)
+		return NULL;
+	m->years = ny;
+	memset(&ny[m->nyears], 0, sizeof *ny);
+	ny[m->nyears].year = year;
+	return &ny[m->nyears++];
+}
+
+/* Append a provider's rows (taken: the mirror owns e from here, also when it fails). */
+static int myear_push(myear *y, const char *agb, uint32_t *e, uint32_t n)
+{
+	if (zs_grow(&y->prov, &y->cap, y->nprov, sizeof *y->prov, 1024)) {
+		free(e);
+		return -1;
+	}
+	mprov *p = &y->prov[y->nprov++];
+	snprintf(p->agb, sizeof p->agb, "%s", agb);
+	p->e = e;
+	p->n = n;
+	return 0;
+}
+
+/* ---- pair counts --------------------------------------------------------------------------- */
+
+typedef struct {
+	pol *p;
+	size_t np;
+	pair *pairs;
+	size_t *conc, *cstart, *corder;
+	char *in;
+} acc;
+
+static int care_of(uint32_t e) { return (int)(e >> 16); }
+static size_t pol_of(uint32_t e) { return (size_t)(e & 0xffffu); }
+
+/* Count one provider's contracted rows into the pairs of its policies' concerns: one group
+ * per care type. */
+static void acc_provider(acc *a, const char *agb, const uint32_t *rows, size_t nrow)
+{
+	pol *p = a->p;
+	size_t np = a->np;
+	for (int ci = 0; ci < 16; ci++) {
+		int any = 0;
+		for (size_t k = 0; k < nrow; k++)
+			if (care_of(rows[k]) == ci) {
+				a->in[pol_of(rows[k])] = 1;
+				any = 1;
+			}
+		if (!any)
+			continue;
+		for (size_t k = 0; k < nrow; k++) {
+			if (care_of(rows[k]) != ci)
+				continue;
+			size_t x = pol_of(rows[k]), c = a->conc[x];
+			p[x].size++;
+			p[x].size_ct[ci]++;
+			for (size_t m = a->cstart[c]; m < a->cstart[c + 1]; m++) {
+				size_t y = a->corder[m];
+				if (y == x || (a->in[y] && y < x))
+					continue; /* a common pair is counted once, from its lower side */
+				size_t lo = x < y ? x : y, hi = x < y ? y : x;
+				pair *pr = &a->pairs[lo * np + hi];
+				if (a->in[y]) {
+					pr->common++;
+					pr->common_ct[ci]++;
+				} else if (x == lo) {
+					pr->only_a_ct[ci]++;
+					if (pr->nex_a < MAX_EXAMPLES &&
+					    (pr->nex_a == 0 || strcmp(pr->ex_a[pr->nex_a - 1], agb)))
+						snprintf(pr->ex_a[pr->nex_a++], 9, "%s", agb);
+				} else {
+					pr->only_b_ct[ci]++;
+					if (pr->nex_b < MAX_EXAMPLES &&
+					    (pr->nex_b == 0 || strcmp(pr->ex_b[pr->nex_b - 1], agb)))
+						snprintf(pr->ex_b[pr->nex_b++], 9, "%s", agb);
+				}
+			}
+		}
+		for (size_t k = 0; k < nrow; k++)
+			a->in[pol_of(rows[k])] = 0;
+	}
+}
+
+/* The policy index of an id (p is ordered by id, BINARY = strcmp); np when unknown. */
+static size_t pol_index(const pol *p, size_t np, const char *pid)
+{
+	size_t lo = 0, hi = np;
+	while (pid && lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(p[mid].id, pid);
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return np;
+}
+
+/* A contracted row as an entry; 0 when its care type or policy is not known. */
+static int row_entry(const pol *p, size_t np, sqlite3_stmt *st, int ct_col, int pol_col,
+                     uint32_t *out)
+{
+	int ci = care_index((const char *)sqlite3_column_text(st, ct_col));
+	size_t pi = pol_index(p, np, (const char *)sqlite3_column_text(st, pol_col));
+	if (ci < 0 || ci >= 16 || pi >= np)
+		return 0;
+	*out = (uint32_t)ci << 16 | (uint32_t)pi;
+	return 1;
+}
+
+/* Every contracted row of the year from the table, in agb order, into the pair counts and
+ * (y not NULL) into the mirror of the year, which is empty on entry; y->valid = 0 when it
+ * could not be kept whole (out of memory: the counts go on without it). */
+static int scan_year(sqlite3 *db, int year, acc *a, myear *y)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT agb, care_type, policy_id FROM effective WHERE year=?"
+	                           " AND status IN (?, ?) ORDER BY agb", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int(st, 1, year);
+	sqlite3_bind_int(st, 2, ZS_STATUS_CONTRACTED);
+	sqlite3_bind_int(st, 3, ZS_STATUS_CONTRACTED_CEILING);
+	char cur_agb[16] = "";
+	size_t rcap = 64, nrow = 0;
+	uint32_t *rows = malloc(rcap * sizeof *rows);
+	int rc = rows ? 0 : -1;
+	int have = sqlite3_step(st) == SQLITE_ROW;
+	while (rc == 0) {
+		const char *agb = have ? (const char *)sqlite3_column_text(st, 0) : NULL;
+		if (!have || !agb || strcmp(agb, cur_agb) != 0) {
+			if (cur_agb[0] && nrow) {
+				acc_provider(a, cur_agb, rows, nrow);
+				uint32_t *e = y && y->valid ? malloc(nrow * sizeof *e) : NULL;
+				if (e)
+					memcpy(e, rows, nrow * sizeof *e);
+				if (y && y->valid && (!e || myear_push(y, cur_agb, e, (uint32_t)nrow)))
+					y->valid = 0; /* myear_push freed e */
+			}
+			nrow = 0;
+			if (!have)
+				break;
+			snprintf(cur_agb, sizeof cur_agb, "%s", agb ? agb : "");
+		}
+		uint32_t e;
+		if (row_entry(a->p, a->np, st, 1, 2, &e)) {
+			if (zs_grow(&rows, &rcap, nrow, sizeof *rows, 64)) {
+				rc = -1;
+				break;
+			}
+			rows[nrow++] = e;
+		}
+		have = sqlite3_step(st) == SQLITE_ROW;
+	}
+	free(rows);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Bring the mirror of the year up to date with the providers in dirty (sorted agbs), then
+ * count every provider from it. */
+static int update_year(sqlite3 *db, int year, acc *a, myear *y, char (*dirty)[12], size_t ndirty)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT care_type, policy_id FROM effective WHERE agb=? AND"
+	                           " year=? AND status IN (?, ?)", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int(st, 2, year);
+	sqlite3_bind_int(st, 3, ZS_STATUS_CONTRACTED);
+	sqlite3_bind_int(st, 4, ZS_STATUS_CONTRACTED_CEILING);
+	myear ny = *y;
+	ny.prov = NULL;
+	ny.nprov = ny.cap = 0;
+	size_t i = 0, j = 0;
+	int rc = 0;
+	while (rc == 0 && (i < y->nprov || j < ndirty)) {
+		int c = i == y->nprov ? 1 : j == ndirty ? -1 : strcmp(y->prov[i].agb, dirty[j]);
+		if (c < 0) { /* unchanged: moved over */
+			if (myear_push(&ny, y->prov[i].agb, y->prov[i].e, y->prov[i].n))
+				rc = -1;
+			y->prov[i++].e = NULL;
+			continue;
+		}
+		/* changed (c == 0) or new (c > 0): read again */
+		sqlite3_bind_text(st, 1, dirty[j], -1, SQLITE_STATIC);
+		uint32_t *e = NULL;
+		size_t n = 0, cap = 0;
+		int s;
+		while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+			uint32_t v;
+			if (!row_entry(a->p, a->np, st, 0, 1, &v))
+				continue;
+			if (zs_grow(&e, &cap, n, sizeof *e, 16)) {
+				rc = -1;
+				break;
+			}
+			e[n++] = v;
+		}
+		sqlite3_reset(st);
+		if (s != SQLITE_DONE && rc == 0)
+			rc = -1;
+		if (rc == 0 && n) {
+			if (myear_push(&ny, dirty[j], e, (uint32_t)n))
+				rc = -1;
+		} else {
+			free(e);
+		}
+		if (c == 0) {
+			free(y->prov[i].e);
+			y->prov[i++].e = NULL;
+		}
+		j++;
+	}
+	sqlite3_finalize(st);
+	for (; i < y->nprov; i++)
+		free(y->prov[i].e);
+	free(y->prov);
+	y->prov = ny.prov;
+	y->nprov = ny.nprov;
+	y->cap = ny.cap;
+	if (rc)
+		return -1;
+	for (size_t k = 0; k < y->nprov; k++)
+		acc_provider(a, y->prov[k].agb, y->prov[k].e, y->prov[k].n);
+	return 0;
+}
+
+/* Whether the mirror's year still refers to these policies (ids in the same order). */
+static int myear_same_policies(const myear *y, const pol *p, size_t np)
+{
+	if (!y->valid || y->nids != np)
+		return 0;
+	for (size_t i = 0; i < np; i++)
+		if (strcmp(y->ids[i], p[i].id) != 0)
+			return 0;
+	return 1;
+}
+
+static int myear_set_policies(myear *y, const pol *p, size_t np)
+{
+	y->ids = np ? calloc(np, sizeof *y->ids) : NULL;
+	if (np && !y->ids)
+		return -1;
+	y->nids = np;
+	for (size_t i = 0; i < np; i++)
+		if (!(y->ids[i] = strdup(p[i].id)))
+			return -1;
+	return 0;
+}
+
+/* m: the mirror to use and keep up to date (NULL: read everything from the table); dirty: the
+ * providers changed since it was made (sorted agbs). */
+static int compute_year(sqlite3 *db, int year, sqlite3_stmt *ins, mirror_t *m,
+                        char (*dirty)[12], size_t ndirty, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	pol *p = NULL;
@@ -100,8 +427,17 @@ static int compute_year(sqlite3 *db, int year, sqlite3_stmt *ins, char *err, siz
 		x->rules = rj ? json_loads(rj, 0, NULL) : json_array();
 	}
 	sqlite3_finalize(st);
-	if (np < 2) {
-		rc = 0;
+	myear *y = m ? mirror_year(m, year) : NULL;
+	if (m && !y)
+		goto out;
+	if (np < 2 || np > 0xffff) {
+		if (y) { /* nothing to keep: read again next time */
+			myear_clear(y);
+			y->year = year;
+		}
+		if (np > 0xffff)
+			snprintf(err, errlen, "similar: %zu policies in %d, at most 65535", np, year);
+		rc = np < 2 ? 0 : -1;
 		goto out;
 	}
 	pairs = calloc(np * np, sizeof *pairs);
@@ -111,10 +447,12 @@ static int compute_year(sqlite3 *db, int year, sqlite3_stmt *ins, char *err, siz
 	/* Policies of the same concern, as index lists. */
 	size_t *conc = calloc(np, sizeof *conc), *cstart = calloc(np + 1, sizeof *cstart);
 	size_t *corder = calloc(np, sizeof *corder);
-	if (!conc || !cstart || !corder) {
+	char *in = calloc(np, 1);
+	if (!conc || !cstart || !corder || !in) {
 		free(conc);
 		free(cstart);
 		free(corder);
+		free(in);
 		goto out;
 	}
 	{
@@ -139,103 +477,27 @@ static int compute_year(sqlite3 *db, int year, sqlite3_stmt *ins, char *err, siz
 		}
 		cstart[nc] = k;
 	}
-
-	/* One pass over the contracted rows in key order (agb, year, policy, care type); per
-	 * provider, the rows are grouped by care type in memory. */
-	if (sqlite3_prepare_v2(db, "SELECT agb, care_type, policy_id FROM effective WHERE year=?"
-	                           " AND status IN (?, ?) ORDER BY agb", -1, &st, NULL) != SQLITE_OK) {
-		free(conc);
-		free(cstart);
-		free(corder);
-		goto dberr;
+	acc ac = { p, np, pairs, conc, cstart, corder, in };
+	int src = -1;
+	if (y && myear_same_policies(y, p, np))
+		src = update_year(db, year, &ac, y, dirty, ndirty); /* counts nothing when it fails */
+	if (src) {
+		if (y) {
+			myear_clear(y);
+			y->year = year;
+			y->valid = myear_set_policies(y, p, np) == 0;
+		}
+		src = scan_year(db, year, &ac, y && y->valid ? y : NULL);
 	}
-	sqlite3_bind_int(st, 1, year);
-	sqlite3_bind_int(st, 2, ZS_STATUS_CONTRACTED);
-	sqlite3_bind_int(st, 3, ZS_STATUS_CONTRACTED_CEILING);
-	char cur_agb[16] = "";
-	size_t rcap = 64, nrow = 0;
-	struct { int ci; size_t pi; } *rows = malloc(rcap * sizeof *rows);
-	char *in = calloc(np, 1);
-	int have = sqlite3_step(st) == SQLITE_ROW;
-	while (rows && in) {
-		const char *agb = have ? (const char *)sqlite3_column_text(st, 0) : NULL;
-		if (!have || strcmp(agb, cur_agb) != 0) {
-			/* close this provider: one group per care type */
-			for (int ci = 0; ci < 16 && cur_agb[0]; ci++) {
-				int any = 0;
-				for (size_t k = 0; k < nrow; k++)
-					if (rows[k].ci == ci) {
-						in[rows[k].pi] = 1;
-						any = 1;
-					}
-				if (!any)
-					continue;
-				for (size_t k = 0; k < nrow; k++) {
-					if (rows[k].ci != ci)
-						continue;
-					size_t x = rows[k].pi, c = conc[x];
-					p[x].size++;
-					p[x].size_ct[ci]++;
-					for (size_t m = cstart[c]; m < cstart[c + 1]; m++) {
-						size_t y = corder[m];
-						if (y == x || (in[y] && y < x))
-							continue; /* a common pair is counted once, from its lower side */
-						size_t lo = x < y ? x : y, hi = x < y ? y : x;
-						pair *pr = &pairs[lo * np + hi];
-						if (in[y]) {
-							pr->common++;
-							pr->common_ct[ci]++;
-						} else if (x == lo) {
-							pr->only_a_ct[ci]++;
-							if (pr->nex_a < MAX_EXAMPLES &&
-							    (pr->nex_a == 0 || strcmp(pr->ex_a[pr->nex_a - 1], cur_agb)))
-								snprintf(pr->ex_a[pr->nex_a++], 9, "%s", cur_agb);
-						} else {
-							pr->only_b_ct[ci]++;
-							if (pr->nex_b < MAX_EXAMPLES &&
-							    (pr->nex_b == 0 || strcmp(pr->ex_b[pr->nex_b - 1], cur_agb)))
-								snprintf(pr->ex_b[pr->nex_b++], 9, "%s", cur_agb);
-						}
-					}
-				}
-				for (size_t k = 0; k < nrow; k++)
-					in[rows[k].pi] = 0;
-			}
-			nrow = 0;
-			if (!have)
-				break;
-			snprintf(cur_agb, sizeof cur_agb, "%s", agb);
-		}
-		const char *pid = (const char *)sqlite3_column_text(st, 2);
-		int ci = care_index((const char *)sqlite3_column_text(st, 1));
-		size_t pi = np, lo = 0, hi = np; /* p is ordered by id (BINARY = strcmp) */
-		while (pid && lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			int c = strcmp(p[mid].id, pid);
-			if (c == 0) {
-				pi = mid;
-				break;
-			}
-			if (c < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (ci >= 0 && ci < 16 && pi < np) {
-			if (zs_grow(&rows, &rcap, nrow, sizeof *rows, 64))
-				break;
-			rows[nrow].ci = ci;
-			rows[nrow].pi = pi;
-			nrow++;
-		}
-		have = sqlite3_step(st) == SQLITE_ROW;
-	}
-	free(rows);
 	free(in);
 	free(conc);
 	free(cstart);
 	free(corder);
-	sqlite3_finalize(st);
+	if (src) {
+		if (y)
+			y->valid = 0;
+		goto dberr;
+	}
 
 	/* Declarations. */
 	sqlite3_stmt *decl;
@@ -341,15 +603,116 @@ out:
 	return rc;
 }
 
+/* Tokens are unique in the process, so a mirror made again never matches an old one's. */
+static _Atomic long long token_next = 1;
+
+/* The token the last computation on this connection wrote, when its transaction committed
+ * (the TEMP table goes with the connection and is rolled back with the transaction); -1
+ * when there is none. */
+static long long token_read(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	long long v = -1;
+	if (sqlite3_exec(db, "CREATE TEMP TABLE IF NOT EXISTS zs_similar_token(v INTEGER)", NULL,
+	                 NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "SELECT v FROM temp.zs_similar_token", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int token_write(sqlite3 *db, long long v)
+{
+	char sql[192];
+	snprintf(sql, sizeof sql, "CREATE TEMP TABLE IF NOT EXISTS zs_similar_token(v INTEGER);"
+	         " DELETE FROM temp.zs_similar_token;"
+	         " INSERT INTO temp.zs_similar_token VALUES(%lld)", v);
+	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* The providers marked changed by generations in (from, to], sorted, in *out (caller frees);
+ * *all = 1 when that is not known (everything marked, or marks pruned since from). */
+static int dirty_agbs(sqlite3 *db, long long from, long long to, char (**out)[12], size_t *n,
+                      int *all)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	*out = NULL;
+	*n = 0;
+	*all = zs_db_meta(db, "dirty_pruned_below") > from;
+	if (*all)
+		return 0;
+	if (sqlite3_prepare_v2(db, "SELECT DISTINCT key FROM dirty WHERE gen > ?1 AND gen <= ?2"
+	                           " AND (key = '*' OR (key >= 'p:' AND key < 'p;')) ORDER BY key",
+	                       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, from);
+	sqlite3_bind_int64(st, 2, to);
+	int s, rc = 0;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+		if (!k || strcmp(k, "*") == 0) {
+			*all = 1;
+			break;
+		}
+		if (zs_grow(out, &cap, *n, sizeof **out, 256)) {
+			rc = -1;
+			break;
+		}
+		snprintf((*out)[(*n)++], 12, "%s", k + 2);
+	}
+	if (s != SQLITE_ROW && s != SQLITE_DONE)
+		rc = -1;
+	sqlite3_finalize(st);
+	if (rc || *all) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+/* The mirror this computation may use and keep, made anew when it cannot be trusted
+ * (see the mirror's comment); NULL when there is no memory for one. */
+static mirror_t *mirror_for(sqlite3 *db, char (**dirty)[12], size_t *ndirty, long long *cur)
+{
+	mirror_t *m = mirror;
+	*dirty = NULL;
+	*ndirty = 0;
+	*cur = zs_db_generation(db);
+	int all = 1;
+	if (m && m->db == db && token_read(db) == m->token && *cur >= 0) {
+		/* committed without a new generation: its own marks are read again, harmlessly */
+		long long from = m->gen < *cur ? m->gen : *cur;
+		if (dirty_agbs(db, from, *cur + 1, dirty, ndirty, &all))
+			all = 1;
+	}
+	if (all) {
+		mirror_free(m);
+		mirror = m = calloc(1, sizeof *m);
+		if (m)
+			m->db = db;
+	}
+	return m;
+}
+
 int zs_similar_compute(sqlite3 *db, char *err, size_t errlen)
 {
 	err[0] = 0;
 	sqlite3_stmt *years, *ins;
 	int rc = 0;
 	char *msg = NULL;
+	char (*dirty)[12] = NULL;
+	size_t ndirty = 0;
+	long long cur = -1;
+	mirror_t *m = mirror_for(db, &dirty, &ndirty, &cur);
 	if (sqlite3_exec(db, "DELETE FROM similar", NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "similar: %s", msg ? msg : "delete failed");
 		sqlite3_free(msg);
+		free(dirty);
+		zs_similar_thread_done();
 		return -1;
 	}
 	if (sqlite3_prepare_v2(db, "INSERT INTO similar(year, a, b, concern_id, overlap, common,"
@@ -359,11 +722,37 @@ int zs_similar_compute(sqlite3 *db, char *err, size_t errlen)
 	                       NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "similar: %s", sqlite3_errmsg(db));
 		sqlite3_finalize(ins);
+		free(dirty);
+		zs_similar_thread_done();
 		return -1;
 	}
-	while (rc == 0 && sqlite3_step(years) == SQLITE_ROW)
-		rc = compute_year(db, sqlite3_column_int(years, 0), ins, err, errlen);
+	size_t nseen = 0;
+	int seen[64];
+	while (rc == 0 && sqlite3_step(years) == SQLITE_ROW) {
+		int y = sqlite3_column_int(years, 0);
+		if (nseen < sizeof seen / sizeof seen[0])
+			seen[nseen++] = y;
+		else
+			m = NULL; /* more years than the mirror follows: this time from the table */
+		rc = compute_year(db, y, ins, m, dirty, ndirty, err, errlen);
+	}
 	sqlite3_finalize(years);
 	sqlite3_finalize(ins);
-	return rc;
+	free(dirty);
+	if (rc || !m || nseen == sizeof seen / sizeof seen[0] || token_write(db, m->token = token_next++)) {
+		zs_similar_thread_done(); /* the transaction is rolled back, or not followed */
+		return rc;
+	}
+	/* a year that was not computed is not kept up to date: forgotten */
+	for (size_t i = 0; i < m->nyears; i++) {
+		int keep = 0;
+		for (size_t k = 0; k < nseen && !keep; k++)
+			keep = m->years[i].year == seen[k];
+		if (!keep) {
+			myear_clear(&m->years[i]);
+			m->years[i].year = -1;
+		}
+	}
+	m->gen = cur + 1;
+	return 0;
 }

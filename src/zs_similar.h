@@ -34,7 +34,13 @@ const zs_similar_thresholds *zs_similar_get_thresholds(void);
 const char *zs_similar_verdict(double overlap, double max_pct_diff);
 
 /* Recompute the whole 'similar' table from policy, effective and similar_decl. Runs inside the
- * caller's transaction. 0 ok, -1 with err. */
+ * caller's write transaction, which is to bump meta.generation after it (zs_deps.h). The
+ * calling thread keeps the year's contracted sets in memory for its next call on the same
+ * connection, which then reads again only the providers marked changed since (zs_similar.c);
+ * the result is the same as from the tables. 0 ok, -1 with err. */
 int zs_similar_compute(sqlite3 *db, char *err, size_t errlen);
+
+/* Free the calling thread's kept contracted sets (at the end of a thread that computed). */
+void zs_similar_thread_done(void);
 
 #endif

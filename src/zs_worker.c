@@ -587,6 +587,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 	}
 	free(due);
+	zs_similar_thread_done(); /* the contracted sets it kept (zs_similar.h) */
 	return NULL;
 }
 

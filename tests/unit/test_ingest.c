@@ -13,6 +13,8 @@
 #include "zs_db.h"
 #include "zs_ingest.h"
 #include "zs_rollover.h"
+#include "zs_deps.h"
+#include "zs_similar.h"
 #include "zs_time.h"
 #include "zs_types.h"
 
@@ -889,6 +891,79 @@ START_TEST(test_similar_declarations)
 }
 END_TEST
 
+/* ---- similar policies kept in memory between applies (zs_similar.h) ------------------------
+ * Two policies of one concern with the same rules; three hospitals. The overlap is the Jaccard
+ * index of the contracted (provider, care type) sets (domain.md "Similar policies"), so the
+ * expected values are counted by hand from the statuses of each version. */
+#define SIM_POL(id) "{'type':'policy','id':'" id "','year':2027,'name':'" id "','kind':'natura'," \
+	"'reimbursement':[{'care_type':'*','percent':75,'basis':'avg_contracted_tariff'}]}"
+#define SIM_PROV(agb) "{'type':'provider','agb':'" agb "','name':'Ziekenhuis " agb "'," \
+	"'kind':'hospital'}"
+#define SIM_ST(agb, pol, st) "{'type':'status','agb':'" agb "','policy':'" pol "','year':2027," \
+	"'care_type':'hospital','status':'" st "'}"
+#define SIM_FEED(p2b, p1, p3b) TU_FEED(ZK_HDR, SIM_POL("3311-A"), SIM_POL("3311-B"), \
+	SIM_PROV("06010201"), SIM_PROV("06010202"), SIM_PROV("06010203"), \
+	SIM_ST("06010201", "3311-A", p1), SIM_ST("06010201", "3311-B", p1), \
+	SIM_ST("06010202", "3311-A", "contracted"), SIM_ST("06010202", "3311-B", p2b), \
+	SIM_ST("06010203", "3311-A", "contracted"), SIM_ST("06010203", "3311-B", p3b), \
+	"{'type':'end','records':11}")
+
+static char *sim_row(void)
+{
+	return tu_sql_dump(db, "SELECT printf('%%.4f', overlap), common, only_a, only_b, verdict"
+	                       " FROM similar WHERE year=2027 AND a='3311-A' AND b='3311-B'");
+}
+
+START_TEST(test_similar_follows_each_apply_and_not_a_rolled_back_one)
+{
+	/* v1: A = {201, 202, 203}, B = {201, 203}: 2 in common of 3 */
+	applied("zk", SIM_FEED("not_contracted", "contracted", "contracted"), T1);
+	char *r = sim_row();
+	ck_assert_str_eq(r, "0.6667|2|1|0|different\n");
+	free(r);
+	/* v2: 202 contracted for B too: the only provider that changed is read again */
+	applied("zk", SIM_FEED("contracted", "contracted", "contracted"), T1 + 60);
+	r = sim_row();
+	ck_assert_str_eq(r, "1.0000|3|0|0|equal\n");
+	free(r);
+	/* A computation whose transaction is rolled back (203 out of B) must not be remembered:
+	 * the next apply changes only 201, and 203 is in B again as the table says. */
+	char err[256];
+	ck_assert_int_eq(zs_db_exec(db, "BEGIN IMMEDIATE", err, sizeof err), 0);
+	ck_assert_int_eq(zs_db_exec(db, "UPDATE effective SET status=4 WHERE agb='06010203'"
+	                                " AND policy_id='3311-B'", err, sizeof err), 0);
+	ck_assert_int_eq(zs_deps_mark(db, "p:06010203", err, sizeof err), 0);
+	ck_assert_msg(zs_similar_compute(db, err, sizeof err) == 0, "%s", err);
+	r = sim_row();
+	ck_assert_str_eq(r, "0.6667|2|1|0|different\n");
+	free(r);
+	ck_assert_int_eq(zs_db_exec(db, "ROLLBACK", err, sizeof err), 0);
+	/* v3: 201 leaves both: A = {202, 203}, B = {202, 203} */
+	applied("zk", SIM_FEED("contracted", "not_contracted", "contracted"), T1 + 120);
+	r = sim_row();
+	ck_assert_str_eq(r, "1.0000|2|0|0|equal\n");
+	free(r);
+	/* v4: 203 out of B, committed this time: A = {202, 203}, B = {202} */
+	applied("zk", SIM_FEED("contracted", "not_contracted", "not_contracted"), T1 + 180);
+	r = sim_row();
+	ck_assert_str_eq(r, "0.5000|1|1|0|different\n");
+	free(r);
+	/* The same from the tables alone: a new connection reads everything. */
+	char path[4096];
+	snprintf(path, sizeof path, "%s/zs.db", dir);
+	sqlite3 *other = zs_db_open(path, 0, err, sizeof err);
+	ck_assert_ptr_nonnull(other);
+	ck_assert_int_eq(zs_db_exec(other, "BEGIN IMMEDIATE", err, sizeof err), 0);
+	ck_assert_msg(zs_similar_compute(other, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq(zs_db_exec(other, "COMMIT", err, sizeof err), 0);
+	sqlite3_close(other);
+	r = sim_row();
+	ck_assert_str_eq(r, "0.5000|1|1|0|different\n");
+	free(r);
+	zs_similar_thread_done();
+}
+END_TEST
+
 START_TEST(test_history_change)
 {
 	applied("zk", ZK_V1(), T1);
@@ -1106,6 +1181,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_incremental_invalid_then_valid_again);
 	tcase_add_test(tc, test_unconfigured_feed_history_uses_daemon_clock);
 	tcase_add_test(tc, test_similar_declarations);
+	tcase_add_test(tc, test_similar_follows_each_apply_and_not_a_rolled_back_one);
 	tcase_add_test(tc, test_history_change);
 	tcase_add_test(tc, test_history_remove);
 	tcase_add_test(tc, test_history_keeps_long_patient_stop_note);
