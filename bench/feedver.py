@@ -28,6 +28,10 @@ seed and rate give byte-identical versions.
       every 0.2 s), database and WAL (-wal) size, history and effective rows (SQLite read-only),
       the daemon's VmRSS/VmHWM, and runs MEASURE (a shell command, e.g. a short wrk run) whose last
       `ZSRESULT {...}` line is kept. One JSON object per day in the log.
+      With --one-feed, after day N: a new version of the largest insurer feed alone (the others
+      answer 304), and its apply time as the daemon measured it (/metrics: the mean of
+      zorgstatus_ingest_duration_seconds over the applies meanwhile, normally one), with the lag
+      from the file written to its new last_change: {"event": "one_feed", ...}.
       With --rollover, one more day after day N: every feed loses its oldest contract year (its
       policy, status and similar records; the toggles so far are kept) - the year rollover. Measured:
       the apply seconds, then the moving of the year's rows into history that the daemon does in
@@ -347,8 +351,62 @@ def cmd_season(a):
                  "apply_seconds": round(max(done.values()), 2) if done and not want else None,
                  "feeds_applied": len(done), "feeds_not_applied": sorted(want)}
         measure(a, day, extra)
+    if a.one_feed:
+        r = one_feed_day(a, byfile, feeds)
+        if r:
+            return r
     if a.rollover:
         return rollover_day(a, byfile, files, a.days + 1, {f.name: f for f in feeds})
+    return 0
+
+
+def ingest_metrics(port):
+    """(sum, count) of zorgstatus_ingest_duration_seconds (one observation per apply of the
+    versions fetched in a round) from /metrics; (None, None) when not available."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+            text = r.read().decode("utf-8", "replace")
+    except Exception:
+        return None, None
+    vals = {}
+    for line in text.splitlines():
+        for k in ("sum", "count"):
+            if line.startswith(f"zorgstatus_ingest_duration_seconds_{k} "):
+                vals[k] = float(line.split()[1])
+    return vals.get("sum"), vals.get("count")
+
+
+def one_feed_day(a, byfile, feeds):
+    """Issue 16 item 6: a new version of the largest insurer feed alone (the others answer 304);
+    the daemon's own apply time from /metrics (ingest duration: parse, reconcile, similar
+    policies, commit), and the lag from the file written to its last_change moving."""
+    ins = [f for f in feeds if f.name.startswith("insurer-")]
+    if not ins:
+        return 0
+    f = max(ins, key=lambda x: os.path.getsize(os.path.join(a.base, x.name)))
+    name = byfile[f.name]
+    before = feeds_state(a.port).get(name, {}).get("last_change")
+    s0, c0 = ingest_metrics(a.port)
+    t0 = time.time()
+    changed = f.next_version()
+    lag = None
+    deadline = t0 + a.timeout
+    while time.time() < deadline:
+        if gone(a):
+            return 1
+        time.sleep(a.poll)
+        try:
+            if feeds_state(a.port).get(name, {}).get("last_change") != before:
+                lag = time.time() - t0
+                break
+        except Exception:
+            continue
+    s1, c1 = ingest_metrics(a.port)
+    applies = (c1 - c0) if None not in (c0, c1) else None
+    secs = (s1 - s0) / applies if applies else None
+    emit(a.log, {"event": "one_feed", "feed": f.name, "bytes": os.path.getsize(os.path.join(a.live, f.name)),
+                 "statuses_changed": changed, "apply_seconds": round(secs, 2) if secs is not None else None,
+                 "applies": applies, "lag_seconds": round(lag, 2) if lag is not None else None})
     return 0
 
 
@@ -480,6 +538,8 @@ def main(argv=None):
     p.add_argument("--poll", type=float, default=0.2)
     p.add_argument("--timeout", type=float, default=900)
     p.add_argument("--settle", type=float, default=4, help="day 0: seconds without a change")
+    p.add_argument("--one-feed", action="store_true",
+                   help="after the days: a new version of the largest insurer feed alone (its apply time)")
     p.add_argument("--rollover", action="store_true", help="a last day without the oldest year")
     p.add_argument("--daemon-log", default="", help="the daemon's log (rollover rows per transaction)")
     a = ap.parse_args(argv)

@@ -985,7 +985,7 @@ if mode season; then
 		fi
 		python3 "$here/feedver.py" season --base "$data" --live "$live" --conf "$conf" --port "$dport" --db "$db" \
 			--days "$season_days" --rate "$season_rate" --seed "$seed" --pid "$dpid" --timeout "$ingest_timeout" \
-			--settle $((season_schedule + 2)) \
+			--settle $((season_schedule + 2)) --one-feed \
 			--measure "wrk -t$wrk_threads -c$connections -d${season_measure_s}s --latency --timeout 10s -s $here/zipf.lua http://127.0.0.1:$dport -- $work/zipf-lookup.txt $zipf_s $zipf_seed" \
 			${season_roll_args[@]+"${season_roll_args[@]}"} \
 			--log "$work/season.jsonl" >"$work/season.out" 2>&1 &
