@@ -401,8 +401,13 @@ def one_feed_day(a, byfile, feeds):
                 break
         except Exception:
             continue
+    # the duration is recorded just after the commit that moved last_change
     s1, c1 = ingest_metrics(a.port)
-    applies = (c1 - c0) if None not in (c0, c1) else None
+    wait_until = time.time() + 30
+    while None not in (c0, c1) and c1 <= c0 and time.time() < wait_until:
+        time.sleep(a.poll)
+        s1, c1 = ingest_metrics(a.port)
+    applies = int(c1 - c0) if None not in (c0, c1) else None
     secs = (s1 - s0) / applies if applies else None
     emit(a.log, {"event": "one_feed", "feed": f.name, "bytes": os.path.getsize(os.path.join(a.live, f.name)),
                  "statuses_changed": changed, "apply_seconds": round(secs, 2) if secs is not None else None,

@@ -256,6 +256,44 @@ static void add_body(struct evbuffer *out, zs_rendered *r, zs_rentry *e)
 	add_entry_bytes(out, r->body, r->len, e);
 }
 
+typedef struct {
+	const char *name, *value;
+} hdr;
+
+/* Give evhttp the headers h[0..n) of an answer. evhttp writes each output header with a
+ * printf of its own, after three allocations to add it: for an answer from the cache, its
+ * dozen headers cost more than sending its bytes. So they go in as one header whose value
+ * holds the others, each on a line of its own: the bytes on the wire are those of the n
+ * headers. Every name and value here is our own and holds no line break (zs_deps.h keys,
+ * hex ETags, constants). evhttp adds Date and Content-Length itself; it looks for
+ * Content-Type and Content-Length by name, so those are never inside the block's value. */
+static void add_headers(struct evkeyvalq *oh, const hdr *h, size_t n)
+{
+	size_t len = strlen(h[0].value) + 1;
+	for (size_t i = 1; i < n; i++)
+		len += 2 + strlen(h[i].name) + 2 + strlen(h[i].value);
+	struct evkeyval *kv = malloc(sizeof *kv);
+	char *key = strdup(h[0].name), *val = malloc(len);
+	if (!kv || !key || !val) {
+		free(kv);
+		free(key);
+		free(val);
+		for (size_t i = 0; i < n; i++)
+			evhttp_add_header(oh, h[i].name, h[i].value);
+		return;
+	}
+	size_t k = (size_t)snprintf(val, len, "%s", h[0].value);
+	for (size_t i = 1; i < n && k < len; i++)
+		k += (size_t)snprintf(val + k, len - k, "\r\n%s: %s", h[i].name, h[i].value);
+	kv->key = key;
+	kv->value = val;
+	/* TAILQ_INSERT_TAIL (event2/keyvalq_struct.h): evhttp frees it with the request */
+	kv->next.tqe_next = NULL;
+	kv->next.tqe_prev = oh->tqh_last;
+	*oh->tqh_last = kv;
+	oh->tqh_last = &kv->next.tqe_next;
+}
+
 /* Send a rendered answer; e: the cache entry it belongs to (or NULL: then the body may be
  * handed to the reply, r->body NULL after; the caller still frees r with zs_rendered_free);
  * surrogate: the dependency keys of a public answer (Surrogate-Key / xkey, for a cache tier),
@@ -264,34 +302,35 @@ void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry 
                           const char *surrogate)
 {
 	struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+	hdr h[12];
+	size_t n = 0;
 	/* a staff answer came with its own "private, no-store" (zs_http_on_request, zs_hio_send_error) */
 	int own_cc = evhttp_find_header(oh, "Cache-Control") != NULL;
-	evhttp_add_header(oh, "Content-Type", "application/json; charset=utf-8");
-	evhttp_add_header(oh, "Vary", "Accept-Encoding, Accept-Language");
-	evhttp_add_header(oh, "X-Content-Type-Options", "nosniff");
+	h[n++] = (hdr){ "Content-Type", "application/json; charset=utf-8" };
+	h[n++] = (hdr){ "Vary", "Accept-Encoding, Accept-Language" };
+	h[n++] = (hdr){ "X-Content-Type-Options", "nosniff" };
 	if (r->public_cache) {
-		evhttp_add_header(oh, "Access-Control-Allow-Origin", "*");
-		evhttp_add_header(oh, "Access-Control-Expose-Headers", "ETag");
+		h[n++] = (hdr){ "Access-Control-Allow-Origin", "*" };
+		h[n++] = (hdr){ "Access-Control-Expose-Headers", "ETag" };
 		if (surrogate && *surrogate) {
-			evhttp_add_header(oh, "Surrogate-Key", surrogate);
-			evhttp_add_header(oh, "xkey", surrogate);
+			h[n++] = (hdr){ "Surrogate-Key", surrogate };
+			h[n++] = (hdr){ "xkey", surrogate };
 		}
 	}
 	if (r->status == 200) {
-		evhttp_add_header(oh, "ETag", r->etag);
+		h[n++] = (hdr){ "ETag", r->etag };
 		if (!own_cc)
-			evhttp_add_header(oh, "Cache-Control",
-			                  r->public_cache ? "public, max-age=60" : "no-cache");
+			h[n++] = (hdr){ "Cache-Control", r->public_cache ? "public, max-age=60" : "no-cache" };
 		const char *inm = evhttp_find_header(evhttp_request_get_input_headers(req),
 		                                     "If-None-Match");
 		if (inm && (strstr(inm, r->etag) || strcmp(inm, "*") == 0)) {
 			/* no body, so no Content-Type (RFC 9110 15.4.5; docs/openapi.json) */
-			evhttp_remove_header(oh, "Content-Type");
+			add_headers(oh, h + 1, n - 1);
 			evhttp_send_reply(req, 304, zs_hio_reason(304), NULL);
 			return;
 		}
 	} else if (!own_cc) {
-		evhttp_add_header(oh, "Cache-Control", "no-store");
+		h[n++] = (hdr){ "Cache-Control", "no-store" };
 	}
 	struct evbuffer *out = evbuffer_new();
 	if (!out) {
@@ -303,9 +342,9 @@ void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry 
 	if (r->len > 256 && zs_hio_accepts_gzip(req)) {
 		if (gz) {
 			add_entry_bytes(out, gz, r->gzlen, e);
-			evhttp_add_header(oh, "Content-Encoding", "gzip");
+			h[n++] = (hdr){ "Content-Encoding", "gzip" };
 		} else if (gzip_buf(r->body, r->len, out) == 0) {
-			evhttp_add_header(oh, "Content-Encoding", "gzip");
+			h[n++] = (hdr){ "Content-Encoding", "gzip" };
 		} else {
 			evbuffer_drain(out, evbuffer_get_length(out));
 			evbuffer_add(out, r->body, r->len);
@@ -313,6 +352,7 @@ void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry 
 	} else {
 		add_body(out, r, e);
 	}
+	add_headers(oh, h, n);
 	if (head) { /* the headers of the GET answer, no body */
 		char cl[32];
 		snprintf(cl, sizeof cl, "%zu", evbuffer_get_length(out));

@@ -199,6 +199,61 @@ class ETagTest(HttpCase):
                     self.assertEqual(data2, b"", "%s: 304 with a body" % path)
                     self.assertEqual(h2.get("etag"), et, "%s: 304 must repeat the ETag" % path)
 
+    def raw_head_lines(self, path, extra=""):
+        """The status line and header lines of a GET exactly as they came over the wire."""
+        s = socket.create_connection(("127.0.0.1", self.d.port), timeout=harness.HTTP_TIMEOUT)
+        try:
+            s.sendall(("GET %s HTTP/1.1\r\nHost: t\r\n%sConnection: close\r\n\r\n"
+                       % (path, extra)).encode())
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            s.close()
+        head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+        return head.split("\r\n")
+
+    def test_answer_headers_on_the_wire_each_once_and_well_formed(self):
+        """An answer's headers are given to evhttp as one block (src/zs_http_io.c,
+        add_headers): on the wire each must still be its own line, once, in the usual form,
+        for a rendered answer (miss), one from the cache (hit), gzip, and 304."""
+        path = "/v1/providers/06010101?year=2027&lang=en"
+        want = ["access-control-allow-origin", "access-control-expose-headers",
+                "cache-control", "connection", "content-length", "content-type", "date", "etag",
+                "surrogate-key", "vary", "x-content-type-options", "x-zorgstatus-cache", "xkey"]
+        first = None
+        for extra, status, names in (
+                ("", "200", want),
+                ("", "200", want),
+                ("Accept-Encoding: gzip\r\n", "200", sorted(want + ["content-encoding"])),
+                (None, "304", [n for n in want if n not in ("content-type", "content-length")])):
+            if extra is None:
+                extra = "If-None-Match: %s\r\n" % first["etag"]
+            lines = self.raw_head_lines(path, extra)
+            self.assertTrue(lines[0].startswith("HTTP/1.1 " + status), lines[0])
+            got = {}
+            for line in lines[1:]:
+                m = re.match(r"^([A-Za-z0-9-]+): (\S.*)$", line)
+                self.assertIsNotNone(m, "malformed header line %r in %r" % (line, lines))
+                got.setdefault(m.group(1).lower(), []).append(m.group(2))
+            self.assertEqual(sorted(got), names, lines)
+            for name, vals in got.items():
+                self.assertEqual(len(vals), 1, "%s given %d times" % (name, len(vals)))
+            self.assertEqual(got["vary"], ["Accept-Encoding, Accept-Language"])
+            self.assertEqual(got["surrogate-key"], got["xkey"])
+            self.assertRegex(got["etag"][0], ETAG_RE)
+            if status == "200":
+                self.assertEqual(got["content-type"], ["application/json; charset=utf-8"])
+            if first is None:
+                first = {k: v[0] for k, v in got.items()}
+                self.assertEqual(first["x-zorgstatus-cache"], "miss")
+            else:
+                self.assertEqual(got["x-zorgstatus-cache"], ["hit"])
+                self.assertEqual(got["etag"], [first["etag"]])
+
     def test_if_none_match_other_tag_200(self):
         st, h, data = self.req("GET", "/v1/policies", {"If-None-Match": '"0123456789abcdef"'})
         self.assertEqual(st, 200)
