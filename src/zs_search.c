@@ -741,6 +741,13 @@ json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status)
 		                    " (or give postcode or city)");
 
 	zs_reader_refresh(r);
+	/* What the answer depends on (zs_deps.h): the search index (names, aliases, places and
+	 * kinds of every provider; marked when any of them changes), and with a care type the
+	 * year's statuses. A snapshot that changes only statuses keeps every other search answer
+	 * in the response cache (before, none named a key, so every snapshot dropped them all). */
+	zs_api_dep(r, "search", NULL);
+	if (care_type)
+		zs_api_dep_int(r, "s", year);
 	hits h = { 0 };
 	query qy;
 	memset(&qy, 0, sizeof qy);

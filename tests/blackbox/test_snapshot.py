@@ -187,6 +187,45 @@ class InvalidationTest(DaemonTestCase):
         # contracted: as contracted, but the policy's rule is shown in the policy itself
         self.assertEqual(self._percent(d), 70)
 
+    def test_status_change_keeps_search_answers_and_a_name_change_drops_them(self):
+        """A search answer depends on the search index (key "search": names, places, kinds)
+        and, with a care type, on the year's statuses (s:<year>); before, it named no key and
+        every snapshot dropped every search answer."""
+        s = self.start_server()
+        s.set_content("/zk.jsonl", two_providers("negotiating"))
+        d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"), schedule=1)],
+                              now="2026-12-02T10:00:00")
+        first = d.wait_success("zk")["last_change"]
+        q = "/v1/search?q=lekstede"
+        qc = "/v1/search?q=ziekenhuis&care_type=hospital&year=2027"
+        st, h, body = d.get(q)
+        self.assertEqual(st, 200, body)
+        self.assertEqual([r["name"] for r in body["results"]], ["Lekstede Ziekenhuis"])
+        self.assertEqual(set(h.get("surrogate-key", "").split()), {"search"})
+        st, hc, _ = d.get(qc)
+        self.assertEqual(st, 200)
+        self.assertEqual(set(hc.get("surrogate-key", "").split()), {"search", "s:2027"})
+        self.assertEqual(d.get(q)[1].get("x-zorgstatus-cache"), "hit")
+        self.assertEqual(d.get(qc)[1].get("x-zorgstatus-cache"), "hit")
+        # a status changes: the plain search answer stays, the care-type one is made again
+        s.set_content("/zk.jsonl", two_providers("contracted"))
+        second = d.wait_feed("zk", lambda f: f.get("last_change") not in (None, first),
+                             "status change applied")["last_change"]
+        st, h2, _ = d.get(q)
+        self.assertEqual(h2.get("x-zorgstatus-cache"), "hit",
+                         "a status change dropped a search answer that shows no status")
+        self.assertEqual(h2.get("etag"), h.get("etag"))
+        self.assertEqual(d.get(qc)[1].get("x-zorgstatus-cache"), "miss")
+        # a provider's name changes: the search answer is made again and shows it
+        s.set_content("/zk.jsonl", two_providers("contracted").replace(
+            b"Lekstede Ziekenhuis", b"Lekstede Ziekenhuis Nieuwegein"))
+        d.wait_feed("zk", lambda f: f.get("last_change") not in (None, second),
+                    "name change applied")
+        st, h3, body3 = d.get(q)
+        self.assertEqual(h3.get("x-zorgstatus-cache"), "miss")
+        self.assertEqual([r["name"] for r in body3["results"]],
+                         ["Lekstede Ziekenhuis Nieuwegein"])
+
     def _percent(self, d):
         st, _, body = d.get("/v1/policies?year=2027")
         return body["policies"][0]["reimbursement"][0]["percent"]
