@@ -108,6 +108,38 @@ int zs_frozen_add(zs_frozen *f, json_t *v)
 	return 0;
 }
 
+/* Whether home slot k lies cyclically in (i, j]: then the value at j must stay after i. */
+static int probe_between(size_t k, size_t i, size_t j)
+{
+	return i <= j ? (i < k && k <= j) : (i < k || k <= j);
+}
+
+int zs_frozen_remove(zs_frozen *f, json_t *v)
+{
+	if (!f || !v || !f->n)
+		return -1;
+	size_t mask = f->cap - 1, i = ptr_hash(v, f->cap);
+	while (f->slots[i].v != v) {
+		if (!f->slots[i].v)
+			return -1;
+		i = (i + 1) & mask;
+	}
+	json_decref(f->slots[i].v);
+	if (f->slots[i].owned)
+		free(f->slots[i].text);
+	f->bytes -= f->slots[i].len;
+	f->n--;
+	/* linear probing: the values after it in its run move back, so no search stops early */
+	for (size_t j = (i + 1) & mask; f->slots[j].v; j = (j + 1) & mask) {
+		if (probe_between(ptr_hash(f->slots[j].v, f->cap), i, j))
+			continue;
+		f->slots[i] = f->slots[j];
+		i = j;
+	}
+	memset(&f->slots[i], 0, sizeof f->slots[i]);
+	return 0;
+}
+
 /* A new slot for v (not yet in f, room checked by the caller). */
 static void slot_add(zs_frozen *f, json_t *v, char *text, size_t len, int owned)
 {

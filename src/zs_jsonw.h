@@ -23,6 +23,8 @@ void zs_frozen_free(zs_frozen *f);
 size_t zs_frozen_count(const zs_frozen *f);
 /* Forget every frozen value (a new snapshot). */
 void zs_frozen_clear(zs_frozen *f);
+/* Forget one frozen value (its text and the table's reference). 0 ok, -1 when not frozen. */
+int zs_frozen_remove(zs_frozen *f, json_t *v);
 /* Freeze v (object or array): 0, or -1 when the table is full or out of memory (v is then
  * simply written out in full). f may be NULL. */
 int zs_frozen_add(zs_frozen *f, json_t *v);

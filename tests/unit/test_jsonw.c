@@ -103,6 +103,45 @@ START_TEST(test_frozen_values_are_spliced)
 }
 END_TEST
 
+/* zs_frozen_remove: the values removed are written out in full again, every other one is
+ * still found and spliced, also where it sat after a removed one in a run of the table (a
+ * table of 1,024 slots holding 512 values has runs). The frozen texts say n = i, the values
+ * are changed to n = i + 1000 after freezing: a spliced value shows i. */
+START_TEST(test_removed_values_leave_the_others_found)
+{
+	enum { N = 512 };
+	zs_frozen *f = zs_frozen_new(N);
+	json_t *v[N];
+	for (int i = 0; i < N; i++) {
+		v[i] = json_pack("{s:i}", "n", i);
+		ck_assert_int_eq(zs_frozen_add(f, v[i]), 0);
+		json_object_set_new(v[i], "n", json_integer(i + 1000));
+	}
+	for (int i = 0; i < N; i += 3)
+		ck_assert_int_eq(zs_frozen_remove(f, v[i]), 0);
+	ck_assert_int_eq(zs_frozen_remove(f, v[0]), -1); /* not frozen any more */
+	ck_assert_uint_eq(zs_frozen_count(f), N - (N + 2) / 3);
+	for (int i = 0; i < N; i++) {
+		size_t n;
+		char *t = zs_json_dump(v[i], f, &n), want[32];
+		snprintf(want, sizeof want, "{\"n\":%d}", i % 3 == 0 ? i + 1000 : i);
+		ck_assert_str_eq(t, want);
+		free(t);
+	}
+	/* room again for as many as were removed */
+	json_t *more[(N + 2) / 3];
+	for (int i = 0; i < (N + 2) / 3; i++) {
+		more[i] = json_pack("[i]", i);
+		ck_assert_int_eq(zs_frozen_add(f, more[i]), 0);
+	}
+	zs_frozen_free(f);
+	for (int i = 0; i < N; i++)
+		json_decref(v[i]);
+	for (int i = 0; i < (N + 2) / 3; i++)
+		json_decref(more[i]);
+}
+END_TEST
+
 /* The direct writer: pieces give jansson's bytes; a fixed buffer reports a write beyond its
  * end instead of growing; texts frozen by reference are spliced and not freed by the table. */
 START_TEST(test_direct_writer_pieces)
@@ -223,6 +262,7 @@ int main(void)
 	TCase *tc = tcase_create("writer");
 	tcase_add_test(tc, test_same_as_jansson);
 	tcase_add_test(tc, test_frozen_values_are_spliced);
+	tcase_add_test(tc, test_removed_values_leave_the_others_found);
 	tcase_add_test(tc, test_direct_writer_pieces);
 	tcase_add_test(tc, test_escapes_at_every_position);
 	tcase_add_test(tc, test_small_text_is_a_small_block);
