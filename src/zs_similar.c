@@ -262,18 +262,27 @@ static int row_entry(const pol *p, size_t np, sqlite3_stmt *st, int ct_col, int 
 	return 1;
 }
 
+/* A query of a year's contracted rows: ?1 the year, ?2 and ?3 the contracted statuses. */
+static sqlite3_stmt *prepare_contracted(sqlite3 *db, const char *sql, int year)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_bind_int(st, 1, year);
+	sqlite3_bind_int(st, 2, ZS_STATUS_CONTRACTED);
+	sqlite3_bind_int(st, 3, ZS_STATUS_CONTRACTED_CEILING);
+	return st;
+}
+
 /* Every contracted row of the year from the table, in agb order, into the pair counts and
  * (y not NULL) into the mirror of the year, which is empty on entry; y->valid = 0 when it
  * could not be kept whole (out of memory: the counts go on without it). */
 static int scan_year(sqlite3 *db, int year, acc *a, myear *y)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT agb, care_type, policy_id FROM effective WHERE year=?"
-	                           " AND status IN (?, ?) ORDER BY agb", -1, &st, NULL) != SQLITE_OK)
+	sqlite3_stmt *st = prepare_contracted(db, "SELECT agb, care_type, policy_id FROM effective"
+	                                      " WHERE year=?1 AND status IN (?2, ?3) ORDER BY agb", year);
+	if (!st)
 		return -1;
-	sqlite3_bind_int(st, 1, year);
-	sqlite3_bind_int(st, 2, ZS_STATUS_CONTRACTED);
-	sqlite3_bind_int(st, 3, ZS_STATUS_CONTRACTED_CEILING);
 	char cur_agb[16] = "";
 	size_t rcap = 64, nrow = 0;
 	uint32_t *rows = malloc(rcap * sizeof *rows);
@@ -314,13 +323,10 @@ static int scan_year(sqlite3 *db, int year, acc *a, myear *y)
  * count every provider from it. */
 static int update_year(sqlite3 *db, int year, acc *a, myear *y, char (*dirty)[12], size_t ndirty)
 {
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT care_type, policy_id FROM effective WHERE agb=? AND"
-	                           " year=? AND status IN (?, ?)", -1, &st, NULL) != SQLITE_OK)
+	sqlite3_stmt *st = prepare_contracted(db, "SELECT care_type, policy_id FROM effective"
+	                                      " WHERE agb=?4 AND year=?1 AND status IN (?2, ?3)", year);
+	if (!st)
 		return -1;
-	sqlite3_bind_int(st, 2, year);
-	sqlite3_bind_int(st, 3, ZS_STATUS_CONTRACTED);
-	sqlite3_bind_int(st, 4, ZS_STATUS_CONTRACTED_CEILING);
 	myear ny = *y;
 	ny.prov = NULL;
 	ny.nprov = ny.cap = 0;
@@ -335,7 +341,7 @@ static int update_year(sqlite3 *db, int year, acc *a, myear *y, char (*dirty)[12
 			continue;
 		}
 		/* changed (c == 0) or new (c > 0): read again */
-		sqlite3_bind_text(st, 1, dirty[j], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, dirty[j], -1, SQLITE_STATIC);
 		uint32_t *e = NULL;
 		size_t n = 0, cap = 0;
 		int s;

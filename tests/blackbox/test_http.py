@@ -66,6 +66,23 @@ def is_html(hdrs, data):
     return "html" in ct or data.lstrip()[:1] == b"<"
 
 
+def raw_exchange(port, method, path, extra=""):
+    """Everything the daemon sends for one request on its own connection, as bytes."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=harness.HTTP_TIMEOUT)
+    try:
+        s.sendall(("%s %s HTTP/1.1\r\nHost: test\r\n%sConnection: close\r\n\r\n"
+                   % (method, path, extra)).encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        s.close()
+    return data
+
+
 class HttpCase(unittest.TestCase):
     d = None
 
@@ -201,20 +218,8 @@ class ETagTest(HttpCase):
 
     def raw_head_lines(self, path, extra=""):
         """The status line and header lines of a GET exactly as they came over the wire."""
-        s = socket.create_connection(("127.0.0.1", self.d.port), timeout=harness.HTTP_TIMEOUT)
-        try:
-            s.sendall(("GET %s HTTP/1.1\r\nHost: t\r\n%sConnection: close\r\n\r\n"
-                       % (path, extra)).encode())
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        finally:
-            s.close()
-        head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
-        return head.split("\r\n")
+        head = raw_exchange(self.d.port, "GET", path, extra).split(b"\r\n\r\n", 1)[0]
+        return head.decode("latin-1").split("\r\n")
 
     def test_answer_headers_on_the_wire_each_once_and_well_formed(self):
         """An answer's headers are given to evhttp as one block (src/zs_http_io.c,
@@ -408,19 +413,7 @@ class MethodTest(HttpCase):
         of the next response on a kept-alive connection."""
         for path in ("/v1/policies", "/v1/providers/99999999", "/healthz"):
             with self.subTest(path=path):
-                s = socket.create_connection(("127.0.0.1", self.d.port),
-                                             timeout=harness.HTTP_TIMEOUT)
-                try:
-                    s.sendall(("HEAD %s HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
-                               % path).encode())
-                    data = b""
-                    while True:
-                        chunk = s.recv(65536)
-                        if not chunk:
-                            break
-                        data += chunk
-                finally:
-                    s.close()
+                data = raw_exchange(self.d.port, "HEAD", path)
                 head, sep, rest = data.partition(b"\r\n\r\n")
                 self.assertTrue(sep, "no complete header block: %r" % data[:200])
                 self.assertEqual(rest, b"", "%s: HEAD answered with a %d-byte body: %r" %
