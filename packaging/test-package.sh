@@ -3,7 +3,8 @@
 # install it with dpkg, check the installed layout, start the INSTALLED daemon with the INSTALLED
 # configuration as the zorgstatus user, query it, reload it (SIGHUP), stop it (SIGTERM, exit 0),
 # start it again on the same database, check the unit with systemd-analyze (verify, and
-# security --offline=yes: exposure 2.0 or lower), and purge the package.
+# security --offline=yes: exposure 2.0 or lower; setpriority allowed for ingest_nice), and purge
+# the package.
 #   sh packaging/test-package.sh zorgstatus_0.1.0_amd64.deb [PORT]
 # PORT (default 8080, the installed configuration's) is passed as --listen 127.0.0.1:PORT when it
 # differs from 8080. Prints one line per check; exits 1 if any failed.
@@ -97,6 +98,10 @@ check "systemd-analyze verify $unit" systemd-analyze verify "$unit"
 check "systemd-analyze security --offline=yes: exposure <= 2.0" \
 	systemd-analyze security --offline=yes --threshold=20 "$unit"
 systemd-analyze security --offline=yes "$unit" 2>/dev/null | tail -1
+# the ingest thread sets its own priority (ingest_nice): of @resources, only setpriority is let
+# through, so systemd names it as the one allowed
+check "the unit allows setpriority (ingest_nice)" sh -c \
+	"systemd-analyze security --offline=yes '$unit' 2>/dev/null | grep -q '@resources is included (e.g. setpriority is allowed)'"
 
 check "dpkg --purge" dpkg --purge zorgstatus
 check "purge removed /etc/zorgstatus and /var/lib/zorgstatus" sh -c '! test -e /etc/zorgstatus && ! test -e /var/lib/zorgstatus'
