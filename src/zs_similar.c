@@ -101,11 +101,13 @@ typedef struct {
 	mprov *prov;      /* agb order */
 	size_t nprov, cap;
 	int valid;
+	unsigned round;   /* the computation that last used it (mirror_t.round) */
 } myear;
 
 typedef struct {
 	sqlite3 *db;
 	long long token, gen;
+	unsigned round;   /* computations so far */
 	myear *years;
 	size_t nyears;
 } mirror_t;
@@ -139,23 +141,37 @@ void zs_similar_thread_done(void)
 	mirror = NULL;
 }
 
+/* Empty a year's mirror, keeping which year it is and when it was used. */
+static void myear_reset(myear *y)
+{
+	int year = y->year;
+	unsigned round = y->round;
+	myear_clear(y);
+	y->year = year;
+	y->round = round;
+}
+
+/* The mirror of a year, marked used by this computation. */
 static myear *mirror_year(mirror_t *m, int year)
 {
-	for (size_t i = 0; i < m->nyears; i++)
+	myear *y = NULL;
+	for (size_t i = 0; i < m->nyears && !y; i++)
 		if (m->years[i].year == year)
-			return &m->years[i];
-	for (size_t i = 0; i < m->nyears; i++)
-		if (m->years[i].year == -1) { /* a year forgotten (zs_similar_compute) */
-			m->years[i].year = year;
-			return &m->years[i];
-		}
-	myear *ny = realloc(m->years, (m->nyears + 1) * sizeof *ny);
-	if (!ny)
-		return NULL;
-	m->years = ny;
-	memset(&ny[m->nyears], 0, sizeof *ny);
-	ny[m->nyears].year = year;
-	return &ny[m->nyears++];
+			y = &m->years[i];
+	for (size_t i = 0; i < m->nyears && !y; i++)
+		if (m->years[i].year == -1) /* a year forgotten (zs_similar_compute) */
+			y = &m->years[i];
+	if (!y) {
+		myear *ny = realloc(m->years, (m->nyears + 1) * sizeof *ny);
+		if (!ny)
+			return NULL;
+		m->years = ny;
+		y = &ny[m->nyears++];
+		memset(y, 0, sizeof *y);
+	}
+	y->year = year;
+	y->round = m->round;
+	return y;
 }
 
 /* Append a provider's rows (taken: the mirror owns e from here, also when it fails). */
@@ -437,10 +453,8 @@ static int compute_year(sqlite3 *db, int year, sqlite3_stmt *ins, mirror_t *m,
 	if (m && !y)
 		goto out;
 	if (np < 2 || np > 0xffff) {
-		if (y) { /* nothing to keep: read again next time */
-			myear_clear(y);
-			y->year = year;
-		}
+		if (y) /* nothing to keep: read again next time */
+			myear_reset(y);
 		if (np > 0xffff)
 			snprintf(err, errlen, "similar: %zu policies in %d, at most 65535", np, year);
 		rc = np < 2 ? 0 : -1;
@@ -489,8 +503,7 @@ static int compute_year(sqlite3 *db, int year, sqlite3_stmt *ins, mirror_t *m,
 		src = update_year(db, year, &ac, y, dirty, ndirty); /* counts nothing when it fails */
 	if (src) {
 		if (y) {
-			myear_clear(y);
-			y->year = year;
+			myear_reset(y);
 			y->valid = myear_set_policies(y, p, np) == 0;
 		}
 		src = scan_year(db, year, &ac, y && y->valid ? y : NULL);
@@ -732,33 +745,23 @@ int zs_similar_compute(sqlite3 *db, char *err, size_t errlen)
 		zs_similar_thread_done();
 		return -1;
 	}
-	size_t nseen = 0;
-	int seen[64];
-	while (rc == 0 && sqlite3_step(years) == SQLITE_ROW) {
-		int y = sqlite3_column_int(years, 0);
-		if (nseen < sizeof seen / sizeof seen[0])
-			seen[nseen++] = y;
-		else
-			m = NULL; /* more years than the mirror follows: this time from the table */
-		rc = compute_year(db, y, ins, m, dirty, ndirty, err, errlen);
-	}
+	if (m)
+		m->round++;
+	while (rc == 0 && sqlite3_step(years) == SQLITE_ROW)
+		rc = compute_year(db, sqlite3_column_int(years, 0), ins, m, dirty, ndirty, err, errlen);
 	sqlite3_finalize(years);
 	sqlite3_finalize(ins);
 	free(dirty);
-	if (rc || !m || nseen == sizeof seen / sizeof seen[0] || token_write(db, m->token = token_next++)) {
+	if (rc || !m || token_write(db, m->token = token_next++)) {
 		zs_similar_thread_done(); /* the transaction is rolled back, or not followed */
 		return rc;
 	}
 	/* a year that was not computed is not kept up to date: forgotten */
-	for (size_t i = 0; i < m->nyears; i++) {
-		int keep = 0;
-		for (size_t k = 0; k < nseen && !keep; k++)
-			keep = m->years[i].year == seen[k];
-		if (!keep) {
+	for (size_t i = 0; i < m->nyears; i++)
+		if (m->years[i].round != m->round) {
 			myear_clear(&m->years[i]);
 			m->years[i].year = -1;
 		}
-	}
 	m->gen = cur + 1;
 	return 0;
 }
