@@ -136,12 +136,17 @@ def two_providers(a_status):
 class InvalidationTest(DaemonTestCase):
     """The shared response cache drops exactly the answers that depend on what changed."""
 
-    def test_change_to_one_provider_keeps_the_others_cached_answer(self):
+    def two_providers_daemon(self):
+        """A feed server with two_providers("negotiating"), a daemon polling it every second
+        with it applied: (server, daemon, the feed's first last_change)."""
         s = self.start_server()
         s.set_content("/zk.jsonl", two_providers("negotiating"))
         d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"), schedule=1)],
                               now="2026-12-02T10:00:00")
-        first = d.wait_success("zk")["last_change"]
+        return s, d, d.wait_success("zk")["last_change"]
+
+    def test_change_to_one_provider_keeps_the_others_cached_answer(self):
+        s, d, first = self.two_providers_daemon()
         a, b = "/v1/providers/06010101?year=2027", "/v1/providers/04040101?year=2027"
         st, ha, body_a = d.get(a)
         self.assertEqual(st, 200, body_a)
@@ -168,11 +173,7 @@ class InvalidationTest(DaemonTestCase):
         self.assertEqual(pols[0]["statuses"][0]["status"], "contracted")
 
     def test_policy_rule_change_drops_that_years_answers(self):
-        s = self.start_server()
-        s.set_content("/zk.jsonl", two_providers("negotiating"))
-        d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"), schedule=1)],
-                              now="2026-12-02T10:00:00")
-        first = d.wait_success("zk")["last_change"]
+        s, d, first = self.two_providers_daemon()
         b = "/v1/providers/04040101?year=2027&amount=8000"
         d.get(b)
         self.assertEqual(d.get(b)[1].get("x-zorgstatus-cache"), "hit")
@@ -191,11 +192,7 @@ class InvalidationTest(DaemonTestCase):
         """A search answer depends on the search index (key "search": names, places, kinds)
         and, with a care type, on the year's statuses (s:<year>); before, it named no key and
         every snapshot dropped every search answer."""
-        s = self.start_server()
-        s.set_content("/zk.jsonl", two_providers("negotiating"))
-        d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"), schedule=1)],
-                              now="2026-12-02T10:00:00")
-        first = d.wait_success("zk")["last_change"]
+        s, d, first = self.two_providers_daemon()
         q = "/v1/search?q=lekstede"
         qc = "/v1/search?q=ziekenhuis&care_type=hospital&year=2027"
         st, h, body = d.get(q)

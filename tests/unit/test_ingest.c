@@ -908,24 +908,23 @@ END_TEST
 	SIM_ST("06010203", "3311-A", "contracted"), SIM_ST("06010203", "3311-B", p3b), \
 	"{'type':'end','records':11}")
 
-static char *sim_row(void)
+/* The pair's row of table similar is "overlap|common|only_a|only_b|verdict\n" = want. */
+static void sim_row_is(const char *want)
 {
-	return tu_sql_dump(db, "SELECT printf('%%.4f', overlap), common, only_a, only_b, verdict"
-	                       " FROM similar WHERE year=2027 AND a='3311-A' AND b='3311-B'");
+	char *r = tu_sql_dump(db, "SELECT printf('%%.4f', overlap), common, only_a, only_b, verdict"
+	                          " FROM similar WHERE year=2027 AND a='3311-A' AND b='3311-B'");
+	ck_assert_str_eq(r, want);
+	free(r);
 }
 
 START_TEST(test_similar_follows_each_apply_and_not_a_rolled_back_one)
 {
 	/* v1: A = {201, 202, 203}, B = {201, 203}: 2 in common of 3 */
 	applied("zk", SIM_FEED("not_contracted", "contracted", "contracted"), T1);
-	char *r = sim_row();
-	ck_assert_str_eq(r, "0.6667|2|1|0|different\n");
-	free(r);
+	sim_row_is("0.6667|2|1|0|different\n");
 	/* v2: 202 contracted for B too: the only provider that changed is read again */
 	applied("zk", SIM_FEED("contracted", "contracted", "contracted"), T1 + 60);
-	r = sim_row();
-	ck_assert_str_eq(r, "1.0000|3|0|0|equal\n");
-	free(r);
+	sim_row_is("1.0000|3|0|0|equal\n");
 	/* A computation whose transaction is rolled back (203 out of B) must not be remembered:
 	 * the next apply changes only 201, and 203 is in B again as the table says. */
 	char err[256];
@@ -934,20 +933,14 @@ START_TEST(test_similar_follows_each_apply_and_not_a_rolled_back_one)
 	                                " AND policy_id='3311-B'", err, sizeof err), 0);
 	ck_assert_int_eq(zs_deps_mark(db, "p:06010203", err, sizeof err), 0);
 	ck_assert_msg(zs_similar_compute(db, err, sizeof err) == 0, "%s", err);
-	r = sim_row();
-	ck_assert_str_eq(r, "0.6667|2|1|0|different\n");
-	free(r);
+	sim_row_is("0.6667|2|1|0|different\n");
 	ck_assert_int_eq(zs_db_exec(db, "ROLLBACK", err, sizeof err), 0);
 	/* v3: 201 leaves both: A = {202, 203}, B = {202, 203} */
 	applied("zk", SIM_FEED("contracted", "not_contracted", "contracted"), T1 + 120);
-	r = sim_row();
-	ck_assert_str_eq(r, "1.0000|2|0|0|equal\n");
-	free(r);
+	sim_row_is("1.0000|2|0|0|equal\n");
 	/* v4: 203 out of B, committed this time: A = {202, 203}, B = {202} */
 	applied("zk", SIM_FEED("contracted", "not_contracted", "not_contracted"), T1 + 180);
-	r = sim_row();
-	ck_assert_str_eq(r, "0.5000|1|1|0|different\n");
-	free(r);
+	sim_row_is("0.5000|1|1|0|different\n");
 	/* The same from the tables alone: a new connection reads everything. */
 	char path[4096];
 	snprintf(path, sizeof path, "%s/zs.db", dir);
@@ -957,9 +950,7 @@ START_TEST(test_similar_follows_each_apply_and_not_a_rolled_back_one)
 	ck_assert_msg(zs_similar_compute(other, err, sizeof err) == 0, "%s", err);
 	ck_assert_int_eq(zs_db_exec(other, "COMMIT", err, sizeof err), 0);
 	sqlite3_close(other);
-	r = sim_row();
-	ck_assert_str_eq(r, "0.5000|1|1|0|different\n");
-	free(r);
+	sim_row_is("0.5000|1|1|0|different\n");
 	zs_similar_thread_done();
 }
 END_TEST
