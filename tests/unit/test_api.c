@@ -1019,6 +1019,41 @@ START_TEST(test_consequence_cache_keeps_inputs_apart)
 }
 END_TEST
 
+/* A new snapshot keeps the consequence cache (its key is every input): the same object comes
+ * back after it, and the frozen table holds the new snapshot's policy summaries instead of the
+ * old ones, not besides them (before, it was emptied whole at every snapshot). */
+START_TEST(test_consequence_cache_outlives_a_snapshot)
+{
+	zs_conseq_in base;
+	memset(&base, 0, sizeof base);
+	base.policy_type = ZS_PTYPE_NATURA;
+	base.care_type = "hospital";
+	base.status = ZS_STATUS_NOT_CONTRACTED;
+	base.nc_percent = 75.0;
+	base.nc_basis = "avg_contracted_tariff";
+	base.insurer_says = ZS_STATUS_NOT_CONTRACTED;
+	int st;
+	json_t *o = call(zs_api_provider, "06010101", now_dec, &st, "year", "2027", NULL);
+	ck_assert_int_eq(st, 200);
+	json_decref(o);
+	json_t *a = zs_reader_cons_get(rd, &base, "nl");
+	size_t frozen = zs_frozen_count(rd->frozen);
+	long long gen = rd->gen;
+	char err[256];
+	ck_assert_int_eq(zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key='generation'", err,
+	                            sizeof err), 0);
+	o = call(zs_api_provider, "06010101", now_dec, &st, "year", "2027", NULL);
+	ck_assert_int_eq(st, 200);
+	json_decref(o);
+	ck_assert_int_eq(rd->gen, gen + 1); /* the caches of a new snapshot were loaded */
+	ck_assert_uint_eq(zs_frozen_count(rd->frozen), frozen);
+	json_t *b = zs_reader_cons_get(rd, &base, "nl");
+	ck_assert_ptr_eq(a, b);
+	json_decref(a);
+	json_decref(b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("api");
@@ -1042,6 +1077,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_direct_writer_same_bytes);
 	tcase_add_test(tc, test_compare_summary_same_as_full_reduced);
 	tcase_add_test(tc, test_consequence_cache_keeps_inputs_apart);
+	tcase_add_test(tc, test_consequence_cache_outlives_a_snapshot);
 	suite_add_tcase(s, tc);
 	return s;
 }
