@@ -380,8 +380,7 @@ json_t *zs_reader_cons_get(zs_reader *r, const zs_conseq_in *in, const char *lan
 	memcpy(kc, key, klen);
 	zs_frozen_add(r->frozen, v); /* its text is made once */
 	free(set[1].key); /* the least recently used goes, with its text */
-	if (set[1].value)
-		zs_frozen_remove(r->frozen, set[1].value);
+	zs_frozen_remove(r->frozen, set[1].value); /* (nothing when the slot was empty) */
 	json_decref(set[1].value);
 	set[1] = set[0];
 	set[0] = (struct zs_cons_slot){ kc, klen, json_incref(v) };
