@@ -1,6 +1,8 @@
 /* zs_http_io.c - request and response helpers: languages, staff sign-in, JSON errors with a
  * consumer text, rendering (ETag, gzip) and sending (cached bytes by reference). */
 #include "config.h"
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include "zs_big.h"
 #include "zs_http_priv.h"
 
@@ -204,10 +206,83 @@ void zs_hio_ensure_gz(zs_rcache *c, zs_rentry *e, struct evhttp_request *req)
 	if (e->r.len <= 256 || __atomic_load_n(&e->r.gz, __ATOMIC_ACQUIRE) ||
 	    !zs_hio_accepts_gzip(req))
 		return;
-	if (zs_gzip(e->r.body, e->r.len, 1, &gz, &len) != 0)
+	/* an entry that dropped its text for its file (zs_rcache_attach_file): read it back */
+	char *text = e->r.body ? NULL : malloc(e->r.len);
+	if (!e->r.body && (!text || zs_pread_all(e->file_fd, text, e->r.len) != 0)) {
+		free(text);
+		return;
+	}
+	int rc = zs_gzip(text ? text : e->r.body, e->r.len, 1, &gz, &len);
+	free(text);
+	if (rc != 0)
 		return;
 	if (!zs_rcache_attach_gz(c, e, (char *)gz, len))
 		free(gz);
+}
+
+/* Answer files held (each one descriptor until its last send is done) and their bound. */
+static _Atomic long files_held;
+static long files_cap(void)
+{
+	static _Atomic long cap = -1;
+	long c = atomic_load(&cap);
+	if (c < 0) {
+		struct rlimit rl;
+		c = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+		        ? (long)(rl.rlim_cur / 4) : 1024;
+		if (c > 8192)
+			c = 8192;
+		atomic_store(&cap, c);
+	}
+	return c;
+}
+
+static void file_gone(struct evbuffer_file_segment const *seg, int flags, void *arg)
+{
+	(void)seg;
+	(void)flags;
+	(void)arg;
+	atomic_fetch_sub(&files_held, 1);
+}
+
+/* the entry's reference; answers being sent hold their own (libevent counts them) */
+static void file_release(void *file)
+{
+	evbuffer_file_segment_free(file);
+}
+
+void zs_hio_ensure_file(zs_rcache *c, zs_rentry *e, struct evhttp_request *req)
+{
+	if (e->r.len < ZS_HIO_FILE_MIN || __atomic_load_n(&e->file, __ATOMIC_ACQUIRE) ||
+	    evhttp_request_get_command(req) == EVHTTP_REQ_HEAD || zs_hio_accepts_gzip(req))
+		return;
+	if (atomic_fetch_add(&files_held, 1) >= files_cap()) {
+		atomic_fetch_sub(&files_held, 1);
+		return;
+	}
+	int fd = memfd_create("zs-answer", MFD_CLOEXEC);
+	size_t done = 0;
+	while (fd >= 0 && done < e->r.len) {
+		ssize_t w = write(fd, e->r.body + done, e->r.len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	struct evbuffer_file_segment *seg =
+	        fd >= 0 && done == e->r.len
+	                ? evbuffer_file_segment_new(fd, 0, (ev_off_t)done, EVBUF_FS_CLOSE_ON_FREE)
+	                : NULL;
+	if (!seg) {
+		if (fd >= 0)
+			close(fd);
+		atomic_fetch_sub(&files_held, 1);
+		return;
+	}
+	evbuffer_file_segment_add_cleanup_cb(seg, file_gone, NULL);
+	if (!zs_rcache_attach_file(c, e, seg, fd, done, file_release))
+		evbuffer_file_segment_free(seg);
 }
 
 static void entry_cleanup(const void *data, size_t len, void *arg)
@@ -244,16 +319,29 @@ static void add_entry_bytes(struct evbuffer *out, const char *p, size_t n, zs_re
 	evbuffer_add(out, p, n);
 }
 
-/* Add r's body without copying it: a cached entry's by reference; without an entry the body
- * itself is handed over (r->body is NULL after; the reply frees it once sent). */
-static void add_body(struct evbuffer *out, zs_rendered *r, zs_rentry *e)
+/* Add r's body without copying it: a cached entry's from its file (sendfile) or by reference;
+ * without an entry the body itself is handed over (r->body is NULL after; the reply frees it
+ * once sent). Returns 0, or -1 when nothing could be added (an entry without its text, whose
+ * file could not be added: out of memory). */
+static int add_body(struct evbuffer *out, zs_rendered *r, zs_rentry *e)
 {
+	struct evbuffer_file_segment *seg = e ? __atomic_load_n(&e->file, __ATOMIC_ACQUIRE) : NULL;
+	if (seg && r == &e->r) {
+		/* sendfile(2) once it reaches the connection's buffer: libevent does that for a
+		 * segment added to a buffer that drains to a descriptor */
+		evbuffer_set_flags(out, EVBUFFER_FLAG_DRAINS_TO_FD);
+		if (evbuffer_add_file_segment(out, seg, 0, (ev_off_t)r->len) == 0)
+			return 0;
+	}
+	if (!r->body)
+		return -1;
 	if (!e && evbuffer_add_reference(out, r->body, r->len,
 	                                 r->body_big ? big_cleanup : heap_cleanup, NULL) == 0) {
 		r->body = NULL;
-		return;
+		return 0;
 	}
 	add_entry_bytes(out, r->body, r->len, e);
+	return 0;
 }
 
 typedef struct {
@@ -337,20 +425,25 @@ void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry 
 		evhttp_send_error(req, 503, NULL);
 		return;
 	}
-	int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
+	int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD, ok = 1;
 	const char *gz = __atomic_load_n(&r->gz, __ATOMIC_ACQUIRE); /* may come later: attach_gz */
 	if (r->len > 256 && zs_hio_accepts_gzip(req)) {
 		if (gz) {
 			add_entry_bytes(out, gz, r->gzlen, e);
 			h[n++] = (hdr){ "Content-Encoding", "gzip" };
-		} else if (gzip_buf(r->body, r->len, out) == 0) {
+		} else if (r->body && gzip_buf(r->body, r->len, out) == 0) {
 			h[n++] = (hdr){ "Content-Encoding", "gzip" };
 		} else {
 			evbuffer_drain(out, evbuffer_get_length(out));
-			evbuffer_add(out, r->body, r->len);
+			ok = add_body(out, r, e) == 0;
 		}
 	} else {
-		add_body(out, r, e);
+		ok = add_body(out, r, e) == 0;
+	}
+	if (!ok) {
+		evbuffer_free(out);
+		zs_hio_send_error(req, 503, "unavailable", NULL, "temporarily unable to answer");
+		return;
 	}
 	add_headers(oh, h, n);
 	if (head) { /* the headers of the GET answer, no body */

@@ -484,7 +484,14 @@ char *zs_metrics_render(const char *database)
 			{ "zorgstatus_response_cache_entries", "gauge", "Answers in the response cache.",
 			  cs.entries },
 			{ "zorgstatus_response_cache_bytes", "gauge",
-			  "Bytes of the answers in the response cache (JSON and gzip).", cs.bytes },
+			  "Bytes of the answers in the response cache (JSON, gzip and answer files).",
+			  cs.bytes },
+			{ "zorgstatus_response_cache_files", "gauge",
+			  "Cached answers also held as an in-memory file sent with sendfile (one "
+			  "descriptor each).", cs.files },
+			{ "zorgstatus_response_cache_file_bytes", "gauge",
+			  "Bytes of those files (in zorgstatus_response_cache_bytes too; not in the "
+			  "process's resident memory, which counts mapped pages only).", cs.file_bytes },
 			{ "zorgstatus_response_cache_invalidations_total", "counter",
 			  "Answers made stale because a snapshot changed something they depend on.",
 			  cs.invalidations },

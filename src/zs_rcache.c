@@ -33,6 +33,9 @@ typedef struct entry {
 	uint64_t *deps;
 	size_t ndeps;
 	int dep_all;              /* depends on everything: any change evicts it */
+	void (*file_release)(void *); /* of pub.file */
+	size_t file_bytes;
+	size_t body_bytes;        /* what pub.r.body counts in bytes */
 	int linked;               /* in its shard (its bytes counted there) */
 	int stale;                /* a snapshot changed what it depends on: served only while its
 	                           * new answer is being made (zs_rcache_lookup) */
@@ -46,6 +49,7 @@ typedef struct {
 	entry *buckets[NBUCKETS];
 	entry *head, *tail;
 	size_t bytes, n;
+	size_t files, file_bytes; /* of linked entries (in bytes too) */
 	uint64_t ghost[NGHOST];   /* hashes of answers refused or dropped lately (0: none) */
 } shard;
 
@@ -85,19 +89,27 @@ zs_rcache *zs_rcache_new(size_t max_bytes)
 	return c;
 }
 
-void zs_rendered_free(zs_rendered *r)
+void zs_rendered_free_body(zs_rendered *r)
 {
 	if (r->body_big)
 		zs_big_free(r->body);
 	else
 		free(r->body);
+	r->body = NULL;
+}
+
+void zs_rendered_free(zs_rendered *r)
+{
+	zs_rendered_free_body(r);
 	free(r->gz);
-	r->body = r->gz = NULL;
+	r->gz = NULL;
 }
 
 static void entry_free(entry *e)
 {
 	free(e->key);
+	if (e->pub.file)
+		e->file_release(e->pub.file);
 	zs_rendered_free(&e->pub.r);
 	free(e->pub.surrogate);
 	free(e->deps);
@@ -139,8 +151,25 @@ static void unlink_entry(shard *s, entry *e)
 		s->tail = e->prev;
 	s->bytes -= e->bytes;
 	s->n--;
+	if (e->pub.file) {
+		s->files--;
+		s->file_bytes -= e->file_bytes;
+	}
 	e->linked = 0;
 	zs_rentry_release(&e->pub);
+}
+
+/* Drop e's JSON text once its file holds the same bytes and nobody but the cache and the
+ * 'holders' references the caller knows of use it (lock held: lookups take references under
+ * it, so no one else can start reading the text meanwhile). */
+static void slim(shard *s, entry *e, int holders)
+{
+	if (!e->pub.file || !e->pub.r.body || !e->linked || atomic_load(&e->refs) != 1 + holders)
+		return;
+	zs_rendered_free_body(&e->pub.r);
+	e->bytes -= e->body_bytes;
+	s->bytes -= e->body_bytes;
+	e->body_bytes = 0;
 }
 
 void zs_rcache_free(zs_rcache *c)
@@ -311,6 +340,7 @@ zs_rentry *zs_rcache_lookup(zs_rcache *c, const char *key, time_t now, int *stal
 			s->head->prev = e;
 			s->head = e;
 		}
+		slim(s, e, 0);
 		atomic_fetch_add(&e->refs, 1);
 		found = e;
 		break;
@@ -377,6 +407,7 @@ zs_rentry *zs_rcache_put(zs_rcache *c, const char *key, long long born, time_t n
 	if (midnight > now && midnight < e->expires)
 		e->expires = midnight;
 	e->bytes = need;
+	e->body_bytes = r->body_big ? zs_big_size(r->body) : r->len;
 	atomic_store(&e->refs, 2); /* the table's and the caller's */
 
 	shard *s = &c->shards[e->h % NSHARDS];
@@ -440,6 +471,20 @@ void zs_rcache_drop_stale(zs_rcache *c, const char *key)
 	pthread_mutex_unlock(&s->mu);
 }
 
+/* Account for bytes added to a linked entry e (lock held): the shard's least recently used
+ * entries other than e leave until it is within its budget again. */
+static void grew(zs_rcache *c, shard *s, entry *e, size_t bytes)
+{
+	e->bytes += bytes;
+	if (!e->linked)
+		return;
+	s->bytes += bytes;
+	while (s->bytes > c->shard_budget && s->tail && s->tail != e) {
+		unlink_entry(s, s->tail);
+		atomic_fetch_add(&c->evictions, 1);
+	}
+}
+
 int zs_rcache_attach_gz(zs_rcache *c, zs_rentry *pe, char *gz, size_t len)
 {
 	entry *e = (entry *)pe;
@@ -449,9 +494,31 @@ int zs_rcache_attach_gz(zs_rcache *c, zs_rentry *pe, char *gz, size_t len)
 	if (!__atomic_load_n(&e->pub.r.gz, __ATOMIC_ACQUIRE)) {
 		e->pub.r.gzlen = len;
 		__atomic_store_n(&e->pub.r.gz, gz, __ATOMIC_RELEASE);
-		e->bytes += len;
-		if (e->linked)
-			s->bytes += len;
+		grew(c, s, e, len);
+		done = 1;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return done;
+}
+
+int zs_rcache_attach_file(zs_rcache *c, zs_rentry *pe, void *file, int fd, size_t bytes,
+                          void (*release)(void *file))
+{
+	entry *e = (entry *)pe;
+	shard *s = &c->shards[e->h % NSHARDS];
+	int done = 0;
+	pthread_mutex_lock(&s->mu);
+	if (!__atomic_load_n(&e->pub.file, __ATOMIC_ACQUIRE)) {
+		e->file_release = release;
+		e->file_bytes = bytes;
+		e->pub.file_fd = fd;
+		__atomic_store_n(&e->pub.file, file, __ATOMIC_RELEASE);
+		if (e->linked) {
+			s->files++;
+			s->file_bytes += bytes;
+		}
+		grew(c, s, e, bytes);
+		slim(s, e, 1); /* the caller's reference: it sends from the file now */
 		done = 1;
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -466,6 +533,8 @@ void zs_rcache_stats_get(zs_rcache *c, zs_rcache_stats *out)
 		pthread_mutex_lock(&s->mu);
 		out->entries += s->n;
 		out->bytes += s->bytes;
+		out->files += s->files;
+		out->file_bytes += s->file_bytes;
 		pthread_mutex_unlock(&s->mu);
 	}
 	out->hits = atomic_load(&c->hits);

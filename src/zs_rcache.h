@@ -37,11 +37,17 @@ typedef struct {
 
 /* Free r's body (as body_big says) and gz; both NULL after. */
 void zs_rendered_free(zs_rendered *r);
+/* Free r's body only (NULL after). */
+void zs_rendered_free_body(zs_rendered *r);
 
 /* A cached answer (read-only for users). */
 typedef struct zs_rentry {
 	zs_rendered r;       /* owned by the entry */
 	char *surrogate;     /* Surrogate-Key header value, or NULL */
+	void *file;          /* r.body's bytes in a form the kernel sends without copying, or
+	                      * NULL (opaque here; attached later, see zs_rcache_attach_file;
+	                      * readers load it with __atomic_load_n, ACQUIRE) */
+	int file_fd;         /* a descriptor to read the file with (pread), while file is set */
 } zs_rentry;
 
 typedef struct zs_rcache zs_rcache;
@@ -50,6 +56,8 @@ typedef struct {
 	unsigned long long hits, misses, entries, bytes, evictions, invalidations;
 	unsigned long long refused; /* not kept: the cache was full and it was its first miss */
 	unsigned long long stale_served; /* stale entries sent while their new answer was made */
+	unsigned long long files, file_bytes; /* entries with a sendable copy (zs_rcache_attach_file)
+	                                       * and its bytes (counted in bytes too) */
 } zs_rcache_stats;
 
 /* max_bytes: body bytes kept (JSON + gzip). Returns NULL on ENOMEM. */
@@ -93,6 +101,16 @@ zs_rentry *zs_rcache_put(zs_rcache *c, const char *key, long long born, time_t n
  * 1 when attached (the entry owns gz), 0 when another thread was first (the caller frees gz).
  * Readers load r.gz with __atomic_load_n (ACQUIRE): gzlen is set before it. */
 int zs_rcache_attach_gz(zs_rcache *c, zs_rentry *e, char *gz, size_t len);
+
+/* Attach the sendable copy of an entry's body (made when a client asks for it again): 1 when
+ * attached (the entry owns file and calls release(file) when it is freed; fd reads it), 0 when
+ * another thread was first (the caller disposes of file). From then on the file holds the
+ * answer's bytes, so the entry drops its JSON text as soon as the cache's is its only reference
+ * (then and at each later lookup): whoever holds a reference sees r.body whole for as long as
+ * it holds it, or NULL when the entry had dropped it before (r.len stays). Bytes: the file's
+ * count against the cache's budget, the dropped text's no longer. */
+int zs_rcache_attach_file(zs_rcache *c, zs_rentry *e, void *file, int fd, size_t bytes,
+                          void (*release)(void *file));
 
 /* Give back a reference. */
 void zs_rentry_release(zs_rentry *e);

@@ -1,10 +1,12 @@
 /* zs_util.c - small shared helpers. */
 #include "config.h"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <zlib.h>
 #include "zs_util.h"
 
@@ -195,4 +197,22 @@ void zs_thread_name(const char *name)
 #else
 	(void)name;
 #endif
+}
+
+int zs_pread_all(int fd, char *buf, size_t n)
+{
+	size_t done = 0;
+	while (done < n) {
+		ssize_t r = pread(fd, buf + done, n - done, (off_t)done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			errno = EIO;
+			return -1;
+		}
+		done += (size_t)r;
+	}
+	return 0;
 }

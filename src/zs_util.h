@@ -21,6 +21,9 @@ char *zs_escape_text(const char *s, size_t n, char *out, size_t outlen, size_t m
 /* gzip (zlib level 1-9) of data[0..n) into a new buffer *out of *outlen bytes (caller frees).
  * 0 ok, -1 on out-of-memory or a zlib error (*out NULL). */
 int zs_gzip(const char *data, size_t n, int level, unsigned char **out, size_t *outlen);
+/* Read exactly n bytes of fd from offset 0 into buf (pread, EINTR retried): 0, or -1 (errno;
+ * EIO when the file is shorter). */
+int zs_pread_all(int fd, char *buf, size_t n);
 /* zs_gzip keeps one deflate stream per thread (freed when the thread ends); the main thread
  * may give its own back early with this (leak checkers). */
 void zs_gzip_thread_done(void);

@@ -9,6 +9,8 @@ finds the same content (304, or the same bytes) does not make a new snapshot: no
 no ETag, no cache changes; consumers see the day of the last check, which moves once a day.
 """
 
+import gzip
+import json
 import os
 import threading
 import time
@@ -268,3 +270,131 @@ class CompactTest(DaemonTestCase):
         for bad in ("texts=some", "detail=all"):
             st, _, e = d.get(STATUS + "&" + bad)
             self.assertEqual((st, e["error"]["parameter"]), (400, bad.split("=")[0]))
+
+
+def metric(d, name):
+    """The value of an unlabelled sample on /metrics."""
+    st, _, raw = d.request("GET", "/metrics")
+    for ln in raw.decode().splitlines():
+        if ln.startswith(name + " "):
+            return float(ln.split()[1])
+    raise AssertionError("%s not on /metrics" % name)
+
+
+BIG = "06020202"
+
+
+def big_hospital(st):
+    """40 policies, a hospital with 3 care types on each: its lookup is well over 32 KiB."""
+    pols = [policy("3311-P%02d" % i, 2027, "Polis %02d" % i, "natura",
+                   [rule("*", 75, "avg_contracted_tariff")]) for i in range(40)]
+    sts = [status(BIG, 2027, ct, st if i == 0 else "contracted", policy="3311-P%02d" % i)
+           for i in range(40) for ct in ("hospital", "mental_health", "pharmacy")]
+    return feed(insurer_header("achmea", "Achmea", "3311", "Zilveren Kruis"),
+                pols + [provider(BIG, "Groot Ziekenhuis")] + sts)
+
+
+class AnswerFileTest(DaemonTestCase):
+    """A cached answer of 32 KiB or more asked again without gzip is sent from an in-memory
+    file with sendfile (docs/api.md, Caching): the same bytes as the first answer, counted on
+    /metrics, and gone with its entry when the provider changes."""
+
+    def test_large_answer_from_the_cache_file_is_the_same_bytes_and_follows_a_change(self):
+        s = self.start_server()
+        s.set_content("/zk.jsonl", big_hospital("negotiating"))
+        d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"), schedule=1)],
+                              now="2026-12-02T10:00:00")
+        first = d.wait_success("zk")["last_change"]
+        path = "/v1/providers/%s?year=2027" % BIG
+        st, h1, b1 = d.request("GET", path)
+        self.assertEqual((st, h1["x-zorgstatus-cache"]), (200, "miss"))
+        self.assertGreater(len(b1), 32 * 1024, "the fixture must be large enough")
+        self.assertEqual(metric(d, "zorgstatus_response_cache_files"), 0)
+        bytes1 = metric(d, "zorgstatus_response_cache_bytes")
+        # the first hit makes the file, and the entry's text goes (the file holds its bytes)
+        st, h2, b2 = d.request("GET", path)
+        self.assertEqual((st, h2["x-zorgstatus-cache"]), (200, "hit"))
+        self.assertEqual(b2, b1)
+        self.assertEqual(metric(d, "zorgstatus_response_cache_files"), 1)
+        self.assertEqual(metric(d, "zorgstatus_response_cache_file_bytes"), len(b1))
+        self.assertLessEqual(metric(d, "zorgstatus_response_cache_bytes"), bytes1)
+        # later hits are sent from it: the same bytes, headers and length
+        for _ in range(3):
+            st, h3, b3 = d.request("GET", path)
+            self.assertEqual(b3, b1)
+            self.assertEqual(int(h3["content-length"]), len(b1))
+            self.assertEqual(h3["etag"], h1["etag"])
+        st, hh, bh = d.request("HEAD", path)
+        self.assertEqual((st, bh, int(hh["content-length"])), (200, b"", len(b1)))
+        # gzip answers come from the gzip form, made once from the file
+        st, hg, bg = d.request("GET", path, headers={"Accept-Encoding": "gzip"})
+        self.assertEqual(hg.get("content-encoding"), "gzip")
+        self.assertEqual(gzip.decompress(bg), b1)
+        self.assertEqual(metric(d, "zorgstatus_response_cache_files"), 1)
+        # the provider changes: the new answer, and the old entry's file is gone with it
+        s.set_content("/zk.jsonl", big_hospital("contracted"))
+        d.wait_feed("zk", lambda f: f.get("last_change") not in (None, first),
+                    "second version applied")
+        st, h4, b4 = d.request("GET", path)
+        self.assertEqual(h4["x-zorgstatus-cache"], "miss")
+        self.assertNotEqual(b4, b1)
+        self.assertEqual(metric(d, "zorgstatus_response_cache_files"), 0)
+        self.assertEqual(d.request("GET", path)[2], b4)
+        self.assertEqual(d.request("GET", path)[2], b4)
+        self.assertEqual(metric(d, "zorgstatus_response_cache_files"), 1)
+        # and it is the new version's: every status contracted now
+        shown = [x["status"] for p in json.loads(b4)["years"][0]["policies"]
+                 for x in p["statuses"]]
+        self.assertEqual(len(shown), 120)
+        self.assertEqual(set(shown), {"contracted"})
+        self.assertIn("negotiating", [x["status"] for p in json.loads(b1)["years"][0]["policies"]
+                                      for x in p["statuses"]])
+
+    def test_answers_evicted_while_being_sent_arrive_whole(self):
+        # 48 hospitals of 35-45 KB and a 4 MiB cache (256 KiB a shard, 2-3 of them with their
+        # files): entries and files are dropped all the time while other connections are
+        # still sending them
+        agbs = ["0603%04d" % i for i in range(48)]
+        pols = [policy("3311-P%02d" % i, 2027, "Polis %02d" % i, "natura",
+                       [rule("*", 75, "avg_contracted_tariff")]) for i in range(14)]
+        recs = pols + [provider(a, "Ziekenhuis %s" % a) for a in agbs]
+        recs += [status(a, 2027, ct, "contracted", policy="3311-P%02d" % i)
+                 for n, a in enumerate(agbs) for i in range(12 + n % 3)
+                 for ct in ("hospital", "mental_health")]
+        s = self.start_server()
+        s.set_content("/zk.jsonl", feed(insurer_header("achmea", "Achmea", "3311",
+                                                       "Zilveren Kruis"), recs))
+        d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"))],
+                              now="2026-12-02T10:00:00", settings={"response_cache_mb": 4})
+        d.wait_success("zk")
+        paths = ["/v1/providers/%s?year=2027" % a for a in agbs]
+        # the expected bytes: the gzip form, which never comes from a file
+        want = {}
+        for p in paths:
+            st, h, b = d.request("GET", p, headers={"Accept-Encoding": "gzip"})
+            want[p] = gzip.decompress(b) if h.get("content-encoding") == "gzip" else b
+            self.assertGreater(len(want[p]), 32 * 1024)
+        bad, errors = [], []
+
+        def client(k):
+            try:
+                for i in range(60):
+                    p = paths[(k * 7 + i * (k + 1)) % len(paths)]
+                    st, _, b = d.request("GET", p)
+                    if st != 200 or b != want[p]:
+                        bad.append((p, st, len(b), len(want[p])))
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(repr(e))
+
+        ts = [threading.Thread(target=client, args=(k,)) for k in range(8)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertEqual(bad, [])
+        # the files count against response_cache_mb like the JSON and gzip forms
+        self.assertLessEqual(metric(d, "zorgstatus_response_cache_bytes"), 4 * 1024 * 1024)
+        self.assertGreater(metric(d, "zorgstatus_response_cache_files"), 0)
+        self.assertGreater(metric(d, "zorgstatus_response_cache_evictions_total"), 0)
+        d.assert_alive("after sending evicted answers")

@@ -231,6 +231,117 @@ START_TEST(test_bounds_and_references)
 }
 END_TEST
 
+static int files_released;
+static void release_file(void *f)
+{
+	files_released++;
+	free(f);
+}
+
+/* A gzip form or a file attached to an entry after it was kept used to be counted without
+ * making room: a full shard went past its budget by every attached form (an answer file is as
+ * large as its JSON). Now the shard's least recently used entries leave, never the one that
+ * grew. */
+START_TEST(test_attached_forms_keep_the_budget)
+{
+	marks = NULL;
+	/* 16 shards of 64 KiB; an answer is 10 KB kept, 25 KB with its gzip form and file: a
+	 * shard holds two whole ones (50 KB) and room for a third's JSON, which must not stay
+	 * once it has grown (75 KB) */
+	zs_rcache *c = zs_rcache_new(16 * 65536);
+	time_t now = zs_parse_local("2026-11-20T10:00:00");
+	zs_rcache_sync(c, 0, fetch, NULL);
+	files_released = 0;
+	int kept = 0;
+	for (int i = 0; i < 2000; i++) {
+		char key[64];
+		snprintf(key, sizeof key, "key-%d", i);
+		zs_rentry *e = NULL;
+		for (int miss = 0; miss < 2 && !e; miss++) { /* a full shard keeps a second miss */
+			char *body = malloc(10001);
+			memset(body, 'a' + i % 26, 10000);
+			body[10000] = 0;
+			zs_rendered r;
+			memset(&r, 0, sizeof r);
+			r.status = 200;
+			r.body = body;
+			r.len = 10000;
+			e = zs_rcache_put(c, key, 0, now, 3600, &r, NULL, 0, NULL);
+			if (!e)
+				free(body);
+		}
+		ck_assert_ptr_nonnull(e);
+		kept++;
+		zs_rentry_ref(e); /* another client is sending it: the entry keeps its text */
+		ck_assert_int_eq(zs_rcache_attach_gz(c, e, strdup("GZ"), 5000), 1);
+		ck_assert_int_eq(zs_rcache_attach_file(c, e, malloc(16), -1, 10000, release_file), 1);
+		/* a second attach loses: the caller keeps what it made */
+		ck_assert_int_eq(zs_rcache_attach_file(c, e, (void *)key, -1, 10000, release_file), 0);
+		zs_rcache_stats st;
+		zs_rcache_stats_get(c, &st);
+		ck_assert_uint_le(st.bytes, 16 * 65536);
+		ck_assert_uint_eq(st.file_bytes, st.files * 10000);
+		/* the entry that grew stays */
+		ck_assert_int_eq(cached(c, key, now), 1);
+		ck_assert_ptr_nonnull(e->r.body);
+		zs_rentry_release(e);
+		zs_rentry_release(e);
+	}
+	zs_rcache_stats st;
+	zs_rcache_stats_get(c, &st);
+	ck_assert_uint_gt(st.evictions, 0);
+	ck_assert_uint_gt(st.files, 0);
+	/* every entry that left gave its file back, and freeing the cache gives the rest */
+	ck_assert_int_eq(files_released + (int)st.files, kept);
+	zs_rcache_free(c);
+	ck_assert_int_eq(files_released, kept);
+}
+END_TEST
+
+/* An answer file holds the same bytes as the entry's text: the text goes once nobody but the
+ * cache holds the entry, and its bytes leave the count; a holder keeps it whole meanwhile. */
+START_TEST(test_entry_with_a_file_drops_its_text)
+{
+	marks = NULL;
+	zs_rcache *c = zs_rcache_new(1 << 24);
+	time_t now = zs_parse_local("2026-11-20T10:00:00");
+	zs_rcache_sync(c, 0, fetch, NULL);
+	files_released = 0;
+	zs_rentry *a = put(c, "a", 0, now, "p:1", NULL);   /* body "a", gz "GZ" */
+	zs_rentry *b = put(c, "bb", 0, now, "p:1", NULL);  /* body "bb" */
+	zs_rcache_stats st0, st;
+	zs_rcache_stats_get(c, &st0);
+	/* a: attached by the only client holding it: the text goes at once */
+	ck_assert_int_eq(zs_rcache_attach_file(c, a, malloc(8), 7, 1, release_file), 1);
+	ck_assert_ptr_null(a->r.body);
+	ck_assert_uint_eq(a->r.len, 1);
+	ck_assert_int_eq(a->file_fd, 7);
+	zs_rcache_stats_get(c, &st);
+	ck_assert_uint_eq(st.bytes, st0.bytes + 1 - 1); /* the file's 1 byte in, the text's out */
+	/* b: a second client holds it while it is attached: the text stays until both are done */
+	zs_rentry *b2 = zs_rcache_get(c, "bb", now);
+	ck_assert_ptr_eq(b2, b);
+	ck_assert_int_eq(zs_rcache_attach_file(c, b, malloc(8), 8, 2, release_file), 1);
+	ck_assert_str_eq(b->r.body, "bb");
+	zs_rentry_release(b2);
+	ck_assert_str_eq(b->r.body, "bb");
+	zs_rentry_release(b);
+	/* the next lookup finds only the cache's reference: the text goes then */
+	zs_rentry *b3 = zs_rcache_get(c, "bb", now);
+	ck_assert_ptr_null(b3->r.body);
+	ck_assert_uint_eq(b3->r.len, 2);
+	ck_assert_str_eq(b3->r.gz, "GZ");
+	zs_rcache_stats_get(c, &st);
+	ck_assert_uint_eq(st.bytes, st0.bytes);
+	ck_assert_uint_eq(st.files, 2);
+	ck_assert_uint_eq(st.file_bytes, 3);
+	zs_rentry_release(b3);
+	zs_rentry_release(a);
+	zs_rcache_free(c);
+	ck_assert_int_eq(files_released, 2);
+}
+END_TEST
+
 /* Plain LRU let every answer asked once push out one asked all day: in a national Zipf mix a
  * quarter of the lookups were rendered again (74% hits); a full cache now keeps an answer on its
  * second miss, and at once one that was dropped by an invalidation. */
@@ -480,6 +591,8 @@ int main(void)
 	tcase_add_test(tc, test_never_past_local_midnight);
 	tcase_add_test(tc, test_bounds_and_references);
 	tcase_add_test(tc, test_full_cache_keeps_second_miss);
+	tcase_add_test(tc, test_attached_forms_keep_the_budget);
+	tcase_add_test(tc, test_entry_with_a_file_drops_its_text);
 	tcase_add_test(tc, test_stale_answer_while_the_new_one_is_made);
 	tcase_add_test(tc, test_stale_claim_expires);
 	tcase_add_test(tc, test_big_blocks_reused);
