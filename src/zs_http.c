@@ -509,8 +509,9 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 			hit = zs_rcache_lookup(t->cache, key, zr.now, &stale);
 		}
 		if (cacheable) {
-			evhttp_add_header(evhttp_request_get_output_headers(req), "X-Zorgstatus-Cache",
-			                  stale ? "stale" : hit ? "hit" : "miss");
+			if (!hit) /* a hit's goes with its other headers (zs_hio_send_rendered) */
+				evhttp_add_header(evhttp_request_get_output_headers(req),
+				                  "X-Zorgstatus-Cache", "miss");
 			if (hit)
 				zs_metrics_cache_hit();
 			else
@@ -524,7 +525,7 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 				                  "no-cache");
 			zs_hio_ensure_gz(t->cache, hit, req);
 			zs_hio_ensure_file(t->cache, hit, req);
-			zs_hio_send_rendered(req, &hit->r, hit, hit->surrogate);
+			zs_hio_send_rendered(req, &hit->r, hit, hit->surrogate, stale ? "stale" : "hit");
 			zs_rentry_release(hit);
 		} else {
 			long long snap = -1;
@@ -561,12 +562,12 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 				                        snap < 0 ? 1 : nd, sk)
 				        : NULL;
 				if (stored) {
-					zs_hio_send_rendered(req, &stored->r, stored, stored->surrogate);
+					zs_hio_send_rendered(req, &stored->r, stored, stored->surrogate, NULL);
 					zs_rentry_release(stored);
 				} else {
 					if (cacheable) /* the next one makes it: no stale answer waits on us */
 						zs_rcache_drop_stale(t->cache, key);
-					zs_hio_send_rendered(req, &r, NULL, sk);
+					zs_hio_send_rendered(req, &r, NULL, sk, NULL);
 					zs_rendered_free(&r);
 					free(sk);
 				}

@@ -357,11 +357,14 @@ typedef struct {
  * Content-Type and Content-Length by name, so those are never inside the block's value. */
 static void add_headers(struct evkeyvalq *oh, const hdr *h, size_t n)
 {
-	size_t len = strlen(h[0].value) + 1;
-	for (size_t i = 1; i < n; i++)
-		len += 2 + strlen(h[i].name) + 2 + strlen(h[i].value);
+	size_t lens[2 * 16], len = 0;
+	for (size_t i = 0; i < n; i++) {
+		lens[2 * i] = strlen(h[i].name);
+		lens[2 * i + 1] = strlen(h[i].value);
+		len += lens[2 * i + 1] + (i ? 2 + lens[2 * i] + 2 : 0);
+	}
 	struct evkeyval *kv = malloc(sizeof *kv);
-	char *key = strdup(h[0].name), *val = malloc(len);
+	char *key = strdup(h[0].name), *val = malloc(len + 1);
 	if (!kv || !key || !val) {
 		free(kv);
 		free(key);
@@ -370,9 +373,18 @@ static void add_headers(struct evkeyvalq *oh, const hdr *h, size_t n)
 			evhttp_add_header(oh, h[i].name, h[i].value);
 		return;
 	}
-	size_t k = (size_t)snprintf(val, len, "%s", h[0].value);
-	for (size_t i = 1; i < n && k < len; i++)
-		k += (size_t)snprintf(val + k, len - k, "\r\n%s: %s", h[i].name, h[i].value);
+	char *w = val;
+	for (size_t i = 0; i < n; i++) {
+		if (i) { /* "\r\nName: value" */
+			memcpy(w, "\r\n", 2);
+			memcpy(w + 2, h[i].name, lens[2 * i]);
+			memcpy(w + 2 + lens[2 * i], ": ", 2);
+			w += 2 + lens[2 * i] + 2;
+		}
+		memcpy(w, h[i].value, lens[2 * i + 1]);
+		w += lens[2 * i + 1];
+	}
+	*w = 0;
 	kv->key = key;
 	kv->value = val;
 	/* TAILQ_INSERT_TAIL (event2/keyvalq_struct.h): evhttp frees it with the request */
@@ -387,14 +399,16 @@ static void add_headers(struct evkeyvalq *oh, const hdr *h, size_t n)
  * surrogate: the dependency keys of a public answer (Surrogate-Key / xkey, for a cache tier),
  * or NULL. */
 void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry *e,
-                          const char *surrogate)
+                          const char *surrogate, const char *cache_state)
 {
 	struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
-	hdr h[12];
+	hdr h[16];
 	size_t n = 0;
 	/* a staff answer came with its own "private, no-store" (zs_http_on_request, zs_hio_send_error) */
 	int own_cc = evhttp_find_header(oh, "Cache-Control") != NULL;
 	h[n++] = (hdr){ "Content-Type", "application/json; charset=utf-8" };
+	if (cache_state)
+		h[n++] = (hdr){ "X-Zorgstatus-Cache", cache_state };
 	h[n++] = (hdr){ "Vary", "Accept-Encoding, Accept-Language" };
 	h[n++] = (hdr){ "X-Content-Type-Options", "nosniff" };
 	if (r->public_cache) {
@@ -479,7 +493,7 @@ void zs_hio_send_json(struct evhttp_request *req, int status, json_t *body, int 
 {
 	zs_rendered r;
 	zs_hio_render(body, NULL, status, public_cache, 0, &r);
-	zs_hio_send_rendered(req, &r, NULL, NULL);
+	zs_hio_send_rendered(req, &r, NULL, NULL, NULL);
 	zs_rendered_free(&r);
 }
 

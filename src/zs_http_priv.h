@@ -101,8 +101,7 @@ void zs_hio_error_text(json_t *body, const char *lang);
 /* Render a JSON body (text through rd's writer when rd is given, ETag, gzip when asked). */
 void zs_hio_render(json_t *body, zs_reader *rd, int status, int public_cache, int precompress,
                    zs_rendered *r);
-/* Send r; e: the cache entry it belongs to (its bytes go out by reference), or NULL;
- * surrogate: the answer's dependency keys for a cache tier, or NULL. */
+
 /* A cached answer asked for with gzip that was kept without its gzip form (it was made for a
  * client that did not ask): compress it now, once, for every later client (zs_rcache). */
 void zs_hio_ensure_gz(struct zs_rcache *c, zs_rentry *e, struct evhttp_request *req);
@@ -114,8 +113,11 @@ void zs_hio_ensure_gz(struct zs_rcache *c, zs_rentry *e, struct evhttp_request *
  * past that, or when anything fails, the body goes out by reference as before. */
 #define ZS_HIO_FILE_MIN (32 * 1024)
 void zs_hio_ensure_file(struct zs_rcache *c, zs_rentry *e, struct evhttp_request *req);
+/* Send r; e: the cache entry it belongs to (its bytes go out from its file or by reference),
+ * or NULL; surrogate: the answer's dependency keys for a cache tier, or NULL; cache_state: the
+ * X-Zorgstatus-Cache value to send with the other headers, or NULL. */
 void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry *e,
-                          const char *surrogate);
+                          const char *surrogate, const char *cache_state);
 void zs_hio_send_json(struct evhttp_request *req, int status, json_t *body, int public_cache);
 void zs_hio_send_error(struct evhttp_request *req, int http, const char *code,
                        const char *param, const char *msg);
