@@ -1007,6 +1007,10 @@ if [ -n "$dpid" ] && kill -0 "$dpid" 2>/dev/null; then
 	rss=$(vm "$dpid" VmRSS)
 	[ -n "$hwm" ] && rvj vmhwm_kb_end "$hwm"
 	[ -n "$rss" ] && rvj vmrss_kb_end "$rss"
+	# the response cache's answer files: shared memory (memfd), not in VmRSS/VmHWM
+	afb=$(curl -s "http://127.0.0.1:$dport/metrics" 2>/dev/null |
+		awk '/^zorgstatus_response_cache_file_bytes /{printf "%d", $2 / 1024}')
+	[ -n "$afb" ] && rvj answer_files_kb_end "$afb"
 fi
 
 # ------------------------------------------------------------------ report

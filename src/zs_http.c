@@ -524,7 +524,8 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 				evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control",
 				                  "no-cache");
 			zs_hio_ensure_gz(t->cache, hit, req);
-			zs_hio_ensure_file(t->cache, hit, req);
+			if (!stale) /* a stale answer is about to be replaced */
+				zs_hio_ensure_file(t->cache, hit, req);
 			zs_hio_send_rendered(req, &hit->r, hit, hit->surrogate, stale ? "stale" : "hit");
 			zs_rentry_release(hit);
 		} else {

@@ -207,7 +207,7 @@ void zs_hio_ensure_gz(zs_rcache *c, zs_rentry *e, struct evhttp_request *req)
 	    !zs_hio_accepts_gzip(req))
 		return;
 	/* an entry that dropped its text for its file (zs_rcache_attach_file): read it back */
-	char *text = e->r.body ? NULL : malloc(e->r.len);
+	char *text = e->r.body ? NULL : malloc(e->r.len ? e->r.len : 1);
 	if (!e->r.body && (!text || zs_pread_all(e->file_fd, text, e->r.len) != 0)) {
 		free(text);
 		return;
@@ -253,8 +253,11 @@ static void file_release(void *file)
 
 void zs_hio_ensure_file(zs_rcache *c, zs_rentry *e, struct evhttp_request *req)
 {
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	/* only for an answer whose body goes out now: not HEAD, gzip or a revalidation (304) */
 	if (e->r.len < ZS_HIO_FILE_MIN || __atomic_load_n(&e->file, __ATOMIC_ACQUIRE) ||
-	    evhttp_request_get_command(req) == EVHTTP_REQ_HEAD || zs_hio_accepts_gzip(req))
+	    evhttp_request_get_command(req) == EVHTTP_REQ_HEAD || zs_hio_accepts_gzip(req) ||
+	    evhttp_find_header(in, "If-None-Match"))
 		return;
 	if (atomic_fetch_add(&files_held, 1) >= files_cap()) {
 		atomic_fetch_sub(&files_held, 1);
@@ -321,8 +324,8 @@ static void add_entry_bytes(struct evbuffer *out, const char *p, size_t n, zs_re
 
 /* Add r's body without copying it: a cached entry's from its file (sendfile) or by reference;
  * without an entry the body itself is handed over (r->body is NULL after; the reply frees it
- * once sent). Returns 0, or -1 when nothing could be added (an entry without its text, whose
- * file could not be added: out of memory). */
+ * once sent). Returns 1 (from the entry's file), 0 (otherwise), or -1 when nothing could be
+ * added (an entry without its text, whose file could not be added or read: out of memory). */
 static int add_body(struct evbuffer *out, zs_rendered *r, zs_rentry *e)
 {
 	struct evbuffer_file_segment *seg = e ? __atomic_load_n(&e->file, __ATOMIC_ACQUIRE) : NULL;
@@ -331,7 +334,14 @@ static int add_body(struct evbuffer *out, zs_rendered *r, zs_rentry *e)
 		 * segment added to a buffer that drains to a descriptor */
 		evbuffer_set_flags(out, EVBUFFER_FLAG_DRAINS_TO_FD);
 		if (evbuffer_add_file_segment(out, seg, 0, (ev_off_t)r->len) == 0)
+			return 1;
+	}
+	if (!r->body && seg) { /* the entry dropped its text: read it back from the file */
+		char *text = malloc(r->len ? r->len : 1);
+		if (text && zs_pread_all(e->file_fd, text, r->len) == 0 &&
+		    evbuffer_add_reference(out, text, r->len, heap_cleanup, NULL) == 0)
 			return 0;
+		free(text);
 	}
 	if (!r->body)
 		return -1;
@@ -439,7 +449,7 @@ void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry 
 		evhttp_send_error(req, 503, NULL);
 		return;
 	}
-	int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD, ok = 1;
+	int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD, added = 0;
 	const char *gz = __atomic_load_n(&r->gz, __ATOMIC_ACQUIRE); /* may come later: attach_gz */
 	if (r->len > 256 && zs_hio_accepts_gzip(req)) {
 		if (gz) {
@@ -449,12 +459,14 @@ void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry 
 			h[n++] = (hdr){ "Content-Encoding", "gzip" };
 		} else {
 			evbuffer_drain(out, evbuffer_get_length(out));
-			ok = add_body(out, r, e) == 0;
+			added = add_body(out, r, e);
 		}
 	} else {
-		ok = add_body(out, r, e) == 0;
+		added = add_body(out, r, e);
 	}
-	if (!ok) {
+	if (added == 1 && !head)
+		zs_metrics_file_answer();
+	if (added < 0) {
 		evbuffer_free(out);
 		zs_hio_send_error(req, 503, "unavailable", NULL, "temporarily unable to answer");
 		return;

@@ -45,7 +45,7 @@ typedef struct {
 
 static route_stats routes[ZS_METRICS_MAX_ROUTES];
 static int nroutes;
-static counter cache_hits, cache_misses;
+static counter cache_hits, cache_misses, file_answers;
 static counter reloads_ok, reloads_failed;
 static _Atomic long long last_reload_ok;   /* unix seconds */
 static double start_time;
@@ -145,6 +145,11 @@ void zs_metrics_cache_hit(void)
 void zs_metrics_cache_miss(void)
 {
 	atomic_fetch_add_explicit(&cache_misses, 1, memory_order_relaxed);
+}
+
+void zs_metrics_file_answer(void)
+{
+	atomic_fetch_add_explicit(&file_answers, 1, memory_order_relaxed);
 }
 
 void zs_metrics_fetch(const char *feed, zs_fetch_outcome outcome)
@@ -271,6 +276,10 @@ static void render_requests(FILE *o)
 	     "Cacheable answers that had to be computed.");
 	fprintf(o, "zorgstatus_response_cache_misses_total %llu\n",
 	        (unsigned long long)atomic_load(&cache_misses));
+	head(o, "zorgstatus_response_cache_file_answers_total", "counter",
+	     "Answers whose body was sent from a cached answer's in-memory file (sendfile).");
+	fprintf(o, "zorgstatus_response_cache_file_answers_total %llu\n",
+	        (unsigned long long)atomic_load(&file_answers));
 }
 
 static void render_durations(FILE *o)

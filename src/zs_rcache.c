@@ -517,8 +517,10 @@ int zs_rcache_attach_file(zs_rcache *c, zs_rentry *pe, void *file, int fd, size_
 			s->files++;
 			s->file_bytes += bytes;
 		}
+		/* the text goes first (the caller's reference: it sends from the file now), so
+		 * that a file replacing it makes no other answer leave */
+		slim(s, e, 1);
 		grew(c, s, e, bytes);
-		slim(s, e, 1); /* the caller's reference: it sends from the file now */
 		done = 1;
 	}
 	pthread_mutex_unlock(&s->mu);

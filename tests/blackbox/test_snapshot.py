@@ -12,6 +12,7 @@ no ETag, no cache changes; consumers see the day of the last check, which moves 
 import gzip
 import json
 import os
+import socket
 import threading
 import time
 import unittest
@@ -281,6 +282,18 @@ def metric(d, name):
     raise AssertionError("%s not on /metrics" % name)
 
 
+def answer_fds(d):
+    """How many answer files (memfd "zs-answer") the daemon has open now."""
+    fd_dir = "/proc/%d/fd" % d.proc.pid
+    n = 0
+    for fd in os.listdir(fd_dir):
+        try:
+            n += "zs-answer" in os.readlink(os.path.join(fd_dir, fd))
+        except OSError:  # closed meanwhile
+            pass
+    return n
+
+
 BIG = "06020202"
 
 
@@ -311,11 +324,17 @@ class AnswerFileTest(DaemonTestCase):
         self.assertGreater(len(b1), 32 * 1024, "the fixture must be large enough")
         self.assertEqual(metric(d, "zorgstatus_response_cache_files"), 0)
         bytes1 = metric(d, "zorgstatus_response_cache_bytes")
-        # the first hit makes the file, and the entry's text goes (the file holds its bytes)
+        # a revalidation (304) sends no body: no file for it
+        st, _, _ = d.request("GET", path, headers={"If-None-Match": h1["etag"]})
+        self.assertEqual(st, 304)
+        self.assertEqual(metric(d, "zorgstatus_response_cache_files"), 0)
+        # the first hit with a body makes the file, and the entry's text goes (the file holds
+        # its bytes); this answer is the first sent from it
         st, h2, b2 = d.request("GET", path)
         self.assertEqual((st, h2["x-zorgstatus-cache"]), (200, "hit"))
         self.assertEqual(b2, b1)
         self.assertEqual(metric(d, "zorgstatus_response_cache_files"), 1)
+        self.assertEqual(metric(d, "zorgstatus_response_cache_file_answers_total"), 1)
         self.assertEqual(metric(d, "zorgstatus_response_cache_file_bytes"), len(b1))
         self.assertLessEqual(metric(d, "zorgstatus_response_cache_bytes"), bytes1)
         # later hits are sent from it: the same bytes, headers and length
@@ -324,8 +343,11 @@ class AnswerFileTest(DaemonTestCase):
             self.assertEqual(b3, b1)
             self.assertEqual(int(h3["content-length"]), len(b1))
             self.assertEqual(h3["etag"], h1["etag"])
+        self.assertEqual(metric(d, "zorgstatus_response_cache_file_answers_total"), 4)
+        # HEAD: the length of the file, no body (and not counted as sent from it)
         st, hh, bh = d.request("HEAD", path)
         self.assertEqual((st, bh, int(hh["content-length"])), (200, b"", len(b1)))
+        self.assertEqual(metric(d, "zorgstatus_response_cache_file_answers_total"), 4)
         # gzip answers come from the gzip form, made once from the file
         st, hg, bg = d.request("GET", path, headers={"Accept-Encoding": "gzip"})
         self.assertEqual(hg.get("content-encoding"), "gzip")
@@ -342,6 +364,7 @@ class AnswerFileTest(DaemonTestCase):
         self.assertEqual(d.request("GET", path)[2], b4)
         self.assertEqual(d.request("GET", path)[2], b4)
         self.assertEqual(metric(d, "zorgstatus_response_cache_files"), 1)
+        self.assertEqual(metric(d, "zorgstatus_response_cache_file_answers_total"), 6)
         # and it is the new version's: every status contracted now
         shown = [x["status"] for p in json.loads(b4)["years"][0]["policies"]
                  for x in p["statuses"]]
@@ -350,11 +373,52 @@ class AnswerFileTest(DaemonTestCase):
         self.assertIn("negotiating", [x["status"] for p in json.loads(b1)["years"][0]["policies"]
                                       for x in p["statuses"]])
 
+    def test_a_slow_client_gets_the_file_of_an_answer_replaced_meanwhile(self):
+        s = self.start_server()
+        s.set_content("/zk.jsonl", big_hospital("negotiating"))
+        d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"), schedule=1)],
+                              now="2026-12-02T10:00:00")
+        first = d.wait_success("zk")["last_change"]
+        path = "/v1/providers/%s?year=2027" % BIG
+        b1 = d.request("GET", path)[2]
+        self.assertEqual(d.request("GET", path)[2], b1)  # the file is made
+        self.assertEqual(metric(d, "zorgstatus_response_cache_files"), 1)
+        # a client with a 4 KB receive window: most of the answer waits in the daemon
+        slow = socket.socket()
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.connect(("127.0.0.1", d.port))
+        slow.sendall(("GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                      % path).encode())
+        time.sleep(0.5)
+        # meanwhile the provider changes and the new answer (with its file) replaces the entry
+        s.set_content("/zk.jsonl", big_hospital("contracted"))
+        d.wait_feed("zk", lambda f: f.get("last_change") not in (None, first),
+                    "second version applied")
+        b2 = d.request("GET", path)[2]
+        self.assertNotEqual(b2, b1)
+        self.assertEqual(d.request("GET", path)[2], b2)
+        # the slow client still gets the old answer whole, from the file its entry dropped
+        raw = b""
+        slow.settimeout(20)
+        while True:
+            chunk = slow.recv(4096)
+            if not chunk:
+                break
+            raw += chunk
+            time.sleep(0.001)
+        slow.close()
+        head, _, body = raw.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"), head[:100])
+        self.assertEqual(body, b1)
+        # and its descriptor is given back: every answer file the daemon holds is a cached one
+        d.wait_until(lambda: answer_fds(d) == metric(d, "zorgstatus_response_cache_files") == 1,
+                     "the replaced answer's file closed")
+
     def test_answers_evicted_while_being_sent_arrive_whole(self):
-        # 48 hospitals of 35-45 KB and a 4 MiB cache (256 KiB a shard, 2-3 of them with their
-        # files): entries and files are dropped all the time while other connections are
-        # still sending them
-        agbs = ["0603%04d" % i for i in range(48)]
+        # 120 hospitals of 45-46 KB and a 4 MiB cache (256 KiB a shard, about five answers):
+        # entries and files are dropped all the time while other connections are still
+        # sending them
+        agbs = ["0603%04d" % i for i in range(120)]
         pols = [policy("3311-P%02d" % i, 2027, "Polis %02d" % i, "natura",
                        [rule("*", 75, "avg_contracted_tariff")]) for i in range(14)]
         recs = pols + [provider(a, "Ziekenhuis %s" % a) for a in agbs]

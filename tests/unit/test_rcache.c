@@ -298,6 +298,63 @@ START_TEST(test_attached_forms_keep_the_budget)
 }
 END_TEST
 
+/* A file that replaces its entry's text (only the cache and its maker hold the entry) makes
+ * no other answer leave: the text goes before the file is counted (review of the change that
+ * added files: it evicted up to the text's size from a full shard for nothing). */
+START_TEST(test_file_replacing_the_text_evicts_nothing)
+{
+	marks = NULL;
+	zs_rcache *c = zs_rcache_new(16 * 65536);
+	time_t now = zs_parse_local("2026-11-20T10:00:00");
+	zs_rcache_sync(c, 0, fetch, NULL);
+	/* fill every shard: 8000-byte answers, each asked twice so that a full shard keeps it */
+	char key[64];
+	for (int i = 0; i < 400; i++) {
+		snprintf(key, sizeof key, "fill-%d", i);
+		for (int miss = 0; miss < 2; miss++) {
+			char *body = malloc(8001);
+			memset(body, 'f', 8000);
+			body[8000] = 0;
+			zs_rendered r;
+			memset(&r, 0, sizeof r);
+			r.status = 200;
+			r.body = body;
+			r.len = 8000;
+			zs_rentry *e = zs_rcache_put(c, key, 0, now, 3600, &r, NULL, 0, NULL);
+			if (e) {
+				zs_rentry_release(e);
+				break;
+			}
+			free(body);
+		}
+	}
+	zs_rcache_stats before, after;
+	zs_rcache_stats_get(c, &before);
+	ck_assert_uint_gt(before.evictions, 0); /* the shards are full */
+	/* every entry still there gets a file of its text's size, held by nobody else */
+	int attached = 0;
+	files_released = 0;
+	for (int i = 0; i < 400; i++) {
+		snprintf(key, sizeof key, "fill-%d", i);
+		zs_rentry *e = zs_rcache_get(c, key, now);
+		if (!e)
+			continue;
+		ck_assert_int_eq(zs_rcache_attach_file(c, e, malloc(8), -1, 8000, release_file), 1);
+		ck_assert_ptr_null(e->r.body);
+		attached++;
+		zs_rentry_release(e);
+	}
+	zs_rcache_stats_get(c, &after);
+	ck_assert_int_eq(attached, (int)before.entries);
+	ck_assert_uint_eq(after.evictions, before.evictions);
+	ck_assert_uint_eq(after.entries, before.entries);
+	ck_assert_uint_eq(after.bytes, before.bytes);
+	ck_assert_uint_eq(after.files, before.entries);
+	zs_rcache_free(c);
+	ck_assert_int_eq(files_released, attached);
+}
+END_TEST
+
 /* An answer file holds the same bytes as the entry's text: the text goes once nobody but the
  * cache holds the entry, and its bytes leave the count; a holder keeps it whole meanwhile. */
 START_TEST(test_entry_with_a_file_drops_its_text)
@@ -593,6 +650,7 @@ int main(void)
 	tcase_add_test(tc, test_full_cache_keeps_second_miss);
 	tcase_add_test(tc, test_attached_forms_keep_the_budget);
 	tcase_add_test(tc, test_entry_with_a_file_drops_its_text);
+	tcase_add_test(tc, test_file_replacing_the_text_evicts_nothing);
 	tcase_add_test(tc, test_stale_answer_while_the_new_one_is_made);
 	tcase_add_test(tc, test_stale_claim_expires);
 	tcase_add_test(tc, test_big_blocks_reused);
