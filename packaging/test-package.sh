@@ -86,6 +86,13 @@ check "GET /v1/feeds: the 8 sample feeds, each fetched" sh -c \
 check "GET / serves the widget from /usr/share/zorgstatus/www" sh -c \
 	"curl -fsS http://127.0.0.1:$port/www/widget.js | cmp -s - /usr/share/zorgstatus/www/widget.js"
 check "GET /metrics (Prometheus text)" sh -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q '^# TYPE '"
+same_large_answer() { # a 59 KB lookup asked again comes from its in-memory file (sendfile)
+	a=$(get /v1/providers/06010101 | md5sum) && b=$(get /v1/providers/06010101 | md5sum) &&
+		c=$(get /v1/providers/06010101 | md5sum) || return 1
+	[ "$a" = "$b" ] && [ "$b" = "$c" ] || { echo "answers differ: $a $b $c"; return 1; }
+	curl -fsS "http://127.0.0.1:$port/metrics" | grep -q '^zorgstatus_response_cache_file_answers_total [1-9]'
+}
+check "a large cached answer sent from its file, the same bytes" same_large_answer
 check "SIGHUP reloads, still ready" sh -c "kill -HUP $pid && sleep 1 && kill -0 $pid && curl -fsS -o /dev/null http://127.0.0.1:$port/readyz"
 check "database in /var/lib/zorgstatus, owned by zorgstatus" \
 	test "$(stat -c %U /var/lib/zorgstatus/zorgstatus.db 2>/dev/null)" = zorgstatus
