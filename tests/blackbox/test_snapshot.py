@@ -312,13 +312,17 @@ class AnswerFileTest(DaemonTestCase):
     file with sendfile (docs/api.md, Caching): the same bytes as the first answer, counted on
     /metrics, and gone with its entry when the provider changes."""
 
-    def test_large_answer_from_the_cache_file_is_the_same_bytes_and_follows_a_change(self):
+    def big_hospital_daemon(self):
+        """A daemon polling big_hospital("negotiating") every second, applied: (server, daemon,
+        the feed's first last_change, the hospital's lookup path)."""
         s = self.start_server()
         s.set_content("/zk.jsonl", big_hospital("negotiating"))
         d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"), schedule=1)],
                               now="2026-12-02T10:00:00")
-        first = d.wait_success("zk")["last_change"]
-        path = "/v1/providers/%s?year=2027" % BIG
+        return s, d, d.wait_success("zk")["last_change"], "/v1/providers/%s?year=2027" % BIG
+
+    def test_large_answer_from_the_cache_file_is_the_same_bytes_and_follows_a_change(self):
+        s, d, first, path = self.big_hospital_daemon()
         st, h1, b1 = d.request("GET", path)
         self.assertEqual((st, h1["x-zorgstatus-cache"]), (200, "miss"))
         self.assertGreater(len(b1), 32 * 1024, "the fixture must be large enough")
@@ -374,12 +378,7 @@ class AnswerFileTest(DaemonTestCase):
                                       for x in p["statuses"]])
 
     def test_a_slow_client_gets_the_file_of_an_answer_replaced_meanwhile(self):
-        s = self.start_server()
-        s.set_content("/zk.jsonl", big_hospital("negotiating"))
-        d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"), schedule=1)],
-                              now="2026-12-02T10:00:00")
-        first = d.wait_success("zk")["last_change"]
-        path = "/v1/providers/%s?year=2027" % BIG
+        s, d, first, path = self.big_hospital_daemon()
         b1 = d.request("GET", path)[2]
         self.assertEqual(d.request("GET", path)[2], b1)  # the file is made
         self.assertEqual(metric(d, "zorgstatus_response_cache_files"), 1)

@@ -231,6 +231,27 @@ START_TEST(test_bounds_and_references)
 }
 END_TEST
 
+/* Put an answer of n bytes under key, asked twice if need be (a full shard keeps a second
+ * miss): the entry with a reference, or NULL. */
+static zs_rentry *put_sized(zs_rcache *c, const char *key, time_t now, size_t n)
+{
+	for (int miss = 0; miss < 2; miss++) {
+		char *body = malloc(n + 1);
+		memset(body, 'a' + (int)(strlen(key) % 26), n);
+		body[n] = 0;
+		zs_rendered r;
+		memset(&r, 0, sizeof r);
+		r.status = 200;
+		r.body = body;
+		r.len = n;
+		zs_rentry *e = zs_rcache_put(c, key, 0, now, 3600, &r, NULL, 0, NULL);
+		if (e)
+			return e;
+		free(body);
+	}
+	return NULL;
+}
+
 static int files_released;
 static void release_file(void *f)
 {
@@ -256,20 +277,7 @@ START_TEST(test_attached_forms_keep_the_budget)
 	for (int i = 0; i < 2000; i++) {
 		char key[64];
 		snprintf(key, sizeof key, "key-%d", i);
-		zs_rentry *e = NULL;
-		for (int miss = 0; miss < 2 && !e; miss++) { /* a full shard keeps a second miss */
-			char *body = malloc(10001);
-			memset(body, 'a' + i % 26, 10000);
-			body[10000] = 0;
-			zs_rendered r;
-			memset(&r, 0, sizeof r);
-			r.status = 200;
-			r.body = body;
-			r.len = 10000;
-			e = zs_rcache_put(c, key, 0, now, 3600, &r, NULL, 0, NULL);
-			if (!e)
-				free(body);
-		}
+		zs_rentry *e = put_sized(c, key, now, 10000);
 		ck_assert_ptr_nonnull(e);
 		kept++;
 		zs_rentry_ref(e); /* another client is sending it: the entry keeps its text */
@@ -311,22 +319,7 @@ START_TEST(test_file_replacing_the_text_evicts_nothing)
 	char key[64];
 	for (int i = 0; i < 400; i++) {
 		snprintf(key, sizeof key, "fill-%d", i);
-		for (int miss = 0; miss < 2; miss++) {
-			char *body = malloc(8001);
-			memset(body, 'f', 8000);
-			body[8000] = 0;
-			zs_rendered r;
-			memset(&r, 0, sizeof r);
-			r.status = 200;
-			r.body = body;
-			r.len = 8000;
-			zs_rentry *e = zs_rcache_put(c, key, 0, now, 3600, &r, NULL, 0, NULL);
-			if (e) {
-				zs_rentry_release(e);
-				break;
-			}
-			free(body);
-		}
+		zs_rentry_release(put_sized(c, key, now, 8000));
 	}
 	zs_rcache_stats before, after;
 	zs_rcache_stats_get(c, &before);
