@@ -199,6 +199,18 @@ void zs_hio_render(json_t *body, zs_reader *rd, int status, int public_cache, in
 	}
 }
 
+/* A malloc'ed copy of the text of an entry that dropped it for its file (read back with
+ * pread), or NULL (out of memory, or the read failed). */
+static char *read_back(const zs_rentry *e)
+{
+	char *text = malloc(e->r.len ? e->r.len : 1);
+	if (text && zs_pread_all(e->file_fd, text, e->r.len) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 void zs_hio_ensure_gz(zs_rcache *c, zs_rentry *e, struct evhttp_request *req)
 {
 	unsigned char *gz;
@@ -207,11 +219,9 @@ void zs_hio_ensure_gz(zs_rcache *c, zs_rentry *e, struct evhttp_request *req)
 	    !zs_hio_accepts_gzip(req))
 		return;
 	/* an entry that dropped its text for its file (zs_rcache_attach_file): read it back */
-	char *text = e->r.body ? NULL : malloc(e->r.len ? e->r.len : 1);
-	if (!e->r.body && (!text || zs_pread_all(e->file_fd, text, e->r.len) != 0)) {
-		free(text);
+	char *text = e->r.body ? NULL : read_back(e);
+	if (!e->r.body && !text)
 		return;
-	}
 	int rc = zs_gzip(text ? text : e->r.body, e->r.len, 1, &gz, &len);
 	free(text);
 	if (rc != 0)
@@ -337,9 +347,8 @@ static int add_body(struct evbuffer *out, zs_rendered *r, zs_rentry *e)
 			return 1;
 	}
 	if (!r->body && seg) { /* the entry dropped its text: read it back from the file */
-		char *text = malloc(r->len ? r->len : 1);
-		if (text && zs_pread_all(e->file_fd, text, r->len) == 0 &&
-		    evbuffer_add_reference(out, text, r->len, heap_cleanup, NULL) == 0)
+		char *text = read_back(e);
+		if (text && evbuffer_add_reference(out, text, r->len, heap_cleanup, NULL) == 0)
 			return 0;
 		free(text);
 	}
