@@ -959,21 +959,29 @@ START_TEST(test_compare_summary_same_as_full_reduced)
 }
 END_TEST
 
+/* The inputs of a consequence: a natura policy paying 75% of the average contracted tariff, at
+ * a provider the insurer says is not contracted (no amount). */
+static zs_conseq_in not_contracted_natura(void)
+{
+	zs_conseq_in in;
+	memset(&in, 0, sizeof in);
+	in.policy_type = ZS_PTYPE_NATURA;
+	in.care_type = "hospital";
+	in.status = ZS_STATUS_NOT_CONTRACTED;
+	in.nc_percent = 75.0;
+	in.nc_basis = "avg_contracted_tariff";
+	in.insurer_says = ZS_STATUS_NOT_CONTRACTED;
+	return in;
+}
+
 /* The consequence cache of a reader: equal inputs share one object; inputs that differ in one
  * field only (an amount, a date that is NULL or empty, the language, the percentage) never
  * share an entry; and after 40,000 other inputs have passed through the table (evictions in
  * every set) each answer is still exactly what zs_consequence computes. */
 START_TEST(test_consequence_cache_keeps_inputs_apart)
 {
-	zs_conseq_in base;
-	memset(&base, 0, sizeof base);
-	base.policy_type = ZS_PTYPE_NATURA;
-	base.care_type = "hospital";
-	base.status = ZS_STATUS_NOT_CONTRACTED;
-	base.nc_percent = 75.0;
-	base.nc_basis = "avg_contracted_tariff";
+	zs_conseq_in base = not_contracted_natura();
 	base.amount_cents = 800000;
-	base.insurer_says = ZS_STATUS_NOT_CONTRACTED;
 	json_t *a = zs_reader_cons_get(rd, &base, "nl");
 	json_t *b = zs_reader_cons_get(rd, &base, "nl");
 	ck_assert_ptr_nonnull(a);
@@ -1024,14 +1032,7 @@ END_TEST
  * old ones, not besides them (before, it was emptied whole at every snapshot). */
 START_TEST(test_consequence_cache_outlives_a_snapshot)
 {
-	zs_conseq_in base;
-	memset(&base, 0, sizeof base);
-	base.policy_type = ZS_PTYPE_NATURA;
-	base.care_type = "hospital";
-	base.status = ZS_STATUS_NOT_CONTRACTED;
-	base.nc_percent = 75.0;
-	base.nc_basis = "avg_contracted_tariff";
-	base.insurer_says = ZS_STATUS_NOT_CONTRACTED;
+	zs_conseq_in base = not_contracted_natura();
 	int st;
 	json_t *o = call(zs_api_provider, "06010101", now_dec, &st, "year", "2027", NULL);
 	ck_assert_int_eq(st, 200);
