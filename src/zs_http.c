@@ -204,14 +204,16 @@ static const char *method_name(enum evhttp_cmd_type cmd)
  * first): one access log line and the request metrics. arg: the start, monotonic us. */
 static void on_complete(struct evhttp_request *req, void *arg)
 {
-	long long usec = zs_metrics_now_us() - (long long)(uintptr_t)arg;
+	uintptr_t a = (uintptr_t)arg; /* the start << 8 | metric route + 1 (0: not known yet) */
+	long long usec = zs_metrics_now_us() - (long long)(a >> 8);
 	int status = evhttp_request_get_response_code(req);
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	const char *cl = evhttp_find_header(evhttp_request_get_output_headers(req), "Content-Length");
 	size_t bytes = cl && cmd != EVHTTP_REQ_HEAD ? (size_t)strtoull(cl, NULL, 10) : 0;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	serv_thread *t = evhttp_request_get_connection(req) ? cur_thread : NULL;
-	zs_metrics_request(metric_route(uri ? evhttp_uri_get_path(uri) : NULL), status, bytes, usec);
+	int rid = (a & 0xff) ? (int)(a & 0xff) - 1 : metric_route(uri ? evhttp_uri_get_path(uri) : NULL);
+	zs_metrics_request(rid, status, bytes, usec);
 	if (zs_log_access_on())
 		zs_log_access(method_name(cmd), evhttp_request_get_uri(req), status, bytes, usec,
 		              cur_thread ? cur_thread->index : 0);
@@ -234,15 +236,26 @@ static void on_conn_close(struct evhttp_connection *evcon, void *arg)
 		atomic_fetch_sub(&((serv_thread *)(v & ~(uintptr_t)1))->inflight, 1);
 }
 
-/* Count the request as in flight and arrange for on_complete. */
-static void request_begin(struct evhttp_request *req)
+/* Count the request as in flight and arrange for on_complete. Returns the start (monotonic
+ * us) for request_route. */
+static long long request_begin(struct evhttp_request *req)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	if (cur_thread && evcon) {
 		atomic_fetch_add(&cur_thread->inflight, 1);
 		evhttp_connection_set_closecb(evcon, on_conn_close, (void *)((uintptr_t)cur_thread | 1));
 	}
-	evhttp_request_set_on_complete_cb(req, on_complete, (void *)(uintptr_t)zs_metrics_now_us());
+	long long start = zs_metrics_now_us();
+	evhttp_request_set_on_complete_cb(req, on_complete, (void *)((uintptr_t)start << 8));
+	return start;
+}
+
+/* The request's metric route, now that it is known: on_complete need not match its path. */
+static void request_route(struct evhttp_request *req, long long start, int metric)
+{
+	if (metric >= 0 && metric < 0xff)
+		evhttp_request_set_on_complete_cb(req, on_complete,
+		                                  (void *)((uintptr_t)start << 8 | (uintptr_t)(metric + 1)));
 }
 
 /* GET/HEAD /metrics: Prometheus text, no CORS (not for browsers), never cached. */
@@ -332,7 +345,7 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 	size_t np = 0;
 	char *path = NULL;
 
-	request_begin(req); /* access log and metrics when the answer is out */
+	long long start = request_begin(req); /* access log and metrics when the answer is out */
 	/* evhttp's own body limit is set far above ours, so that this answer is JSON. */
 	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
 	    (size_t)t->cfg->max_body_kb * 1024) {
@@ -458,6 +471,8 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 		}
 		rt = r;
 	}
+	if (rt)
+		request_route(req, start, route_metric[rt - routes]);
 	const char *qlang = NULL;
 	for (size_t i = 0; i < np; i++)
 		if (strcmp(params[i].key, "lang") == 0)
@@ -505,7 +520,10 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 			 * what changed are made again (the previous one is sent only to those who
 			 * ask while that is under way), every other answer (and its ETag) stays. */
 			zs_rcache_sync(t->cache, gen, fetch_dirty, t->reader);
-			snprintf(key, sizeof key, "%s|%s", lang, full_uri);
+			size_t ll = strlen(lang), ul = strlen(full_uri); /* "<lang>|<uri>" */
+			memcpy(key, lang, ll);
+			key[ll] = '|';
+			memcpy(key + ll + 1, full_uri, ul + 1);
 			hit = zs_rcache_lookup(t->cache, key, zr.now, &stale);
 		}
 		if (cacheable) {
@@ -523,9 +541,10 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 			if (stale)
 				evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control",
 				                  "no-cache");
-			zs_hio_ensure_gz(t->cache, hit, req);
+			int gz = zs_hio_accepts_gzip(req);
+			zs_hio_ensure_gz(t->cache, hit, gz);
 			if (!stale) /* a stale answer is about to be replaced */
-				zs_hio_ensure_file(t->cache, hit, req);
+				zs_hio_ensure_file(t->cache, hit, req, gz);
 			zs_hio_send_rendered(req, &hit->r, hit, hit->surrogate, stale ? "stale" : "hit");
 			zs_rentry_release(hit);
 		} else {
@@ -604,6 +623,8 @@ zs_http_local *zs_http_local_new(const zs_config *cfg, struct event_base *base,
 	t->base = base;
 	t->fd = -1;
 	t->http = evhttp_new(base);
+	if (t->http) /* every answer names its own type (zs_hio_send_rendered's header block) */
+		evhttp_set_default_content_type(t->http, NULL);
 	if (!t->http) {
 		free(l);
 		return NULL;

@@ -211,12 +211,11 @@ static char *read_back(const zs_rentry *e)
 	return text;
 }
 
-void zs_hio_ensure_gz(zs_rcache *c, zs_rentry *e, struct evhttp_request *req)
+void zs_hio_ensure_gz(zs_rcache *c, zs_rentry *e, int gzip)
 {
 	unsigned char *gz;
 	size_t len;
-	if (e->r.len <= 256 || __atomic_load_n(&e->r.gz, __ATOMIC_ACQUIRE) ||
-	    !zs_hio_accepts_gzip(req))
+	if (!gzip || e->r.len <= 256 || __atomic_load_n(&e->r.gz, __ATOMIC_ACQUIRE))
 		return;
 	/* an entry that dropped its text for its file (zs_rcache_attach_file): read it back */
 	char *text = e->r.body ? NULL : read_back(e);
@@ -261,12 +260,12 @@ static void file_release(void *file)
 	evbuffer_file_segment_free(file);
 }
 
-void zs_hio_ensure_file(zs_rcache *c, zs_rentry *e, struct evhttp_request *req)
+void zs_hio_ensure_file(zs_rcache *c, zs_rentry *e, struct evhttp_request *req, int gzip)
 {
 	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
 	/* only for an answer whose body goes out now: not HEAD, gzip or a revalidation (304) */
-	if (e->r.len < ZS_HIO_FILE_MIN || __atomic_load_n(&e->file, __ATOMIC_ACQUIRE) ||
-	    evhttp_request_get_command(req) == EVHTTP_REQ_HEAD || zs_hio_accepts_gzip(req) ||
+	if (gzip || e->r.len < ZS_HIO_FILE_MIN || __atomic_load_n(&e->file, __ATOMIC_ACQUIRE) ||
+	    evhttp_request_get_command(req) == EVHTTP_REQ_HEAD ||
 	    evhttp_find_header(in, "If-None-Match"))
 		return;
 	if (atomic_fetch_add(&files_held, 1) >= files_cap()) {
@@ -367,13 +366,56 @@ typedef struct {
 	const char *name, *value;
 } hdr;
 
+/* Append one output header as evhttp_add_header would, without its checks (our own names and
+ * values, no line breaks). key and val are malloc'ed: evhttp frees them with the request.
+ * -1 (nothing added, key and val freed) when out of memory. */
+static int add_entry(struct evkeyvalq *oh, char *key, char *val)
+{
+	struct evkeyval *kv = key && val ? malloc(sizeof *kv) : NULL;
+	if (!kv) {
+		free(key);
+		free(val);
+		return -1;
+	}
+	kv->key = key;
+	kv->value = val;
+	/* TAILQ_INSERT_TAIL (event2/keyvalq_struct.h) */
+	kv->next.tqe_next = NULL;
+	kv->next.tqe_prev = oh->tqh_last;
+	*oh->tqh_last = kv;
+	oh->tqh_last = &kv->next.tqe_next;
+	return 0;
+}
+
+/* The Date header's value (RFC 9110 5.6.7, IMF-fixdate), made once a second per thread: the
+ * same text evhttp makes for every answer with two printfs of its own. */
+static const char *http_date(void)
+{
+	static _Thread_local char text[32];
+	static _Thread_local time_t made = -1;
+	static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t now = time(NULL);
+	struct tm tm;
+	if (now != made && gmtime_r(&now, &tm)) {
+		snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7],
+		         tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+		         tm.tm_sec);
+		made = now;
+	}
+	return text;
+}
+
 /* Give evhttp the headers h[0..n) of an answer. evhttp writes each output header with a
  * printf of its own, after three allocations to add it: for an answer from the cache, its
  * dozen headers cost more than sending its bytes. So they go in as one header whose value
  * holds the others, each on a line of its own: the bytes on the wire are those of the n
  * headers. Every name and value here is our own and holds no line break (zs_deps.h keys,
- * hex ETags, constants). evhttp adds Date and Content-Length itself; it looks for
- * Content-Type and Content-Length by name, so those are never inside the block's value. */
+ * hex ETags, constants). evhttp looks for Date, Content-Type and Content-Length by name to
+ * add its own when they are missing: h[0] is Date (the block's name), Content-Type goes
+ * inside the block (the servers make no default one: evhttp_set_default_content_type NULL),
+ * Content-Length is a header of its own (zs_hio_send_rendered). */
 static void add_headers(struct evkeyvalq *oh, const hdr *h, size_t n)
 {
 	size_t lens[2 * 16], len = 0;
@@ -382,12 +424,8 @@ static void add_headers(struct evkeyvalq *oh, const hdr *h, size_t n)
 		lens[2 * i + 1] = strlen(h[i].value);
 		len += lens[2 * i + 1] + (i ? 2 + lens[2 * i] + 2 : 0);
 	}
-	struct evkeyval *kv = malloc(sizeof *kv);
-	char *key = strdup(h[0].name), *val = malloc(len + 1);
-	if (!kv || !key || !val) {
-		free(kv);
-		free(key);
-		free(val);
+	char *val = malloc(len + 1);
+	if (!val) {
 		for (size_t i = 0; i < n; i++)
 			evhttp_add_header(oh, h[i].name, h[i].value);
 		return;
@@ -404,13 +442,22 @@ static void add_headers(struct evkeyvalq *oh, const hdr *h, size_t n)
 		w += lens[2 * i + 1];
 	}
 	*w = 0;
-	kv->key = key;
-	kv->value = val;
-	/* TAILQ_INSERT_TAIL (event2/keyvalq_struct.h): evhttp frees it with the request */
-	kv->next.tqe_next = NULL;
-	kv->next.tqe_prev = oh->tqh_last;
-	*oh->tqh_last = kv;
-	oh->tqh_last = &kv->next.tqe_next;
+	if (add_entry(oh, strdup(h[0].name), val) != 0)
+		for (size_t i = 0; i < n; i++)
+			evhttp_add_header(oh, h[i].name, h[i].value);
+}
+
+/* Content-Length: n, without evhttp's printf. */
+static void add_length(struct evkeyvalq *oh, size_t n)
+{
+	char digits[24], *d = digits + sizeof digits;
+	*--d = 0;
+	do {
+		*--d = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	if (add_entry(oh, strdup("Content-Length"), strdup(d)) != 0)
+		evhttp_add_header(oh, "Content-Length", d);
 }
 
 /* Send a rendered answer; e: the cache entry it belongs to (or NULL: then the body may be
@@ -425,6 +472,7 @@ void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry 
 	size_t n = 0;
 	/* a staff answer came with its own "private, no-store" (zs_http_on_request, zs_hio_send_error) */
 	int own_cc = evhttp_find_header(oh, "Cache-Control") != NULL;
+	h[n++] = (hdr){ "Date", http_date() };
 	h[n++] = (hdr){ "Content-Type", "application/json; charset=utf-8" };
 	if (cache_state)
 		h[n++] = (hdr){ "X-Zorgstatus-Cache", cache_state };
@@ -446,6 +494,7 @@ void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry 
 		                                     "If-None-Match");
 		if (inm && (strstr(inm, r->etag) || strcmp(inm, "*") == 0)) {
 			/* no body, so no Content-Type (RFC 9110 15.4.5; docs/openapi.json) */
+			h[1] = h[0];
 			add_headers(oh, h + 1, n - 1);
 			evhttp_send_reply(req, 304, zs_hio_reason(304), NULL);
 			return;
@@ -481,10 +530,8 @@ void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry 
 		return;
 	}
 	add_headers(oh, h, n);
+	add_length(oh, evbuffer_get_length(out)); /* HEAD: the GET answer's */
 	if (head) { /* the headers of the GET answer, no body */
-		char cl[32];
-		snprintf(cl, sizeof cl, "%zu", evbuffer_get_length(out));
-		evhttp_add_header(oh, "Content-Length", cl);
 		evhttp_send_reply(req, r->status, zs_hio_reason(r->status), NULL);
 	} else {
 		evhttp_send_reply(req, r->status, zs_hio_reason(r->status), out);

@@ -104,7 +104,7 @@ void zs_hio_render(json_t *body, zs_reader *rd, int status, int public_cache, in
 
 /* A cached answer asked for with gzip that was kept without its gzip form (it was made for a
  * client that did not ask): compress it now, once, for every later client (zs_rcache). */
-void zs_hio_ensure_gz(struct zs_rcache *c, zs_rentry *e, struct evhttp_request *req);
+void zs_hio_ensure_gz(struct zs_rcache *c, zs_rentry *e, int gzip); /* gzip: the client takes it */
 /* A cached answer of at least ZS_HIO_FILE_MIN bytes found in the cache (hit) for a client
  * without gzip: copy its body once into an anonymous in-memory file (memfd), from which this
  * and every later identity answer is sent with sendfile(2): the kernel does not copy the body
@@ -112,7 +112,7 @@ void zs_hio_ensure_gz(struct zs_rcache *c, zs_rentry *e, struct evhttp_request *
  * At most a quarter of the descriptors the process may open (8,192 at most) are such files;
  * past that, or when anything fails, the body goes out by reference as before. */
 #define ZS_HIO_FILE_MIN (32 * 1024)
-void zs_hio_ensure_file(struct zs_rcache *c, zs_rentry *e, struct evhttp_request *req);
+void zs_hio_ensure_file(struct zs_rcache *c, zs_rentry *e, struct evhttp_request *req, int gzip);
 /* Send r; e: the cache entry it belongs to (its bytes go out from its file or by reference),
  * or NULL; surrogate: the answer's dependency keys for a cache tier, or NULL; cache_state: the
  * X-Zorgstatus-Cache value to send with the other headers, or NULL. */

@@ -159,6 +159,7 @@ static int metrics_start(zs_http *h, const zs_config *cfg, char *err, size_t err
 		return -1;
 	}
 	evhttp_set_allowed_methods(h->mhttp, 0xffff);
+	evhttp_set_default_content_type(h->mhttp, NULL); /* as the serving threads' */
 	evhttp_set_gencb(h->mhttp, zs_http_on_metrics_request, (void *)(uintptr_t)cfg);
 	if (pthread_create(&h->mthread, NULL, metrics_main, h->mbase) != 0) {
 		snprintf(err, errlen, "cannot start the metrics thread");
@@ -231,6 +232,8 @@ zs_http *zs_http_start(const zs_config *cfg, char *err, size_t errlen)
 			goto fail;
 		}
 		evhttp_set_timeout(t->http, (int)cfg->http_timeout);
+		/* every answer names its own type (zs_hio_send_rendered's header block) */
+		evhttp_set_default_content_type(t->http, NULL);
 		/* evhttp's own limits far above ours, so that on_request answers 414 / 431 / 413 in
 		 * JSON; only beyond these (EVHTTP_HARD_LIMIT) does libevent answer by itself. */
 		evhttp_set_max_headers_size(t->http, EVHTTP_HARD_LIMIT);

@@ -259,6 +259,59 @@ class ETagTest(HttpCase):
                 self.assertEqual(got["x-zorgstatus-cache"], ["hit"])
                 self.assertEqual(got["etag"], [first["etag"]])
 
+    def test_every_answer_names_its_type_date_and_length_once(self):
+        """The daemon gives evhttp its own Date and Content-Length, and evhttp adds no default
+        Content-Type (src/zs_http_io.c, add_headers): every kind of answer must still carry
+        each exactly once, the date in IMF-fixdate form and the length that of the body (for
+        HEAD that of the GET answer); 304 and 204 carry no type."""
+        fixdate = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul"
+                             r"|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$")
+        lookup = "/v1/providers/06010101?year=2027"
+        get_len = None
+        for method, path, extra, status, ctype in (
+                ("GET", lookup, "", "200", "application/json; charset=utf-8"),
+                ("HEAD", lookup, "", "200", "application/json; charset=utf-8"),
+                ("GET", "/v1/providers/123", "", "400", "application/json; charset=utf-8"),
+                ("GET", "/v1/nothing-here", "", "404", "application/json; charset=utf-8"),
+                ("POST", "/v1/policies", "Content-Length: 0\r\n", "405",
+                 "application/json; charset=utf-8"),
+                ("GET", "/", "", "200", "text/html; charset=utf-8"),
+                ("GET", "/www/no-such-file.js", "", "404", None),
+                ("GET", "/metrics", "", "200", "text/plain; version=0.0.4; charset=utf-8"),
+                ("OPTIONS", "/v1/policies", "", "204", "")):
+            with self.subTest(method=method, path=path):
+                data = raw_exchange(self.d.port, method, path, extra)
+                head, _, body = data.partition(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                self.assertTrue(lines[0].startswith("HTTP/1.1 " + status), lines[0])
+                got = {}
+                for line in lines[1:]:
+                    m = re.match(r"^([A-Za-z0-9-]+): (\S.*)$", line)
+                    self.assertIsNotNone(m, "malformed header line %r" % line)
+                    got.setdefault(m.group(1).lower(), []).append(m.group(2))
+                for name in ("date", "content-type", "content-length"):
+                    self.assertLessEqual(len(got.get(name, [])), 1, "%s twice: %r" % (name, lines))
+                self.assertRegex(got["date"][0], fixdate)
+                age = time.time() - time.mktime(time.strptime(got["date"][0],
+                                                              "%a, %d %b %Y %H:%M:%S GMT"))
+                self.assertLess(abs(age + time.timezone), 120, got["date"])
+                if ctype == "":
+                    self.assertNotIn("content-type", got)
+                elif ctype is not None:
+                    self.assertEqual(got["content-type"], [ctype])
+                else:
+                    self.assertEqual(len(got["content-type"]), 1)
+                if status != "204":
+                    length = int(got["content-length"][0])
+                    if method == "HEAD":
+                        self.assertEqual(body, b"")
+                        self.assertEqual(length, get_len)
+                    else:
+                        self.assertEqual(length, len(body))
+                if method == "GET" and path == lookup:
+                    get_len = len(body)
+                    self.assertGreater(get_len, 0)
+
     def test_if_none_match_other_tag_200(self):
         st, h, data = self.req("GET", "/v1/policies", {"If-None-Match": '"0123456789abcdef"'})
         self.assertEqual(st, 200)
