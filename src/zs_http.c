@@ -381,9 +381,15 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	size_t hbytes = 0;
+	const char *ae = NULL; /* Accept-Encoding, read on the way */
 	for (struct evkeyval *h = evhttp_request_get_input_headers(req)->tqh_first; h;
-	     h = h->next.tqe_next)
+	     h = h->next.tqe_next) {
 		hbytes += strlen(h->key) + strlen(h->value) + 4;
+		if (!ae && (h->key[0] == 'A' || h->key[0] == 'a') &&
+		    evutil_ascii_strcasecmp(h->key, "Accept-Encoding") == 0)
+			ae = h->value;
+	}
+	int gz = zs_hio_gzip_in(ae);
 	if (hbytes > MAX_HEADER_BYTES) {
 		zs_hio_send_error(req, 431, "headers_too_large", NULL, "the request headers exceed 16 KiB");
 		return;
@@ -541,11 +547,11 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 			if (stale)
 				evhttp_add_header(evhttp_request_get_output_headers(req), "Cache-Control",
 				                  "no-cache");
-			int gz = zs_hio_accepts_gzip(req);
 			zs_hio_ensure_gz(t->cache, hit, gz);
 			if (!stale) /* a stale answer is about to be replaced */
 				zs_hio_ensure_file(t->cache, hit, req, gz);
-			zs_hio_send_rendered(req, &hit->r, hit, hit->surrogate, stale ? "stale" : "hit");
+			zs_hio_send_rendered(req, &hit->r, hit, hit->surrogate, stale ? "stale" : "hit",
+			                     gz);
 			zs_rentry_release(hit);
 		} else {
 			long long snap = -1;
@@ -557,7 +563,7 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 			} else {
 				zs_rendered r;
 				zs_hio_render(body, t->reader, status, rt->public_cache && !zr.staff,
-				       cacheable && status == 200 && zs_hio_accepts_gzip(req),
+				       cacheable && status == 200 && gz,
 				       &r);
 				json_decref(body);
 				char *sk = NULL;
@@ -582,12 +588,13 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 				                        snap < 0 ? 1 : nd, sk)
 				        : NULL;
 				if (stored) {
-					zs_hio_send_rendered(req, &stored->r, stored, stored->surrogate, NULL);
+					zs_hio_send_rendered(req, &stored->r, stored, stored->surrogate, NULL,
+					                     gz);
 					zs_rentry_release(stored);
 				} else {
 					if (cacheable) /* the next one makes it: no stale answer waits on us */
 						zs_rcache_drop_stale(t->cache, key);
-					zs_hio_send_rendered(req, &r, NULL, sk, NULL);
+					zs_hio_send_rendered(req, &r, NULL, sk, NULL, gz);
 					zs_rendered_free(&r);
 					free(sk);
 				}

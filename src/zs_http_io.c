@@ -50,7 +50,12 @@ static uint64_t body_hash(const char *p, size_t n)
 
 int zs_hio_accepts_gzip(struct evhttp_request *req)
 {
-	const char *ae = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept-Encoding");
+	return zs_hio_gzip_in(evhttp_find_header(evhttp_request_get_input_headers(req),
+	                                         "Accept-Encoding"));
+}
+
+int zs_hio_gzip_in(const char *ae)
+{
 	if (!ae)
 		return 0;
 	/* "gzip" present and not refused with q=0 */
@@ -465,7 +470,7 @@ static void add_length(struct evkeyvalq *oh, size_t n)
  * surrogate: the dependency keys of a public answer (Surrogate-Key / xkey, for a cache tier),
  * or NULL. */
 void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry *e,
-                          const char *surrogate, const char *cache_state)
+                          const char *surrogate, const char *cache_state, int gzip)
 {
 	struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
 	hdr h[16];
@@ -509,7 +514,7 @@ void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry 
 	}
 	int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD, added = 0;
 	const char *gz = __atomic_load_n(&r->gz, __ATOMIC_ACQUIRE); /* may come later: attach_gz */
-	if (r->len > 256 && zs_hio_accepts_gzip(req)) {
+	if (r->len > 256 && gzip) {
 		if (gz) {
 			add_entry_bytes(out, gz, r->gzlen, e);
 			h[n++] = (hdr){ "Content-Encoding", "gzip" };
@@ -561,7 +566,7 @@ void zs_hio_send_json(struct evhttp_request *req, int status, json_t *body, int 
 {
 	zs_rendered r;
 	zs_hio_render(body, NULL, status, public_cache, 0, &r);
-	zs_hio_send_rendered(req, &r, NULL, NULL, NULL);
+	zs_hio_send_rendered(req, &r, NULL, NULL, NULL, zs_hio_accepts_gzip(req));
 	zs_rendered_free(&r);
 }
 

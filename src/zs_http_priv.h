@@ -93,6 +93,7 @@ int zs_http_staff_path(const char *path);        /* no CORS, private, never cach
 /* zs_http_io.c */
 const char *zs_hio_reason(int status);
 int zs_hio_accepts_gzip(struct evhttp_request *req);
+int zs_hio_gzip_in(const char *accept_encoding); /* the same from the header's value (or NULL) */
 const char *zs_hio_pick_lang(struct evhttp_request *req, const char *qlang);
 const char *zs_hio_request_lang(struct evhttp_request *req);
 int zs_hio_staff_ok(struct evhttp_request *req, zs_staff_who *who, long *retry_after);
@@ -115,9 +116,10 @@ void zs_hio_ensure_gz(struct zs_rcache *c, zs_rentry *e, int gzip); /* gzip: the
 void zs_hio_ensure_file(struct zs_rcache *c, zs_rentry *e, struct evhttp_request *req, int gzip);
 /* Send r; e: the cache entry it belongs to (its bytes go out from its file or by reference),
  * or NULL; surrogate: the answer's dependency keys for a cache tier, or NULL; cache_state: the
- * X-Zorgstatus-Cache value to send with the other headers, or NULL. */
+ * X-Zorgstatus-Cache value to send with the other headers, or NULL; gzip: the client takes
+ * gzip (zs_hio_accepts_gzip). */
 void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry *e,
-                          const char *surrogate, const char *cache_state);
+                          const char *surrogate, const char *cache_state, int gzip);
 void zs_hio_send_json(struct evhttp_request *req, int status, json_t *body, int public_cache);
 void zs_hio_send_error(struct evhttp_request *req, int http, const char *code,
                        const char *param, const char *msg);
