@@ -151,7 +151,13 @@ static const char *day_of(long long t, char *buf, size_t len)
 		zs_fresh_day((time_t)t, last, sizeof last);
 		last_t = t;
 	}
-	snprintf(buf, len, "%s", last);
+	size_t n = strlen(last); /* copied, not formatted: this runs for every status */
+	if (n >= len)
+		n = len ? len - 1 : 0;
+	if (len) {
+		memcpy(buf, last, n);
+		buf[n] = 0;
+	}
 	return buf;
 }
 
