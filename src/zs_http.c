@@ -201,10 +201,11 @@ static const char *method_name(enum evhttp_cmd_type cmd)
 }
 
 /* evhttp calls this when the answer has been written out (not when the client went away
- * first): one access log line and the request metrics. arg: the start, monotonic us. */
+ * first): one access log line and the request metrics. arg: the start (monotonic us) << 8,
+ * or'ed with the metric route + 1 once the router found it (request_route), else 0. */
 static void on_complete(struct evhttp_request *req, void *arg)
 {
-	uintptr_t a = (uintptr_t)arg; /* the start << 8 | metric route + 1 (0: not known yet) */
+	uintptr_t a = (uintptr_t)arg;
 	long long usec = zs_metrics_now_us() - (long long)(a >> 8);
 	int status = evhttp_request_get_response_code(req);
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);

@@ -498,7 +498,8 @@ void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry 
 		const char *inm = evhttp_find_header(evhttp_request_get_input_headers(req),
 		                                     "If-None-Match");
 		if (inm && (strstr(inm, r->etag) || strcmp(inm, "*") == 0)) {
-			/* no body, so no Content-Type (RFC 9110 15.4.5; docs/openapi.json) */
+			/* no body, so no Content-Type (RFC 9110 15.4.5; docs/openapi.json): Date
+			 * takes its place, and the block starts one later */
 			h[1] = h[0];
 			add_headers(oh, h + 1, n - 1);
 			evhttp_send_reply(req, 304, zs_hio_reason(304), NULL);
