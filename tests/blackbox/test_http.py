@@ -312,6 +312,20 @@ class ETagTest(HttpCase):
                     get_len = len(body)
                     self.assertGreater(get_len, 0)
 
+    def test_accept_encoding_found_in_any_case(self):
+        """Accept-Encoding is read in the router's own pass over the request headers
+        (src/zs_http.c): a header name in any case still gets gzip, a refusal (q=0) none."""
+        path = "/v1/providers/06010101?year=2027"
+        for line, want in (("accept-encoding: gzip\r\n", "gzip"),
+                           ("ACCEPT-ENCODING: gzip\r\n", "gzip"),
+                           ("aCCEPT-eNCODING: gzip;q=0\r\n", None)):
+            with self.subTest(header=line):
+                head = raw_exchange(self.d.port, "GET", path, line).split(b"\r\n\r\n", 1)[0]
+                got = [l.split(":", 1)[1].strip()
+                       for l in head.decode("latin-1").split("\r\n")[1:]
+                       if l.lower().startswith("content-encoding:")]
+                self.assertEqual(got, [want] if want else [], head)
+
     def test_if_none_match_other_tag_200(self):
         st, h, data = self.req("GET", "/v1/policies", {"If-None-Match": '"0123456789abcdef"'})
         self.assertEqual(st, 200)
