@@ -64,6 +64,8 @@ struct zs_reader {
 	                             * id; per snapshot */
 	size_t nretired;
 	int retired_whole;     /* the list was read whole; else zs_reader_retired asks the table */
+	struct zs_exempt_slot *exempts; /* parsed ceiling exemptions by their stored text
+	                                 * (zs_status.c); freed by zs_status_memo_free */
 };
 
 /* A (year, policy) hidden from answers from the snapshot it left the feeds in. */
@@ -147,6 +149,8 @@ int zs_direct_freeze(zs_reader *r, json_t *v, void (*write)(void *ctx, zs_jbuf *
 void zs_status_summary_write(zs_reader *r, const zs_request *req, const pol_entry *p,
                              const char *care_type, const eff_view *v, long long amount,
                              zs_jbuf *b);
+/* Frees the reader's parsed exemptions (zs_reader_close). */
+void zs_status_memo_free(zs_reader *r);
 /* The same status object written as text into b (zs_jsonw.h), same bytes as the tree. */
 void zs_status_write(zs_reader *r, const zs_request *req, const pol_entry *p,
                      const char *care_type, const eff_view *v, long long amount,

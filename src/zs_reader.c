@@ -574,6 +574,7 @@ void zs_reader_close(zs_reader *r)
 		return;
 	caches_free(r);
 	cons_clear(r);
+	zs_status_memo_free(r);
 	zs_search_free_cache(r);
 	zs_frozen_free(r->frozen);
 	zs_frozen_free(r->raw);

@@ -161,6 +161,65 @@ static const char *day_of(long long t, char *buf, size_t len)
 	return buf;
 }
 
+/* The ceiling exemptions of a status are stored as JSON text in its row ("[]" when none); the
+ * statuses of an answer share a few distinct texts. They are parsed once per reader and text
+ * (a small direct-mapped memo), not for every status; "none" is one shared empty array. The
+ * values are only read, never changed, so a status holds a reference. */
+#define EXEMPT_SLOTS 64
+
+struct zs_exempt_slot {
+	char *text;       /* the stored text; NULL for the empty list's slot */
+	json_t *value;
+};
+
+void zs_status_memo_free(zs_reader *r)
+{
+	if (!r->exempts)
+		return;
+	for (size_t i = 0; i <= EXEMPT_SLOTS; i++) {
+		free(r->exempts[i].text);
+		json_decref(r->exempts[i].value);
+	}
+	free(r->exempts);
+	r->exempts = NULL;
+}
+
+/* New reference to the parsed exemptions of text (an empty array when none or unreadable). */
+static json_t *exempt_of(zs_reader *r, const char *text)
+{
+	if (!r->exempts) /* slot EXEMPT_SLOTS holds the empty array */
+		r->exempts = calloc(EXEMPT_SLOTS + 1, sizeof *r->exempts);
+	int none = !text || strcmp(text, "[]") == 0;
+	if (!r->exempts) { /* out of memory: parsed for this status only */
+		json_t *v = none ? NULL : json_loads(text, 0, NULL);
+		return json_is_array(v) ? v : (json_decref(v), json_array());
+	}
+	struct zs_exempt_slot *s = &r->exempts[EXEMPT_SLOTS];
+	if (!none) {
+		unsigned h = 2166136261u; /* FNV-1a */
+		for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+			h = (h ^ *c) * 16777619u;
+		s = &r->exempts[h % EXEMPT_SLOTS];
+		if (s->text && strcmp(s->text, text) == 0)
+			return json_incref(s->value);
+		json_t *v = json_loads(text, 0, NULL);
+		char *t = strdup(text);
+		if (!json_is_array(v) || !t) {
+			free(t);
+			json_decref(v);
+			return json_array();
+		}
+		free(s->text);
+		json_decref(s->value);
+		s->text = t;
+		s->value = v;
+		return json_incref(v);
+	}
+	if (!s->value)
+		s->value = json_array();
+	return json_incref(s->value);
+}
+
 static void status_facts_make(zs_reader *r, const zs_request *req, const pol_entry *p,
                               const char *care_type, const eff_view *v, long long amount,
                               status_facts *sf)
@@ -171,8 +230,7 @@ static void status_facts_make(zs_reader *r, const zs_request *req, const pol_ent
 	sf->care_type = care_type;
 	sf->shown_since = -1;
 	sf->stop = v && v->stop ? json_loads(v->stop, 0, NULL) : NULL;
-	sf->exempt = v && v->ceiling_exempt && strcmp(v->ceiling_exempt, "[]") != 0
-	           ? json_loads(v->ceiling_exempt, 0, NULL) : NULL;
+	sf->exempt = exempt_of(r, v ? v->ceiling_exempt : NULL);
 	int ceiling_exempt = 0;
 
 	if (v && v->ins_feed >= 0)
@@ -188,7 +246,7 @@ static void status_facts_make(zs_reader *r, const zs_request *req, const pol_ent
 			        v->basis == ZS_BASIS_CONFIRMED ? "confirms" : "contradicts";
 	}
 	if (!sf->exempt)
-		sf->exempt = json_array();
+		sf->exempt = json_array(); /* out of memory in exempt_of */
 	int in_treatment = zs_param(req, "in_treatment") &&
 	                   strcmp(zs_param(req, "in_treatment"), "true") == 0;
 	const char *situation = req_situation(req);
