@@ -26,13 +26,27 @@ void zs_deplist_clear(zs_deplist *d)
 	d->n = 0;
 }
 
+/* Appends s to k (of cap bytes, n used) as snprintf would: cut to fit, always terminated.
+ * Returns the new length. (Keys are made for every dependency of every answer: a plain copy,
+ * not a formatted print.) */
+static size_t key_put(char *k, size_t cap, size_t n, const char *s)
+{
+	size_t l = strlen(s);
+	if (n + l > cap - 1)
+		l = cap - 1 - n;
+	memcpy(k + n, s, l);
+	k[n + l] = 0;
+	return n + l;
+}
+
 void zs_deplist_add(zs_deplist *d, const char *type, const char *id)
 {
 	char k[ZS_DEP_KEY_MAX];
-	if (id)
-		snprintf(k, sizeof k, "%s:%s", type, id);
-	else
-		snprintf(k, sizeof k, "%s", type);
+	size_t n = key_put(k, sizeof k, 0, type);
+	if (id) {
+		n = key_put(k, sizeof k, n, ":");
+		key_put(k, sizeof k, n, id);
+	}
 	for (size_t i = 0; i < d->n; i++)
 		if (strcmp(d->keys[i], k) == 0)
 			return;
@@ -43,9 +57,15 @@ void zs_deplist_add(zs_deplist *d, const char *type, const char *id)
 
 void zs_deplist_add_int(zs_deplist *d, const char *type, long long id)
 {
-	char b[24];
-	snprintf(b, sizeof b, "%lld", id);
-	zs_deplist_add(d, type, b);
+	char b[24], *p = b + sizeof b; /* "%lld", written backwards */
+	unsigned long long u = id < 0 ? 0ULL - (unsigned long long)id : (unsigned long long)id;
+	*--p = 0;
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (id < 0)
+		*--p = '-';
+	zs_deplist_add(d, type, p);
 }
 
 size_t zs_deplist_header(const zs_deplist *d, char *buf, size_t len)
@@ -53,8 +73,11 @@ size_t zs_deplist_header(const zs_deplist *d, char *buf, size_t len)
 	size_t n = 0;
 	if (len)
 		buf[0] = 0;
-	for (size_t i = 0; i < d->n && n + strlen(d->keys[i]) + 2 < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? " " : "", d->keys[i]);
+	for (size_t i = 0; i < d->n && n + strlen(d->keys[i]) + 2 < len; i++) {
+		if (n)
+			n = key_put(buf, len, n, " ");
+		n = key_put(buf, len, n, d->keys[i]);
+	}
 	return n;
 }
 

@@ -93,6 +93,39 @@ static int cached(zs_rcache *c, const char *key, time_t now)
 	return e != NULL;
 }
 
+/* The keys an answer depends on name it in the cache and in Surrogate-Key / xkey headers
+ * that proxies purge by: "<type>:<id>", the type alone without an id, numbers as "%lld",
+ * each key once, cut to ZS_DEP_KEY_MAX - 1 bytes, joined by single spaces and never past the
+ * header buffer. Expected values written from those rules (the keys used to be made with
+ * snprintf; now copied by hand, which this pins). */
+START_TEST(test_dependency_keys_and_header)
+{
+	zs_deplist d;
+	char h[64], big[128];
+	zs_deplist_init(&d);
+	zs_deplist_add(&d, "p", "06003066");
+	zs_deplist_add_int(&d, "f", 12);
+	zs_deplist_add(&d, "p", "06003066"); /* again: kept once */
+	zs_deplist_add_int(&d, "y", 0);
+	zs_deplist_add_int(&d, "n", -9223372036854775807LL - 1);
+	zs_deplist_add(&d, "*", NULL);
+	zs_deplist_add(&d, "s", "a-policy-id-longer-than-the-key");
+	ck_assert_uint_eq(d.n, 6);
+	ck_assert_str_eq(d.keys[0], "p:06003066");
+	ck_assert_str_eq(d.keys[1], "f:12");
+	ck_assert_str_eq(d.keys[2], "y:0");
+	ck_assert_str_eq(d.keys[3], "n:-9223372036854775808");
+	ck_assert_str_eq(d.keys[4], "*");
+	ck_assert_str_eq(d.keys[5], "s:a-policy-id-longer-th"); /* 23 bytes */
+	ck_assert_uint_eq(zs_deplist_header(&d, big, sizeof big), 68);
+	ck_assert_str_eq(big, "p:06003066 f:12 y:0 n:-9223372036854775808 * s:a-policy-id-longer-th");
+	/* 64 bytes: the last key would not fit with its space and the terminator, so it is left out */
+	ck_assert_uint_eq(zs_deplist_header(&d, h, sizeof h), 44);
+	ck_assert_str_eq(h, "p:06003066 f:12 y:0 n:-9223372036854775808 *");
+	zs_deplist_free(&d);
+}
+END_TEST
+
 START_TEST(test_invalidation_follows_dependencies)
 {
 	static const char *const m[] = {
@@ -635,6 +668,7 @@ int main(void)
 	Suite *s = suite_create("rcache");
 	TCase *tc = tcase_create("cache");
 	tcase_set_timeout(tc, 30); /* test_stale_claim_expires waits out a claim (2 s) */
+	tcase_add_test(tc, test_dependency_keys_and_header);
 	tcase_add_test(tc, test_invalidation_follows_dependencies);
 	tcase_add_test(tc, test_no_keys_means_everything_and_star);
 	tcase_add_test(tc, test_older_snapshot_not_kept);
