@@ -217,16 +217,29 @@ def md_open(res):
     runs = o["runs"]
     if not runs:
         return []
+    if o.get("tool") == "pace":
+        gen = (f"`bench/pace.c`: one process with one epoll loop holding {o['clients']} keep-alive connections, "
+               "request k of connection i due at the start + (i + k × connections) / rate, so that requests are "
+               "evenly spaced")
+        gen_own = "the load generator's own lateness (small with one process)"
+    else:
+        gen = (f"`{o.get('h2load') or 'h2load'}` with `--h1 --rps`: {o['clients']} processes of one connection "
+               "each, request k of a connection due at its first start + k / rate")
+        gen_own = "the load generator's own lateness on this shared machine (32 processes)"
+    warm = o.get("warmup_seconds")
     L = ["## Open loop: latency at half the measured maximum\n",
-         f"`{o['tool'] or 'h2load'}` with `--h1 --rps`: {o['clients']} processes of one connection each, "
-         "each sending at a fixed rate whatever the answers (open loop), paths drawn from the same Zipf law "
-         "(a different seed per process). The rate is half the closed-loop Zipf maximum of the same endpoint "
-         "without churn (or the rotating run's when Zipf was not run); the nginx row gets the daemon's lookup "
-         "rate. p50…max: from when each request was sent (h2load). A request due while its connection "
-         "still waits for the previous answer is queued by h2load, so a server that falls behind shows as "
-         "achieved < offered; the \"from due\" columns count that wait (wrk2's correction for coordinated "
-         "omission: request k of a connection due at its first start + k / rate) but also the load "
-         "generator's own lateness on this shared machine: an upper bound.\n",
+         f"{gen}. Every connection sends at a fixed rate whatever the answers (open loop), paths drawn from the "
+         "same Zipf law (a different seed per connection). The rate is half the closed-loop Zipf maximum of the "
+         "same endpoint without churn (or the rotating run's when Zipf was not run); the nginx row gets the "
+         "daemon's lookup rate, served by nginx-zipf (for every path a file of the size of the daemon's answer) "
+         "when its files were made. "
+         + (f"Each run first sends {warm} s at the same rate that are not in the figures (as wrk's warm-up; at the "
+            "start the response cache holds what the previous run asked); the warm-up's own p99 is in the note. "
+            if warm else "")
+         + "p50…max: from when each request was sent. A request due while its connection still waits for the "
+         "previous answer is sent right after it, so a server that falls behind shows as achieved < offered; "
+         "the \"from due\" columns count that wait (wrk2's correction for coordinated omission) and also "
+         f"{gen_own}: an upper bound.\n",
          "| endpoint | conditions | offered req/s | achieved req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | "
          "p99 from due | p99.9 from due | non-2xx | rate from | note |",
          "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
@@ -238,6 +251,11 @@ def md_open(res):
                      f"{r.get('note', '')} |")
             continue
         note = r.get("note", "")
+        if r.get("warmup_p99_ms") is not None:
+            note = (note + "; " if note else "") + (f"warm-up: p99 {fmt(r['warmup_p99_ms'], 3)} ms, max "
+                                                    f"{fmt(r.get('warmup_max_ms'), 1)} ms")
+        if r.get("baseline"):
+            note = (note + "; " if note else "") + r["baseline"]
         if r.get("nginx_p99_ms_same_rate") is not None:
             note = (note + "; " if note else "") + f"nginx p99 at the same rate {fmt(r['nginx_p99_ms_same_rate'], 3)} ms"
         L.append(f"| {name} ({srv}) | {r.get('conditions')} | {fmt(r['offered_rps'])} | {fmt(r['achieved_rps'], 0)} | "
@@ -580,7 +598,9 @@ def main():
         "nginx_zipf": {"census": run.get("zipf_census"), "files": run.get("zipf_files"),
                        "open_file_cache": run.get("nginx_zipf_open_file_cache"),
                        "check": run.get("nginx_zipf_check"), "mean_bytes": zipf_bytes},
-        "open_loop": {"tool": run.get("h2load_version"), "clients": run.get("open_clients"), "runs": opens},
+        "open_loop": {"tool": run.get("open_tool") or "h2load", "h2load": run.get("h2load_version"),
+                      "pace": run.get("pace_status"), "clients": run.get("open_clients"),
+                      "warmup_seconds": run.get("open_warmup"), "runs": opens},
         "churn": churn, "season": season,
         "restarts": {k[len("restart_seconds_"):]: v for k, v in run.items() if k.startswith("restart_seconds_")},
         "database_end": {"db_bytes": run.get("db_bytes_end"), "wal_bytes": run.get("wal_bytes_end")},

@@ -39,7 +39,11 @@
 #                            the nginx baseline rows and the ingest always run
 #   --zipf-s S               Zipf exponent (default 1.1)
 #   --zipf-seed N            seed of the Zipf draws (default 1)
-#   --open-clients N         h2load processes of one connection each in the open loop (default 32)
+#   --open-clients N         connections of the open loop (default 32)
+#   --open-tool pace|h2load  open-loop load generator: bench/pace.c, one process (default), or
+#                              one h2load process per connection
+#   --open-warmup SEC        seconds at the same rate before each open-loop run's measured part,
+#                              reported apart (default 5)
 #   --churn-feeds N          feeds that change in churn mode (default 10, at most half the feeds)
 #   --churn-interval SEC     seconds between new versions in churn mode (default 20)
 #   --churn-rate R           share of a changed feed's statuses toggled per version (default 0.02)
@@ -74,6 +78,8 @@ modes="basic,zipf,open,churn,season"
 zipf_s=1.1
 zipf_seed=1
 open_clients=32
+open_tool=pace
+open_warmup=5
 churn_feeds=10
 churn_interval=20
 churn_rate=0.02
@@ -109,6 +115,8 @@ while [ $# -gt 0 ]; do
 	--zipf-s) need_arg "$@"; zipf_s=$2; shift 2 ;;
 	--zipf-seed) need_arg "$@"; zipf_seed=$2; shift 2 ;;
 	--open-clients) need_arg "$@"; open_clients=$2; shift 2 ;;
+	--open-tool) need_arg "$@"; open_tool=$2; shift 2 ;;
+	--open-warmup) need_arg "$@"; open_warmup=$2; shift 2 ;;
 	--churn-feeds) need_arg "$@"; churn_feeds=$2; shift 2 ;;
 	--churn-interval) need_arg "$@"; churn_interval=$2; shift 2 ;;
 	--churn-rate) need_arg "$@"; churn_rate=$2; shift 2 ;;
@@ -127,7 +135,7 @@ case "$scale" in national | small) ;; *) die "--scale must be national or small"
 if [ -z "$season_days" ]; then
 	if [ "$scale" = national ]; then season_days=3; else season_days=10; fi
 fi
-for v in "$connections" "$wrk_threads" "$threads" "$seed" "$zipf_seed" "$open_clients" "$churn_feeds" \
+for v in "$connections" "$wrk_threads" "$threads" "$seed" "$zipf_seed" "$open_clients" "$open_warmup" "$churn_feeds" \
 	"$churn_interval" "$churn_schedule" "$season_days" "$season_schedule"; do
 	case "$v" in '' | *[!0-9]*) die "not a whole number: $v" ;; esac
 done
@@ -135,6 +143,7 @@ for v in "$zipf_s" "$churn_rate" "$season_rate"; do
 	case "$v" in '' | *[!0-9.]* | *.*.*) die "not a number: $v" ;; esac
 done
 [ "$open_clients" -ge 1 ] || die "--open-clients must be at least 1"
+case "$open_tool" in pace | h2load) ;; *) die "--open-tool must be pace or h2load" ;; esac
 case "$season_rollover" in 0 | 1) ;; *) die "--season-rollover must be 0 or 1" ;; esac
 modes=",$modes,"
 for m in $(echo "$modes" | tr ',' ' '); do
@@ -235,6 +244,19 @@ if mode open && ! command -v h2load >/dev/null && [ "$no_install" = 0 ] && [ "$(
 	apt_install nghttp2-client
 fi
 h2load_version=$(h2load --version 2>/dev/null | head -n 1 || true)
+# bench/pace.c, the default open-loop load generator: built here with libevent (the daemon's own
+# dependency); without a compiler or libevent the open loop falls back to h2load
+pace_status=""
+if mode open && [ "$open_tool" = pace ]; then
+	mkdir -p "$work"
+	if ${CC:-cc} -O2 -o "$work/pace" "$here/pace.c" $(pkg-config --cflags --libs libevent 2>/dev/null || echo -levent) \
+		>"$work/pace-build.log" 2>&1; then
+		pace_status="bench/pace.c (one process, one epoll loop)"
+	else
+		log "bench/pace.c did not build (see $work/pace-build.log): the open loop uses h2load"
+		open_tool=h2load
+	fi
+fi
 wrk_version=$(wrk -v 2>&1 | head -n 1 | sed 's/ \[.*//' || true)
 nginx_version=""
 [ -n "$nginx_bin" ] && nginx_version=$("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //' || true)
@@ -284,6 +306,9 @@ rv h2load_version "$h2load_version"
 rvj zipf_s "$zipf_s"
 rvj zipf_seed "$zipf_seed"
 rvj open_clients "$open_clients"
+rv open_tool "$open_tool"
+rv pace_status "$pace_status"
+rvj open_warmup "$open_warmup"
 rvj churn_interval "$churn_interval"
 rvj churn_rate "$churn_rate"
 rvj churn_schedule "$churn_schedule"
@@ -714,6 +739,7 @@ open_one() { # label port paths-file targets-for-the-maximum [conditions]
 	log "open loop $label ($cond): ${dur_s}s at half of the maximum of ${targets%%,*}"
 	python3 "$here/openloop.py" --port "$port" --paths "$paths" --seconds "$dur_s" --workdir "$work" \
 		--label "$label" --max-from "$work/runs.jsonl" --targets "$targets" --clients "$open_clients" \
+		--tool "$open_tool" --pace "$work/pace" --warmup "$open_warmup" \
 		--s "$zipf_s" --seed "$zipf_seed" >"$work/open-$label.json" 2>"$work/open-$label.err" &
 	opid=$!
 	pids+=("$opid")
@@ -725,19 +751,28 @@ except Exception:
     d = {"label": sys.argv[2], "available": False, "note": "openloop.py failed (see open-" + sys.argv[2] + ".err)"}
 d["conditions"] = sys.argv[3]
 d["server"] = sys.argv[4]
+if sys.argv[5]:
+    d["baseline"] = sys.argv[5]
 print(json.dumps(d))' "$work/open-$label.json" "$label" "$cond" "$([ "$port" = "$dport" ] && echo zorgstatusd || echo nginx)" \
+		"$( [ "$port" = "$zport" ] && echo "nginx-zipf (a file of the size of the daemon's answer for every path)" ||
+			{ [ "$port" = "$bport" ] && echo "one-file nginx (the same file for every path)"; } || true)" \
 		>>"$work/open.jsonl"
 }
 open_runs() { # conditions (steady|churn): lookup, search, compare at half their maximum
 	local c=$1 pre=""
 	[ "$c" = churn ] && pre="churn-"
-	if ! command -v h2load >/dev/null; then
+	if [ "$open_tool" = h2load ] && ! command -v h2load >/dev/null; then
 		echo "{\"label\": \"${pre}lookup\", \"available\": false, \"note\": \"h2load not available\", \"conditions\": \"$c\"}" >>"$work/open.jsonl"
 		return
 	fi
 	if [ "$c" = steady ] && [ "$nginx_status" != "not available" ]; then
-		# nginx at the rate the daemon's lookup gets: the reference latency
-		open_one nginx "$bport" "$work/zipf-lookup.txt" "zipf-lookup,lookup"
+		# nginx at the rate the daemon's lookup gets: the reference latency; nginx-zipf (the same
+		# bytes for every Zipf path) when its files were made, else the one-file nginx
+		if [ "$zipf_census" = ok ]; then
+			open_one nginx "$zport" "$work/zipf-lookup.txt" "zipf-lookup,lookup"
+		else
+			open_one nginx "$bport" "$work/zipf-lookup.txt" "zipf-lookup,lookup"
+		fi
 	fi
 	if dalive; then
 		open_one "${pre}lookup" "$dport" "$work/zipf-lookup.txt" "zipf-lookup,lookup,churn-zipf-lookup" "$c"

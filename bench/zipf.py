@@ -76,16 +76,27 @@ def cmd_sample(a):
     if not paths:
         print(f"zipf.py: no paths in {a.ranked}", file=sys.stderr)
         return 1
-    cdf, acc = [], 0.0
-    for k in range(1, len(paths) + 1):
-        acc += 1.0 / (k ** a.s)
-        cdf.append(acc)
-    r = random.Random(f"zipf-sample-{a.seed}")
-    with open(a.out, "w", encoding="utf-8") as f:
-        for _ in range(a.n):
-            i = bisect.bisect_left(cdf, r.random() * acc)
-            f.write(a.base + paths[min(i, len(paths) - 1)] + "\n")
+    write_sample(paths, zipf_cdf(len(paths), a.s), a.n, a.out, a.seed, a.base)
     return 0
+
+
+def zipf_cdf(n, s):
+    """The cumulative weights of ranks 1..n under the Zipf law with exponent s."""
+    cdf, acc = [], 0.0
+    for k in range(1, n + 1):
+        acc += 1.0 / (k ** s)
+        cdf.append(acc)
+    return cdf
+
+
+def write_sample(paths, cdf, n, out, seed, base=""):
+    """Writes n paths drawn with cdf (zipf_cdf) to out, deterministic for the seed."""
+    acc = cdf[-1]
+    r = random.Random(f"zipf-sample-{seed}")
+    with open(out, "w", encoding="utf-8") as f:
+        for _ in range(n):
+            i = bisect.bisect_left(cdf, r.random() * acc)
+            f.write(base + paths[min(i, len(paths) - 1)] + "\n")
 
 
 def main(argv=None):
