@@ -138,7 +138,7 @@ def main(argv=None):
                 pass
     signal.signal(signal.SIGTERM, on_term)
     total = a.warmup + a.seconds
-    n_lines = int(per * total + per * 5 + 10)
+    n_lines = int(per * (total + 30) + per * 5 + 10)  # pace's warm-up may last 30 s longer
     paths = [l.strip() for l in open(a.paths, encoding="utf-8") if l.startswith("/")]
     if not paths:
         out["note"] = f"no paths in {a.paths}"
@@ -176,16 +176,23 @@ def main(argv=None):
                     stdout=o, stderr=subprocess.STDOUT))
     for p in procs:
         try:
-            p.wait(timeout=total + 60)
+            p.wait(timeout=total + 90)  # pace: the warm-up may last 30 s longer
         except subprocess.TimeoutExpired:
             p.kill()
     elapsed = time.time() - t0
     # every request: (due, from sent, from due, status), due in microseconds from the run's start
     reqs = []
+    warm_end = a.warmup * 1e6
     if a.tool == "pace":
         if os.path.exists(logs[0]):
             for line in open(logs[0]):
                 f = line.split()
+                if line.startswith("# measure_from_us"):
+                    # pace ends the warm-up once the server has caught up (bench/pace.c)
+                    if int(f[2]) >= 0:
+                        warm_end = int(f[2])
+                        out["warmup_caught_up"] = f[4] == "1"
+                    continue
                 if len(f) >= 5:
                     due, sent, done, code = int(f[0]), int(f[1]), int(f[2]), int(f[3])
                     reqs.append((due, done - sent, done - due, code))
@@ -206,7 +213,6 @@ def main(argv=None):
             for k, (start, code, us) in enumerate(rows):
                 due = rows[0][0] + k * interval_us
                 reqs.append((k * interval_us, us, max(us, start + us - due), code))
-    warm_end = a.warmup * 1e6
     measured = [r for r in reqs if r[0] >= warm_end]
     warm = [r for r in reqs if r[0] < warm_end]
     lat = sorted(r[1] for r in measured if r[3] >= 0)
@@ -222,7 +228,7 @@ def main(argv=None):
             "due_p50_ms": round(pct(corr, 50) / 1000, 3), "due_p99_ms": round(pct(corr, 99) / 1000, 3),
             "due_p999_ms": round(pct(corr, 99.9) / 1000, 3),
             "non_2xx_3xx": non2xx, "failed": failed, "wall_seconds": round(elapsed, 1),
-            "warmup_seconds": a.warmup})
+            "warmup_seconds": round(warm_end / 1e6, 1)})
         wl = sorted(r[1] for r in warm if r[3] >= 0)
         wc = sorted(r[2] for r in warm if r[3] >= 0)
         if wl:

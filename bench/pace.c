@@ -18,8 +18,11 @@
  *
  * The log has one line per request: due_us sent_us done_us status bytes (microseconds from t0,
  * CLOCK_MONOTONIC; status -1: the connection failed or closed before the whole answer came).
- * With --warmup W the run lasts W + S seconds; the reader of the log tells the first W seconds
- * apart by their due time (due_us < W * 1e6). Requests due after the end are not sent; the run ends when the last answer is in (or
+ * With --warmup W the first W seconds or more are a warm-up: it ends once no request is more
+ * than 10 ms overdue (the server has worked off what it fell behind at its cold start), or 30 s
+ * after W at the latest; the S measured seconds follow. The log's first line says where:
+ * "# measure_from_us M caught_up 0|1"; a request belongs to the warm-up when due_us < M.
+ * Requests due after the end are not sent; the run ends when the last answer is in (or
  * 10 s after S). Answers must carry Content-Length (the daemon's and nginx's do) or have no body
  * (1xx, 204, 304). Needs libevent only; not installed, not part of the product. */
 #define _GNU_SOURCE
@@ -104,12 +107,21 @@ static void connect_conn(conn *c);
  * due" latency counts that. */
 #define TICK_US 500
 
+/* The warm-up ends once it has lasted --warmup seconds and no request is more than CAUGHT_UP_US
+ * overdue (a server that fell behind on its cold start has worked off the backlog), or after
+ * WARMUP_MAX_US more at the latest; the S measured seconds start there. */
+#define CAUGHT_UP_US 10000
+#define WARMUP_MAX_US 30000000LL
+
+static int64_t measure_from = -1; /* due time where the measured part starts; -1: warming up */
+static int caught_up;
+
 static void on_tick(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd;
 	(void)ev;
 	(void)arg;
-	int64_t now = now_us();
+	int64_t now = now_us(), overdue = 0;
 	for (int i = 0; i < nconns; i++) {
 		conn *c = &conns[i];
 		while (due_of(c, c->k) <= now && due_of(c, c->k) < end_us) {
@@ -118,6 +130,15 @@ static void on_tick(evutil_socket_t fd, short ev, void *arg)
 		}
 		if (!c->busy && c->queued)
 			send_next(c);
+		if (c->queued && now - due_of(c, c->k - c->queued) > overdue)
+			overdue = now - due_of(c, c->k - c->queued);
+	}
+	if (measure_from < 0 && now >= (int64_t)warmup * 1000000) {
+		caught_up = overdue <= CAUGHT_UP_US;
+		if (caught_up || now >= (int64_t)warmup * 1000000 + WARMUP_MAX_US) {
+			measure_from = now;
+			end_us = now + (int64_t)seconds * 1000000;
+		}
 	}
 }
 
@@ -297,12 +318,9 @@ static void on_end(evutil_socket_t fd, short ev, void *arg)
 	int busy = 0;
 	for (int i = 0; i < nconns; i++)
 		busy |= conns[i].busy;
-	if (!busy || now_us() > end_us + 10 * 1000000LL) {
+	if (measure_from >= 0 && now_us() >= end_us &&
+	    (!busy || now_us() > end_us + 10 * 1000000LL))
 		event_base_loopbreak(base);
-		return;
-	}
-	struct timeval tv = { 0, 50000 };
-	event_add(event_new(base, -1, 0, on_end, NULL), &tv);
 }
 
 static char **read_list(const char *file, size_t *n)
@@ -400,15 +418,16 @@ int main(int argc, char **argv)
 		connect_conn(&conns[i]);
 	/* the connections are made before the first request is due */
 	t0 += 200000;
-	end_us = (int64_t)(warmup + seconds) * 1000000;
+	end_us = INT64_MAX / 2; /* set when the warm-up ends */
 	struct timeval tick = { 0, TICK_US };
 	event_add(event_new(base, -1, EV_PERSIST, on_tick, NULL), &tick);
-	struct timeval tv = { warmup + seconds, 200000 }; /* the last request's due time, from now */
-	event_add(event_new(base, -1, 0, on_end, NULL), &tv);
+	struct timeval check = { 0, 50000 };
+	event_add(event_new(base, -1, EV_PERSIST, on_end, NULL), &check);
 	event_base_dispatch(base);
 	FILE *lf = fopen(logpath, "w");
 	if (!lf)
 		die("cannot write the log");
+	fprintf(lf, "# measure_from_us %lld caught_up %d\n", (long long)measure_from, caught_up);
 	for (size_t i = 0; i < nrecs; i++)
 		fprintf(lf, "%lld %lld %lld %d %lld\n", (long long)recs[i].due, (long long)recs[i].sent,
 		        (long long)recs[i].done, recs[i].status, (long long)recs[i].bytes);

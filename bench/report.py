@@ -233,9 +233,11 @@ def md_open(res):
          "same endpoint without churn (or the rotating run's when Zipf was not run); the nginx row gets the "
          "daemon's lookup rate, served by nginx-zipf (for every path a file of the size of the daemon's answer) "
          "when its files were made. "
-         + (f"Each run first sends {warm} s at the same rate that are not in the figures (as wrk's warm-up; at the "
-            "start the response cache holds what the previous run asked); the warm-up's own p99 is in the note. "
-            if warm else "")
+         + (f"Each run first sends at the same rate for at least {warm} s, not in the figures (as wrk's warm-up; at "
+            "the start the response cache holds what the previous run asked)"
+            + (", until no request is more than 10 ms overdue (the server has worked off what it fell behind "
+               "on its cold start; at most 30 s more)" if o.get("tool") == "pace" else "")
+            + "; the warm-up's length and own p99 are in the note. " if warm else "")
          + "p50…max: from when each request was sent. A request due while its connection still waits for the "
          "previous answer is sent right after it, so a server that falls behind shows as achieved < offered; "
          "the \"from due\" columns count that wait (wrk2's correction for coordinated omission) and also "
@@ -252,7 +254,10 @@ def md_open(res):
             continue
         note = r.get("note", "")
         if r.get("warmup_p99_ms") is not None:
-            note = (note + "; " if note else "") + (f"warm-up: p99 {fmt(r['warmup_p99_ms'], 3)} ms, max "
+            cu = r.get("warmup_caught_up")
+            how = ("" if cu is None else ", until caught up" if cu else ", not caught up at its limit")
+            note = (note + "; " if note else "") + (f"warm-up {fmt(r.get('warmup_seconds'), 1)} s{how}: p99 "
+                                                    f"{fmt(r['warmup_p99_ms'], 3)} ms, max "
                                                     f"{fmt(r.get('warmup_max_ms'), 1)} ms")
         if r.get("baseline"):
             note = (note + "; " if note else "") + r["baseline"]
