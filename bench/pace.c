@@ -6,15 +6,15 @@
  * Opens N keep-alive connections to 127.0.0.1:P. Connection i reads its own request list,
  * PREFIX-i.txt (one path per line, used in order, from the start again at the end), and sends
  * request k when it is due: at t0 + (i + k * N) / R seconds, so that the N connections together
- * offer R requests per second, evenly spaced (sent on a 0.5 ms tick: at most a tick late). What happens to the answers does not change when a
- * request is due (open loop). One request is in flight per connection (HTTP/1.1 without
+ * offer R requests per second, evenly spaced (sent on a 0.5 ms tick: at most a tick late).
+ * What happens to the answers does not change when a request is due (open loop). One request is in flight per connection (HTTP/1.1 without
  * pipelining): a request that falls due while its connection still waits for an answer is sent
  * right after that answer, and its latency from when it was due counts the wait.
  *
  * Why it exists: h2load sends at a fixed rate only per connection and walks one request list in
  * the same order on every connection of a process, so the bench ran 32 h2load processes of one
  * connection each. On a 2-core machine those 32 processes compete with the server for the CPU and
- * wake up thousands of times a second; this tool is one thread with one epoll loop.
+ * wake up thousands of times a second; this tool is one thread with one epoll loop and one timer.
  *
  * The log has one line per request: due_us sent_us done_us status bytes (microseconds from t0,
  * CLOCK_MONOTONIC; status -1: the connection failed or closed before the whole answer came).
