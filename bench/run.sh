@@ -33,7 +33,7 @@
 #                                     (identity and gzip); warm lookup (one path); cold lookup
 #                              zipf   Zipf-distributed lookups over all providers, search, compare;
 #                                     nginx serving same-size files for the Zipf paths (nginx-zipf)
-#                              open   open loop (h2load --rps) at half the measured maximum: p50/p99/p99.9
+#                              open   open loop (bench/pace.c) at half the measured maximum: p50/p99/p99.9
 #                              churn  zipf (and open, with open) while feeds change every 20 s
 #                              season N simulated days of new versions of every feed (apply time, sizes)
 #                            the nginx baseline rows and the ingest always run
@@ -43,7 +43,8 @@
 #   --open-tool pace|h2load  open-loop load generator: bench/pace.c, one process (default), or
 #                              one h2load process per connection
 #   --open-warmup SEC        seconds at the same rate before each open-loop run's measured part,
-#                              reported apart (default 5)
+#                              at least (pace: until the server has caught up, at most 30 s
+#                              more), reported apart (default 5)
 #   --churn-feeds N          feeds that change in churn mode (default 10, at most half the feeds)
 #   --churn-interval SEC     seconds between new versions in churn mode (default 20)
 #   --churn-rate R           share of a changed feed's statuses toggled per version (default 0.02)
