@@ -26,26 +26,13 @@ void zs_deplist_clear(zs_deplist *d)
 	d->n = 0;
 }
 
-/* Appends s to k (of cap bytes, n used) as snprintf would: cut to fit, always terminated.
- * Returns the new length. (Keys are made for every dependency of every answer: a plain copy,
- * not a formatted print.) */
-static size_t key_put(char *k, size_t cap, size_t n, const char *s)
-{
-	size_t l = strlen(s);
-	if (n + l > cap - 1)
-		l = cap - 1 - n;
-	memcpy(k + n, s, l);
-	k[n + l] = 0;
-	return n + l;
-}
-
 void zs_deplist_add(zs_deplist *d, const char *type, const char *id)
 {
 	char k[ZS_DEP_KEY_MAX];
-	size_t n = key_put(k, sizeof k, 0, type);
+	size_t n = zs_str_put(k, sizeof k, 0, type);
 	if (id) {
-		n = key_put(k, sizeof k, n, ":");
-		key_put(k, sizeof k, n, id);
+		n = zs_str_put(k, sizeof k, n, ":");
+		zs_str_put(k, sizeof k, n, id);
 	}
 	for (size_t i = 0; i < d->n; i++)
 		if (strcmp(d->keys[i], k) == 0)
@@ -75,8 +62,8 @@ size_t zs_deplist_header(const zs_deplist *d, char *buf, size_t len)
 		buf[0] = 0;
 	for (size_t i = 0; i < d->n && n + strlen(d->keys[i]) + 2 < len; i++) {
 		if (n)
-			n = key_put(buf, len, n, " ");
-		n = key_put(buf, len, n, d->keys[i]);
+			n = zs_str_put(buf, len, n, " ");
+		n = zs_str_put(buf, len, n, d->keys[i]);
 	}
 	return n;
 }

@@ -151,13 +151,8 @@ static const char *day_of(long long t, char *buf, size_t len)
 		zs_fresh_day((time_t)t, last, sizeof last);
 		last_t = t;
 	}
-	size_t n = strlen(last); /* copied, not formatted: this runs for every status */
-	if (n >= len)
-		n = len ? len - 1 : 0;
-	if (len) {
-		memcpy(buf, last, n);
-		buf[n] = 0;
-	}
+	if (len)
+		zs_str_put(buf, len, 0, last); /* copied, not formatted: this runs for every status */
 	return buf;
 }
 

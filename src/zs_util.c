@@ -25,6 +25,16 @@ int zs_grow(void *pv, size_t *cap, size_t n, size_t elem, size_t first)
 	return 0;
 }
 
+size_t zs_str_put(char *dst, size_t cap, size_t n, const char *s)
+{
+	size_t l = strlen(s);
+	if (n + l > cap - 1)
+		l = cap - 1 - n;
+	memcpy(dst + n, s, l);
+	dst[n + l] = 0;
+	return n + l;
+}
+
 size_t zs_utf8_seq(const unsigned char *s, size_t n)
 {
 	if (n == 0)

@@ -8,6 +8,11 @@
  * *cap unchanged (still owned by the caller). pv is the address of the array pointer. */
 int zs_grow(void *pv, size_t *cap, size_t n, size_t elem, size_t first);
 
+/* Append s to dst (cap bytes, n of them used) as snprintf would: cut to fit, always
+ * NUL-terminated (cap > n). Returns the new length. For strings made on every answer, where a
+ * formatted print costs more than the copy. */
+size_t zs_str_put(char *dst, size_t cap, size_t n, const char *s);
+
 /* Length of the valid UTF-8 sequence at s[0..n) (1-4), or 0 when s starts with an invalid
  * one (bad lead byte, truncated, overlong, surrogate, above U+10FFFF). */
 size_t zs_utf8_seq(const unsigned char *s, size_t n);
