@@ -179,40 +179,40 @@ void zs_status_memo_free(zs_reader *r)
 	r->exempts = NULL;
 }
 
-/* New reference to the parsed exemptions of text (an empty array when none or unreadable). */
+/* The exemptions of one stored text, parsed: new reference; an empty array when none or
+ * unreadable (NULL only when out of memory). */
+static json_t *exempt_parse(const char *text)
+{
+	json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+	if (json_is_array(v))
+		return v;
+	json_decref(v);
+	return json_array();
+}
+
+/* New reference to the parsed exemptions of text, from the reader's memo (slot EXEMPT_SLOTS
+ * holds the empty list, the others are chosen by the text's hash). */
 static json_t *exempt_of(zs_reader *r, const char *text)
 {
-	if (!r->exempts) /* slot EXEMPT_SLOTS holds the empty array */
-		r->exempts = calloc(EXEMPT_SLOTS + 1, sizeof *r->exempts);
-	int none = !text || strcmp(text, "[]") == 0;
-	if (!r->exempts) { /* out of memory: parsed for this status only */
-		json_t *v = none ? NULL : json_loads(text, 0, NULL);
-		return json_is_array(v) ? v : (json_decref(v), json_array());
+	if (text && strcmp(text, "[]") == 0)
+		text = NULL;
+	if (!r->exempts && !(r->exempts = calloc(EXEMPT_SLOTS + 1, sizeof *r->exempts)))
+		return exempt_parse(text); /* out of memory: parsed for this status only */
+	struct zs_exempt_slot *s =
+	        &r->exempts[text ? zs_dep_hash(text) % EXEMPT_SLOTS : EXEMPT_SLOTS];
+	if (s->value && (!text || (s->text && strcmp(s->text, text) == 0)))
+		return json_incref(s->value);
+	char *t = text ? strdup(text) : NULL;
+	json_t *v = exempt_parse(text);
+	if (!v || (text && !t)) { /* out of memory: not kept */
+		free(t);
+		return v;
 	}
-	struct zs_exempt_slot *s = &r->exempts[EXEMPT_SLOTS];
-	if (!none) {
-		unsigned h = 2166136261u; /* FNV-1a */
-		for (const unsigned char *c = (const unsigned char *)text; *c; c++)
-			h = (h ^ *c) * 16777619u;
-		s = &r->exempts[h % EXEMPT_SLOTS];
-		if (s->text && strcmp(s->text, text) == 0)
-			return json_incref(s->value);
-		json_t *v = json_loads(text, 0, NULL);
-		char *t = strdup(text);
-		if (!json_is_array(v) || !t) {
-			free(t);
-			json_decref(v);
-			return json_array();
-		}
-		free(s->text);
-		json_decref(s->value);
-		s->text = t;
-		s->value = v;
-		return json_incref(v);
-	}
-	if (!s->value)
-		s->value = json_array();
-	return json_incref(s->value);
+	free(s->text);
+	json_decref(s->value);
+	s->text = t;
+	s->value = v;
+	return json_incref(v);
 }
 
 static void status_facts_make(zs_reader *r, const zs_request *req, const pol_entry *p,
