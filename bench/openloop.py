@@ -4,20 +4,18 @@
   openloop.py --port P --paths FILE --seconds S --workdir DIR --label L
               (--rate R | --max-from RUNS.jsonl --targets T1,T2 [--fraction 0.5])
               [--clients 32] [--s 1.1] [--seed 1] [--encoding identity|gzip]
-              [--warmup 5] [--tool pace|h2load] [--pace PATH] [--max-conn-rate 0]
+              [--warmup 5] [--tool pace|h2load] [--pace PATH]
 
 The offered rate is R, or FRACTION of the req/s of the first of the closed-loop wrk runs T1, T2, ...
 (identity) found in RUNS.jsonl (bench/run.sh's runs). It is spread over HTTP/1.1 keep-alive
-connections: with pace, CLIENTS of them (or, with MAX-CONN-RATE > 0, more when that would ask
-more than MAX-CONN-RATE requests a second of one connection), the rate spread evenly; with
-h2load, CLIENTS connections at N = round(rate / CLIENTS) each, so the offered rate is
-CLIENTS x N. Both are printed. One answer is in flight per connection: at 30,000 requests a
-second over 32 connections a connection sends every millisecond, and an answer that takes longer
-delays the next request on it (the "from due" figures count that). More connections were tried
-(at most 200 requests a second each: 164 connections for 32,700 searches a second): the daemon's
-p50 went from 0.5 to 1.9 ms and its p99 from 1.8 to 7.6 ms, as every connection costs the server
-too, so the default stays at CLIENTS. Each connection has its own request list, drawn from the Zipf law over
-FILE (rank 1 = first line; bench/zipf.py sample, seed SEED*100+connection). Requests are sent on a
+connections: with pace, CLIENTS of them, the rate spread evenly; with h2load, CLIENTS
+connections at N = round(rate / CLIENTS) each, so the offered rate is CLIENTS x N. Both are
+printed. One answer is in flight per connection: at 30,000 requests a second over 32 connections
+a connection sends every millisecond, and an answer that takes longer delays the next request on
+it (the "from due" figures count that). More connections were tried (at most 200 requests a
+second each: 164 connections for 32,700 searches a second): the daemon's p50 went from 0.5 to
+1.9 ms and its p99 from 1.8 to 7.6 ms, as every connection costs the server too, so the number
+stays CLIENTS. Each connection has its own request list, drawn from the Zipf law over FILE (rank 1 = first line; bench/zipf.py sample, seed SEED*100+connection). Requests are sent on a
 timer, whatever the answers (open loop); a request that is due while its connection still waits
 for the previous answer is sent right after that answer.
 
@@ -42,7 +40,6 @@ library only.
 
 import argparse
 import json
-import math
 import os
 import signal
 import subprocess
@@ -94,9 +91,6 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--encoding", default="identity")
     ap.add_argument("--tool", choices=["pace", "h2load"], default="pace")
-    ap.add_argument("--max-conn-rate", type=float, default=0,
-                    help="pace: more connections than CLIENTS when the rate would give one more than "
-                         "this many requests a second (0, the default: CLIENTS connections)")
     ap.add_argument("--warmup", type=int, default=5,
                     help="seconds at the same rate before the measured SECONDS, reported apart")
     ap.add_argument("--pace", default=os.path.join(here, "work", "pace"),
@@ -114,10 +108,7 @@ def main(argv=None):
             return 0
         rate, src = mx * a.fraction, f"{a.fraction} x {t} ({mx:.0f} req/s)"
     if a.tool == "pace":
-        # as many connections as keep each one at most MAX_CONN_RATE requests a second: with one
-        # answer in flight per connection, a connection asked to send every millisecond falls
-        # behind as soon as an answer takes a millisecond, and then measures its own queue
-        clients = max(1, a.clients, math.ceil(rate / a.max_conn_rate) if a.max_conn_rate > 0 else 0)
+        clients = max(1, a.clients)
         per = rate / clients  # pace spreads any rate evenly over its connections
         offered = int(round(rate))
     else:
