@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include "zs_api.h"
 #include "zs_consequence.h"
+#include "zs_memo.h"
 #include "zs_jsonw.h"
 #include "zs_types.h"
 
@@ -66,6 +67,8 @@ struct zs_reader {
 	int retired_whole;     /* the list was read whole; else zs_reader_retired asks the table */
 	struct zs_exempt_slot *exempts; /* parsed ceiling exemptions by their stored text
 	                                 * (zs_status.c); freed by zs_status_memo_free */
+	struct zs_tmemo *smemo; /* status texts by all their inputs (zs_status.c); per snapshot:
+	                         * emptied by caches_load, freed by zs_status_memo_free */
 };
 
 /* A (year, policy) hidden from answers from the snapshot it left the feeds in. */
@@ -151,10 +154,13 @@ void zs_status_summary_write(zs_reader *r, const zs_request *req, const pol_entr
                              zs_jbuf *b);
 /* Frees the reader's parsed exemptions (zs_reader_close). */
 void zs_status_memo_free(zs_reader *r);
-/* The same status object written as text into b (zs_jsonw.h), same bytes as the tree. */
+/* The same status object written as text into b (zs_jsonw.h), same bytes as the tree; from
+ * the reader's status memo when the same inputs were written before in this snapshot. */
 void zs_status_write(zs_reader *r, const zs_request *req, const pol_entry *p,
                      const char *care_type, const eff_view *v, long long amount,
                      zs_jbuf *b);
+/* Hits and misses of the reader's status memo, entries and bytes held. */
+void zs_status_memo_stats(const zs_reader *r, zs_tmemo_stats *s);
 /* {"agb","name","kind","parent","locations"}; *found = 0 when no master data. */
 json_t *zs_provider_json(zs_reader *r, const char *agb, int *found);
 

@@ -19,6 +19,7 @@
 #include "zs_consequence.h"
 #include "zs_db.h"
 #include "zs_jsonw.h"
+#include "zs_memo.h"
 #include "zs_log.h"
 #include "zs_metrics.h"
 #include "zs_deps.h"
@@ -115,6 +116,7 @@ static int caches_load(zs_reader *r)
 	sqlite3_stmt *st;
 	size_t cap = 0;
 	caches_free(r); /* the consequence cache stays: its keys are all its inputs */
+	zs_tmemo_clear(r->smemo); /* status texts name this snapshot's policies and feeds */
 	/* inside the caller's read transaction (zs_reader_refresh) */
 	if (sqlite3_prepare_v2(r->db,
 	        "SELECT p.id, p.year, p.name, p.label, p.type, p.uzovi, i.name, p.concern_id,"
@@ -270,88 +272,39 @@ static void cons_clear(zs_reader *r)
 	r->cons = NULL;
 }
 
-/* The consequence key: every input in a fixed order, integers as 8 bytes, strings with their
- * length first (equal keys = equal inputs). Built for every status of every answer, so no
- * formatting. A key that does not fit is not cut short (two inputs could then share a key):
- * over is set and the consequence is computed uncached. */
-typedef struct {
-	unsigned char *p, *end;
-	int over;
-} ckey;
-
-static void ck_put(ckey *k, const void *s, size_t n)
-{
-	if (k->over || (size_t)(k->end - k->p) < n) {
-		k->over = 1;
-		return;
-	}
-	memcpy(k->p, s, n);
-	k->p += n;
-}
-
-static void ck_s(ckey *k, const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-	unsigned char len[2] = { s ? 1 : 0, (unsigned char)n }; /* NULL and "" differ */
-	if (n > 255) {
-		k->over = 1;
-		return;
-	}
-	ck_put(k, len, 2);
-	ck_put(k, s ? s : "", n);
-}
-
-static void ck_i(ckey *k, long long v)
-{
-	ck_put(k, &v, sizeof v);
-}
-
-static uint64_t ck_hash(const unsigned char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL ^ n;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, p + i, 8);
-		h = (h ^ w) * 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	for (; i < n; i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	return h ^ (h >> 33);
-}
-
+/* The consequence key: every input in a fixed order (zs_memo.h). Built for every status of
+ * every answer, so no formatting. A key that does not fit is not cut short: the consequence is
+ * then computed uncached. */
 json_t *zs_reader_cons_get(zs_reader *r, const zs_conseq_in *in, const char *lang)
 {
 	unsigned char key[512];
-	ckey k = { key, key + sizeof key, 0 };
-	ck_i(&k, in->policy_type);
-	ck_s(&k, in->care_type);
-	ck_s(&k, in->stop_until);
-	ck_s(&k, in->stale_since);
-	ck_s(&k, in->nc_basis);
-	ck_s(&k, lang);
-	ck_s(&k, in->stop_from);
-	ck_i(&k, in->status);
-	ck_i(&k, in->as_contracted);
-	ck_i(&k, in->ceiling);
-	ck_i(&k, in->ceiling_exempt);
-	ck_i(&k, in->patient_stop);
-	ck_i(&k, in->conflict);
-	ck_i(&k, in->provider_only);
-	ck_i(&k, in->stale);
-	ck_i(&k, in->treatment_in_progress);
-	ck_i(&k, (long long)llround(in->nc_percent * 10000));
-	ck_i(&k, in->amount_cents);
+	zs_mkey k;
+	zs_mkey_init(&k, key, sizeof key);
+	zs_mkey_int(&k, in->policy_type);
+	zs_mkey_str(&k, in->care_type);
+	zs_mkey_str(&k, in->stop_until);
+	zs_mkey_str(&k, in->stale_since);
+	zs_mkey_str(&k, in->nc_basis);
+	zs_mkey_str(&k, lang);
+	zs_mkey_str(&k, in->stop_from);
+	zs_mkey_int(&k, in->status);
+	zs_mkey_int(&k, in->as_contracted);
+	zs_mkey_int(&k, in->ceiling);
+	zs_mkey_int(&k, in->ceiling_exempt);
+	zs_mkey_int(&k, in->patient_stop);
+	zs_mkey_int(&k, in->conflict);
+	zs_mkey_int(&k, in->provider_only);
+	zs_mkey_int(&k, in->stale);
+	zs_mkey_int(&k, in->treatment_in_progress);
+	zs_mkey_int(&k, (long long)llround(in->nc_percent * 10000));
+	zs_mkey_int(&k, in->amount_cents);
 	/* the inputs added for stops, situations and conflicts (issue 13) */
-	ck_i(&k, in->stop_announced);
-	ck_i(&k, in->stop_for_ceiling);
-	ck_i(&k, in->exempt_if_acute);
-	ck_i(&k, in->exempt_if_in_treatment);
-	ck_i(&k, in->insurer_says);
-	ck_i(&k, in->provider_says);
+	zs_mkey_int(&k, in->stop_announced);
+	zs_mkey_int(&k, in->stop_for_ceiling);
+	zs_mkey_int(&k, in->exempt_if_acute);
+	zs_mkey_int(&k, in->exempt_if_in_treatment);
+	zs_mkey_int(&k, in->insurer_says);
+	zs_mkey_int(&k, in->provider_says);
 	if (k.over)
 		return zs_consequence(in, lang);
 	size_t klen = (size_t)(k.p - key);
@@ -359,7 +312,7 @@ json_t *zs_reader_cons_get(zs_reader *r, const zs_conseq_in *in, const char *lan
 		r->cons = calloc(2 * CONS_SETS, sizeof *r->cons);
 	if (!r->cons)
 		return zs_consequence(in, lang);
-	struct zs_cons_slot *set = &r->cons[2 * (ck_hash(key, klen) % CONS_SETS)];
+	struct zs_cons_slot *set = &r->cons[2 * (zs_mkey_hash(key, klen) % CONS_SETS)];
 	for (int w = 0; w < 2; w++) {
 		struct zs_cons_slot *s = &set[w];
 		if (s->key && s->klen == klen && memcmp(s->key, key, klen) == 0) {

@@ -17,6 +17,7 @@
 #include "zs_consequence.h"
 #include "zs_db.h"
 #include "zs_jsonw.h"
+#include "zs_memo.h"
 #include "zs_deps.h"
 #include "zs_embedded.h"
 #include "zs_similar.h"
@@ -169,6 +170,8 @@ struct zs_exempt_slot {
 
 void zs_status_memo_free(zs_reader *r)
 {
+	zs_tmemo_free(r->smemo);
+	r->smemo = NULL;
 	if (!r->exempts)
 		return;
 	for (size_t i = 0; i <= EXEMPT_SLOTS; i++) {
@@ -490,18 +493,15 @@ json_t *zs_status_summary(zs_reader *r, const zs_request *req, const pol_entry *
 	return o;
 }
 
-void zs_status_summary_write(zs_reader *r, const zs_request *req, const pol_entry *p,
-                             const char *care_type, const eff_view *v, long long amount,
-                             zs_jbuf *b)
+/* compare's summary of a status, written from its facts */
+static void summary_write(zs_jbuf *b, const status_facts *sf)
 {
-	status_facts sf;
-	status_facts_make(r, req, p, care_type, v, amount, &sf);
-	json_t *code = json_object_get(sf.cons, "code");
-	json_t *pct = json_object_get(sf.cons, "reimbursed_percent");
+	json_t *code = json_object_get(sf->cons, "code");
+	json_t *pct = json_object_get(sf->cons, "reimbursed_percent");
 	zs_jb_lit(b, "{\"care_type\":");
-	zs_jb_str(b, care_type);
+	zs_jb_str(b, sf->care_type);
 	zs_jb_lit(b, ",\"status\":");
-	zs_jb_str(b, zs_status_code(sf.st));
+	zs_jb_str(b, zs_status_code(sf->st));
 	if (code) {
 		zs_jb_lit(b, ",\"consequence\":");
 		zs_jb_value(b, code, NULL);
@@ -511,18 +511,100 @@ void zs_status_summary_write(zs_reader *r, const zs_request *req, const pol_entr
 		zs_jb_value(b, pct, NULL);
 	}
 	zs_jb_lit(b, ",\"conflict\":");
-	zs_jb_bool(b, sf.basis == ZS_BASIS_CONFLICT);
+	zs_jb_bool(b, sf->basis == ZS_BASIS_CONFLICT);
 	zs_jb_char(b, '}');
+}
+
+/* ---- the status memo ---------------------------------------------------------------------
+ * A lookup writes one status per policy and care type, ~1,000 for a hospital, and most of
+ * them are the same text for many providers: the same policy, care type, status, sources (a
+ * feed's statements share a few moments) and request. So the text of a status is kept per
+ * reader under every input it is made from (zs_memo.h), and written again by one copy. The
+ * memo is emptied when the snapshot changes (caches_load): its texts name the snapshot's
+ * policies and feeds (names, checked_on, stale), and p is an address in its policy list. */
+#define SMEMO_SETS 4096       /* 8,192 texts per reader */
+#define SMEMO_MAX_TEXT 16384  /* a status is ~1 KB; a longer one is written every time */
+
+/* The key of a status: 0, or -1 when it does not fit (written without the memo). */
+static int status_key(const zs_request *req, const pol_entry *p, const char *care_type,
+                      const eff_view *v, long long amount, zs_mkey *k)
+{
+	zs_mkey_int(k, (long long)(intptr_t)p);
+	zs_mkey_str(k, care_type);
+	zs_mkey_str(k, req->lang);
+	zs_mkey_int(k, req->staff);
+	zs_mkey_str(k, zs_param(req, "in_treatment"));
+	zs_mkey_str(k, req_situation(req));
+	zs_mkey_int(k, amount);
+	zs_mkey_int(k, v != NULL);
+	if (v) {
+		long long n[] = { v->status, v->as_contracted, v->ceiling, v->basis, v->ins_feed,
+			          v->ins_status, v->ins_level, v->ins_said, v->prov_feed,
+			          v->prov_status, v->prov_level, v->prov_said,
+			          req->staff ? v->since : -1 };
+		zs_mkey_put(k, n, sizeof n);
+		zs_mkey_str(k, v->ceiling_exempt);
+		zs_mkey_str(k, v->began);
+		zs_mkey_str(k, v->stop);
+		if (v->stop) { /* whether a stop is in force depends on the day */
+			char today[16];
+			zs_fresh_day(req->now, today, sizeof today);
+			zs_mkey_str(k, today);
+		}
+	}
+	return k->over ? -1 : 0;
+}
+
+/* A status (summary 0) or its summary (1) written into b, from the memo when it has the text. */
+static void memo_write(zs_reader *r, const zs_request *req, const pol_entry *p,
+                       const char *care_type, const eff_view *v, long long amount, int summary,
+                       zs_jbuf *b)
+{
+	unsigned char key[1024];
+	zs_mkey k;
+	zs_mkey_init(&k, key, sizeof key);
+	zs_mkey_int(&k, summary);
+	int memo = status_key(req, p, care_type, v, amount, &k) == 0 &&
+	           (r->smemo || (r->smemo = zs_tmemo_new(SMEMO_SETS, SMEMO_MAX_TEXT)));
+	size_t klen = (size_t)(k.p - key), len;
+	const char *text = memo ? zs_tmemo_get(r->smemo, key, klen, &len) : NULL;
+	if (text) {
+		/* what the status depends on, as when it is made (add_source) */
+		if (v && v->ins_feed >= 0)
+			zs_api_dep_feed(r, v->ins_feed);
+		if (v && v->prov_feed >= 0)
+			zs_api_dep_feed(r, v->prov_feed);
+		zs_jb_raw(b, text, len);
+		return;
+	}
+	status_facts sf;
+	size_t start = b->len;
+	status_facts_make(r, req, p, care_type, v, amount, &sf);
+	if (summary)
+		summary_write(b, &sf);
+	else
+		status_write(b, &sf, r->frozen);
 	facts_free(&sf);
+	if (memo && !b->oom)
+		zs_tmemo_put(r->smemo, key, klen, b->p + start, b->len - start);
 }
 
 void zs_status_write(zs_reader *r, const zs_request *req, const pol_entry *p,
                      const char *care_type, const eff_view *v, long long amount, zs_jbuf *b)
 {
-	status_facts sf;
-	status_facts_make(r, req, p, care_type, v, amount, &sf);
-	status_write(b, &sf, r->frozen);
-	facts_free(&sf);
+	memo_write(r, req, p, care_type, v, amount, 0, b);
+}
+
+void zs_status_summary_write(zs_reader *r, const zs_request *req, const pol_entry *p,
+                             const char *care_type, const eff_view *v, long long amount,
+                             zs_jbuf *b)
+{
+	memo_write(r, req, p, care_type, v, amount, 1, b);
+}
+
+void zs_status_memo_stats(const zs_reader *r, zs_tmemo_stats *s)
+{
+	zs_tmemo_get_stats(r->smemo, s);
 }
 
 json_t *zs_provider_json(zs_reader *r, const char *agb, int *found)

@@ -1055,6 +1055,79 @@ START_TEST(test_consequence_cache_outlives_a_snapshot)
 }
 END_TEST
 
+/* The status memo (zs_status.c): a second identical answer is written from it with the same
+ * bytes; a new snapshot empties it; each request input is part of its key. */
+START_TEST(test_status_memo_hits_and_empties_per_snapshot)
+{
+	static const zs_kv y[] = { { "year", "2027" } }, en[] = { { "year", "2027" }, { "lang", "en" } };
+	zs_tmemo_stats s0, s1, s2, s3;
+	size_t d;
+	char *first = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
+	zs_status_memo_stats(rd, &s0);
+	ck_assert_uint_gt(s0.misses, 0);
+	char *again = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
+	zs_status_memo_stats(rd, &s1);
+	ck_assert_str_eq(first, again);
+	ck_assert_uint_eq(s1.misses, s0.misses);            /* every status from the memo */
+	ck_assert_uint_ge(s1.hits - s0.hits, s0.misses - s0.hits);
+	/* another language: other texts, made anew, as the tree makes them */
+	char *english = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, en, 2, &d);
+	char *english_tree = answer_text(zs_api_provider, "06010101", now_dec, 0, 0, en, 2, &d);
+	zs_status_memo_stats(rd, &s2);
+	ck_assert_uint_gt(s2.misses, s1.misses);
+	ck_assert_str_eq(english, english_tree);
+	ck_assert_str_ne(english, first);
+	/* a new snapshot: the memo is emptied (its texts name the snapshot's feeds and policies) */
+	char err[256];
+	ck_assert_int_eq(zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key='generation'", err,
+	                            sizeof err), 0);
+	char *next = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
+	zs_status_memo_stats(rd, &s3);
+	ck_assert_uint_gt(s3.misses, s2.misses);
+	ck_assert_str_eq(next, first);
+	zs_big_free(first);
+	zs_big_free(again);
+	zs_big_free(english);
+	zs_big_free(english_tree);
+	zs_big_free(next);
+}
+END_TEST
+
+/* A patient stop from 2026-10-01 until 2027-01-31 (47470001) is in force, over and in force
+ * again on days of one snapshot (the clock moved back): the memo must not give one day's text
+ * on another. */
+START_TEST(test_status_memo_stop_follows_the_day)
+{
+	static const zs_kv y[] = { { "year", "2027" } };
+	time_t days[] = { now_dec, zs_parse_local("2027-02-01T12:00:00"), now_dec };
+	static const int active[] = { 1, 0, 1 };
+	for (size_t i = 0; i < 3; i++) {
+		size_t d;
+		char *direct = answer_text(zs_api_provider, "47470001", days[i], 0, 1, y, 1, &d);
+		char *tree = answer_text(zs_api_provider, "47470001", days[i], 0, 0, y, 1, &d);
+		ck_assert_str_eq(direct, tree);
+		json_t *o = json_loads(direct, 0, NULL);
+		ck_assert_ptr_nonnull(o);
+		size_t seen = 0, a, b;
+		json_t *pol, *st;
+		json_array_foreach(json_object_get(json_array_get(json_object_get(o, "years"), 0),
+		                                   "policies"), a, pol)
+			json_array_foreach(json_object_get(pol, "statuses"), b, st) {
+				json_t *stop = json_object_get(json_object_get(st, "flags"), "patient_stop");
+				if (!json_is_object(stop))
+					continue;
+				seen++;
+				ck_assert_int_eq(json_is_true(json_object_get(stop, "active")), active[i]);
+				ck_assert(json_is_false(json_object_get(stop, "announced")));
+			}
+		ck_assert_uint_gt(seen, 0);
+		json_decref(o);
+		zs_big_free(direct);
+		zs_big_free(tree);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("api");
@@ -1079,6 +1152,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_compare_summary_same_as_full_reduced);
 	tcase_add_test(tc, test_consequence_cache_keeps_inputs_apart);
 	tcase_add_test(tc, test_consequence_cache_outlives_a_snapshot);
+	tcase_add_test(tc, test_status_memo_hits_and_empties_per_snapshot);
+	tcase_add_test(tc, test_status_memo_stop_follows_the_day);
 	suite_add_tcase(s, tc);
 	return s;
 }

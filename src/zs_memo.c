@@ -1,0 +1,153 @@
+/* zs_memo.c - memo keys and a bounded memo of texts (zs_memo.h). */
+#include "config.h"
+#include <stdlib.h>
+#include <string.h>
+#include "zs_memo.h"
+
+void zs_mkey_init(zs_mkey *k, unsigned char *buf, size_t size)
+{
+	k->p = buf;
+	k->end = buf + size;
+	k->over = 0;
+}
+
+void zs_mkey_put(zs_mkey *k, const void *s, size_t n)
+{
+	if (k->over || (size_t)(k->end - k->p) < n) {
+		k->over = 1;
+		return;
+	}
+	memcpy(k->p, s, n);
+	k->p += n;
+}
+
+void zs_mkey_str(zs_mkey *k, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	unsigned char len[2] = { s ? 1 : 0, (unsigned char)n }; /* NULL and "" differ */
+	if (n > 255) {
+		k->over = 1;
+		return;
+	}
+	zs_mkey_put(k, len, 2);
+	zs_mkey_put(k, s ? s : "", n);
+}
+
+void zs_mkey_int(zs_mkey *k, long long v)
+{
+	zs_mkey_put(k, &v, sizeof v);
+}
+
+uint64_t zs_mkey_hash(const unsigned char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL ^ n;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	for (; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 33);
+}
+
+/* One entry: its key and then its text in one allocation. */
+typedef struct {
+	unsigned char *mem; /* key (klen bytes) then text (len bytes); NULL when empty */
+	size_t klen, len;
+	uint64_t hash;
+} tm_slot;
+
+struct zs_tmemo {
+	tm_slot *slots;     /* 2 per set, the most recently used first */
+	size_t sets, max_text;
+	zs_tmemo_stats st;
+};
+
+zs_tmemo *zs_tmemo_new(size_t sets, size_t max_text)
+{
+	zs_tmemo *m = calloc(1, sizeof *m);
+	if (!m || !sets || !(m->slots = calloc(2 * sets, sizeof *m->slots))) {
+		free(m);
+		return NULL;
+	}
+	m->sets = sets;
+	m->max_text = max_text;
+	return m;
+}
+
+void zs_tmemo_clear(zs_tmemo *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < 2 * m->sets; i++) {
+		free(m->slots[i].mem);
+		m->slots[i] = (tm_slot){ 0 };
+	}
+	m->st.entries = m->st.bytes = 0;
+}
+
+void zs_tmemo_free(zs_tmemo *m)
+{
+	if (!m)
+		return;
+	zs_tmemo_clear(m);
+	free(m->slots);
+	free(m);
+}
+
+const char *zs_tmemo_get(zs_tmemo *m, const unsigned char *key, size_t klen, size_t *len)
+{
+	uint64_t h = zs_mkey_hash(key, klen);
+	tm_slot *set = &m->slots[2 * (h % m->sets)];
+	for (int w = 0; w < 2; w++) {
+		tm_slot *s = &set[w];
+		if (s->mem && s->hash == h && s->klen == klen && memcmp(s->mem, key, klen) == 0) {
+			if (w == 1) { /* the most recently used first */
+				tm_slot t = set[0];
+				set[0] = set[1];
+				set[1] = t;
+			}
+			m->st.hits++;
+			*len = set[0].len;
+			return (const char *)set[0].mem + set[0].klen;
+		}
+	}
+	m->st.misses++;
+	return NULL;
+}
+
+void zs_tmemo_put(zs_tmemo *m, const unsigned char *key, size_t klen, const char *text,
+                  size_t len)
+{
+	if (len > m->max_text)
+		return;
+	unsigned char *mem = malloc(klen + len ? klen + len : 1);
+	if (!mem)
+		return;
+	memcpy(mem, key, klen);
+	memcpy(mem + klen, text, len);
+	uint64_t h = zs_mkey_hash(key, klen);
+	tm_slot *set = &m->slots[2 * (h % m->sets)];
+	if (set[1].mem) { /* the least recently used goes */
+		m->st.entries--;
+		m->st.bytes -= set[1].klen + set[1].len;
+		free(set[1].mem);
+	}
+	set[1] = set[0];
+	set[0] = (tm_slot){ mem, klen, len, h };
+	m->st.entries++;
+	m->st.bytes += klen + len;
+}
+
+void zs_tmemo_get_stats(const zs_tmemo *m, zs_tmemo_stats *s)
+{
+	if (m)
+		*s = m->st;
+	else
+		*s = (zs_tmemo_stats){ 0 };
+}

@@ -1,0 +1,51 @@
+/* zs_memo.h - memo keys and a bounded memo of texts.
+ *
+ * A memo key is every input of a computation in a fixed order, as bytes: integers as 8 bytes,
+ * strings with their length first (NULL and "" differ). Equal keys mean equal inputs, so a key
+ * that does not fit its buffer is never cut short: zs_mkey sets over, and the caller computes
+ * without the memo.
+ *
+ * zs_tmemo keeps texts by key: 2-way set-associative, the least recently used of a set goes
+ * first, so its memory is bounded (sets * 2 entries of at most max_text bytes each). It copies
+ * what it is given and owns the copies; a text zs_tmemo_get returns stays valid until the next
+ * zs_tmemo_put or zs_tmemo_clear on the same memo. Not thread-safe: one memo per reader. */
+#ifndef ZS_MEMO_H
+#define ZS_MEMO_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+	unsigned char *p, *end;
+	int over;
+} zs_mkey;
+
+/* A key written into buf (size bytes). */
+void zs_mkey_init(zs_mkey *k, unsigned char *buf, size_t size);
+void zs_mkey_put(zs_mkey *k, const void *s, size_t n);
+/* A string of at most 255 bytes (a longer one sets over), or NULL. */
+void zs_mkey_str(zs_mkey *k, const char *s);
+void zs_mkey_int(zs_mkey *k, long long v);
+/* 64-bit hash of a key's bytes. */
+uint64_t zs_mkey_hash(const unsigned char *p, size_t n);
+
+typedef struct zs_tmemo zs_tmemo;
+
+typedef struct {
+	uint64_t hits, misses, entries, bytes;
+} zs_tmemo_stats;
+
+/* sets > 0; texts longer than max_text are not kept. NULL when out of memory. */
+zs_tmemo *zs_tmemo_new(size_t sets, size_t max_text);
+/* NULL frees nothing. */
+void zs_tmemo_free(zs_tmemo *m);
+/* Forget every text (a new snapshot). */
+void zs_tmemo_clear(zs_tmemo *m);
+/* The text kept under this key (len: its length), or NULL (counted as a miss). */
+const char *zs_tmemo_get(zs_tmemo *m, const unsigned char *key, size_t klen, size_t *len);
+/* Keep a copy of text under key, in place of the set's least recently used entry. Out of
+ * memory or a text over max_text: nothing kept. */
+void zs_tmemo_put(zs_tmemo *m, const unsigned char *key, size_t klen, const char *text,
+                  size_t len);
+void zs_tmemo_get_stats(const zs_tmemo *m, zs_tmemo_stats *s);
+
+#endif
