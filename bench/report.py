@@ -428,6 +428,12 @@ def main():
             r["cache_hit_share"] = round(h / (h + m), 4) if h + m else None
         if x.get("generations") is not None:
             r["generations"] = x["generations"]
+        # CPU per answer: the server's own CPU time over the run divided by its answers; less
+        # sensitive than req/s to how the two cores were shared with wrk
+        cs = x.get("cpu_seconds")
+        if cs is not None and r.get("requests"):
+            r["cpu_seconds"] = cs
+            r["cpu_us_per_req"] = round(cs * 1e6 / r["requests"], 1)
 
     headline = {}
     for e in ("identity", "gzip"):
@@ -667,15 +673,18 @@ def main():
              "of the daemon's answer (identity; gzip rows: a .gz of the size of its gzip answer, `gzip_static`) "
              "with the same Zipf draws: the same bytes. Their note gives the ratio to the one-file nginx too. "
              "**cache hits**: share of the daemon's response cache lookups that hit during the run "
-             "(/metrics), **gen**: snapshot generations published during the run.\n")
+             "(/metrics), **gen**: snapshot generations published during the run, **CPU µs/req**: the "
+             "server's CPU time (user + system; the daemon's process, nginx's master and workers) during the "
+             "run divided by its answers, which depends less than req/s on how the cores were shared with "
+             "wrk.\n")
     L.append("| endpoint | server | Accept-Encoding | req/s | × nginx | p50 ms | p90 ms | p99 ms | max ms | "
-             "mean bytes/resp | non-2xx | cache hits | gen | note |")
-    L.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+             "mean bytes/resp | non-2xx | cache hits | gen | CPU µs/req | note |")
+    L.append("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in rows:
         enc = "gzip" if r["encoding"] == "gzip" else "–"
         name = TARGET_NAMES.get(r["target"], r["target"])
         if not r["available"]:
-            L.append(f"| {name} | {r['server']} | {enc} | not available | | | | | | | | | | {r['note']} |")
+            L.append(f"| {name} | {r['server']} | {enc} | not available | | | | | | | | | | | {r['note']} |")
         else:
             hs = r.get("cache_hit_share")
             L.append(f"| {name} | {r['server']} | {enc} | {fmt(r['rps'], 0)} | "
@@ -684,7 +693,7 @@ def main():
                      f"{fmt(r['p90_ms'], 3)} | {fmt(r['p99_ms'], 3)} | {fmt(r['max_ms'], 1)} | "
                      f"{fmt(r['mean_bytes'])} | {fmt(r['non_2xx_3xx'])} | "
                      f"{fmt(hs * 100, 1) + ' %' if hs is not None else '–'} | {fmt(r.get('generations'))} | "
-                     f"{r['note']} |")
+                     f"{fmt(r.get('cpu_us_per_req'), 1)} | {r['note']} |")
     L.append("")
     L.extend(md_nginx_zipf(res))
     L.extend(md_open(res))

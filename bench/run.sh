@@ -680,9 +680,29 @@ def d(i):
         return None
 print(json.dumps({"cache_hits": d(0), "cache_misses": d(1), "generations": d(2)}))' "$1" "$2"
 }
+cpu_ticks() { # server: CPU clock ticks (user + system) the server has used so far, "-" when unknown
+	# (the daemon: its process, all threads; nginx: its master and workers, which also serve the feeds)
+	local p list=""
+	case "$1" in
+	zorgstatusd) list=$dpid ;;
+	nginx) [ -s "$ngdir/nginx.pid" ] && p=$(cat "$ngdir/nginx.pid") && list="$p $(pgrep -P "$p" | tr '\n' ' ')" ;;
+	esac
+	[ -n "$list" ] || { echo -; return; }
+	for p in $list; do cat "/proc/$p/stat" 2>/dev/null; done | awk '
+		{ sub(/^.*\) /, ""); t += $12 + $13; n++ } END { print (n ? t : "-") }'
+}
+cpu_delta() { # ticks-before ticks-after: {"cpu_seconds": S} as JSON (null when unknown)
+	python3 -c 'import json, os, sys
+try:
+    s = round((int(sys.argv[2]) - int(sys.argv[1])) / os.sysconf("SC_CLK_TCK"), 2)
+except ValueError:
+    s = None
+print(json.dumps({"cpu_seconds": s}))' "$1" "$2"
+}
 # bench_run TARGET SERVER PORT PROBE-FILE "ENCODINGS" WARMUP(0|1) SCRIPT [SCRIPT ARGS]
 bench_run() {
 	local target=$1 server=$2 port=$3 probefile=$4 encs=$5 dowarm=$6 script=$7 code enc res note before extra
+	local cpu0 cpu
 	shift 7
 	code=$(probe "$port" "$probefile")
 	case "$code" in
@@ -701,9 +721,13 @@ bench_run() {
 		log "$target on $server, Accept-Encoding: $([ "$enc" = gzip ] && echo gzip || echo none): ${dur_s}s"
 		before=""
 		[ "$server" = zorgstatusd ] && before=$(metrics)
+		cpu0=$(cpu_ticks "$server")
 		wrk_script "$target" "$port" "$enc" "$dur_s" "$script" "$@"
-		extra=""
-		[ "$server" = zorgstatusd ] && extra=$(metrics_delta "$before" "$(metrics)")
+		cpu=$(cpu_delta "$cpu0" "$(cpu_ticks "$server")")
+		extra=$cpu
+		[ "$server" = zorgstatusd ] && extra=$(python3 -c 'import json, sys
+d = json.loads(sys.argv[1]); d.update(json.loads(sys.argv[2])); print(json.dumps(d))' \
+			"$(metrics_delta "$before" "$(metrics)")" "$cpu")
 		res=$(wrk_result "$target" "$enc")
 		if [ -n "$res" ]; then
 			note=""
