@@ -67,8 +67,9 @@ struct zs_reader {
 	int retired_whole;     /* the list was read whole; else zs_reader_retired asks the table */
 	struct zs_exempt_slot *exempts; /* parsed ceiling exemptions by their stored text
 	                                 * (zs_status.c); freed by zs_status_memo_free */
-	struct zs_tmemo *smemo; /* status texts by all their inputs (zs_status.c); per snapshot:
-	                         * emptied by caches_load, freed by zs_status_memo_free */
+	struct zs_tmemo *smemo; /* status texts by all their inputs (zs_status.c); kept across
+	                         * snapshots (the key holds what they change); freed by
+	                         * zs_status_memo_free */
 };
 
 /* A (year, policy) hidden from answers from the snapshot it left the feeds in. */

@@ -45,7 +45,7 @@ typedef struct {
 
 static route_stats routes[ZS_METRICS_MAX_ROUTES];
 static int nroutes;
-static counter cache_hits, cache_misses, file_answers;
+static counter cache_hits, cache_misses, file_answers, memo_hits, memo_misses;
 static counter reloads_ok, reloads_failed;
 static _Atomic long long last_reload_ok;   /* unix seconds */
 static double start_time;
@@ -145,6 +145,12 @@ void zs_metrics_cache_hit(void)
 void zs_metrics_cache_miss(void)
 {
 	atomic_fetch_add_explicit(&cache_misses, 1, memory_order_relaxed);
+}
+
+void zs_metrics_status_memo(unsigned long long hits, unsigned long long misses)
+{
+	atomic_fetch_add_explicit(&memo_hits, hits, memory_order_relaxed);
+	atomic_fetch_add_explicit(&memo_misses, misses, memory_order_relaxed);
 }
 
 void zs_metrics_file_answer(void)
@@ -280,6 +286,15 @@ static void render_requests(FILE *o)
 	     "Answers whose body was sent from a cached answer's in-memory file (sendfile).");
 	fprintf(o, "zorgstatus_response_cache_file_answers_total %llu\n",
 	        (unsigned long long)atomic_load(&file_answers));
+	head(o, "zorgstatus_status_memo_hits_total", "counter",
+	     "Statuses in computed answers written from a serving thread's status memo "
+	     "(the same inputs in the same snapshot).");
+	fprintf(o, "zorgstatus_status_memo_hits_total %llu\n",
+	        (unsigned long long)atomic_load(&memo_hits));
+	head(o, "zorgstatus_status_memo_misses_total", "counter",
+	     "Statuses in computed answers made anew (first of their inputs in the snapshot).");
+	fprintf(o, "zorgstatus_status_memo_misses_total %llu\n",
+	        (unsigned long long)atomic_load(&memo_misses));
 }
 
 static void render_durations(FILE *o)

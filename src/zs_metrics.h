@@ -28,6 +28,8 @@ void zs_metrics_set_cache(struct zs_rcache *c);
 /* The response cache (zs_rcache users call these). */
 void zs_metrics_cache_hit(void);
 void zs_metrics_cache_miss(void);
+/* Statuses of an answer written from a reader's status memo (hits) or made anew (misses). */
+void zs_metrics_status_memo(unsigned long long hits, unsigned long long misses);
 /* An answer whose body went out from a cached answer's in-memory file (sendfile). */
 void zs_metrics_file_answer(void);
 

@@ -116,7 +116,6 @@ static int caches_load(zs_reader *r)
 	sqlite3_stmt *st;
 	size_t cap = 0;
 	caches_free(r); /* the consequence cache stays: its keys are all its inputs */
-	zs_tmemo_clear(r->smemo); /* status texts name this snapshot's policies and feeds */
 	/* inside the caller's read transaction (zs_reader_refresh) */
 	if (sqlite3_prepare_v2(r->db,
 	        "SELECT p.id, p.year, p.name, p.label, p.type, p.uzovi, i.name, p.concern_id,"
@@ -434,12 +433,17 @@ json_t *zs_api_call(zs_reader *r, zs_handler fn, const zs_request *req, int *sta
 	r->direct = r->direct_ok && !req->staff &&
 	            (fn == zs_api_provider || fn == zs_api_status || fn == zs_api_compare) &&
 	            !(texts && strcmp(texts, "none") == 0);
+	zs_tmemo_stats m0, m1;
+	zs_status_memo_stats(r, &m0);
 	json_t *body = zs_compact_check(req, status);
 	if (!body) {
 		body = fn(r, req, status);
 		if (body && *status == 200)
 			body = zs_compact_apply(fn, req, body);
 	}
+	zs_status_memo_stats(r, &m1);
+	if (m1.hits != m0.hits || m1.misses != m0.misses)
+		zs_metrics_status_memo(m1.hits - m0.hits, m1.misses - m0.misses);
 	r->deps = NULL;
 	r->in_call = 0;
 	r->direct = 0;

@@ -519,17 +519,43 @@ static void summary_write(zs_jbuf *b, const status_facts *sf)
  * A lookup writes one status per policy and care type, ~1,000 for a hospital, and most of
  * them are the same text for many providers: the same policy, care type, status, sources (a
  * feed's statements share a few moments) and request. So the text of a status is kept per
- * reader under every input it is made from (zs_memo.h), and written again by one copy. The
- * memo is emptied when the snapshot changes (caches_load): its texts name the snapshot's
- * policies and feeds (names, checked_on, stale), and p is an address in its policy list. */
+ * reader under every input it is made from (zs_memo.h), and written again by one copy. Like
+ * the consequence memo it outlives snapshots: what a snapshot can change in a text (the
+ * policy's type and rule, a source's name, checked_on and stale) is part of the key, so a feed
+ * change leaves the texts of every other feed's statuses to be found, also right after the
+ * change, when many answers are computed again. */
 #define SMEMO_SETS 4096       /* 8,192 texts per reader */
 #define SMEMO_MAX_TEXT 16384  /* a status is ~1 KB; a longer one is written every time */
 
-/* The key of a status: 0, or -1 when it does not fit (written without the memo). */
-static int status_key(const zs_request *req, const pol_entry *p, const char *care_type,
-                      const eff_view *v, long long amount, zs_mkey *k)
+/* What a source shows (source_tree / status_write) and, when stale, the moment the
+ * consequence names (stale_since). */
+static void feed_key(zs_reader *r, long long feed_id, zs_mkey *k)
 {
-	zs_mkey_int(k, (long long)(intptr_t)p);
+	if (feed_id < 0) {
+		zs_mkey_int(k, -1);
+		return;
+	}
+	const feed_entry *f = zs_reader_find_feed(r, feed_id);
+	int stale = zs_reader_feed_stale(f);
+	zs_mkey_int(k, f ? 1 : 0);
+	zs_mkey_int(k, stale ? (f ? f->last_success : -1) : -2);
+	if (f) {
+		zs_mkey_str(k, f->disp_name);
+		zs_mkey_str(k, f->name);
+		zs_mkey_str(k, f->checked_on);
+	}
+}
+
+/* The key of a status: 0, or -1 when it does not fit (written without the memo). */
+static int status_key(zs_reader *r, const zs_request *req, const pol_entry *p,
+                      const char *care_type, const eff_view *v, long long amount, zs_mkey *k)
+{
+	double pct;
+	const char *basis;
+	policy_rule(p, care_type, &pct, &basis);
+	zs_mkey_int(k, (long long)p->type);
+	zs_mkey_put(k, &pct, sizeof pct);
+	zs_mkey_str(k, basis);
 	zs_mkey_str(k, care_type);
 	zs_mkey_str(k, req->lang);
 	zs_mkey_int(k, req->staff);
@@ -551,6 +577,8 @@ static int status_key(const zs_request *req, const pol_entry *p, const char *car
 			zs_fresh_day(req->now, today, sizeof today);
 			zs_mkey_str(k, today);
 		}
+		feed_key(r, v->ins_feed, k);
+		feed_key(r, v->prov_feed, k);
 	}
 	return k->over ? -1 : 0;
 }
@@ -564,7 +592,7 @@ static void memo_write(zs_reader *r, const zs_request *req, const pol_entry *p,
 	zs_mkey k;
 	zs_mkey_init(&k, key, sizeof key);
 	zs_mkey_int(&k, summary);
-	int memo = status_key(req, p, care_type, v, amount, &k) == 0 &&
+	int memo = status_key(r, req, p, care_type, v, amount, &k) == 0 &&
 	           (r->smemo || (r->smemo = zs_tmemo_new(SMEMO_SETS, SMEMO_MAX_TEXT)));
 	size_t klen = (size_t)(k.p - key), len;
 	const char *text = memo ? zs_tmemo_get(r->smemo, key, klen, &len) : NULL;

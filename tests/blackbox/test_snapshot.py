@@ -307,6 +307,39 @@ def big_hospital(st):
                 pols + [provider(BIG, "Groot Ziekenhuis")] + sts)
 
 
+class StatusMemoTest(DaemonTestCase):
+    """Answers computed again (response cache off) write their statuses from the serving
+    thread's status memo: counted on /metrics, and the same bytes (README, Speed)."""
+
+    def test_second_lookup_writes_every_status_from_the_memo(self):
+        s = self.start_server()
+        s.set_content("/zk.jsonl", big_hospital("negotiating"))
+        d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"))],
+                              now="2026-12-02T10:00:00",
+                              settings={"response_cache_seconds": 0, "threads": 1})
+        d.wait_success("zk")
+        path = "/v1/providers/%s?year=2027" % BIG
+        st, _, b1 = d.request("GET", path)
+        self.assertEqual(st, 200)
+        # 40 policies (the same type and rate) with 3 care types each: 120 statuses, of 6
+        # different texts (negotiating on the first policy, contracted on the 39 others, for
+        # each care type): 6 made anew, 114 copied
+        self.assertEqual(metric(d, "zorgstatus_status_memo_misses_total"), 6)
+        self.assertEqual(metric(d, "zorgstatus_status_memo_hits_total"), 114)
+        st, h2, b2 = d.request("GET", path)
+        self.assertEqual(b2, b1)
+        self.assertEqual(metric(d, "zorgstatus_status_memo_hits_total"), 114 + 120)
+        self.assertEqual(metric(d, "zorgstatus_status_memo_misses_total"), 6)
+        shown = [x["status"] for p in json.loads(b1)["years"][0]["policies"] for x in p["statuses"]]
+        self.assertEqual(len(shown), 120)
+        self.assertEqual(shown.count("negotiating"), 3)
+        # another language: other texts, made anew
+        st, _, b3 = d.request("GET", path + "&lang=en")
+        self.assertEqual(st, 200)
+        self.assertNotEqual(b3, b1)
+        self.assertEqual(metric(d, "zorgstatus_status_memo_misses_total"), 12)
+
+
 class AnswerFileTest(DaemonTestCase):
     """A cached answer of 32 KiB or more asked again without gzip is sent from an in-memory
     file with sendfile (docs/api.md, Caching): the same bytes as the first answer, counted on

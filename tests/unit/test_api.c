@@ -1056,11 +1056,12 @@ START_TEST(test_consequence_cache_outlives_a_snapshot)
 END_TEST
 
 /* The status memo (zs_status.c): a second identical answer is written from it with the same
- * bytes; a new snapshot empties it; each request input is part of its key. */
-START_TEST(test_status_memo_hits_and_empties_per_snapshot)
+ * bytes; each request input is part of its key; it outlives a snapshot that changes nothing it
+ * shows, and a source turning stale gives new texts, as the tree makes them. */
+START_TEST(test_status_memo_hits_and_outlives_a_snapshot)
 {
 	static const zs_kv y[] = { { "year", "2027" } }, en[] = { { "year", "2027" }, { "lang", "en" } };
-	zs_tmemo_stats s0, s1, s2, s3;
+	zs_tmemo_stats s0, s1, s2, s3, s4;
 	size_t d;
 	char *first = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
 	zs_status_memo_stats(rd, &s0);
@@ -1077,19 +1078,33 @@ START_TEST(test_status_memo_hits_and_empties_per_snapshot)
 	ck_assert_uint_gt(s2.misses, s1.misses);
 	ck_assert_str_eq(english, english_tree);
 	ck_assert_str_ne(english, first);
-	/* a new snapshot: the memo is emptied (its texts name the snapshot's feeds and policies) */
+	/* a new snapshot that changes nothing these statuses show: still found */
 	char err[256];
 	ck_assert_int_eq(zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key='generation'", err,
 	                            sizeof err), 0);
+	long long gen = rd->gen;
 	char *next = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
 	zs_status_memo_stats(rd, &s3);
-	ck_assert_uint_gt(s3.misses, s2.misses);
+	ck_assert_int_eq(rd->gen, gen + 1); /* the new snapshot was read */
+	ck_assert_uint_eq(s3.misses, s2.misses);
 	ck_assert_str_eq(next, first);
+	/* the sources turn stale (published at a later moment): new texts, the tree's bytes */
+	time_t later = zs_parse_local("2027-02-01T12:00:00");
+	ck_assert_int_ge(zs_fresh_publish(db, later, NULL, err, sizeof err), 0);
+	char *stale = answer_text(zs_api_provider, "06010101", later, 0, 1, y, 1, &d);
+	char *stale_tree = answer_text(zs_api_provider, "06010101", later, 0, 0, y, 1, &d);
+	zs_status_memo_stats(rd, &s4);
+	ck_assert_uint_gt(s4.misses, s3.misses);
+	ck_assert_str_eq(stale, stale_tree);
+	ck_assert_ptr_nonnull(strstr(stale, "\"stale\":true"));
+	ck_assert_ptr_null(strstr(first, "\"stale\":true"));
 	zs_big_free(first);
 	zs_big_free(again);
 	zs_big_free(english);
 	zs_big_free(english_tree);
 	zs_big_free(next);
+	zs_big_free(stale);
+	zs_big_free(stale_tree);
 }
 END_TEST
 
@@ -1152,7 +1167,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_compare_summary_same_as_full_reduced);
 	tcase_add_test(tc, test_consequence_cache_keeps_inputs_apart);
 	tcase_add_test(tc, test_consequence_cache_outlives_a_snapshot);
-	tcase_add_test(tc, test_status_memo_hits_and_empties_per_snapshot);
+	tcase_add_test(tc, test_status_memo_hits_and_outlives_a_snapshot);
 	tcase_add_test(tc, test_status_memo_stop_follows_the_day);
 	suite_add_tcase(s, tc);
 	return s;
