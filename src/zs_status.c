@@ -527,23 +527,22 @@ static void summary_write(zs_jbuf *b, const status_facts *sf)
 #define SMEMO_SETS 4096       /* 8,192 texts per reader */
 #define SMEMO_MAX_TEXT 16384  /* a status is ~1 KB; a longer one is written every time */
 
-/* What a source shows (source_tree / status_write) and, when stale, the moment the
- * consequence names (stale_since). */
-static void feed_key(zs_reader *r, long long feed_id, zs_mkey *k)
+/* What a source shows (source_tree / status_write); returns whether it is shown stale. */
+static int feed_key(zs_reader *r, long long feed_id, zs_mkey *k)
 {
 	if (feed_id < 0) {
 		zs_mkey_int(k, -1);
-		return;
+		return 0;
 	}
 	const feed_entry *f = zs_reader_find_feed(r, feed_id);
 	int stale = zs_reader_feed_stale(f);
-	zs_mkey_int(k, f ? 1 : 0);
-	zs_mkey_int(k, stale ? (f ? f->last_success : -1) : -2);
+	zs_mkey_int(k, (f ? 2 : 0) | stale);
 	if (f) {
 		zs_mkey_str(k, f->disp_name);
 		zs_mkey_str(k, f->name);
 		zs_mkey_str(k, f->checked_on);
 	}
+	return stale;
 }
 
 /* The key of a status: 0, or -1 when it does not fit (written without the memo). */
@@ -577,8 +576,13 @@ static int status_key(zs_reader *r, const zs_request *req, const pol_entry *p,
 			zs_fresh_day(req->now, today, sizeof today);
 			zs_mkey_str(k, today);
 		}
-		feed_key(r, v->ins_feed, k);
-		feed_key(r, v->prov_feed, k);
+		int stale = feed_key(r, v->ins_feed, k);
+		stale |= feed_key(r, v->prov_feed, k);
+		if (stale) { /* the consequence then names the deciding source's last success */
+			const feed_entry *f = zs_reader_find_feed(r, v->ins_feed >= 0 ? v->ins_feed
+			                                                              : v->prov_feed);
+			zs_mkey_int(k, f ? f->last_success : -1);
+		}
 	}
 	return k->over ? -1 : 0;
 }

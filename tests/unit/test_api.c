@@ -1108,6 +1108,36 @@ START_TEST(test_status_memo_hits_and_outlives_a_snapshot)
 }
 END_TEST
 
+/* The provider's source is stale and the insurer's is not: the stale warning names the time of
+ * the deciding (insurer's) source's last success, which can move within a day while the texts
+ * of the sources stay the same. The memo must not give the earlier time. */
+START_TEST(test_status_memo_stale_warning_names_the_latest_check)
+{
+	static const zs_kv y[] = { { "year", "2027" } };
+	char err[256];
+	size_t d;
+	ck_assert_int_eq(zs_db_exec(db, "UPDATE feed SET pub_stale = 1 WHERE name = 'antonius';"
+	                            "UPDATE meta SET value=value+1 WHERE key='generation'", err,
+	                            sizeof err), 0);
+	char *before = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
+	/* 11:00 on the day of the fixture: 13:00 the same day is the same checked_on */
+	ck_assert_int_eq(zs_db_exec(db, "UPDATE feed SET pub_success = pub_success + 7200"
+	                            " WHERE name = 'zk';"
+	                            "UPDATE meta SET value=value+1 WHERE key='generation'", err,
+	                            sizeof err), 0);
+	char *after = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
+	char *tree = answer_text(zs_api_provider, "06010101", now_dec, 0, 0, y, 1, &d);
+	ck_assert_str_eq(after, tree);
+	ck_assert_str_ne(after, before);
+	ck_assert_ptr_nonnull(strstr(after, "13:00"));
+	ck_assert_ptr_null(strstr(after, "11:00"));
+	ck_assert_ptr_nonnull(strstr(before, "11:00"));
+	zs_big_free(before);
+	zs_big_free(after);
+	zs_big_free(tree);
+}
+END_TEST
+
 /* A patient stop from 2026-10-01 until 2027-01-31 (47470001) is in force, over and in force
  * again on days of one snapshot (the clock moved back): the memo must not give one day's text
  * on another. */
@@ -1169,6 +1199,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_consequence_cache_outlives_a_snapshot);
 	tcase_add_test(tc, test_status_memo_hits_and_outlives_a_snapshot);
 	tcase_add_test(tc, test_status_memo_stop_follows_the_day);
+	tcase_add_test(tc, test_status_memo_stale_warning_names_the_latest_check);
 	suite_add_tcase(s, tc);
 	return s;
 }
