@@ -287,12 +287,12 @@ static void render_requests(FILE *o)
 	fprintf(o, "zorgstatus_response_cache_file_answers_total %llu\n",
 	        (unsigned long long)atomic_load(&file_answers));
 	head(o, "zorgstatus_status_memo_hits_total", "counter",
-	     "Statuses in computed answers written from a serving thread's status memo "
-	     "(the same inputs in the same snapshot).");
+	     "Statuses in computed answers copied from a serving thread's status memo "
+	     "(written before from the same inputs).");
 	fprintf(o, "zorgstatus_status_memo_hits_total %llu\n",
 	        (unsigned long long)atomic_load(&memo_hits));
 	head(o, "zorgstatus_status_memo_misses_total", "counter",
-	     "Statuses in computed answers made anew (first of their inputs in the snapshot).");
+	     "Statuses in computed answers made anew (their inputs not in the memo).");
 	fprintf(o, "zorgstatus_status_memo_misses_total %llu\n",
 	        (unsigned long long)atomic_load(&memo_misses));
 }
