@@ -1138,6 +1138,74 @@ START_TEST(test_status_memo_stale_warning_names_the_latest_check)
 }
 END_TEST
 
+/* 85 different ceiling exemption lists (every ordered choice of 1 to 3 of 5 codes) on 85
+ * providers: more texts than the exemption memo's 64 slots, so texts share slots and push each
+ * other out. Every status shows its own list, in its order, asked in one order and again in the
+ * reverse order. */
+START_TEST(test_exemption_memo_slots_shared_keep_each_list)
+{
+	static const char *codes[] = { "acute", "treatment_in_progress", "maternity", "hospital",
+		                       "pharmacy" };
+	enum { N = 85 };
+	char lists[N][160], agbs[N][9];
+	const char *lines[16 + 2 * N + 2];
+	char *owned[2 * N + 1];
+	size_t n = 0, nl = 0, no = 0;
+	for (int a = 0; a < 5; a++)
+		for (int b = -1; b < 5; b++)
+			for (int c = -1; c < 5; c++) {
+				if ((b < 0 && c >= 0) || b == a || c == a || (c >= 0 && c == b))
+					continue;
+				int k = snprintf(lists[n], sizeof lists[n], "['%s'", codes[a]);
+				if (b >= 0)
+					k += snprintf(lists[n] + k, sizeof lists[n] - (size_t)k, ",'%s'", codes[b]);
+				if (c >= 0)
+					k += snprintf(lists[n] + k, sizeof lists[n] - (size_t)k, ",'%s'", codes[c]);
+				snprintf(lists[n] + k, sizeof lists[n] - (size_t)k, "]");
+				n++;
+			}
+	ck_assert_uint_eq(n, N);
+	const char *zk[] = { ZK_HDR, ZK_BODY };
+	for (size_t i = 0; i < sizeof zk / sizeof zk[0]; i++)
+		lines[nl++] = zk[i];
+	for (size_t i = 0; i < N; i++) {
+		char buf[16384];
+		snprintf(agbs[i], sizeof agbs[i], "9100%04u", (unsigned)i);
+		snprintf(buf, sizeof buf, "{'type':'provider','agb':'%s','name':'Kliniek %zu',"
+		         "'kind':'hospital'}", agbs[i], i);
+		lines[nl++] = owned[no++] = strdup(buf);
+		snprintf(buf, sizeof buf, "{'type':'status','agb':'%s','insurer':'3311','year':2027,"
+		         "'care_type':'mental_health','status':'contracted_ceiling',"
+		         "'ceiling':{'exempt':%s}}", agbs[i], lists[i]);
+		lines[nl++] = owned[no++] = strdup(buf);
+	}
+	char end[64];
+	snprintf(end, sizeof end, "{'type':'end','records':%zu}", nl - 1);
+	lines[nl++] = end;
+	lines[nl] = NULL;
+	apply("zk", tu_feedv(lines), t_apply + 60, 1);
+	for (size_t i = 0; i < no; i++)
+		free(owned[i]);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t j = 0; j < N; j++) {
+			size_t i = pass ? N - 1 - j : j;
+			int st;
+			json_t *o = call(zs_api_provider, agbs[i], now_dec, &st, "year", "2027", NULL);
+			ck_assert_int_eq(st, 200);
+			json_t *pols = json_object_get(json_array_get(json_object_get(o, "years"), 0),
+			                               "policies");
+			json_t *s = status_of(pols, "3311-BASIS", "mental_health");
+			char *got = json_dumps(json_object_get(json_object_get(s, "flags"), "ceiling_exempt"),
+			                       JSON_COMPACT);
+			char *want = tu_q(lists[i]);
+			ck_assert_msg(strcmp(got, want) == 0, "%s: %s, not %s", agbs[i], got, want);
+			free(got);
+			free(want);
+			json_decref(o);
+		}
+}
+END_TEST
+
 /* A patient stop from 2026-10-01 until 2027-01-31 (47470001) is in force, over and in force
  * again on days of one snapshot (the clock moved back): the memo must not give one day's text
  * on another. */
@@ -1200,6 +1268,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_status_memo_hits_and_outlives_a_snapshot);
 	tcase_add_test(tc, test_status_memo_stop_follows_the_day);
 	tcase_add_test(tc, test_status_memo_stale_warning_names_the_latest_check);
+	tcase_add_test(tc, test_exemption_memo_slots_shared_keep_each_list);
 	suite_add_tcase(s, tc);
 	return s;
 }
