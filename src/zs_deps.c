@@ -44,15 +44,8 @@ void zs_deplist_add(zs_deplist *d, const char *type, const char *id)
 
 void zs_deplist_add_int(zs_deplist *d, const char *type, long long id)
 {
-	char b[24], *p = b + sizeof b; /* "%lld", written backwards */
-	unsigned long long u = id < 0 ? 0ULL - (unsigned long long)id : (unsigned long long)id;
-	*--p = 0;
-	do
-		*--p = (char)('0' + u % 10);
-	while ((u /= 10) != 0);
-	if (id < 0)
-		*--p = '-';
-	zs_deplist_add(d, type, p);
+	char b[ZS_LL_TEXT];
+	zs_deplist_add(d, type, zs_ll_text(id, b));
 }
 
 size_t zs_deplist_header(const zs_deplist *d, char *buf, size_t len)

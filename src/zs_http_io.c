@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include "zs_big.h"
 #include "zs_http_priv.h"
+#include "zs_util.h"
 
 #define MOD "http"
 
@@ -455,12 +456,8 @@ static void add_headers(struct evkeyvalq *oh, const hdr *h, size_t n)
 /* Content-Length: n, without evhttp's printf. */
 static void add_length(struct evkeyvalq *oh, size_t n)
 {
-	char digits[24], *d = digits + sizeof digits;
-	*--d = 0;
-	do {
-		*--d = (char)('0' + n % 10);
-		n /= 10;
-	} while (n);
+	char digits[ZS_LL_TEXT];
+	const char *d = zs_ll_text((long long)n, digits);
 	if (add_entry(oh, strdup("Content-Length"), strdup(d)) != 0)
 		evhttp_add_header(oh, "Content-Length", d);
 }

@@ -35,6 +35,19 @@ size_t zs_str_put(char *dst, size_t cap, size_t n, const char *s)
 	return n + l;
 }
 
+const char *zs_ll_text(long long v, char buf[ZS_LL_TEXT])
+{
+	char *p = buf + ZS_LL_TEXT;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	*--p = 0;
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	return p;
+}
+
 size_t zs_utf8_seq(const unsigned char *s, size_t n)
 {
 	if (n == 0)

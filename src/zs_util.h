@@ -13,6 +13,11 @@ int zs_grow(void *pv, size_t *cap, size_t n, size_t elem, size_t first);
  * formatted print costs more than the copy. */
 size_t zs_str_put(char *dst, size_t cap, size_t n, const char *s);
 
+/* v in decimal ("%lld"), written at the end of buf; returns where it starts. Without printf,
+ * for numbers made on every answer. */
+#define ZS_LL_TEXT 24
+const char *zs_ll_text(long long v, char buf[ZS_LL_TEXT]);
+
 /* Length of the valid UTF-8 sequence at s[0..n) (1-4), or 0 when s starts with an invalid
  * one (bad lead byte, truncated, overlong, surrogate, above U+10FFFF). */
 size_t zs_utf8_seq(const unsigned char *s, size_t n);
