@@ -226,6 +226,14 @@ static void head(FILE *o, const char *name, const char *type, const char *help)
 	fprintf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A metric without labels: its HELP, TYPE and value. */
+static void simple(FILE *o, const char *name, const char *type, const char *help,
+                   unsigned long long v)
+{
+	head(o, name, type, help);
+	fprintf(o, "%s %llu\n", name, v);
+}
+
 static void render_requests(FILE *o)
 {
 	head(o, "zorgstatus_http_requests_total", "counter",
@@ -274,27 +282,19 @@ static void render_requests(FILE *o)
 		label_value(o, routes[i].label);
 		fprintf(o, "\"} %llu\n", count);
 	}
-	head(o, "zorgstatus_response_cache_hits_total", "counter",
-	     "Answers served from a serving thread's response cache.");
-	fprintf(o, "zorgstatus_response_cache_hits_total %llu\n",
-	        (unsigned long long)atomic_load(&cache_hits));
-	head(o, "zorgstatus_response_cache_misses_total", "counter",
-	     "Cacheable answers that had to be computed.");
-	fprintf(o, "zorgstatus_response_cache_misses_total %llu\n",
-	        (unsigned long long)atomic_load(&cache_misses));
-	head(o, "zorgstatus_response_cache_file_answers_total", "counter",
-	     "Answers whose body was sent from a cached answer's in-memory file (sendfile).");
-	fprintf(o, "zorgstatus_response_cache_file_answers_total %llu\n",
-	        (unsigned long long)atomic_load(&file_answers));
-	head(o, "zorgstatus_status_memo_hits_total", "counter",
-	     "Statuses in computed answers copied from a serving thread's status memo "
-	     "(written before from the same inputs).");
-	fprintf(o, "zorgstatus_status_memo_hits_total %llu\n",
-	        (unsigned long long)atomic_load(&memo_hits));
-	head(o, "zorgstatus_status_memo_misses_total", "counter",
-	     "Statuses in computed answers made anew (their inputs not in the memo).");
-	fprintf(o, "zorgstatus_status_memo_misses_total %llu\n",
-	        (unsigned long long)atomic_load(&memo_misses));
+	simple(o, "zorgstatus_response_cache_hits_total", "counter",
+	       "Answers served from a serving thread's response cache.", atomic_load(&cache_hits));
+	simple(o, "zorgstatus_response_cache_misses_total", "counter",
+	       "Cacheable answers that had to be computed.", atomic_load(&cache_misses));
+	simple(o, "zorgstatus_response_cache_file_answers_total", "counter",
+	       "Answers whose body was sent from a cached answer's in-memory file (sendfile).",
+	       atomic_load(&file_answers));
+	simple(o, "zorgstatus_status_memo_hits_total", "counter",
+	       "Statuses in computed answers copied from a serving thread's status memo "
+	       "(written before from the same inputs).", atomic_load(&memo_hits));
+	simple(o, "zorgstatus_status_memo_misses_total", "counter",
+	       "Statuses in computed answers made anew (their inputs not in the memo).",
+	       atomic_load(&memo_misses));
 }
 
 static void render_durations(FILE *o)
