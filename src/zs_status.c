@@ -128,11 +128,20 @@ static void facts_free(status_facts *sf)
 	json_decref(sf->cons);
 }
 
+/* What a status depends on beyond its provider's rows: the published freshness and names of
+ * its sources (zs_deps.h "f:"). Recorded for every status written, also from the memo. */
+static void status_deps(zs_reader *r, const eff_view *v)
+{
+	if (v && v->ins_feed >= 0)
+		zs_api_dep_feed(r, v->ins_feed);
+	if (v && v->prov_feed >= 0)
+		zs_api_dep_feed(r, v->prov_feed);
+}
+
 static void add_source(zs_reader *r, status_facts *sf, const char *kind, long long feed_id,
                        long long status, long long level, long long said)
 {
 	src_fact *s = &sf->src[sf->nsrc++];
-	zs_api_dep_feed(r, feed_id);
 	s->kind = kind;
 	s->f = zs_reader_find_feed(r, feed_id);
 	s->status = zs_status_code((zs_status)status);
@@ -231,6 +240,7 @@ static void status_facts_make(zs_reader *r, const zs_request *req, const pol_ent
 	sf->exempt = exempt_of(r, v ? v->ceiling_exempt : NULL);
 	int ceiling_exempt = 0;
 
+	status_deps(r, v);
 	if (v && v->ins_feed >= 0)
 		add_source(r, sf, "insurer", v->ins_feed, v->ins_status, v->ins_level, v->ins_said);
 	if (v && v->prov_feed >= 0) {
@@ -601,11 +611,7 @@ static void memo_write(zs_reader *r, const zs_request *req, const pol_entry *p,
 	size_t klen = (size_t)(k.p - key), len;
 	const char *text = memo ? zs_tmemo_get(r->smemo, key, klen, &len) : NULL;
 	if (text) {
-		/* what the status depends on, as when it is made (add_source) */
-		if (v && v->ins_feed >= 0)
-			zs_api_dep_feed(r, v->ins_feed);
-		if (v && v->prov_feed >= 0)
-			zs_api_dep_feed(r, v->prov_feed);
+		status_deps(r, v);
 		zs_jb_raw(b, text, len);
 		return;
 	}

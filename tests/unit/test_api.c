@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "zs_api.h"
+#include "zs_deps.h"
 #include "zs_api_priv.h"
 #include "zs_big.h"
 #include "zs_config.h"
@@ -1206,6 +1207,43 @@ START_TEST(test_exemption_memo_slots_shared_keep_each_list)
 }
 END_TEST
 
+/* A status written from the memo depends on its sources as one made anew: the answer's
+ * dependency keys (which invalidate it in the response cache) are the same both times. */
+START_TEST(test_status_memo_hit_keeps_the_source_dependencies)
+{
+	zs_kv kv[] = { { "year", "2027" } };
+	zs_request req = { .params = kv, .nparams = 1, .path_arg = "06010101", .lang = "nl",
+		           .now = now_dec };
+	char first[1024], again[1024];
+	zs_tmemo_stats m0, m1;
+	zs_deplist d;
+	zs_deplist_init(&d);
+	zs_reader_set_direct(rd, 1);
+	for (int i = 0; i < 2; i++) {
+		int st;
+		zs_status_memo_stats(rd, &m0);
+		json_t *o = zs_api_call(rd, zs_api_provider, &req, &st, NULL, &d);
+		zs_status_memo_stats(rd, &m1);
+		ck_assert_int_eq(st, 200);
+		size_t len;
+		zs_big_free(zs_api_dump(rd, o, &len));
+		json_decref(o);
+		zs_deplist_header(&d, i ? again : first, sizeof first);
+		if (i)
+			ck_assert_uint_eq(m1.misses, m0.misses); /* every status from the memo */
+	}
+	zs_reader_set_direct(rd, 0);
+	zs_deplist_free(&d);
+	ck_assert_str_eq(again, first);
+	/* both sources of the hospital: the insurer feed zk and the provider feed antonius */
+	ck_assert_ptr_nonnull(strstr(first, "p:06010101"));
+	size_t feeds = 0;
+	for (const char *p = first; (p = strstr(p, "f:")); p++)
+		feeds++;
+	ck_assert_uint_eq(feeds, 2);
+}
+END_TEST
+
 /* A patient stop from 2026-10-01 until 2027-01-31 (47470001) is in force, over and in force
  * again on days of one snapshot (the clock moved back): the memo must not give one day's text
  * on another. */
@@ -1269,6 +1307,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_status_memo_stop_follows_the_day);
 	tcase_add_test(tc, test_status_memo_stale_warning_names_the_latest_check);
 	tcase_add_test(tc, test_exemption_memo_slots_shared_keep_each_list);
+	tcase_add_test(tc, test_status_memo_hit_keeps_the_source_dependencies);
 	suite_add_tcase(s, tc);
 	return s;
 }
