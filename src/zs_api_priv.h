@@ -153,10 +153,10 @@ int zs_direct_freeze(zs_reader *r, json_t *v, void (*write)(void *ctx, zs_jbuf *
 void zs_status_summary_write(zs_reader *r, const zs_request *req, const pol_entry *p,
                              const char *care_type, const eff_view *v, long long amount,
                              zs_jbuf *b);
-/* Frees the reader's parsed exemptions (zs_reader_close). */
+/* Frees the reader's parsed exemptions and status memo (zs_reader_close). */
 void zs_status_memo_free(zs_reader *r);
 /* The same status object written as text into b (zs_jsonw.h), same bytes as the tree; from
- * the reader's status memo when the same inputs were written before in this snapshot. */
+ * the reader's status memo when a status of the same inputs was written before. */
 void zs_status_write(zs_reader *r, const zs_request *req, const pol_entry *p,
                      const char *care_type, const eff_view *v, long long amount,
                      zs_jbuf *b);

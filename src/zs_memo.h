@@ -38,7 +38,7 @@ typedef struct {
 zs_tmemo *zs_tmemo_new(size_t sets, size_t max_text);
 /* NULL frees nothing. */
 void zs_tmemo_free(zs_tmemo *m);
-/* Forget every text (a new snapshot). */
+/* Forget every text. */
 void zs_tmemo_clear(zs_tmemo *m);
 /* The text kept under this key (len: its length), or NULL (counted as a miss). */
 const char *zs_tmemo_get(zs_tmemo *m, const unsigned char *key, size_t klen, size_t *len);

@@ -537,22 +537,24 @@ static void summary_write(zs_jbuf *b, const status_facts *sf)
 #define SMEMO_SETS 4096       /* 8,192 texts per reader */
 #define SMEMO_MAX_TEXT 16384  /* a status is ~1 KB; a longer one is written every time */
 
-/* What a source shows (source_tree / status_write); returns whether it is shown stale. */
-static int feed_key(zs_reader *r, long long feed_id, zs_mkey *k)
+/* What a source shows (source_tree / status_write); *stale: whether it is shown stale.
+ * Returns the source's feed (NULL when there is none or it is gone). */
+static const feed_entry *feed_key(zs_reader *r, long long feed_id, zs_mkey *k, int *stale)
 {
+	*stale = 0;
 	if (feed_id < 0) {
 		zs_mkey_int(k, -1);
-		return 0;
+		return NULL;
 	}
 	const feed_entry *f = zs_reader_find_feed(r, feed_id);
-	int stale = zs_reader_feed_stale(f);
-	zs_mkey_int(k, (f ? 2 : 0) | stale);
+	*stale = zs_reader_feed_stale(f);
+	zs_mkey_int(k, (f ? 2 : 0) | *stale);
 	if (f) {
 		zs_mkey_str(k, f->disp_name);
 		zs_mkey_str(k, f->name);
 		zs_mkey_str(k, f->checked_on);
 	}
-	return stale;
+	return f;
 }
 
 /* The key of a status: 0, or -1 when it does not fit (written without the memo). */
@@ -586,11 +588,11 @@ static int status_key(zs_reader *r, const zs_request *req, const pol_entry *p,
 			zs_fresh_day(req->now, today, sizeof today);
 			zs_mkey_str(k, today);
 		}
-		int stale = feed_key(r, v->ins_feed, k);
-		stale |= feed_key(r, v->prov_feed, k);
-		if (stale) { /* the consequence then names the deciding source's last success */
-			const feed_entry *f = zs_reader_find_feed(r, v->ins_feed >= 0 ? v->ins_feed
-			                                                              : v->prov_feed);
+		int si, sp;
+		const feed_entry *fi = feed_key(r, v->ins_feed, k, &si);
+		const feed_entry *fp = feed_key(r, v->prov_feed, k, &sp);
+		if (si || sp) { /* the consequence then names the deciding source's last success */
+			const feed_entry *f = v->ins_feed >= 0 ? fi : fp;
 			zs_mkey_int(k, f ? f->last_success : -1);
 		}
 	}
