@@ -52,7 +52,8 @@ struct zs_reader {
 	int snap_used;         /* the call read the snapshot (r->gen is its generation) */
 	struct zs_deplist *deps; /* the current call's dependency keys, or NULL (zs_api_dep) */
 	struct zs_frozen *frozen; /* text of the snapshot's shared values (zs_jsonw.h) */
-	struct zs_cons_slot *cons;  /* consequence objects by their inputs; per snapshot */
+	struct zs_tmemo *cons; /* consequence objects by their inputs (zs_reader.c); kept across
+	                        * snapshots */
 	long long search_gen;  /* last generation that changed the searchable data */
 	struct zs_search_idx *sidx; /* search vocabulary and typo index (zs_search); per snapshot */
 	struct zs_frozen *raw; /* texts written directly for the answer being built (per call) */

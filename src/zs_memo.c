@@ -66,9 +66,12 @@ struct zs_tmemo {
 	tm_slot *slots;     /* 2 per set, the most recently used first */
 	size_t sets, max_text;
 	zs_tmemo_stats st;
+	void (*drop)(void *ctx, const char *text, size_t len);
+	void *ctx;
 };
 
-zs_tmemo *zs_tmemo_new(size_t sets, size_t max_text)
+zs_tmemo *zs_tmemo_new_with(size_t sets, size_t max_text,
+                            void (*drop)(void *ctx, const char *text, size_t len), void *ctx)
 {
 	zs_tmemo *m = calloc(1, sizeof *m);
 	if (!m || !sets || !(m->slots = calloc(2 * sets, sizeof *m->slots))) {
@@ -77,18 +80,35 @@ zs_tmemo *zs_tmemo_new(size_t sets, size_t max_text)
 	}
 	m->sets = sets;
 	m->max_text = max_text;
+	m->drop = drop;
+	m->ctx = ctx;
 	return m;
+}
+
+zs_tmemo *zs_tmemo_new(size_t sets, size_t max_text)
+{
+	return zs_tmemo_new_with(sets, max_text, NULL, NULL);
+}
+
+/* An entry leaves the memo. */
+static void slot_drop(zs_tmemo *m, tm_slot *s)
+{
+	if (!s->mem)
+		return;
+	if (m->drop)
+		m->drop(m->ctx, (const char *)s->mem + s->klen, s->len);
+	m->st.entries--;
+	m->st.bytes -= s->klen + s->len;
+	free(s->mem);
+	*s = (tm_slot){ 0 };
 }
 
 void zs_tmemo_clear(zs_tmemo *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < 2 * m->sets; i++) {
-		free(m->slots[i].mem);
-		m->slots[i] = (tm_slot){ 0 };
-	}
-	m->st.entries = m->st.bytes = 0;
+	for (size_t i = 0; i < 2 * m->sets; i++)
+		slot_drop(m, &m->slots[i]);
 }
 
 void zs_tmemo_free(zs_tmemo *m)
@@ -121,27 +141,24 @@ const char *zs_tmemo_get(zs_tmemo *m, const unsigned char *key, size_t klen, siz
 	return NULL;
 }
 
-void zs_tmemo_put(zs_tmemo *m, const unsigned char *key, size_t klen, const char *text,
-                  size_t len)
+int zs_tmemo_put(zs_tmemo *m, const unsigned char *key, size_t klen, const char *text,
+                 size_t len)
 {
 	if (len > m->max_text)
-		return;
+		return -1;
 	unsigned char *mem = malloc(klen + len ? klen + len : 1);
 	if (!mem)
-		return;
+		return -1;
 	memcpy(mem, key, klen);
 	memcpy(mem + klen, text, len);
 	uint64_t h = zs_mkey_hash(key, klen);
 	tm_slot *set = &m->slots[2 * (h % m->sets)];
-	if (set[1].mem) { /* the least recently used goes */
-		m->st.entries--;
-		m->st.bytes -= set[1].klen + set[1].len;
-		free(set[1].mem);
-	}
+	slot_drop(m, &set[1]); /* the least recently used goes */
 	set[1] = set[0];
 	set[0] = (tm_slot){ mem, klen, len, h };
 	m->st.entries++;
 	m->st.bytes += klen + len;
+	return 0;
 }
 
 void zs_tmemo_get_stats(const zs_tmemo *m, zs_tmemo_stats *s)

@@ -36,16 +36,21 @@ typedef struct {
 
 /* sets > 0; texts longer than max_text are not kept. NULL when out of memory. */
 zs_tmemo *zs_tmemo_new(size_t sets, size_t max_text);
+/* The same, calling drop(ctx, text, len) for every text that leaves the memo (pushed out,
+ * cleared, freed) just before it is freed: for texts that stand for something to release
+ * (e.g. the bytes of a pointer the memo holds a reference through). */
+zs_tmemo *zs_tmemo_new_with(size_t sets, size_t max_text,
+                            void (*drop)(void *ctx, const char *text, size_t len), void *ctx);
 /* NULL frees nothing. */
 void zs_tmemo_free(zs_tmemo *m);
 /* Forget every text. */
 void zs_tmemo_clear(zs_tmemo *m);
 /* The text kept under this key (len: its length), or NULL (counted as a miss). */
 const char *zs_tmemo_get(zs_tmemo *m, const unsigned char *key, size_t klen, size_t *len);
-/* Keep a copy of text under key, in place of the set's least recently used entry. Out of
- * memory or a text over max_text: nothing kept. */
-void zs_tmemo_put(zs_tmemo *m, const unsigned char *key, size_t klen, const char *text,
-                  size_t len);
+/* Keep a copy of text under key, in place of the set's least recently used entry: 0. Out of
+ * memory or a text over max_text: -1, nothing kept. */
+int zs_tmemo_put(zs_tmemo *m, const unsigned char *key, size_t klen, const char *text,
+                 size_t len);
 void zs_tmemo_get_stats(const zs_tmemo *m, zs_tmemo_stats *s);
 
 #endif

@@ -244,30 +244,31 @@ static int caches_load(zs_reader *r)
 /* ---- consequence cache -------------------------------------------------------------------
  * zs_consequence is pure: the same inputs give the same object, so one object serves every
  * status with those inputs (jansson values may sit in several containers). A two-way set-
- * associative table (the most recently used of a set first): with one slot per hash a cold
+ * associative memo (zs_tmemo, the most recently used of a set first) holding, as its text, a
+ * reference to the object: with one slot per hash a cold
  * national rotation recomputed a consequence for one status in fifty, nearly all collisions,
  * and each recomputed object took another place in the frozen table until it was full (from
  * then on consequences were written out in full, not spliced). An evicted object leaves the
- * frozen table with it. The cache outlives snapshots (nothing of a snapshot is in its keys or
- * objects): emptying it at every new snapshot stalled each serving thread 25-70 ms under load
- * (16,000 objects and texts freed, then made again). */
+ * frozen table with it (cons_drop). The cache outlives snapshots (nothing of a snapshot is in
+ * its keys or objects): emptying it at every new snapshot stalled each serving thread 25-70 ms
+ * under load (16,000 objects and texts freed, then made again). */
 #define CONS_SETS 8192
 
-struct zs_cons_slot {
-	char *key;        /* binary (cons_key), klen bytes */
-	size_t klen;
-	json_t *value;
-};
+/* A consequence leaves the memo: its text leaves the frozen table, its reference goes. */
+static void cons_drop(void *ctx, const char *text, size_t len)
+{
+	zs_reader *r = ctx;
+	json_t *v;
+	if (len != sizeof v)
+		return;
+	memcpy(&v, text, sizeof v);
+	zs_frozen_remove(r->frozen, v);
+	json_decref(v);
+}
 
 static void cons_clear(zs_reader *r)
 {
-	if (!r->cons)
-		return;
-	for (size_t i = 0; i < 2 * CONS_SETS; i++) {
-		free(r->cons[i].key);
-		json_decref(r->cons[i].value);
-	}
-	free(r->cons);
+	zs_tmemo_free(r->cons);
 	r->cons = NULL;
 }
 
@@ -306,36 +307,21 @@ json_t *zs_reader_cons_get(zs_reader *r, const zs_conseq_in *in, const char *lan
 	zs_mkey_int(&k, in->provider_says);
 	if (k.over)
 		return zs_consequence(in, lang);
-	size_t klen = (size_t)(k.p - key);
-	if (!r->cons)
-		r->cons = calloc(2 * CONS_SETS, sizeof *r->cons);
-	if (!r->cons)
+	size_t klen = (size_t)(k.p - key), len;
+	if (!r->cons && !(r->cons = zs_tmemo_new_with(CONS_SETS, sizeof(json_t *), cons_drop, r)))
 		return zs_consequence(in, lang);
-	struct zs_cons_slot *set = &r->cons[2 * (zs_mkey_hash(key, klen) % CONS_SETS)];
-	for (int w = 0; w < 2; w++) {
-		struct zs_cons_slot *s = &set[w];
-		if (s->key && s->klen == klen && memcmp(s->key, key, klen) == 0) {
-			if (w == 1) { /* most recently used first */
-				struct zs_cons_slot t = set[0];
-				set[0] = set[1];
-				set[1] = t;
-			}
-			return json_incref(set[0].value);
-		}
+	const char *held = zs_tmemo_get(r->cons, key, klen, &len);
+	json_t *v;
+	if (held) {
+		memcpy(&v, held, sizeof v);
+		return json_incref(v);
 	}
-	json_t *v = zs_consequence(in, lang);
-	if (!v)
+	if (!(v = zs_consequence(in, lang)))
 		return NULL;
-	char *kc = malloc(klen);
-	if (!kc)
-		return v;
-	memcpy(kc, key, klen);
-	zs_frozen_add(r->frozen, v); /* its text is made once */
-	free(set[1].key); /* the least recently used goes, with its text */
-	zs_frozen_remove(r->frozen, set[1].value); /* (nothing when the slot was empty) */
-	json_decref(set[1].value);
-	set[1] = set[0];
-	set[0] = (struct zs_cons_slot){ kc, klen, json_incref(v) };
+	if (zs_tmemo_put(r->cons, key, klen, (const char *)&v, sizeof v) != 0)
+		return v; /* out of memory: not kept */
+	json_incref(v);               /* the memo's reference (cons_drop) */
+	zs_frozen_add(r->frozen, v);  /* its text is made once */
 	return v;
 }
 

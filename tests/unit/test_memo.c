@@ -104,6 +104,44 @@ START_TEST(test_a_set_keeps_its_two_latest)
 }
 END_TEST
 
+/* drop: called once for every text that leaves, pushed out, cleared or freed, with that text. */
+static char dropped[8][16];
+static int ndropped;
+
+static void note_drop(void *ctx, const char *text, size_t len)
+{
+	ck_assert_ptr_eq(ctx, dropped);
+	ck_assert_int_lt(ndropped, 8);
+	ck_assert_uint_lt(len, sizeof dropped[0]);
+	memcpy(dropped[ndropped], text, len);
+	dropped[ndropped++][len] = 0;
+}
+
+START_TEST(test_drop_sees_every_text_that_leaves)
+{
+	zs_tmemo *m = zs_tmemo_new_with(1, 100, note_drop, dropped);
+	ck_assert_ptr_nonnull(m);
+	const unsigned char a[] = "a", b[] = "b", c[] = "c", d[] = "d";
+	ck_assert_int_eq(zs_tmemo_put(m, a, sizeof a, "A", 1), 0);
+	ck_assert_int_eq(zs_tmemo_put(m, b, sizeof b, "B", 1), 0);
+	ck_assert_int_eq(ndropped, 0);
+	ck_assert_int_eq(zs_tmemo_put(m, c, sizeof c, "C", 1), 0); /* a goes */
+	ck_assert_int_eq(ndropped, 1);
+	ck_assert_str_eq(dropped[0], "A");
+	char big[101] = { 0 };
+	ck_assert_int_eq(zs_tmemo_put(m, d, sizeof d, big, sizeof big), -1); /* not kept */
+	ck_assert_int_eq(ndropped, 1);                                      /* nothing went */
+	zs_tmemo_clear(m); /* c then b */
+	ck_assert_int_eq(ndropped, 3);
+	ck_assert_str_eq(dropped[1], "C");
+	ck_assert_str_eq(dropped[2], "B");
+	ck_assert_int_eq(zs_tmemo_put(m, d, sizeof d, "D", 1), 0);
+	zs_tmemo_free(m);
+	ck_assert_int_eq(ndropped, 4);
+	ck_assert_str_eq(dropped[3], "D");
+}
+END_TEST
+
 /* Many keys over many sets: each found text is the one put under its key. */
 START_TEST(test_many_keys_find_their_own_text)
 {
@@ -138,6 +176,7 @@ int main(void)
 	tcase_add_test(tc, test_keys_keep_inputs_apart);
 	tcase_add_test(tc, test_a_set_keeps_its_two_latest);
 	tcase_add_test(tc, test_many_keys_find_their_own_text);
+	tcase_add_test(tc, test_drop_sees_every_text_that_leaves);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
