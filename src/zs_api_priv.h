@@ -36,6 +36,10 @@ typedef struct {
 	char *publisher;        /* the feed header's publisher name, or NULL */
 	const char *disp_name;  /* for people: the section's display_name, else publisher; NULL */
 	char checked_on[16];    /* the day of last_success (Europe/Amsterdam), "" when never */
+	unsigned char *mkey;    /* disp_name, name, checked_on as zs_mkey_str writes them (the
+	                         * status memo's key: once per snapshot, not per status), or NULL
+	                         * (out of memory, or too long for a key) */
+	size_t mkey_len;
 } feed_entry;
 
 struct zs_reader {
@@ -46,6 +50,8 @@ struct zs_reader {
 	size_t npols;
 	feed_entry *feeds;
 	size_t nfeeds;
+	feed_entry **feed_by_id; /* feeds indexed by id (zs_reader_find_feed), or NULL */
+	size_t nfeed_by_id;
 	json_t *similar;       /* per-snapshot similarity cache (zs_similar), or NULL */
 	sqlite3_stmt *sel_gen, *sel_provider, *sel_eff, *sel_history;
 	int in_call;           /* inside zs_api_call: one read transaction for the whole answer */
@@ -68,6 +74,11 @@ struct zs_reader {
 	int retired_whole;     /* the list was read whole; else zs_reader_retired asks the table */
 	struct zs_exempt_slot *exempts; /* parsed ceiling exemptions by their stored text
 	                                 * (zs_status.c); freed by zs_status_memo_free */
+	unsigned long ncalls;  /* zs_api_call's count: what a call's memo prefix belongs to */
+	const zs_request *mreq; /* the request part of the status memo's key, made once per call */
+	unsigned long mreq_call;
+	unsigned char mreq_key[1024];
+	size_t mreq_len;       /* 0: none made (or too long for a key) */
 	struct zs_tmemo *smemo; /* status texts by all their inputs (zs_status.c); kept across
 	                         * snapshots (the key holds what they change); freed by
 	                         * zs_status_memo_free */

@@ -549,30 +549,54 @@ static const feed_entry *feed_key(zs_reader *r, long long feed_id, zs_mkey *k, i
 	const feed_entry *f = zs_reader_find_feed(r, feed_id);
 	*stale = zs_reader_feed_stale(f);
 	zs_mkey_int(k, (f ? 2 : 0) | *stale);
-	if (f) {
-		zs_mkey_str(k, f->disp_name);
-		zs_mkey_str(k, f->name);
-		zs_mkey_str(k, f->checked_on);
-	}
+	if (f && !f->mkey)
+		k->over = 1; /* its part could not be made: no key */
+	else if (f) /* disp_name, name, checked_on (zs_reader.c feed_mkey) */
+		zs_mkey_put(k, f->mkey, f->mkey_len);
 	return f;
 }
 
-/* The key of a status: 0, or -1 when it does not fit (written without the memo). */
-static int status_key(zs_reader *r, const zs_request *req, const pol_entry *p,
-                      const char *care_type, const eff_view *v, long long amount, zs_mkey *k)
+/* What the request adds to a status's key. */
+static void request_key(const zs_request *req, long long amount, zs_mkey *k)
 {
-	double pct;
-	const char *basis;
-	policy_rule(p, care_type, &pct, &basis);
-	zs_mkey_int(k, (long long)p->type);
-	zs_mkey_put(k, &pct, sizeof pct);
-	zs_mkey_str(k, basis);
-	zs_mkey_str(k, care_type);
 	zs_mkey_str(k, req->lang);
 	zs_mkey_int(k, req->staff);
 	zs_mkey_str(k, zs_param(req, "in_treatment"));
 	zs_mkey_str(k, req_situation(req));
 	zs_mkey_int(k, amount);
+}
+
+/* The key of a status: 0, or -1 when it does not fit (written without the memo). Inside
+ * zs_api_call, whose request does not change, the request's part is made once per call (a
+ * lookup writes ~1,000 statuses). */
+static int status_key(zs_reader *r, const zs_request *req, const pol_entry *p,
+                      const char *care_type, const eff_view *v, long long amount, zs_mkey *k)
+{
+	double pct;
+	const char *basis;
+	long long a = amount; /* the call's too, but given per status: in the key of each */
+	zs_mkey_put(k, &a, sizeof a);
+	if (!r->in_call) {
+		request_key(req, amount, k);
+	} else {
+		if (r->mreq != req || r->mreq_call != r->ncalls) {
+			zs_mkey rk;
+			zs_mkey_init(&rk, r->mreq_key, sizeof r->mreq_key);
+			request_key(req, amount, &rk);
+			r->mreq = req;
+			r->mreq_call = r->ncalls;
+			r->mreq_len = rk.over ? 0 : (size_t)(rk.p - r->mreq_key);
+		}
+		if (r->mreq_len)
+			zs_mkey_put(k, r->mreq_key, r->mreq_len);
+		else
+			k->over = 1;
+	}
+	policy_rule(p, care_type, &pct, &basis);
+	zs_mkey_int(k, (long long)p->type);
+	zs_mkey_put(k, &pct, sizeof pct);
+	zs_mkey_str(k, basis);
+	zs_mkey_str(k, care_type);
 	zs_mkey_int(k, v != NULL);
 	if (v) {
 		long long n[] = { v->status, v->as_contracted, v->ceiling, v->basis, v->ins_feed,

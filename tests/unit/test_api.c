@@ -1109,6 +1109,52 @@ START_TEST(test_status_memo_hits_and_outlives_a_snapshot)
 }
 END_TEST
 
+/* The request's part of a status memo key is made once per zs_api_call: the next call, with
+ * another situation or language from a request at the same address, must not reuse it. */
+START_TEST(test_status_memo_request_part_is_made_per_call)
+{
+	static const zs_kv acute[] = { { "year", "2027" }, { "situation", "acute" } },
+	                   planned[] = { { "year", "2027" }, { "situation", "planned" } },
+	                   en[] = { { "year", "2027" }, { "lang", "en" } };
+	const zs_kv *const v[] = { acute, planned, en, acute };
+	char *text[4], *tree[4];
+	size_t d;
+	for (int i = 0; i < 4; i++) {
+		text[i] = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, v[i], 2, &d);
+		tree[i] = answer_text(zs_api_provider, "06010101", now_dec, 0, 0, v[i], 2, &d);
+		ck_assert_str_eq(text[i], tree[i]);
+	}
+	ck_assert_str_ne(text[0], text[1]);
+	ck_assert_str_ne(text[1], text[2]);
+	ck_assert_str_eq(text[0], text[3]);
+	for (int i = 0; i < 4; i++) {
+		zs_big_free(text[i]);
+		zs_big_free(tree[i]);
+	}
+}
+END_TEST
+
+/* The snapshot's feeds are found by id through the index (every one, and no other id). */
+START_TEST(test_reader_finds_every_feed_by_id)
+{
+	int st;
+	json_t *o = call(zs_api_provider, "06010101", now_dec, &st, "year", "2027", NULL);
+	json_decref(o);
+	ck_assert_uint_gt(rd->nfeeds, 1);
+	ck_assert_ptr_nonnull(rd->feed_by_id);
+	int max = 0;
+	for (size_t i = 0; i < rd->nfeeds; i++) {
+		ck_assert_ptr_eq(zs_reader_find_feed(rd, rd->feeds[i].id), &rd->feeds[i]);
+		ck_assert_ptr_nonnull(rd->feeds[i].mkey);
+		if (rd->feeds[i].id > max)
+			max = rd->feeds[i].id;
+	}
+	ck_assert_ptr_null(zs_reader_find_feed(rd, -1));
+	ck_assert_ptr_null(zs_reader_find_feed(rd, max + 1));
+	ck_assert_ptr_null(zs_reader_find_feed(rd, 1LL << 40));
+}
+END_TEST
+
 /* The provider's source is stale and the insurer's is not: the stale warning names the time of
  * the deciding (insurer's) source's last success, which can move within a day while the texts
  * of the sources stay the same. The memo must not give the earlier time. */
@@ -1308,6 +1354,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_status_memo_stale_warning_names_the_latest_check);
 	tcase_add_test(tc, test_exemption_memo_slots_shared_keep_each_list);
 	tcase_add_test(tc, test_status_memo_hit_keeps_the_source_dependencies);
+	tcase_add_test(tc, test_status_memo_request_part_is_made_per_call);
+	tcase_add_test(tc, test_reader_finds_every_feed_by_id);
 	suite_add_tcase(s, tc);
 	return s;
 }
