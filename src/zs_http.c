@@ -45,11 +45,22 @@ int zs_http_staff_path(const char *path)
 	       strncmp(path + n - 8, "/history", 8) == 0;
 }
 
+/* 1 when s holds only ASCII and no '%': decoding it changes nothing but '+' (in a query) and
+ * it is valid UTF-8 without NUL bytes, so the checks below have nothing to find. The usual
+ * request ("/v1/providers/01234567?year=2027") is that, and is not decoded twice. */
+static int plain_ascii(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p >= 0x80 || *p == '%')
+			return 0;
+	return 1;
+}
+
 /* Every query parameter must be valid UTF-8 without NUL bytes (key as evhttp keeps it, value
  * decoded as evhttp decodes it). Returns 1 when an error was answered. */
 static int check_params(struct evhttp_request *req, const char *query)
 {
-	if (!query)
+	if (!query || plain_ascii(query))
 		return 0;
 	for (const char *seg = query; *seg;) {
 		size_t sl = strcspn(seg, "&");
@@ -96,6 +107,9 @@ static int check_params(struct evhttp_request *req, const char *query)
 static char *checked_path(struct evhttp_request *req, const char *raw_path)
 {
 	size_t n = 0;
+	char *plain = raw_path && plain_ascii(raw_path) ? strdup(raw_path) : NULL;
+	if (plain)
+		return plain; /* decoding would give the same bytes */
 	char *path = raw_path ? evhttp_uridecode(raw_path, 0, &n) : NULL;
 	char esc[300], msg[400];
 	if (!path) {

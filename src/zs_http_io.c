@@ -217,21 +217,36 @@ static char *read_back(const zs_rentry *e)
 	return text;
 }
 
+/* e's body compressed at level into *gz (malloc'ed), 0; or -1. */
+static int entry_gzip(const zs_rentry *e, int level, unsigned char **gz, size_t *len)
+{
+	/* an entry that dropped its text for its file (zs_rcache_attach_file): read it back */
+	char *text = e->r.body ? NULL : read_back(e);
+	if (!e->r.body && !text)
+		return -1;
+	int rc = zs_gzip(text ? text : e->r.body, e->r.len, level, gz, len);
+	free(text);
+	return rc;
+}
+
 void zs_hio_ensure_gz(zs_rcache *c, zs_rentry *e, int gzip)
 {
 	unsigned char *gz;
 	size_t len;
-	if (!gzip || e->r.len <= 256 || __atomic_load_n(&e->r.gz, __ATOMIC_ACQUIRE))
+	if (!gzip || e->r.len <= 256)
 		return;
-	/* an entry that dropped its text for its file (zs_rcache_attach_file): read it back */
-	char *text = e->r.body ? NULL : read_back(e);
-	if (!e->r.body && !text)
+	if (!__atomic_load_n(&e->r.gz, __ATOMIC_ACQUIRE)) {
+		if (entry_gzip(e, 1, &gz, &len) == 0 && !zs_rcache_attach_gz(c, e, (char *)gz, len))
+			free(gz);
 		return;
-	int rc = zs_gzip(text ? text : e->r.body, e->r.len, 1, &gz, &len);
-	free(text);
-	if (rc != 0)
+	}
+	/* asked for often: the smaller form, once (the thread that counts to the mark makes it) */
+	if (__atomic_load_n(&e->r.gzb, __ATOMIC_ACQUIRE) ||
+	    __atomic_add_fetch(&e->gz_sends, 1, __ATOMIC_RELAXED) != ZS_HIO_GZ_BEST_AFTER)
 		return;
-	if (!zs_rcache_attach_gz(c, e, (char *)gz, len))
+	if (entry_gzip(e, ZS_HIO_GZ_BEST_LEVEL, &gz, &len) != 0)
+		return;
+	if (len >= e->r.gzlen || !zs_rcache_attach_gz_best(c, e, (char *)gz, len))
 		free(gz);
 }
 
@@ -511,10 +526,14 @@ void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry 
 		return;
 	}
 	int head = evhttp_request_get_command(req) == EVHTTP_REQ_HEAD, added = 0;
-	const char *gz = __atomic_load_n(&r->gz, __ATOMIC_ACQUIRE); /* may come later: attach_gz */
+	/* may come later (attach_gz, attach_gz_best); the smaller one when there are both */
+	const char *gz = __atomic_load_n(&r->gzb, __ATOMIC_ACQUIRE);
+	size_t gzlen = gz ? r->gzblen : 0;
+	if (!gz && (gz = __atomic_load_n(&r->gz, __ATOMIC_ACQUIRE)))
+		gzlen = r->gzlen;
 	if (r->len > 256 && gzip) {
 		if (gz) {
-			add_entry_bytes(out, gz, r->gzlen, e);
+			add_entry_bytes(out, gz, gzlen, e);
 			h[n++] = (hdr){ "Content-Encoding", "gzip" };
 		} else if (r->body && gzip_buf(r->body, r->len, out) == 0) {
 			h[n++] = (hdr){ "Content-Encoding", "gzip" };

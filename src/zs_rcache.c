@@ -103,6 +103,8 @@ void zs_rendered_free(zs_rendered *r)
 	zs_rendered_free_body(r);
 	free(r->gz);
 	r->gz = NULL;
+	free(r->gzb);
+	r->gzb = NULL;
 }
 
 static void entry_free(entry *e)
@@ -414,7 +416,7 @@ zs_rentry *zs_rcache_put(zs_rcache *c, const char *key, long long born, time_t n
 	pthread_mutex_lock(&s->mu);
 	if (born < atomic_load(&c->target)) { /* a sync started meanwhile */
 		pthread_mutex_unlock(&s->mu);
-		e->pub.r.body = e->pub.r.gz = NULL;
+		e->pub.r.body = e->pub.r.gz = e->pub.r.gzb = NULL;
 		entry_free(e);
 		return NULL;
 	}
@@ -432,7 +434,7 @@ zs_rentry *zs_rcache_put(zs_rcache *c, const char *key, long long born, time_t n
 			*g = e->h;
 			pthread_mutex_unlock(&s->mu);
 			atomic_fetch_add(&c->refused, 1);
-			e->pub.r.body = e->pub.r.gz = NULL;
+			e->pub.r.body = e->pub.r.gz = e->pub.r.gzb = NULL;
 			e->pub.surrogate = NULL;
 			entry_free(e);
 			return NULL;
@@ -494,6 +496,22 @@ int zs_rcache_attach_gz(zs_rcache *c, zs_rentry *pe, char *gz, size_t len)
 	if (!__atomic_load_n(&e->pub.r.gz, __ATOMIC_ACQUIRE)) {
 		e->pub.r.gzlen = len;
 		__atomic_store_n(&e->pub.r.gz, gz, __ATOMIC_RELEASE);
+		grew(c, s, e, len);
+		done = 1;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return done;
+}
+
+int zs_rcache_attach_gz_best(zs_rcache *c, zs_rentry *pe, char *gz, size_t len)
+{
+	entry *e = (entry *)pe;
+	shard *s = &c->shards[e->h % NSHARDS];
+	int done = 0;
+	pthread_mutex_lock(&s->mu);
+	if (!__atomic_load_n(&e->pub.r.gzb, __ATOMIC_ACQUIRE)) {
+		e->pub.r.gzblen = len;
+		__atomic_store_n(&e->pub.r.gzb, gz, __ATOMIC_RELEASE);
 		grew(c, s, e, len);
 		done = 1;
 	}

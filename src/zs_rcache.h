@@ -31,6 +31,11 @@ typedef struct {
 	char *gz;            /* gzip of body, or NULL (in a cache entry: may be attached later,
 	                      * see zs_rcache_attach_gz) */
 	size_t gzlen;
+	char *gzb;           /* a smaller gzip of body (a higher level), made once the answer has
+	                      * been sent often (zs_rcache_attach_gz_best), else NULL; preferred
+	                      * to gz. Readers load it with __atomic_load_n (ACQUIRE): gzblen is
+	                      * set before it */
+	size_t gzblen;
 	char etag[24];       /* "\"%016llx\"" (with quotes), empty for non-200 */
 	int public_cache;
 } zs_rendered;
@@ -48,6 +53,7 @@ typedef struct zs_rentry {
 	                      * NULL (opaque here; attached later, see zs_rcache_attach_file;
 	                      * readers load it with __atomic_load_n, ACQUIRE) */
 	int file_fd;         /* a descriptor to read the file with (pread), while file is set */
+	unsigned gz_sends;   /* gzip answers sent from it (counted with __atomic_add_fetch) */
 } zs_rentry;
 
 typedef struct zs_rcache zs_rcache;
@@ -102,6 +108,10 @@ zs_rentry *zs_rcache_put(zs_rcache *c, const char *key, long long born, time_t n
  * Readers load r.gz with __atomic_load_n (ACQUIRE): gzlen is set before it. */
 int zs_rcache_attach_gz(zs_rcache *c, zs_rentry *e, char *gz, size_t len);
 
+/* Add the smaller gzip form (r.gzb) to an entry that has been asked for often: 1 when
+ * attached (the entry owns gz; its gz stays too, for answers being sent from it), 0 when it
+ * has one already (the caller frees gz). */
+int zs_rcache_attach_gz_best(zs_rcache *c, zs_rentry *e, char *gz, size_t len);
 /* Attach the sendable copy of an entry's body (made when a client asks for it again): 1 when
  * attached (the entry owns file and calls release(file) when it is freed; fd reads it), 0 when
  * another thread was first (the caller disposes of file). From then on the file holds the

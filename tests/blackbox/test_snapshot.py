@@ -410,6 +410,29 @@ class AnswerFileTest(DaemonTestCase):
         self.assertIn("negotiating", [x["status"] for p in json.loads(b1)["years"][0]["policies"]
                                       for x in p["statuses"]])
 
+    def test_an_answer_asked_often_with_gzip_goes_out_smaller(self):
+        """The gzip form made on the request path is quick (level 1); the 32nd gzip answer
+        from the cache and every later one carry a smaller form, made once (level 6, docs/
+        api.md, Caching): the same JSON, the same ETag."""
+        s, d, first, path = self.big_hospital_daemon()
+        gz = {"Accept-Encoding": "gzip"}
+        st, h0, b0 = d.request("GET", path, headers=gz)
+        self.assertEqual((st, h0["x-zorgstatus-cache"], h0.get("content-encoding")),
+                         (200, "miss", "gzip"))
+        identity = gzip.decompress(b0)
+        sizes = []
+        for i in range(1, 36):
+            st, h, b = d.request("GET", path, headers=gz)
+            self.assertEqual((st, h["x-zorgstatus-cache"], h["etag"]), (200, "hit", h0["etag"]))
+            self.assertEqual(int(h["content-length"]), len(b))
+            self.assertEqual(gzip.decompress(b), identity)
+            sizes.append(len(b))
+        self.assertEqual(set(sizes[:31]), {len(b0)})   # hits 1-31: the first form
+        self.assertLess(sizes[31], len(b0))            # hit 32 on: the smaller one
+        self.assertEqual(set(sizes[31:]), {sizes[31]})
+        # and the answer without gzip is still the same text
+        self.assertEqual(d.request("GET", path)[2], identity)
+
     def test_a_slow_client_gets_the_file_of_an_answer_replaced_meanwhile(self):
         s, d, first, path = self.big_hospital_daemon()
         b1 = d.request("GET", path)[2]

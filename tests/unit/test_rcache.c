@@ -342,6 +342,34 @@ END_TEST
 /* A file that replaces its entry's text (only the cache and its maker hold the entry) makes
  * no other answer leave: the text goes before the file is counted (review of the change that
  * added files: it evicted up to the text's size from a full shard for nothing). */
+/* The smaller gzip form: attached once (a second attach loses), counted in the entry's bytes,
+ * the first form kept beside it (answers being sent use it), both freed with the entry. */
+START_TEST(test_gzip_best_form_attached_once_and_counted)
+{
+	zs_rcache *c = zs_rcache_new(16 * 65536);
+	time_t now = zs_parse_local("2026-11-20T10:00:00");
+	zs_rcache_sync(c, 0, fetch, NULL);
+	zs_rentry *e = put_sized(c, "k", now, 10000);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_ptr_null(e->r.gzb);
+	ck_assert_int_eq(zs_rcache_attach_gz(c, e, strdup("GZ-level-1"), 10), 1);
+	zs_rcache_stats a, b;
+	zs_rcache_stats_get(c, &a);
+	char *best = strdup("GZ6");
+	ck_assert_int_eq(zs_rcache_attach_gz_best(c, e, best, 3), 1);
+	char *again = strdup("GZ9");
+	ck_assert_int_eq(zs_rcache_attach_gz_best(c, e, again, 3), 0);
+	free(again); /* the caller keeps what was not attached */
+	zs_rcache_stats_get(c, &b);
+	ck_assert_uint_eq(b.bytes, a.bytes + 3);
+	ck_assert_ptr_eq(e->r.gzb, best);
+	ck_assert_uint_eq(e->r.gzblen, 3);
+	ck_assert_str_eq(e->r.gz, "GZ-level-1");
+	zs_rentry_release(e);
+	zs_rcache_free(c); /* ASan and valgrind: both forms freed */
+}
+END_TEST
+
 START_TEST(test_file_replacing_the_text_evicts_nothing)
 {
 	marks = NULL;
@@ -669,6 +697,7 @@ int main(void)
 	TCase *tc = tcase_create("cache");
 	tcase_set_timeout(tc, 30); /* test_stale_claim_expires waits out a claim (2 s) */
 	tcase_add_test(tc, test_dependency_keys_and_header);
+	tcase_add_test(tc, test_gzip_best_form_attached_once_and_counted);
 	tcase_add_test(tc, test_invalidation_follows_dependencies);
 	tcase_add_test(tc, test_no_keys_means_everything_and_star);
 	tcase_add_test(tc, test_older_snapshot_not_kept);
