@@ -54,6 +54,7 @@ struct zs_reader {
 	size_t nfeed_by_id;
 	json_t *similar;       /* per-snapshot similarity cache (zs_similar), or NULL */
 	sqlite3_stmt *sel_gen, *sel_provider, *sel_eff, *sel_history;
+	sqlite3_stmt *st_begin, *st_commit; /* the read transaction of each call, prepared once */
 	int in_call;           /* inside zs_api_call: one read transaction for the whole answer */
 	int snap_used;         /* the call read the snapshot (r->gen is its generation) */
 	struct zs_deplist *deps; /* the current call's dependency keys, or NULL (zs_api_dep) */

@@ -375,6 +375,21 @@ json_t *zs_reader_cons_get(zs_reader *r, const zs_conseq_in *in, const char *lan
  * transaction when it moved. So statuses and caches always belong to one committed version.
  * zs_api_call ends the transaction; a handler called directly (unit tests) keeps it open until
  * its next refresh, which starts from the newest snapshot. */
+/* Run a prepared BEGIN or COMMIT (each answer runs both: prepared once instead of parsed by
+ * sqlite3_exec every time). */
+static int txn(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static void txn_end(zs_reader *r)
+{
+	if (!sqlite3_get_autocommit(r->db))
+		txn(r->st_commit);
+}
+
 void zs_reader_refresh(zs_reader *r)
 {
 	if (!sqlite3_get_autocommit(r->db)) {
@@ -382,10 +397,10 @@ void zs_reader_refresh(zs_reader *r)
 			r->snap_used = 1;
 			return;
 		}
-		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+		txn(r->st_commit);
 	}
 	long long g = -1;
-	if (sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK &&
+	if (txn(r->st_begin) == SQLITE_OK &&
 	    sqlite3_step(r->sel_gen) == SQLITE_ROW)
 		g = sqlite3_column_int64(r->sel_gen, 0);
 	sqlite3_reset(r->sel_gen);
@@ -445,8 +460,7 @@ int zs_api_dirty(zs_reader *r, long long from, long long to, uint64_t **keys, si
 json_t *zs_api_call(zs_reader *r, zs_handler fn, const zs_request *req, int *status,
                     long long *snapshot, zs_deplist *deps)
 {
-	if (!sqlite3_get_autocommit(r->db)) /* left open by a direct handler call */
-		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	txn_end(r); /* left open by a direct handler call */
 	r->in_call = 1;
 	r->ncalls++;
 	r->snap_used = 0;
@@ -477,8 +491,7 @@ json_t *zs_api_call(zs_reader *r, zs_handler fn, const zs_request *req, int *sta
 	r->deps = NULL;
 	r->in_call = 0;
 	r->direct = 0;
-	if (!sqlite3_get_autocommit(r->db))
-		sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+	txn_end(r);
 	if (snapshot)
 		*snapshot = r->snap_used ? r->gen : -1;
 	return body;
@@ -532,6 +545,9 @@ zs_reader *zs_reader_open(const zs_config *cfg, char *err, size_t errlen)
 	}
 	if (sqlite3_prepare_v3(r->db, "SELECT value FROM meta WHERE key='generation'", -1,
 	                       SQLITE_PREPARE_PERSISTENT, &r->sel_gen, NULL) ||
+	    sqlite3_prepare_v3(r->db, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT, &r->st_begin, NULL) ||
+	    sqlite3_prepare_v3(r->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &r->st_commit,
+	                       NULL) ||
 	    sqlite3_prepare_v3(r->db, "SELECT name, kind, parent, locations FROM provider WHERE agb=?",
 	                       -1, SQLITE_PREPARE_PERSISTENT, &r->sel_provider, NULL) ||
 	    sqlite3_prepare_v3(r->db,
@@ -569,6 +585,8 @@ void zs_reader_close(zs_reader *r)
 	zs_frozen_free(r->raw);
 	free(r->scratch.p);
 	sqlite3_finalize(r->sel_gen);
+	sqlite3_finalize(r->st_begin);
+	sqlite3_finalize(r->st_commit);
 	sqlite3_finalize(r->sel_provider);
 	sqlite3_finalize(r->sel_eff);
 	sqlite3_finalize(r->sel_history);
