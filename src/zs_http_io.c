@@ -240,7 +240,8 @@ void zs_hio_ensure_gz(zs_rcache *c, zs_rentry *e, int gzip)
 			free(gz);
 		return;
 	}
-	/* asked for often: the smaller form, once (the thread that counts to the mark makes it) */
+	/* asked for often: the smaller form, once (the thread that counts to the mark makes it;
+	 * if that fails, or is not smaller, the entry keeps its first form for good) */
 	if (__atomic_load_n(&e->r.gzb, __ATOMIC_ACQUIRE) ||
 	    __atomic_add_fetch(&e->gz_sends, 1, __ATOMIC_RELAXED) != ZS_HIO_GZ_BEST_AFTER)
 		return;

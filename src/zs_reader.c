@@ -384,10 +384,12 @@ static int txn(sqlite3_stmt *st)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* End the read transaction if one is open. A COMMIT that fails would leave it open, and the
+ * reader on that snapshot for good: then ROLLBACK (for a read transaction the same). */
 static void txn_end(zs_reader *r)
 {
-	if (!sqlite3_get_autocommit(r->db))
-		txn(r->st_commit);
+	if (!sqlite3_get_autocommit(r->db) && txn(r->st_commit) != SQLITE_OK)
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 void zs_reader_refresh(zs_reader *r)
@@ -397,7 +399,7 @@ void zs_reader_refresh(zs_reader *r)
 			r->snap_used = 1;
 			return;
 		}
-		txn(r->st_commit);
+		txn_end(r);
 	}
 	long long g = -1;
 	if (txn(r->st_begin) == SQLITE_OK &&

@@ -755,8 +755,7 @@ json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status)
 	qy.want = (size_t)(offset + limit);
 	qy.strict_total = -1;
 	qy.care_type = care_type;
-	qy.year = year;
-	sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL);
+	qy.year = year; /* the reads below are in the call's transaction (zs_reader_refresh) */
 
 	if (zs_valid_agb(qnorm)) {
 		/* An 8-digit query is an AGB code. */
@@ -853,7 +852,6 @@ json_t *zs_api_search(zs_reader *r, const zs_request *req, int *status)
 		sqlite3_reset(det);
 	}
 	sqlite3_finalize(det);
-	sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
 
 	json_t *used = json_array(), *dropped = json_array();
 	char dym[512] = "";

@@ -556,14 +556,13 @@ static const feed_entry *feed_key(zs_reader *r, long long feed_id, zs_mkey *k, i
 	return f;
 }
 
-/* What the request adds to a status's key. */
-static void request_key(const zs_request *req, long long amount, zs_mkey *k)
+/* What the request adds to a status's key (besides the amount, which status_key writes). */
+static void request_key(const zs_request *req, zs_mkey *k)
 {
 	zs_mkey_str(k, req->lang);
 	zs_mkey_int(k, req->staff);
 	zs_mkey_str(k, zs_param(req, "in_treatment"));
 	zs_mkey_str(k, req_situation(req));
-	zs_mkey_int(k, amount);
 }
 
 /* The key of a status: 0, or -1 when it does not fit (written without the memo). Inside
@@ -577,12 +576,12 @@ static int status_key(zs_reader *r, const zs_request *req, const pol_entry *p,
 	long long a = amount; /* the call's too, but given per status: in the key of each */
 	zs_mkey_put(k, &a, sizeof a);
 	if (!r->in_call) {
-		request_key(req, amount, k);
+		request_key(req, k);
 	} else {
 		if (r->mreq != req || r->mreq_call != r->ncalls) {
 			zs_mkey rk;
 			zs_mkey_init(&rk, r->mreq_key, sizeof r->mreq_key);
-			request_key(req, amount, &rk);
+			request_key(req, &rk);
 			r->mreq = req;
 			r->mreq_call = r->ncalls;
 			r->mreq_len = rk.over ? 0 : (size_t)(rk.p - r->mreq_key);

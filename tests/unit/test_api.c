@@ -1154,6 +1154,20 @@ START_TEST(test_reader_finds_every_feed_by_id)
 	ck_assert_ptr_null(zs_reader_find_feed(rd, -1));
 	ck_assert_ptr_null(zs_reader_find_feed(rd, max + 1));
 	ck_assert_ptr_null(zs_reader_find_feed(rd, 1LL << 40));
+	/* a feed with a far id (ids in between unused): found, the gap not */
+	char err[256];
+	ck_assert_int_eq(zs_db_exec(db, "INSERT INTO feed(id, name, kind, url) VALUES (4000, 'far',"
+	                            " 'insurer', 'http://127.0.0.1:1/far.jsonl');"
+	                            "UPDATE meta SET value=value+1 WHERE key='generation'", err,
+	                            sizeof err), 0);
+	o = call(zs_api_provider, "06010101", now_dec, &st, "year", "2027", NULL);
+	json_decref(o);
+	const feed_entry *far = zs_reader_find_feed(rd, 4000);
+	ck_assert_ptr_nonnull(far);
+	ck_assert_str_eq(far->name, "far");
+	ck_assert_ptr_null(zs_reader_find_feed(rd, 3999));
+	ck_assert_ptr_null(zs_reader_find_feed(rd, max + 1));
+	ck_assert_ptr_eq(zs_reader_find_feed(rd, rd->feeds[0].id), &rd->feeds[0]);
 }
 END_TEST
 

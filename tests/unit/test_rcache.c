@@ -339,9 +339,6 @@ START_TEST(test_attached_forms_keep_the_budget)
 }
 END_TEST
 
-/* A file that replaces its entry's text (only the cache and its maker hold the entry) makes
- * no other answer leave: the text goes before the file is counted (review of the change that
- * added files: it evicted up to the text's size from a full shard for nothing). */
 /* The smaller gzip form: attached once (a second attach loses), counted in the entry's bytes,
  * the first form kept beside it (answers being sent use it), both freed with the entry. */
 START_TEST(test_gzip_best_form_attached_once_and_counted)
@@ -370,6 +367,9 @@ START_TEST(test_gzip_best_form_attached_once_and_counted)
 }
 END_TEST
 
+/* A file that replaces its entry's text (only the cache and its maker hold the entry) makes
+ * no other answer leave: the text goes before the file is counted (review of the change that
+ * added files: it evicted up to the text's size from a full shard for nothing). */
 START_TEST(test_file_replacing_the_text_evicts_nothing)
 {
 	marks = NULL;
