@@ -487,15 +487,18 @@ static void grew(zs_rcache *c, shard *s, entry *e, size_t bytes)
 	}
 }
 
-int zs_rcache_attach_gz(zs_rcache *c, zs_rentry *pe, char *gz, size_t len)
+/* Attach gz to an entry's empty slot (*slot, its length *slot_len) under the shard's lock:
+ * 1, or 0 when the slot was filled first. Readers load *slot with ACQUIRE, the length first. */
+static int attach_gz(zs_rcache *c, zs_rentry *pe, char **slot, size_t *slot_len, char *gz,
+                     size_t len)
 {
 	entry *e = (entry *)pe;
 	shard *s = &c->shards[e->h % NSHARDS];
 	int done = 0;
 	pthread_mutex_lock(&s->mu);
-	if (!__atomic_load_n(&e->pub.r.gz, __ATOMIC_ACQUIRE)) {
-		e->pub.r.gzlen = len;
-		__atomic_store_n(&e->pub.r.gz, gz, __ATOMIC_RELEASE);
+	if (!__atomic_load_n(slot, __ATOMIC_ACQUIRE)) {
+		*slot_len = len;
+		__atomic_store_n(slot, gz, __ATOMIC_RELEASE);
 		grew(c, s, e, len);
 		done = 1;
 	}
@@ -503,20 +506,14 @@ int zs_rcache_attach_gz(zs_rcache *c, zs_rentry *pe, char *gz, size_t len)
 	return done;
 }
 
-int zs_rcache_attach_gz_best(zs_rcache *c, zs_rentry *pe, char *gz, size_t len)
+int zs_rcache_attach_gz(zs_rcache *c, zs_rentry *e, char *gz, size_t len)
 {
-	entry *e = (entry *)pe;
-	shard *s = &c->shards[e->h % NSHARDS];
-	int done = 0;
-	pthread_mutex_lock(&s->mu);
-	if (!__atomic_load_n(&e->pub.r.gzb, __ATOMIC_ACQUIRE)) {
-		e->pub.r.gzblen = len;
-		__atomic_store_n(&e->pub.r.gzb, gz, __ATOMIC_RELEASE);
-		grew(c, s, e, len);
-		done = 1;
-	}
-	pthread_mutex_unlock(&s->mu);
-	return done;
+	return attach_gz(c, e, &e->r.gz, &e->r.gzlen, gz, len);
+}
+
+int zs_rcache_attach_gz_best(zs_rcache *c, zs_rentry *e, char *gz, size_t len)
+{
+	return attach_gz(c, e, &e->r.gzb, &e->r.gzblen, gz, len);
 }
 
 int zs_rcache_attach_file(zs_rcache *c, zs_rentry *pe, void *file, int fd, size_t bytes,
