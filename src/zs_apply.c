@@ -442,7 +442,9 @@ static long invalid_tolerated(const zs_feed_conf *fc, long records)
 /* The feed's policy set changed: reconcile the providers whose statements cover a policy of
  * the feed that is new or changed (by policy, insurer or concern; for a changed one also as it
  * was). A policy that is gone is retired at the end of the batch (zs_rollover.h): its rows are
- * hidden and moved without reconciling anyone. */
+ * hidden and moved without reconciling anyone. CROSS JOIN keeps SQLite's join order: from the
+ * few changed scopes into stmt_scope (without statistics the planner scanned every statement,
+ * once per insurer feed of a batch: 9% of a national first load). */
 static int touch_policy_change(sqlite3 *db, int feed_id, char *err, size_t errlen)
 {
 	char q[1600];
@@ -462,7 +464,7 @@ static int touch_policy_change(sqlite3 *db, int feed_id, char *err, size_t errle
 	         " UNION SELECT 2, uzovi FROM temp.pol_diff UNION SELECT 3, concern_id"
 	         " FROM temp.pol_diff;"
 	         "INSERT OR IGNORE INTO temp.touched SELECT DISTINCT s.agb FROM temp.pol_scope p"
-	         " JOIN stmt s ON s.scope_id = p.id AND s.scope = p.scope;",
+	         " CROSS JOIN stmt s ON s.scope_id = p.id AND s.scope = p.scope;",
 	         feed_id, feed_id);
 	return zs_db_exec(db, q, err, errlen);
 }

@@ -117,7 +117,7 @@ int zs_ing_touch_policy_change(sqlite3 *db, int feed_id, char *err, size_t errle
 	         " uzovi FROM policy WHERE feed_id=%d UNION SELECT 3, concern_id FROM policy WHERE"
 	         " feed_id=%d;"
 	         "INSERT OR IGNORE INTO temp.touched SELECT DISTINCT s.agb FROM temp.pol_scope p"
-	         " JOIN stmt s ON s.scope_id = p.id AND s.scope = p.scope;"
+	         " CROSS JOIN stmt s ON s.scope_id = p.id AND s.scope = p.scope;"
 	         "INSERT OR IGNORE INTO temp.touched SELECT DISTINCT e.agb FROM effective e WHERE"
 	         " EXISTS (SELECT 1 FROM temp.pol_before b WHERE b.id = e.policy_id AND b.year ="
 	         " e.year AND NOT EXISTS (SELECT 1 FROM policy p WHERE p.id = b.id AND p.year ="

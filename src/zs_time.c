@@ -148,9 +148,23 @@ int zs_current_year(time_t t)
 	return tm.tm_year + 1900;
 }
 
+/* Asked for every status written in an ingest and for every answer: the last moment's year and
+ * the last year's publication time are kept per thread (the time zone is fixed, zs_time_init),
+ * instead of two time zone conversions each time. */
 int zs_year_published(int year, time_t t)
 {
-	if (year <= zs_current_year(t))
+	static __thread time_t memo_t = (time_t)-1;
+	static __thread int memo_cur, memo_year;
+	static __thread time_t memo_pub;
+	if (t != memo_t || memo_t == (time_t)-1) {
+		memo_cur = zs_current_year(t);
+		memo_t = t;
+	}
+	if (year <= memo_cur)
 		return 1;
-	return t >= zs_publication_time(year);
+	if (year != memo_year || memo_year == 0) {
+		memo_pub = zs_publication_time(year);
+		memo_year = year;
+	}
+	return t >= memo_pub;
 }
