@@ -1013,6 +1013,59 @@ START_TEST(test_history_remove)
 }
 END_TEST
 
+/* A feed of n policies 3311-P00 .. (2027) with one insurer-level "contracted" statement for AGB
+ * (it covers every policy of the insurer: domain.md, most specific statement wins) and, when
+ * neg >= 0, a policy-level "negotiating" statement for policy neg. */
+static FILE *many_policies(int n, int neg)
+{
+	FILE *f = tmpfile();
+	ck_assert_ptr_nonnull(f);
+	char *h = tu_q(ZK_HDR);
+	fprintf(f, "%s\n", h);
+	free(h);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "{\"type\":\"policy\",\"id\":\"3311-P%02d\",\"year\":2027,\"name\":\"Polis %d\","
+		           "\"label\":\"Zilveren Kruis\",\"kind\":\"natura\",\"reimbursement\":[{"
+		           "\"care_type\":\"*\",\"percent\":75,\"basis\":\"avg_contracted_tariff\"}]}\n",
+		        i, i);
+	fprintf(f, "{\"type\":\"status\",\"agb\":\"%s\",\"insurer\":\"3311\",\"year\":2027,"
+	           "\"care_type\":\"hospital\",\"status\":\"contracted\"}\n", AGB);
+	if (neg >= 0)
+		fprintf(f, "{\"type\":\"status\",\"agb\":\"%s\",\"policy\":\"3311-P%02d\","
+		           "\"year\":2027,\"care_type\":\"hospital\",\"status\":\"negotiating\"}\n",
+		        AGB, neg);
+	fprintf(f, "{\"type\":\"end\",\"records\":%d}\n", n + 1 + (neg >= 0));
+	rewind(f);
+	return f;
+}
+
+/* Regression for the multi-row writes of effective rows (64 rows a statement): a provider with
+ * more rows than one statement holds gets every row, each with its own policy, and a later
+ * change of one of them changes that row alone. */
+START_TEST(test_provider_with_more_rows_than_one_write)
+{
+	applied("zk", many_policies(70, -1), T1);
+	ck_assert_int_eq(count("effective", "1"), 70);
+	ck_assert_int_eq(count("effective", "agb='" AGB "' AND year=2027 AND care_type='hospital'"
+	                                    " AND status=1 AND since=1794463200"), 70); /* T1 */
+	ck_assert_int_eq(tu_sql_int(db, -1, "SELECT count(DISTINCT policy_id) FROM effective"), 70);
+	ck_assert_int_eq(eff(AGB, "3311-P00", "hospital", "status"), ZS_STATUS_CONTRACTED);
+	ck_assert_int_eq(eff(AGB, "3311-P63", "hospital", "status"), ZS_STATUS_CONTRACTED);
+	ck_assert_int_eq(eff(AGB, "3311-P64", "hospital", "status"), ZS_STATUS_CONTRACTED);
+	ck_assert_int_eq(eff(AGB, "3311-P69", "hospital", "status"), ZS_STATUS_CONTRACTED);
+
+	applied("zk", many_policies(70, 66), T2);
+	ck_assert_int_eq(count("effective", "1"), 70);
+	ck_assert_int_eq(eff(AGB, "3311-P66", "hospital", "status"), ZS_STATUS_NEGOTIATING);
+	ck_assert_int_eq(eff(AGB, "3311-P66", "hospital", "since"), T2);
+	ck_assert_int_eq(count("effective", "status=1 AND since=1794463200"), 69);
+	/* the one change is in the history: contracted from T1 until T2 */
+	char *hist = tu_sql_dump(db, "SELECT policy_id, status, valid_from, valid_until FROM history");
+	ck_assert_str_eq(hist, "3311-P66|1|1794463200|1794549600\n");
+	free(hist);
+}
+END_TEST
+
 /* Regression: the archived history row lost a patient stop whose note made the flags longer
  * than a fixed buffer ("patient_stop":null instead of the stop that had been shown). */
 START_TEST(test_history_keeps_long_patient_stop_note)
@@ -1174,6 +1227,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_similar_declarations);
 	tcase_add_test(tc, test_similar_follows_each_apply_and_not_a_rolled_back_one);
 	tcase_add_test(tc, test_history_change);
+	tcase_add_test(tc, test_provider_with_more_rows_than_one_write);
 	tcase_add_test(tc, test_history_remove);
 	tcase_add_test(tc, test_history_keeps_long_patient_stop_note);
 	tcase_add_test(tc, test_policy_two_feeds);
