@@ -18,6 +18,7 @@
 #include "zs_lexicon.h"
 #include "zs_log.h"
 #include "zs_ready.h"
+#include "zs_readahead.h"
 #include "zs_reconcile.h"
 #include "zs_rollover.h"
 #include "zs_similar.h"
@@ -494,6 +495,7 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 	zs_key_list keys = { NULL, 0, 0 };
 	int rc = -1;
 	zs_incr *x = NULL;   /* the stored lines (zs_incr.h) */
+	zs_ra *ra = NULL;    /* the lines after the header, read ahead (zs_readahead.h) */
 	uint64_t head = 0;
 
 	memset(&hdr, 0, sizeof hdr);
@@ -503,9 +505,21 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 	ph_mark(PH_DROP, &t);
 	rewind(body);
 	/* Memory per line is bounded by max_line_kb: a longer line is read past, not kept. */
-	while ((len = zs_feed_read_line(body, &line, &cap, max_line)) != 0 && len != -1) {
+	for (;;) {
 		zs_rec rec;
 		zs_rec_err rerr;
+		zs_ra_line *ahead = NULL;
+		const char *ln;
+		if (ra) {
+			ahead = zs_ra_next(ra);
+			len = ahead->len;
+			ln = ahead->line;
+		} else {
+			len = zs_feed_read_line(body, &line, &cap, max_line);
+			ln = line;
+		}
+		if (len == 0 || len == -1)
+			break;
 		lineno++;
 		if (len == -2) {
 			char why[128];
@@ -524,21 +538,32 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 		if (trailer >= 0) { /* content after the trailer */
 			int blank = 1;
 			for (ssize_t i = 0; i < len && blank; i++)
-				blank = line[i] == ' ' || line[i] == '\n' || line[i] == '\r' || line[i] == '\t';
+				blank = ln[i] == ' ' || ln[i] == '\n' || ln[i] == '\r' || ln[i] == '\t';
 			if (blank)
 				continue;
 			snprintf(res->error, sizeof res->error, "line %ld: content after the trailer", lineno);
 			break;
 		}
 		/* A line a stored row came from (under the same header) is that row again. */
-		uint64_t lh = hdr.json ? zs_incr_hash(line, (size_t)len) : 0;
+		uint64_t lh = ahead ? ahead->lh : hdr.json ? zs_incr_hash(ln, (size_t)len) : 0;
 		if (hdr.json && zs_incr_seen(x, lh, lineno)) {
 			records++;
 			res->accepted++;
 			continue;
 		}
-		int prc = zs_feed_parse_line(fc->kind, hdr.json ? &hdr : NULL, line, (size_t)len, &rec,
-		                             &rerr);
+		int prc, mine = 1;
+		if (ahead && ahead->parsed) {
+			/* parsed ahead: used here, freed by the reader when it reuses the line (memory
+			 * freed on another thread than the one that took it made both wait for the
+			 * allocator's lock) */
+			prc = ahead->prc;
+			rec = ahead->rec;
+			rerr = ahead->rerr;
+			mine = 0;
+		} else {
+			prc = zs_feed_parse_line(fc->kind, hdr.json ? &hdr : NULL, ln, (size_t)len, &rec,
+			                         &rerr);
+		}
 		if (prc == 1)
 			continue;
 		if (!hdr.json) { /* the header decides everything */
@@ -549,7 +574,7 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 				break;
 			}
 			hdr = rec;
-			head = zs_incr_hash(line, (size_t)len);
+			head = zs_incr_hash(ln, (size_t)len);
 			if (hdr.generated_at == -1) /* said_at defaults to now: nothing carries over */
 				head ^= (uint64_t)now * 0x9e3779b97f4a7c15ULL + 1;
 			if (zs_incr_load(db, feed_id, head, &x, err, errlen))
@@ -564,24 +589,28 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 				if (step_done(db, s, err, errlen))
 					goto out;
 			}
+			/* hdr and x stay as they are from here on: the rest is read ahead */
+			ra = zs_ra_start(body, fc->kind, &hdr, x, max_line);
 			continue;
 		}
 		if (prc != 0) {
 			err_add(errs, lineno, rerr.field, rerr.reason);
-			zs_ing_key_add(&keys, line, (size_t)len);
+			zs_ing_key_add(&keys, ln, (size_t)len);
 			res->rejected++;
 			records++;
 			continue;
 		}
 		if (rec.type == ZS_REC_END) {
 			trailer = rec.count;
-			zs_rec_clear(&rec);
+			if (mine)
+				zs_rec_clear(&rec);
 			continue;
 		}
 		records++;
 		int irc = insert_record(db, a, fc, feed_id, &hdr, &rec, lineno, lh, x, now, &rerr, err,
 		                        errlen);
-		zs_rec_clear(&rec);
+		if (mine)
+			zs_rec_clear(&rec);
 		if (irc < 0)
 			goto out;
 		if (irc > 0) {
@@ -591,6 +620,8 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 			res->accepted++;
 		}
 	}
+	zs_ra_stop(ra); /* (body is the reader's until here) */
+	ra = NULL;
 	ph_mark(PH_LINES, &t);
 	if ((len == -1 || ferror(body)) && !res->error[0])
 		snprintf(res->error, sizeof res->error, "read error in the fetched body");
@@ -664,6 +695,7 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 	}
 	rc = 0;
 out:
+	zs_ra_stop(ra);
 	zs_incr_free(x);
 	free(line);
 	free(keys.v);

@@ -197,6 +197,16 @@ int zs_incr_seen(zs_incr *x, uint64_t h, long line)
 	return 0;
 }
 
+int zs_incr_known(const zs_incr *x, uint64_t h)
+{
+	if (!x || !x->match || !x->nslot)
+		return 0;
+	for (size_t s = (size_t)h & (x->nslot - 1); x->slot[s]; s = (s + 1) & (x->nslot - 1))
+		if (x->v[x->slot[s] - 1].h == h && !x->v[x->slot[s] - 1].nolh)
+			return 1;
+	return 0;
+}
+
 void zs_incr_wrote_provider(zs_incr *x, const char *agb)
 {
 	if (!x)

@@ -33,6 +33,10 @@ void zs_incr_free(zs_incr *x);
  * (skip it: it is counted as an accepted record), 0 when it must be parsed. */
 int zs_incr_seen(zs_incr *x, uint64_t h, long line);
 
+/* A stored row of the feed came from a line with hash h (read only: safe beside zs_incr_seen on
+ * another thread). Such a line is normally seen, so a reader ahead leaves it unparsed. */
+int zs_incr_known(const zs_incr *x, uint64_t h);
+
 /* A provider record of agb was parsed and written in this version. */
 void zs_incr_wrote_provider(zs_incr *x, const char *agb);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "zs_feed.h"
+#include "zs_readahead.h"
 #include "zs_time.h"
 #include "zs_util.h"
 
@@ -740,6 +741,100 @@ START_TEST(test_utf8_escape)
 }
 END_TEST
 
+/* ---- lines read ahead (zs_readahead.h) --------------------------------------------------- */
+
+#define RA_LINES 1500 /* more lines than the reader holds ahead (16 blocks of 64) */
+
+/* The record lines of an insurer feed after its header: line i (0-based) is a status of AGB
+ * 0601<i>, except line 100 (3,000 bytes: longer than max_line 1,024), line 200 (blank) and
+ * line 300 (ceiling.exempt is not a list); then the trailer. */
+static FILE *ra_feed(void)
+{
+	FILE *f = tmpfile();
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < RA_LINES; i++) {
+		if (i == 100) {
+			fprintf(f, "{\"type\":\"status\",\"note\":\"");
+			for (int k = 0; k < 3000; k++)
+				fputc('x', f);
+			fprintf(f, "\"}\n");
+		} else if (i == 200) {
+			fputc('\n', f);
+		} else if (i == 300) {
+			fprintf(f, "{\"type\":\"status\",\"agb\":\"06010300\",\"policy\":\"3311-BASIS\","
+			           "\"year\":2027,\"care_type\":\"hospital\",\"status\":\"contracted_ceiling\","
+			           "\"ceiling\":{\"exempt\":\"acute\"}}\n");
+		} else {
+			fprintf(f, "{\"type\":\"status\",\"agb\":\"0601%04d\",\"policy\":\"3311-BASIS\","
+			           "\"year\":2027,\"care_type\":\"hospital\",\"status\":\"contracted\"}\n", i);
+		}
+	}
+	fprintf(f, "{\"type\":\"end\",\"records\":%d}\n", RA_LINES - 1);
+	rewind(f);
+	return f;
+}
+
+START_TEST(test_readahead_gives_every_line_in_order)
+{
+	FILE *f = ra_feed();
+	zs_ra *ra = zs_ra_start(f, INS, &hdr_ins, NULL, 1024);
+	ck_assert_ptr_nonnull(ra);
+	for (int i = 0; i < RA_LINES; i++) {
+		zs_ra_line *l = zs_ra_next(ra);
+		if (i == 100) {
+			ck_assert_int_eq(l->len, -2);
+			ck_assert_int_eq(l->parsed, 0);
+			continue;
+		}
+		ck_assert_int_gt(l->len, 0);
+		ck_assert_uint_eq(l->lh, zs_incr_hash(l->line, (size_t)l->len));
+		ck_assert_int_eq(l->parsed, 1); /* no stored lines: every line is parsed ahead */
+		if (i == 200) {
+			ck_assert_int_eq(l->prc, 1);
+		} else if (i == 300) {
+			ck_assert_int_eq(l->prc, -1);
+			ck_assert_str_eq(l->rerr.field, "ceiling.exempt");
+		} else {
+			char agb[16];
+			snprintf(agb, sizeof agb, "0601%04d", i);
+			ck_assert_msg(l->prc == 0, "line %d: %s: %s", i, l->rerr.field, l->rerr.reason);
+			ck_assert_int_eq(l->rec.type, ZS_REC_STATUS);
+			ck_assert_str_eq(l->rec.agb, agb);
+			ck_assert_int_eq(l->rec.status, ZS_STATUS_CONTRACTED);
+		}
+	}
+	zs_ra_line *end = zs_ra_next(ra);
+	ck_assert_int_eq(end->prc, 0);
+	ck_assert_int_eq(end->rec.type, ZS_REC_END);
+	ck_assert_int_eq(end->rec.count, RA_LINES - 1);
+	ck_assert_int_eq(zs_ra_next(ra)->len, 0); /* the end of the file */
+	zs_ra_stop(ra);
+	fclose(f);
+}
+END_TEST
+
+/* Stopped after a few lines while the reader is still ahead: it ends and every parse it made is
+ * freed (ASan and valgrind runs of the suite see a leak otherwise); the file is the caller's
+ * again. */
+START_TEST(test_readahead_stopped_early_frees_everything)
+{
+	FILE *f = ra_feed();
+	zs_ra *ra = zs_ra_start(f, INS, &hdr_ins, NULL, 1024);
+	ck_assert_ptr_nonnull(ra);
+	for (int i = 0; i < 10; i++)
+		ck_assert_int_gt(zs_ra_next(ra)->len, 0);
+	zs_ra_stop(ra);
+	rewind(f);
+	char *buf = NULL;
+	size_t cap = 0;
+	ck_assert_int_gt(zs_feed_read_line(f, &buf, &cap, 1024), 0);
+	ck_assert_ptr_nonnull(strstr(buf, "06010000"));
+	free(buf);
+	fclose(f);
+	zs_ra_stop(NULL);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("feed");
@@ -766,6 +861,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_line_key);
 	tcase_add_test(tc, test_utf8_escape);
 	suite_add_tcase(s, tc);
+	TCase *ra = tcase_create("readahead");
+	tcase_add_checked_fixture(ra, setup, teardown);
+	tcase_add_test(ra, test_readahead_gives_every_line_in_order);
+	tcase_add_test(ra, test_readahead_stopped_early_frees_everything);
+	suite_add_tcase(s, ra);
 	return s;
 }
 
