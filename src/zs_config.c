@@ -63,7 +63,7 @@ const setting zs_settings[] = {
 	L(similar_very_pct, "similar policies: 'very similar' allows at most this many points difference", "5", 0, 100),
 	L(history_keep_years, "keep the history (what was shown when) of this many contract years: the current one and the ones before it; older history is deleted in small steps", "2", 1, 50),
 	L(rollover_batch_rows, "when policies (a contract year) leave the feeds, their statuses disappear from answers at once and their rows move into history in transactions of at most this many rows, between ingest rounds", "20000", 100, 10000000),
-	L(ingest_nice, "nice value of the ingest thread (fetching, reconciling, similar policies): the higher, the more of a busy machine goes to answering while feeds are applied, and the slower an apply then is; 0 = the same as the serving threads", "10", 0, 19),
+	L(ingest_nice, "nice value of the ingest thread (fetching, reconciling, similar policies) and of the thread that reads feed lines ahead for it: the higher, the more of a busy machine goes to answering while feeds are applied, and the slower an apply then is; 0 = the same as the serving threads", "10", 0, 19),
 	L(wal_limit_mb, "after a checkpoint the SQLite write-ahead log is cut back to this size, MiB (it is checkpointed after every ingest round)", "64", 1, 65536),
 	L(changes_retention, "seconds the change feed (/v1/changes, webhooks) keeps its events; a cursor older than this answers 410 (re-sync)", "2592000", 1, 31536000),
 };
