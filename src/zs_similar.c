@@ -202,23 +202,21 @@ static int care_of(uint32_t e) { return (int)(e >> 16); }
 static size_t pol_of(uint32_t e) { return (size_t)(e & 0xffffu); }
 
 /* Count one provider's contracted rows into the pairs of its policies' concerns: one group
- * per care type. */
+ * per care type. The rows are sorted (rows_sort): an entry is care type << 16 | policy, so a care
+ * type's rows are one run (one pass over the rows instead of one per care type). */
 static void acc_provider(acc *a, const char *agb, const uint32_t *rows, size_t nrow)
 {
 	pol *p = a->p;
 	size_t np = a->np;
-	for (int ci = 0; ci < 16; ci++) {
-		int any = 0;
-		for (size_t k = 0; k < nrow; k++)
-			if (care_of(rows[k]) == ci) {
-				a->in[pol_of(rows[k])] = 1;
-				any = 1;
-			}
-		if (!any)
+	for (size_t g = 0, end; g < nrow; g = end) {
+		int ci = care_of(rows[g]);
+		for (end = g + 1; end < nrow && care_of(rows[end]) == ci; end++)
+			;
+		if (ci >= 16)
 			continue;
-		for (size_t k = 0; k < nrow; k++) {
-			if (care_of(rows[k]) != ci)
-				continue;
+		for (size_t k = g; k < end; k++)
+			a->in[pol_of(rows[k])] = 1;
+		for (size_t k = g; k < end; k++) {
 			size_t x = pol_of(rows[k]), c = a->conc[x];
 			p[x].size++;
 			p[x].size_ct[ci]++;
@@ -244,9 +242,22 @@ static void acc_provider(acc *a, const char *agb, const uint32_t *rows, size_t n
 				}
 			}
 		}
-		for (size_t k = 0; k < nrow; k++)
+		for (size_t k = g; k < end; k++)
 			a->in[pol_of(rows[k])] = 0;
 	}
+}
+
+static int u32_cmp(const void *x, const void *y)
+{
+	uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+	return (a > b) - (a < b);
+}
+
+/* A provider's entries in the order acc_provider reads them (and the mirror keeps them). */
+static void rows_sort(uint32_t *rows, size_t n)
+{
+	if (n > 1)
+		qsort(rows, n, sizeof *rows, u32_cmp);
 }
 
 /* The policy index of an id (p is ordered by id, BINARY = strcmp); np when unknown. */
@@ -308,6 +319,7 @@ static int scan_year(sqlite3 *db, int year, acc *a, myear *y)
 		const char *agb = have ? (const char *)sqlite3_column_text(st, 0) : NULL;
 		if (!have || !agb || strcmp(agb, cur_agb) != 0) {
 			if (cur_agb[0] && nrow) {
+				rows_sort(rows, nrow);
 				acc_provider(a, cur_agb, rows, nrow);
 				uint32_t *e = y && y->valid ? malloc(nrow * sizeof *e) : NULL;
 				if (e)
@@ -375,6 +387,7 @@ static int update_year(sqlite3 *db, int year, acc *a, myear *y, char (*dirty)[12
 		if (s != SQLITE_DONE && rc == 0)
 			rc = -1;
 		if (rc == 0 && n) {
+			rows_sort(e, n);
 			if (myear_push(&ny, dirty[j], e, (uint32_t)n))
 				rc = -1;
 		} else {

@@ -955,6 +955,32 @@ START_TEST(test_similar_follows_each_apply_and_not_a_rolled_back_one)
 }
 END_TEST
 
+/* Regression for the one-pass count per care type (a provider's entries sorted care type first):
+ * a hospital's rows come from the table policy by policy, care types interleaved. A: hospital
+ * and mental_health contracted; B: hospital contracted, mental_health not. Sets of (provider,
+ * care type): A = {hospital, mental_health}, B = {hospital}: 1 in common of 2, the difference in
+ * mental_health alone. Counted in table order, hospital would be split in two groups and
+ * counted as only in A. */
+START_TEST(test_similar_counts_each_care_type_of_a_provider_once)
+{
+	applied("zk", TU_FEED(ZK_HDR, SIM_POL("3311-A"), SIM_POL("3311-B"), SIM_PROV("06010201"),
+	                      SIM_ST("06010201", "3311-A", "contracted"),
+	                      "{'type':'status','agb':'06010201','policy':'3311-A','year':2027,"
+	                      "'care_type':'mental_health','status':'contracted'}",
+	                      SIM_ST("06010201", "3311-B", "contracted"),
+	                      "{'type':'status','agb':'06010201','policy':'3311-B','year':2027,"
+	                      "'care_type':'mental_health','status':'not_contracted'}",
+	                      "{'type':'end','records':7}"), T1);
+	sim_row_is("0.5000|1|1|0|different\n");
+	char *r = tu_sql_dump(db, "SELECT json_extract(reasons, '$.network_differences') FROM similar"
+	                          " WHERE year=2027 AND a='3311-A' AND b='3311-B'");
+	ck_assert_str_eq(r, "[{\"care_type\":\"mental_health\",\"common\":0,\"only_a\":1,"
+	                    "\"only_b\":0}]\n");
+	free(r);
+	zs_similar_thread_done();
+}
+END_TEST
+
 START_TEST(test_history_change)
 {
 	applied("zk", ZK_V1(), T1);
@@ -1226,6 +1252,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_unconfigured_feed_history_uses_daemon_clock);
 	tcase_add_test(tc, test_similar_declarations);
 	tcase_add_test(tc, test_similar_follows_each_apply_and_not_a_rolled_back_one);
+	tcase_add_test(tc, test_similar_counts_each_care_type_of_a_provider_once);
 	tcase_add_test(tc, test_history_change);
 	tcase_add_test(tc, test_provider_with_more_rows_than_one_write);
 	tcase_add_test(tc, test_history_remove);
