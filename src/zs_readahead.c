@@ -10,6 +10,13 @@
 #define MOD "ingest"
 #define RA_PER_BLOCK 64   /* lines handed over under one lock */
 #define RA_BLOCKS 16      /* at most this many blocks read ahead of the ingest thread */
+/* Memory: a block ends early once its lines hold RA_BLOCK_BYTES, and a line buffer that grew
+ * past RA_KEEP_BYTES is given back when its line is reused. So what is read ahead stays under
+ * RA_BLOCKS x (RA_BLOCK_BYTES + max_line) plus RA_BLOCKS x RA_PER_BLOCK x RA_KEEP_BYTES (36 MB
+ * with the default max_line_kb) whatever a feed holds; national feeds (lines of 100-300 bytes)
+ * use well under 1 MB. */
+#define RA_BLOCK_BYTES (256 * 1024)
+#define RA_KEEP_BYTES (16 * 1024)
 
 typedef struct {
 	zs_ra_line v[RA_PER_BLOCK];
@@ -54,11 +61,18 @@ static void *ra_main(void *arg)
 		if (stop)
 			return NULL;
 		int n = 0, end = 0;
-		while (n < RA_PER_BLOCK && !end) {
+		size_t bytes = 0;
+		while (n < RA_PER_BLOCK && !end && bytes < RA_BLOCK_BYTES) {
 			zs_ra_line *l = &b->v[n++];
 			line_drop(l);
+			if (l->cap > RA_KEEP_BYTES) {
+				free(l->line);
+				l->line = NULL;
+				l->cap = 0;
+			}
 			l->len = zs_feed_read_line(ra->f, &l->line, &l->cap, ra->max);
 			if (l->len > 0) {
+				bytes += (size_t)l->len;
 				l->lh = zs_incr_hash(l->line, (size_t)l->len);
 				if (!zs_incr_known(ra->x, l->lh)) {
 					l->prc = zs_feed_parse_line(ra->kind, ra->hdr, l->line, (size_t)l->len,

@@ -5,7 +5,9 @@
  * The reader only reads: what a line means (seen, stored, rejected) is still decided by the
  * ingest thread, in line order. It parses a line ahead only when no stored row of the feed came
  * from a line with the same hash (zs_incr_known): the lines of an unchanged day are hashed,
- * not parsed, as before. Lines go over in blocks, one lock a block. The reader runs at the
+ * not parsed, as before. Lines go over in blocks, one lock a block; the memory held ahead is
+ * bounded whatever a feed holds (zs_readahead.c: 36 MB at most with the default max_line_kb,
+ * under 1 MB for national feeds). The reader runs at the
  * creating thread's nice value (the ingest thread's, zs_worker.h). */
 #ifndef ZS_READAHEAD_H
 #define ZS_READAHEAD_H

@@ -813,6 +813,39 @@ START_TEST(test_readahead_gives_every_line_in_order)
 }
 END_TEST
 
+/* Long lines (200 KB, under max_line 1 MB): blocks end early on their bytes and big buffers are
+ * given back when reused; every line still arrives whole and in order. */
+START_TEST(test_readahead_long_lines_whole_and_in_order)
+{
+	FILE *f = tmpfile();
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < 40; i++) {
+		fprintf(f, "{\"i\":%02d,\"pad\":\"", i);
+		for (int k = 0; k < 200000 + i; k++)
+			fputc('a' + i % 26, f);
+		fprintf(f, "\"}\n");
+		fprintf(f, "{\"i\":%02d}\n", i); /* a short one between, reusing buffers */
+	}
+	rewind(f);
+	zs_ra *ra = zs_ra_start(f, INS, &hdr_ins, NULL, 1024 * 1024);
+	ck_assert_ptr_nonnull(ra);
+	for (int i = 0; i < 40; i++) {
+		char head[16];
+		snprintf(head, sizeof head, "{\"i\":%02d,", i);
+		zs_ra_line *l = zs_ra_next(ra);
+		ck_assert_int_eq(l->len, 15 + 200000 + i + 3); /* {"i":NN,"pad":" + pad + "}\n */
+		ck_assert_int_eq(strncmp(l->line, head, strlen(head)), 0);
+		ck_assert_int_eq(l->line[15 + 200000 + i - 1], 'a' + i % 26);
+		l = zs_ra_next(ra);
+		ck_assert_int_eq(l->len, 9);
+		ck_assert_int_eq(strncmp(l->line, head, 7), 0);
+	}
+	ck_assert_int_eq(zs_ra_next(ra)->len, 0);
+	zs_ra_stop(ra);
+	fclose(f);
+}
+END_TEST
+
 /* Stopped after a few lines while the reader is still ahead: it ends and every parse it made is
  * freed (ASan and valgrind runs of the suite see a leak otherwise); the file is the caller's
  * again. */
@@ -864,6 +897,7 @@ static Suite *suite(void)
 	TCase *ra = tcase_create("readahead");
 	tcase_add_checked_fixture(ra, setup, teardown);
 	tcase_add_test(ra, test_readahead_gives_every_line_in_order);
+	tcase_add_test(ra, test_readahead_long_lines_whole_and_in_order);
 	tcase_add_test(ra, test_readahead_stopped_early_frees_everything);
 	suite_add_tcase(s, ra);
 	return s;
