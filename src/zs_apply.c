@@ -55,6 +55,10 @@ typedef struct {
 	sqlite3_stmt *ins_stmt, *ins_prov, *ins_pol, *ins_sim, *ins_insurer, *touch, *touch_prov,
 		*ins_err;
 	sqlite3_stmt *pol_owner, *pol_count;
+	/* The AGB last put on each work list in this version: a feed's lines come provider by
+	 * provider, so most INSERTs into temp.touched would be repeats (emptied at every version:
+	 * a rejected version's savepoint takes its work list entries back) */
+	char touched[16], touched_prov[16];
 } apply_stmts;
 
 static void apply_free(apply_stmts *a)
@@ -167,6 +171,22 @@ static int store_errors(sqlite3 *db, int feed_id, const err_list *l, char *err, 
 	return 0;
 }
 
+/* Put agb on a work list (st: INSERT OR IGNORE into it) unless it was the last one put there. */
+static int touch(sqlite3 *db, sqlite3_stmt *st, char last[16], const char *agb, char *err,
+                 size_t errlen)
+{
+	if (strcmp(last, agb) == 0)
+		return 0;
+	sqlite3_bind_text(st, 1, agb, -1, SQLITE_STATIC);
+	if (step_done(db, st, err, errlen))
+		return -1;
+	if (strlen(agb) < 16)
+		strcpy(last, agb);
+	else
+		last[0] = 0;
+	return 0;
+}
+
 static int insert_record(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int feed_id,
                          const zs_rec *hdr, const zs_rec *r, long line, uint64_t lh,
                          zs_incr *x, time_t now, zs_rec_err *rerr, char *err, size_t errlen)
@@ -231,8 +251,7 @@ static int insert_record(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, in
 		zs_incr_wrote_provider(x, r->agb);
 		if (step_done(db, s, err, errlen))
 			return -1;
-		sqlite3_bind_text(a->touch_prov, 1, r->agb, -1, SQLITE_STATIC);
-		return step_done(db, a->touch_prov, err, errlen) ? -1 : 0;
+		return touch(db, a->touch_prov, a->touched_prov, r->agb, err, errlen);
 	}
 	case ZS_REC_STATUS: {
 		char *exempt = r->ceiling_exempt ? json_dumps(r->ceiling_exempt, JSON_COMPACT) : NULL;
@@ -260,8 +279,7 @@ static int insert_record(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, in
 		free(exempt);
 		if (step_done(db, s, err, errlen))
 			return -1;
-		sqlite3_bind_text(a->touch, 1, r->agb, -1, SQLITE_STATIC);
-		return step_done(db, a->touch, err, errlen) ? -1 : 0;
+		return touch(db, a->touch, a->touched, r->agb, err, errlen);
 	}
 	case ZS_REC_SIMILAR:
 		s = a->ins_sim;
@@ -499,6 +517,7 @@ static int apply_one(sqlite3 *db, apply_stmts *a, const zs_feed_conf *fc, int fe
 	uint64_t head = 0;
 
 	memset(&hdr, 0, sizeof hdr);
+	a->touched[0] = a->touched_prov[0] = 0; /* (see apply_stmts) */
 	double t = ph_now();
 	if (zs_ing_stash_policies(db, feed_id, err, errlen) || drop_sources(db, feed_id, err, errlen))
 		goto out;

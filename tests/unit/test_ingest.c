@@ -981,6 +981,33 @@ START_TEST(test_similar_counts_each_care_type_of_a_provider_once)
 }
 END_TEST
 
+/* Regression for the work list's memo of the last AGB put on it: a rejected version's entries go
+ * with its savepoint, so the next version of the batch must put its providers on the list
+ * again. zk's rejected version ends with a new statement about AGB (a changed line: stored, so
+ * AGB goes on the list, then taken back with the version); the provider feed that follows
+ * in the same batch speaks about AGB first. Its statement must be reconciled: the hospital row
+ * of 3311-BASIS then names the provider feed as the provider's source. */
+START_TEST(test_batch_after_a_rejected_version_reconciles_its_providers)
+{
+	applied("zk", ZK_V1(), T1);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "prov_feed"), -1);
+	zs_ingest_item items[2] = {
+		{ feed("zk"), TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_POL_EXCL, ZK_PROVIDER, ZK_ST_GGZ_CEIL,
+		                      ZK_ST_EXCL_HOSP, "{'type':'status','agb':'06010101'}",
+		                      ZK_ST_BASIS_HOSP_CON, "{'type':'end','records':7}"), { 0 } },
+		{ feed("antonius"), ANT_V1(), { 0 } },
+	};
+	char err[512] = "";
+	ck_assert_msg(zs_ingest_apply_batch(db, items, 2, (time_t)T2, err, sizeof err) == 0, "%s",
+	              err);
+	fclose(items[0].body);
+	fclose(items[1].body);
+	ck_assert_int_eq(items[0].res.applied, 0); /* max_invalid_rows = 0 */
+	ck_assert_int_eq(items[1].res.applied, 1);
+	ck_assert_int_eq(eff(AGB, "3311-BASIS", "hospital", "prov_feed"), feed_id("antonius"));
+}
+END_TEST
+
 START_TEST(test_history_change)
 {
 	applied("zk", ZK_V1(), T1);
@@ -1253,6 +1280,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_similar_declarations);
 	tcase_add_test(tc, test_similar_follows_each_apply_and_not_a_rolled_back_one);
 	tcase_add_test(tc, test_similar_counts_each_care_type_of_a_provider_once);
+	tcase_add_test(tc, test_batch_after_a_rejected_version_reconciles_its_providers);
 	tcase_add_test(tc, test_history_change);
 	tcase_add_test(tc, test_provider_with_more_rows_than_one_write);
 	tcase_add_test(tc, test_history_remove);
