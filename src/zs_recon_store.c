@@ -597,19 +597,21 @@ static int reconcile_agb(sqlite3 *db, recon_ctx *r, const policy_cat *cat, const
 		eff_row nr;
 		new_row(&eff[i], &nr);
 		int wrc = 0;
+		/* (the change event first: write_row takes nr.stop, whose presence is a flag of the
+		 * event) */
 		if (c < 0) {
-			wrc = write_row(db, r, agb, &eff[i], &nr, NULL, 1, err, errlen) ||
+			wrc = chg_record(r, agb, NULL, &nr, eff[i].policy->id, eff[i].care_type, err,
+			                 errlen) ||
 			      mark_status(r, agb, eff[i].year, &marked, err, errlen) ||
-			      chg_record(r, agb, NULL, &nr, eff[i].policy->id, eff[i].care_type, err,
-			                 errlen);
+			      write_row(db, r, agb, &eff[i], &nr, NULL, 1, err, errlen);
 			(*changes)++;
 		} else {
 			int vis = visible_differs(&nr, &old[j]);
 			if (vis || any_differs(&nr, &old[j]))
-				wrc = write_row(db, r, agb, &eff[i], &nr, &old[j], vis, err, errlen) ||
+				wrc = (vis && chg_record(r, agb, &old[j], &nr, eff[i].policy->id,
+				                         eff[i].care_type, err, errlen)) ||
 				      mark_status(r, agb, eff[i].year, &marked, err, errlen) ||
-				      (vis && chg_record(r, agb, &old[j], &nr, eff[i].policy->id,
-				                         eff[i].care_type, err, errlen));
+				      write_row(db, r, agb, &eff[i], &nr, &old[j], vis, err, errlen);
 			*changes += vis;
 			j++;
 		}

@@ -1008,6 +1008,29 @@ START_TEST(test_batch_after_a_rejected_version_reconciles_its_providers)
 }
 END_TEST
 
+/* Regression (found in review of the multi-row writes): the pending row took the patient stop
+ * before the change event was made, so events lost their patient_stop flag (ZS_CHG_PATIENT_STOP,
+ * 8). At T2 the negotiating hospital row of 3311-BASIS gets a stop (old flags: as contracted, 1;
+ * new: the stop, 8) and a new physiotherapy row with a stop appears (no old row). */
+START_TEST(test_change_events_keep_the_patient_stop_flag)
+{
+	applied("zk", ZK_V1(), T1);
+	applied("zk", TU_FEED(ZK_HDR, ZK_POL_BASIS, ZK_POL_EXCL, ZK_PROVIDER,
+	                      "{'type':'status','agb':'06010101','policy':'3311-BASIS','year':2027,"
+	                      "'care_type':'hospital','status':'negotiating','patient_stop':"
+	                      "{'reason':'staff_shortage','from':'2026-10-01'}}",
+	                      "{'type':'status','agb':'06010101','policy':'3311-BASIS','year':2027,"
+	                      "'care_type':'physiotherapy','status':'contracted','patient_stop':"
+	                      "{'reason':'staff_shortage','from':'2026-10-01'}}",
+	                      ZK_ST_GGZ_CEIL, ZK_ST_EXCL_HOSP, "{'type':'end','records':7}"), T2);
+	char *c = tu_sql_dump(db, "SELECT care_type, old_status, old_flags, new_status, new_flags"
+	                          " FROM change_log WHERE agb='%s' AND policy_id='3311-BASIS'"
+	                          " ORDER BY care_type", AGB);
+	ck_assert_str_eq(c, "hospital|3|1|3|8\nphysiotherapy|NULL|NULL|1|8\n");
+	free(c);
+}
+END_TEST
+
 START_TEST(test_history_change)
 {
 	applied("zk", ZK_V1(), T1);
@@ -1281,6 +1304,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_similar_follows_each_apply_and_not_a_rolled_back_one);
 	tcase_add_test(tc, test_similar_counts_each_care_type_of_a_provider_once);
 	tcase_add_test(tc, test_batch_after_a_rejected_version_reconciles_its_providers);
+	tcase_add_test(tc, test_change_events_keep_the_patient_stop_flag);
 	tcase_add_test(tc, test_history_change);
 	tcase_add_test(tc, test_provider_with_more_rows_than_one_write);
 	tcase_add_test(tc, test_history_remove);
