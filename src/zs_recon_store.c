@@ -82,12 +82,25 @@ static int cat_load(sqlite3 *db, policy_cat *c, char *err, size_t errlen)
  * instructions per row: the cursor was opened, positioned from the root and closed for each). */
 #define UPS_MAX 64
 #define UPS_COLS 20
-struct pending;
+
+/* The stored columns of one effective row, for comparison. */
+typedef struct {
+	int year;
+	char *policy_id, *care_type, *ceiling_exempt, *stop;
+	int status, as_contracted, ceiling, basis;
+	long long ins_feed, ins_status, ins_level, ins_said, prov_feed, prov_status, prov_level,
+		prov_said; /* -1 = NULL */
+	long long since;
+	char *began;  /* the deciding record's own "since" date, or NULL (issue 13) */
+} eff_row;
 
 typedef struct {
 	sqlite3_stmt *sel_stmts, *sel_eff, *del_eff, *hist_open, *cur_prov;
 	sqlite3_stmt *ups[UPS_MAX + 1]; /* ups[k]: INSERT OR REPLACE of k rows, prepared when needed */
-	struct pending *pend;   /* rows waiting for their INSERT, all of one provider */
+	/* Rows waiting for their INSERT, all of one provider: policy_id, care_type, ceiling_exempt
+	 * and began borrowed from the provider's statements and the policy catalogue, which
+	 * outlive the flush at the end of reconcile_agb; stop owned. */
+	eff_row pend[UPS_MAX];
 	size_t npend;
 	sqlite3_stmt *sel_src_prov, *up_prov, *del_prov, *del_fts, *ins_fts;
 	sqlite3_stmt *mark;     /* dependency marks (zs_deps.h), prepared once */
@@ -102,7 +115,6 @@ static void recon_ctx_free(recon_ctx *r)
 	sqlite3_finalize(r->sel_eff);
 	for (int k = 0; k <= UPS_MAX; k++)
 		sqlite3_finalize(r->ups[k]);
-	free(r->pend);
 	sqlite3_finalize(r->del_eff);
 	sqlite3_finalize(r->hist_open);
 	sqlite3_finalize(r->cur_prov);
@@ -180,16 +192,6 @@ static int streq(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-/* The stored columns of one effective row, for comparison. */
-typedef struct {
-	int year;
-	char *policy_id, *care_type, *ceiling_exempt, *stop;
-	int status, as_contracted, ceiling, basis;
-	long long ins_feed, ins_status, ins_level, ins_said, prov_feed, prov_status, prov_level,
-		prov_said; /* -1 = NULL */
-	long long since;
-	char *began;  /* the deciding record's own "since" date, or NULL (issue 13) */
-} eff_row;
 
 static long long col_ll(sqlite3_stmt *st, int i)
 {
@@ -279,15 +281,6 @@ static int hist_archive(sqlite3 *db, recon_ctx *r, const char *agb, const eff_ro
 	return step_done(db, h, err, errlen);
 }
 
-/* One effective row waiting for its INSERT: the columns of n (its strings borrowed from the
- * provider's statements and the policy catalogue, which outlive the flush at the end of
- * reconcile_agb, except stop, which the row owns) and the since it gets. */
-struct pending {
-	eff_row n;
-	const char *policy_id, *care_type;
-	long long since;
-};
-
 static sqlite3_stmt *ups_stmt(sqlite3 *db, recon_ctx *r, size_t k, char *err, size_t errlen)
 {
 	if (r->ups[k])
@@ -315,7 +308,7 @@ static sqlite3_stmt *ups_stmt(sqlite3 *db, recon_ctx *r, size_t k, char *err, si
 static void ups_discard(recon_ctx *r)
 {
 	for (size_t i = 0; i < r->npend; i++)
-		free(r->pend[i].n.stop);
+		free(r->pend[i].stop);
 	r->npend = 0;
 }
 
@@ -331,13 +324,12 @@ static int ups_flush(sqlite3 *db, recon_ctx *r, const char *agb, char *err, size
 		return -1;
 	}
 	for (size_t i = 0; i < k; i++) {
-		const struct pending *p = &r->pend[i];
-		const eff_row *n = &p->n;
+		const eff_row *n = &r->pend[i];
 		int b = (int)i * UPS_COLS;
 		sqlite3_bind_text(u, b + 1, agb, -1, SQLITE_STATIC);
 		sqlite3_bind_int(u, b + 2, n->year);
-		sqlite3_bind_text(u, b + 3, p->policy_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(u, b + 4, p->care_type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(u, b + 3, n->policy_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(u, b + 4, n->care_type, -1, SQLITE_STATIC);
 		sqlite3_bind_int(u, b + 5, n->status);
 		sqlite3_bind_int(u, b + 6, n->as_contracted);
 		sqlite3_bind_int(u, b + 7, n->ceiling);
@@ -352,11 +344,10 @@ static int ups_flush(sqlite3 *db, recon_ctx *r, const char *agb, char *err, size
 		bind_ll(u, b + 16, n->prov_status);
 		bind_ll(u, b + 17, n->prov_level);
 		bind_ll(u, b + 18, n->prov_said);
-		sqlite3_bind_int64(u, b + 19, p->since);
+		sqlite3_bind_int64(u, b + 19, n->since);
 		bind_text(u, b + 20, n->began);
 	}
-	int rc = step_done(db, u, err, errlen);
-	sqlite3_clear_bindings(u); /* nothing borrowed stays bound past the provider */
+	int rc = step_done(db, u, err, errlen); /* (every parameter is bound anew each time) */
 	ups_discard(r);
 	return rc;
 }
@@ -372,15 +363,11 @@ static int write_row(sqlite3 *db, recon_ctx *r, const char *agb, const zs_effect
 		return -1;
 	if (r->npend == UPS_MAX && ups_flush(db, r, agb, err, errlen))
 		return -1;
-	if (!r->pend && !(r->pend = malloc(UPS_MAX * sizeof *r->pend))) {
-		errf(err, errlen, "out of memory");
-		return -1;
-	}
-	struct pending *p = &r->pend[r->npend++];
-	p->n = *n;
+	eff_row *p = &r->pend[r->npend++];
+	*p = *n;
 	n->stop = NULL;
-	p->policy_id = e->policy->id;
-	p->care_type = e->care_type;
+	p->policy_id = (char *)e->policy->id;
+	p->care_type = (char *)e->care_type;
 	p->since = !visible_change && old && old->since >= 0 ? old->since : (long long)r->now;
 	return 0;
 }
