@@ -156,13 +156,13 @@ int zs_year_published(int year, time_t t)
 	static __thread time_t memo_t = (time_t)-1;
 	static __thread int memo_cur, memo_year;
 	static __thread time_t memo_pub;
-	if (t != memo_t || memo_t == (time_t)-1) {
+	if (t != memo_t || t == (time_t)-1) {
 		memo_cur = zs_current_year(t);
 		memo_t = t;
 	}
 	if (year <= memo_cur)
 		return 1;
-	if (year != memo_year || memo_year == 0) {
+	if (year != memo_year) { /* (memo_year 0 never matches: year 0 returned above) */
 		memo_pub = zs_publication_time(year);
 		memo_year = year;
 	}
