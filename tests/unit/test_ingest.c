@@ -11,6 +11,7 @@
 
 #include "zs_config.h"
 #include "zs_db.h"
+#include "zs_incr.h"
 #include "zs_ingest.h"
 #include "zs_rollover.h"
 #include "zs_deps.h"
@@ -1031,6 +1032,36 @@ START_TEST(test_change_events_keep_the_patient_stop_flag)
 }
 END_TEST
 
+static uint64_t line_hash(const char *sq)
+{
+	char *l = tu_q(sq);
+	uint64_t h = zs_incr_hash(l, strlen(l));
+	free(l);
+	return h;
+}
+
+/* What the reader ahead leaves unparsed (zs_incr_known): a line a stored row of the feed came
+ * from, under the same header; never a new line, and nothing under another header. */
+START_TEST(test_incr_known_is_a_stored_line_under_the_same_header)
+{
+	applied("zk", ZK_V1(), T1);
+	char err[256] = "";
+	zs_incr *x = NULL;
+	ck_assert_msg(zs_incr_load(db, feed_id("zk"), line_hash(ZK_HDR), &x, err, sizeof err) == 0,
+	              "%s", err);
+	ck_assert_int_eq(zs_incr_known(x, line_hash(ZK_ST_EXCL_HOSP)), 1);
+	ck_assert_int_eq(zs_incr_known(x, line_hash(ZK_PROVIDER)), 1);
+	ck_assert_int_eq(zs_incr_known(x, line_hash(ZK_ST_BASIS_HOSP_CON)), 0); /* not in V1 */
+	zs_incr_free(x);
+	x = NULL;
+	ck_assert_msg(zs_incr_load(db, feed_id("zk"), line_hash(ZK_HDR) + 1, &x, err, sizeof err) == 0,
+	              "%s", err);
+	ck_assert_int_eq(zs_incr_known(x, line_hash(ZK_ST_EXCL_HOSP)), 0); /* another header */
+	zs_incr_free(x);
+	ck_assert_int_eq(zs_incr_known(NULL, line_hash(ZK_ST_EXCL_HOSP)), 0);
+}
+END_TEST
+
 START_TEST(test_history_change)
 {
 	applied("zk", ZK_V1(), T1);
@@ -1305,6 +1336,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_similar_counts_each_care_type_of_a_provider_once);
 	tcase_add_test(tc, test_batch_after_a_rejected_version_reconciles_its_providers);
 	tcase_add_test(tc, test_change_events_keep_the_patient_stop_flag);
+	tcase_add_test(tc, test_incr_known_is_a_stored_line_under_the_same_header);
 	tcase_add_test(tc, test_history_change);
 	tcase_add_test(tc, test_provider_with_more_rows_than_one_write);
 	tcase_add_test(tc, test_history_remove);
