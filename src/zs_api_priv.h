@@ -36,11 +36,20 @@ typedef struct {
 	char *publisher;        /* the feed header's publisher name, or NULL */
 	const char *disp_name;  /* for people: the section's display_name, else publisher; NULL */
 	char checked_on[16];    /* the day of last_success (Europe/Amsterdam), "" when never */
-	unsigned char *mkey;    /* disp_name, name, checked_on as zs_mkey_str writes them (the
-	                         * status memo's key: once per snapshot, not per status), or NULL
-	                         * (out of memory, or too long for a key) */
-	size_t mkey_len;
+	unsigned mkey_id;       /* what its statuses show of it (disp_name, name, checked_on) as
+	                         * a number of the reader's (zs_reader.c feed_mkey): equal numbers
+	                         * mean equal texts, in the status memo's key; 0 when it could not
+	                         * be made (out of memory, or too long for a key) */
 } feed_entry;
+
+/* The texts a feed shows in statuses, by the number the status memo's key holds (zs_reader.c
+ * feed_mkey). Kept across snapshots, as the memo is; both are emptied together when it is full. */
+typedef struct {
+	unsigned char *bytes; /* as zs_mkey_str writes disp_name, name, checked_on */
+	size_t len;
+	uint64_t hash;
+} zs_fkey;
+#define ZS_FKEYS_MAX 4096
 
 struct zs_reader {
 	const zs_config *cfg;
@@ -80,6 +89,8 @@ struct zs_reader {
 	unsigned long mreq_call;
 	unsigned char mreq_key[1024];
 	size_t mreq_len;       /* 0: none made (or too long for a key) */
+	zs_fkey *fkeys;         /* the feed texts numbered so far (mkey_id - 1 is the index) */
+	size_t nfkeys, capfkeys;
 	struct zs_tmemo *smemo; /* status texts by all their inputs (zs_status.c); kept across
 	                         * snapshots (the key holds what they change); freed by
 	                         * zs_status_memo_free */

@@ -57,7 +57,6 @@ static void caches_free(zs_reader *r)
 		free(r->feeds[i].name);
 		free(r->feeds[i].kind);
 		free(r->feeds[i].publisher);
-		free(r->feeds[i].mkey);
 	}
 	free(r->feeds);
 	r->feeds = NULL;
@@ -115,9 +114,18 @@ int zs_reader_retired(const zs_reader *r, int year, const char *policy_id)
 
 static void cons_clear(zs_reader *r);
 
-/* A feed's part of the status memo's key (zs_status.c), written once per snapshot: what its
- * statuses show of it. Left NULL when it cannot be made (the key is then not made either). */
-static void feed_mkey(feed_entry *f)
+static void fkeys_clear(zs_reader *r)
+{
+	for (size_t i = 0; i < r->nfkeys; i++)
+		free(r->fkeys[i].bytes);
+	r->nfkeys = 0;
+}
+
+/* A feed's part of the status memo's key (zs_status.c), made once per snapshot: what its
+ * statuses show of it, as a number. The same texts keep their number across snapshots (the
+ * memo outlives them); new texts get the next one. 0 when it cannot be made (the key is then
+ * not made either). */
+static unsigned feed_mkey(zs_reader *r, const feed_entry *f)
 {
 	unsigned char buf[3 * (2 + 255)];
 	zs_mkey k;
@@ -125,12 +133,35 @@ static void feed_mkey(feed_entry *f)
 	zs_mkey_str(&k, f->disp_name);
 	zs_mkey_str(&k, f->name);
 	zs_mkey_str(&k, f->checked_on);
-	f->mkey = NULL;
-	f->mkey_len = 0;
-	if (k.over || !(f->mkey = malloc((size_t)(k.p - buf))))
-		return;
-	f->mkey_len = (size_t)(k.p - buf);
-	memcpy(f->mkey, buf, f->mkey_len);
+	if (k.over)
+		return 0;
+	size_t len = (size_t)(k.p - buf);
+	uint64_t h = zs_mkey_hash(buf, len);
+	for (size_t i = 0; i < r->nfkeys; i++)
+		if (r->fkeys[i].hash == h && r->fkeys[i].len == len &&
+		    memcmp(r->fkeys[i].bytes, buf, len) == 0)
+			return (unsigned)i + 1;
+	unsigned char *copy = malloc(len);
+	if (!copy || zs_grow(&r->fkeys, &r->capfkeys, r->nfkeys, sizeof *r->fkeys, 64)) {
+		free(copy);
+		return 0;
+	}
+	memcpy(copy, buf, len);
+	r->fkeys[r->nfkeys] = (zs_fkey){ copy, len, h };
+	return (unsigned)++r->nfkeys;
+}
+
+/* Number every feed of the snapshot. When the numbers would pass ZS_FKEYS_MAX (a new day's
+ * checked_on is new text for every feed), they start again, and so does the status memo,
+ * whose keys hold the old numbers. */
+static void feeds_number(zs_reader *r)
+{
+	if (r->nfkeys + r->nfeeds > ZS_FKEYS_MAX) {
+		fkeys_clear(r);
+		zs_tmemo_clear(r->smemo);
+	}
+	for (size_t i = 0; i < r->nfeeds; i++)
+		r->feeds[i].mkey_id = feed_mkey(r, &r->feeds[i]);
 }
 
 /* The snapshot's feeds by id, for zs_reader_find_feed: a lookup asks for two feeds per
@@ -253,10 +284,10 @@ static int caches_load(zs_reader *r)
 			f->checked_on[0] = 0;
 			if (f->last_success >= 0)
 				zs_fresh_day((time_t)f->last_success, f->checked_on, sizeof f->checked_on);
-			feed_mkey(f);
 		}
 		sqlite3_finalize(st);
 	}
+	feeds_number(r);
 	feeds_index(r);
 	/* The retired policies (zs_rollover.h), in the order zs_reader_retired searches: the
 	 * effective rows of a provider are filtered with them in memory (a NOT EXISTS per row
@@ -553,9 +584,13 @@ zs_reader *zs_reader_open(const zs_config *cfg, char *err, size_t errlen)
 	    sqlite3_prepare_v3(r->db, "SELECT name, kind, parent, locations FROM provider WHERE agb=?",
 	                       -1, SQLITE_PREPARE_PERSISTENT, &r->sel_provider, NULL) ||
 	    sqlite3_prepare_v3(r->db,
+	        /* a missing source or moment as -1 here (zs_status.c eff_from_row): one call a
+	         * column there, not a type check and a read */
 	        "SELECT policy_id, care_type, status, as_contracted, ceiling, ceiling_exempt, stop,"
-	        " basis, ins_feed, ins_status, ins_level, ins_said, prov_feed, prov_status,"
-	        " prov_level, prov_said, since, began FROM effective WHERE agb=? AND year=?"
+	        " basis, coalesce(ins_feed, -1), coalesce(ins_status, -1), coalesce(ins_level, -1),"
+	        " coalesce(ins_said, -1), coalesce(prov_feed, -1), coalesce(prov_status, -1),"
+	        " coalesce(prov_level, -1), coalesce(prov_said, -1), coalesce(since, -1), began"
+	        " FROM effective WHERE agb=? AND year=?"
 	        /* rows of retired policies are left out by zs_rowset_load (zs_reader_retired) */
 	        " ORDER BY policy_id, care_type", -1, SQLITE_PREPARE_PERSISTENT, &r->sel_eff, NULL) ||
 	    sqlite3_prepare_v3(r->db,
@@ -582,6 +617,8 @@ void zs_reader_close(zs_reader *r)
 	caches_free(r);
 	cons_clear(r);
 	zs_status_memo_free(r);
+	fkeys_clear(r);
+	free(r->fkeys);
 	zs_search_free_cache(r);
 	zs_frozen_free(r->frozen);
 	zs_frozen_free(r->raw);

@@ -61,15 +61,16 @@ static void eff_from_row(sqlite3_stmt *st, eff_view *v)
 	v->ceiling_exempt = (const char *)sqlite3_column_text(st, 5);
 	v->stop = (const char *)sqlite3_column_text(st, 6);
 	v->basis = sqlite3_column_int(st, 7);
-	v->ins_feed = zs_col_ll(st, 8);
-	v->ins_status = zs_col_ll(st, 9);
-	v->ins_level = zs_col_ll(st, 10);
-	v->ins_said = zs_col_ll(st, 11);
-	v->prov_feed = zs_col_ll(st, 12);
-	v->prov_status = zs_col_ll(st, 13);
-	v->prov_level = zs_col_ll(st, 14);
-	v->prov_said = zs_col_ll(st, 15);
-	v->since = zs_col_ll(st, 16);
+	/* columns 8-16 come as -1 when NULL (sel_eff, zs_reader.c) */
+	v->ins_feed = sqlite3_column_int64(st, 8);
+	v->ins_status = sqlite3_column_int64(st, 9);
+	v->ins_level = sqlite3_column_int64(st, 10);
+	v->ins_said = sqlite3_column_int64(st, 11);
+	v->prov_feed = sqlite3_column_int64(st, 12);
+	v->prov_status = sqlite3_column_int64(st, 13);
+	v->prov_level = sqlite3_column_int64(st, 14);
+	v->prov_said = sqlite3_column_int64(st, 15);
+	v->since = sqlite3_column_int64(st, 16);
 	v->began = (const char *)sqlite3_column_text(st, 17);
 }
 
@@ -537,22 +538,26 @@ static void summary_write(zs_jbuf *b, const status_facts *sf)
 #define SMEMO_SETS 4096       /* 8,192 texts per reader */
 #define SMEMO_MAX_TEXT 16384  /* a status is ~1 KB; a longer one is written every time */
 
-/* What a source shows (source_tree / status_write); *stale: whether it is shown stale.
- * Returns the source's feed (NULL when there is none or it is gone). */
-static const feed_entry *feed_key(zs_reader *r, long long feed_id, zs_mkey *k, int *stale)
+/* What a source shows (source_tree / status_write): its state in the key (-1 no source, else
+ * 2 when the snapshot has the feed, | 1 when it is shown stale) and its texts' number
+ * (zs_reader.c feed_mkey; 0 for no feed). Returns the feed (NULL when there is none or it is
+ * gone); *over when its texts have no number (no key). */
+static const feed_entry *feed_key(zs_reader *r, long long feed_id, int16_t *state,
+                                  uint32_t *id, int *stale, int *over)
 {
 	*stale = 0;
+	*id = 0;
 	if (feed_id < 0) {
-		zs_mkey_int(k, -1);
+		*state = -1;
 		return NULL;
 	}
 	const feed_entry *f = zs_reader_find_feed(r, feed_id);
 	*stale = zs_reader_feed_stale(f);
-	zs_mkey_int(k, (f ? 2 : 0) | *stale);
-	if (f && !f->mkey)
-		k->over = 1; /* its part could not be made: no key */
-	else if (f) /* disp_name, name, checked_on (zs_reader.c feed_mkey) */
-		zs_mkey_put(k, f->mkey, f->mkey_len);
+	*state = (int16_t)((f ? 2 : 0) | *stale);
+	if (f && !f->mkey_id)
+		*over = 1;
+	else if (f)
+		*id = f->mkey_id;
 	return f;
 }
 
@@ -565,16 +570,71 @@ static void request_key(const zs_request *req, zs_mkey *k)
 	zs_mkey_str(k, req_situation(req));
 }
 
+/* The fixed part of a status's key, written whole: one copy and no padding left unset (it is
+ * cleared first). The codes of a status are small; one that does not fit in 16 bits makes no
+ * key (the status is written without the memo), never a key cut short. */
+struct skey_fixed {
+	int64_t amount, ins_feed, ins_said, prov_feed, prov_said, since, last_success;
+	double pct;
+	uint32_t fkey_ins, fkey_prov;
+	int16_t summary, type, has_row, status, as_contracted, ceiling, basis, ins_status,
+	        ins_level, prov_status, prov_level, state_ins, state_prov, has_last_success,
+	        unused[2]; /* no padding: every byte of the key is set */
+};
+_Static_assert(sizeof(struct skey_fixed) == 7 * 8 + 8 + 2 * 4 + 16 * 2,
+               "the fixed part of a status key has no padding");
+
+static int16_t code16(long long v, int *over)
+{
+	if (v < INT16_MIN || v > INT16_MAX) {
+		*over = 1;
+		return 0;
+	}
+	return (int16_t)v;
+}
+
 /* The key of a status: 0, or -1 when it does not fit (written without the memo). Inside
  * zs_api_call, whose request does not change, the request's part is made once per call (a
  * lookup writes ~1,000 statuses). */
-static int status_key(zs_reader *r, const zs_request *req, const pol_entry *p,
+static int status_key(zs_reader *r, const zs_request *req, const pol_entry *p, int summary,
                       const char *care_type, const eff_view *v, long long amount, zs_mkey *k)
 {
-	double pct;
+	struct skey_fixed f;
 	const char *basis;
-	long long a = amount; /* the call's too, but given per status: in the key of each */
-	zs_mkey_put(k, &a, sizeof a);
+	int over = 0;
+	memset(&f, 0, sizeof f);
+	f.amount = amount; /* the call's too, but given per status: in the key of each */
+	f.summary = (int16_t)summary;
+	policy_rule(p, care_type, &f.pct, &basis);
+	f.type = code16((long long)p->type, &over);
+	f.has_row = v != NULL;
+	if (v) {
+		int si, sp;
+		f.status = code16(v->status, &over);
+		f.as_contracted = code16(v->as_contracted, &over);
+		f.ceiling = code16(v->ceiling, &over);
+		f.basis = code16(v->basis, &over);
+		f.ins_status = code16(v->ins_status, &over);
+		f.ins_level = code16(v->ins_level, &over);
+		f.prov_status = code16(v->prov_status, &over);
+		f.prov_level = code16(v->prov_level, &over);
+		f.ins_feed = v->ins_feed;
+		f.ins_said = v->ins_said;
+		f.prov_feed = v->prov_feed;
+		f.prov_said = v->prov_said;
+		f.since = req->staff ? v->since : -1;
+		const feed_entry *fi = feed_key(r, v->ins_feed, &f.state_ins, &f.fkey_ins, &si, &over);
+		const feed_entry *fp = feed_key(r, v->prov_feed, &f.state_prov, &f.fkey_prov, &sp,
+		                                &over);
+		if (si || sp) { /* the consequence then names the deciding source's last success */
+			const feed_entry *d = v->ins_feed >= 0 ? fi : fp;
+			f.has_last_success = 1;
+			f.last_success = d ? d->last_success : -1;
+		}
+	}
+	if (over)
+		return -1;
+	zs_mkey_put(k, &f, sizeof f);
 	if (!r->in_call) {
 		request_key(req, k);
 	} else {
@@ -591,18 +651,9 @@ static int status_key(zs_reader *r, const zs_request *req, const pol_entry *p,
 		else
 			k->over = 1;
 	}
-	policy_rule(p, care_type, &pct, &basis);
-	zs_mkey_int(k, (long long)p->type);
-	zs_mkey_put(k, &pct, sizeof pct);
 	zs_mkey_str(k, basis);
 	zs_mkey_str(k, care_type);
-	zs_mkey_int(k, v != NULL);
 	if (v) {
-		long long n[] = { v->status, v->as_contracted, v->ceiling, v->basis, v->ins_feed,
-			          v->ins_status, v->ins_level, v->ins_said, v->prov_feed,
-			          v->prov_status, v->prov_level, v->prov_said,
-			          req->staff ? v->since : -1 };
-		zs_mkey_put(k, n, sizeof n);
 		zs_mkey_str(k, v->ceiling_exempt);
 		zs_mkey_str(k, v->began);
 		zs_mkey_str(k, v->stop);
@@ -610,13 +661,6 @@ static int status_key(zs_reader *r, const zs_request *req, const pol_entry *p,
 			char today[16];
 			zs_fresh_day(req->now, today, sizeof today);
 			zs_mkey_str(k, today);
-		}
-		int si, sp;
-		const feed_entry *fi = feed_key(r, v->ins_feed, k, &si);
-		const feed_entry *fp = feed_key(r, v->prov_feed, k, &sp);
-		if (si || sp) { /* the consequence then names the deciding source's last success */
-			const feed_entry *f = v->ins_feed >= 0 ? fi : fp;
-			zs_mkey_int(k, f ? f->last_success : -1);
 		}
 	}
 	return k->over ? -1 : 0;
@@ -630,8 +674,7 @@ static void memo_write(zs_reader *r, const zs_request *req, const pol_entry *p,
 	unsigned char key[1024];
 	zs_mkey k;
 	zs_mkey_init(&k, key, sizeof key);
-	zs_mkey_int(&k, summary);
-	int memo = status_key(r, req, p, care_type, v, amount, &k) == 0 &&
+	int memo = status_key(r, req, p, summary, care_type, v, amount, &k) == 0 &&
 	           (r->smemo || (r->smemo = zs_tmemo_new(SMEMO_SETS, SMEMO_MAX_TEXT)));
 	size_t klen = (size_t)(k.p - key), len;
 	const char *text = memo ? zs_tmemo_get(r->smemo, key, klen, &len) : NULL;

@@ -1147,7 +1147,7 @@ START_TEST(test_reader_finds_every_feed_by_id)
 	int max = 0;
 	for (size_t i = 0; i < rd->nfeeds; i++) {
 		ck_assert_ptr_eq(zs_reader_find_feed(rd, rd->feeds[i].id), &rd->feeds[i]);
-		ck_assert_ptr_nonnull(rd->feeds[i].mkey);
+		ck_assert_uint_gt(rd->feeds[i].mkey_id, 0);
 		if (rd->feeds[i].id > max)
 			max = rd->feeds[i].id;
 	}
@@ -1198,6 +1198,93 @@ START_TEST(test_status_memo_stale_warning_names_the_latest_check)
 	zs_big_free(before);
 	zs_big_free(after);
 	zs_big_free(tree);
+}
+END_TEST
+
+/* A status memo key holds a number for what a source shows (zs_reader.c feed_mkey), not its
+ * texts: a source that is renamed gets a new number and new texts; renamed back it has its
+ * first number again, and the memo its first texts. */
+START_TEST(test_status_memo_feed_number_follows_the_source_name)
+{
+	static const zs_kv y[] = { { "year", "2027" } };
+	char err[256];
+	size_t d;
+	zs_tmemo_stats s0, s1;
+	char *first = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
+	ck_assert_ptr_nonnull(strstr(first, "St. Antonius"));
+	const feed_entry *f = NULL;
+	for (size_t i = 0; i < rd->nfeeds; i++)
+		if (strcmp(rd->feeds[i].name, "antonius") == 0)
+			f = &rd->feeds[i];
+	ck_assert_ptr_nonnull(f);
+	unsigned before = f->mkey_id;
+	ck_assert_int_eq(zs_db_exec(db, "UPDATE feed SET publisher = 'Antonius Ziekenhuis Nieuwegein'"
+	                            " WHERE name = 'antonius';"
+	                            "UPDATE meta SET value=value+1 WHERE key='generation'", err,
+	                            sizeof err), 0);
+	char *renamed = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
+	char *tree = answer_text(zs_api_provider, "06010101", now_dec, 0, 0, y, 1, &d);
+	ck_assert_msg(strcmp(renamed, tree) == 0, "the memo's text is not the tree's");
+	ck_assert_ptr_nonnull(strstr(renamed, "Antonius Ziekenhuis Nieuwegein"));
+	ck_assert_msg(strcmp(renamed, first) != 0, "renamed: the first text");
+	for (size_t i = 0; i < rd->nfeeds; i++)
+		if (strcmp(rd->feeds[i].name, "antonius") == 0)
+			ck_assert_uint_ne(rd->feeds[i].mkey_id, before);
+	ck_assert_int_eq(zs_db_exec(db, "UPDATE feed SET publisher = 'St. Antonius'"
+	                            " WHERE name = 'antonius';"
+	                            "UPDATE meta SET value=value+1 WHERE key='generation'", err,
+	                            sizeof err), 0);
+	zs_status_memo_stats(rd, &s0);
+	char *back = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
+	zs_status_memo_stats(rd, &s1);
+	ck_assert_msg(strcmp(back, first) == 0, "renamed back: not the first text");
+	ck_assert_uint_eq(s1.misses, s0.misses); /* every status from the memo */
+	for (size_t i = 0; i < rd->nfeeds; i++)
+		if (strcmp(rd->feeds[i].name, "antonius") == 0)
+			ck_assert_uint_eq(rd->feeds[i].mkey_id, before);
+	zs_big_free(first);
+	zs_big_free(renamed);
+	zs_big_free(tree);
+	zs_big_free(back);
+}
+END_TEST
+
+/* When the feed numbers would pass ZS_FKEYS_MAX they start again, and the status memo (whose
+ * keys hold the old numbers) is emptied with them: a number never comes to mean other texts
+ * while a memo text is kept under it. */
+START_TEST(test_status_memo_feed_numbers_start_again_with_an_empty_memo)
+{
+	static const zs_kv y[] = { { "year", "2027" } };
+	char err[256];
+	size_t d;
+	zs_tmemo_stats s0;
+	char *first = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
+	/* fill the table up to one place below the mark with texts no feed has */
+	while (rd->nfkeys < ZS_FKEYS_MAX - 1) {
+		if (rd->nfkeys == rd->capfkeys) {
+			rd->capfkeys = ZS_FKEYS_MAX;
+			rd->fkeys = realloc(rd->fkeys, rd->capfkeys * sizeof *rd->fkeys);
+			ck_assert_ptr_nonnull(rd->fkeys);
+		}
+		unsigned char *b = malloc(8);
+		ck_assert_ptr_nonnull(b);
+		memcpy(b, &rd->nfkeys, 8);
+		rd->fkeys[rd->nfkeys++] = (zs_fkey){ b, 8, zs_mkey_hash(b, 8) };
+	}
+	zs_status_memo_stats(rd, &s0);
+	ck_assert_uint_gt(s0.entries, 0);
+	ck_assert_int_eq(zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key='generation'", err,
+	                            sizeof err), 0);
+	char *next = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
+	ck_assert_uint_eq(rd->nfkeys, rd->nfeeds); /* numbered from 1 again */
+	for (size_t i = 0; i < rd->nfeeds; i++)
+		ck_assert_uint_le(rd->feeds[i].mkey_id, rd->nfeeds);
+	zs_tmemo_stats s1;
+	zs_status_memo_stats(rd, &s1);
+	ck_assert_uint_gt(s1.misses, s0.misses); /* the memo was emptied: made anew */
+	ck_assert_msg(strcmp(next, first) == 0, "after the numbers started again: other text");
+	zs_big_free(first);
+	zs_big_free(next);
 }
 END_TEST
 
@@ -1368,6 +1455,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_status_memo_hits_and_outlives_a_snapshot);
 	tcase_add_test(tc, test_status_memo_stop_follows_the_day);
 	tcase_add_test(tc, test_status_memo_stale_warning_names_the_latest_check);
+	tcase_add_test(tc, test_status_memo_feed_number_follows_the_source_name);
+	tcase_add_test(tc, test_status_memo_feed_numbers_start_again_with_an_empty_memo);
 	tcase_add_test(tc, test_exemption_memo_slots_shared_keep_each_list);
 	tcase_add_test(tc, test_status_memo_hit_keeps_the_source_dependencies);
 	tcase_add_test(tc, test_status_memo_request_part_is_made_per_call);
