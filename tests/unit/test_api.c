@@ -1204,6 +1204,15 @@ END_TEST
 /* A status memo key holds a number for what a source shows (zs_reader.c feed_mkey), not its
  * texts: a source that is renamed gets a new number and new texts; renamed back it has its
  * first number again, and the memo its first texts. */
+/* The reader's number for what the feed named name shows (0: no such feed). */
+static unsigned feed_number(const char *name)
+{
+	for (size_t i = 0; i < rd->nfeeds; i++)
+		if (strcmp(rd->feeds[i].name, name) == 0)
+			return rd->feeds[i].mkey_id;
+	return 0;
+}
+
 START_TEST(test_status_memo_feed_number_follows_the_source_name)
 {
 	static const zs_kv y[] = { { "year", "2027" } };
@@ -1212,12 +1221,8 @@ START_TEST(test_status_memo_feed_number_follows_the_source_name)
 	zs_tmemo_stats s0, s1;
 	char *first = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
 	ck_assert_ptr_nonnull(strstr(first, "St. Antonius"));
-	const feed_entry *f = NULL;
-	for (size_t i = 0; i < rd->nfeeds; i++)
-		if (strcmp(rd->feeds[i].name, "antonius") == 0)
-			f = &rd->feeds[i];
-	ck_assert_ptr_nonnull(f);
-	unsigned before = f->mkey_id;
+	unsigned before = feed_number("antonius");
+	ck_assert_uint_gt(before, 0);
 	ck_assert_int_eq(zs_db_exec(db, "UPDATE feed SET publisher = 'Antonius Ziekenhuis Nieuwegein'"
 	                            " WHERE name = 'antonius';"
 	                            "UPDATE meta SET value=value+1 WHERE key='generation'", err,
@@ -1227,9 +1232,8 @@ START_TEST(test_status_memo_feed_number_follows_the_source_name)
 	ck_assert_msg(strcmp(renamed, tree) == 0, "the memo's text is not the tree's");
 	ck_assert_ptr_nonnull(strstr(renamed, "Antonius Ziekenhuis Nieuwegein"));
 	ck_assert_msg(strcmp(renamed, first) != 0, "renamed: the first text");
-	for (size_t i = 0; i < rd->nfeeds; i++)
-		if (strcmp(rd->feeds[i].name, "antonius") == 0)
-			ck_assert_uint_ne(rd->feeds[i].mkey_id, before);
+	ck_assert_uint_ne(feed_number("antonius"), before);
+	ck_assert_uint_gt(feed_number("antonius"), 0);
 	ck_assert_int_eq(zs_db_exec(db, "UPDATE feed SET publisher = 'St. Antonius'"
 	                            " WHERE name = 'antonius';"
 	                            "UPDATE meta SET value=value+1 WHERE key='generation'", err,
@@ -1239,9 +1243,7 @@ START_TEST(test_status_memo_feed_number_follows_the_source_name)
 	zs_status_memo_stats(rd, &s1);
 	ck_assert_msg(strcmp(back, first) == 0, "renamed back: not the first text");
 	ck_assert_uint_eq(s1.misses, s0.misses); /* every status from the memo */
-	for (size_t i = 0; i < rd->nfeeds; i++)
-		if (strcmp(rd->feeds[i].name, "antonius") == 0)
-			ck_assert_uint_eq(rd->feeds[i].mkey_id, before);
+	ck_assert_uint_eq(feed_number("antonius"), before);
 	zs_big_free(first);
 	zs_big_free(renamed);
 	zs_big_free(tree);
