@@ -442,10 +442,11 @@ static void status_write(zs_jbuf *b, const status_facts *sf, const zs_frozen *fr
 		}
 		zs_jb_lit(b, ",\"status\":");
 		zs_jb_str(b, s->status);
-		if (s->level) {
-			zs_jb_lit(b, ",\"level\":");
+		zs_jb_lit(b, ",\"level\":"); /* null for a level not known: the tree's "s?" */
+		if (s->level)
 			zs_jb_str(b, s->level);
-		}
+		else
+			zs_jb_lit(b, "null");
 		zs_jb_lit(b, ",\"said_at\":");
 		write_utc(b, s->said);
 		if (s->f && s->f->checked_on[0]) {

@@ -1290,6 +1290,44 @@ START_TEST(test_status_memo_feed_numbers_start_again_with_an_empty_memo)
 }
 END_TEST
 
+/* A status code that does not fit the key's 16 bits makes no key: the status is written every
+ * time (a miss each answer), with the tree's bytes, never kept under a key cut short (where it
+ * would stand for another code's text). */
+START_TEST(test_status_memo_code_past_16_bits_is_never_kept)
+{
+	static const zs_kv y[] = { { "year", "2027" } };
+	char err[256];
+	size_t d;
+	zs_tmemo_stats s0, s1;
+	/* before: a second answer finds every status in the memo */
+	char *plain = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
+	zs_status_memo_stats(rd, &s0);
+	zs_big_free(answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d));
+	zs_status_memo_stats(rd, &s1);
+	uint64_t all = s1.hits - s0.hits;
+	ck_assert_uint_gt(all, 0);
+	ck_assert_uint_eq(s1.misses, s0.misses);
+	ck_assert_int_eq(zs_db_exec(db, "UPDATE effective SET ins_level = 65537"
+	                            " WHERE agb = '06010101' AND ins_level IS NOT NULL;"
+	                            "UPDATE meta SET value=value+1 WHERE key='generation'", err,
+	                            sizeof err), 0);
+	char *first = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
+	zs_status_memo_stats(rd, &s0);
+	char *again = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
+	zs_status_memo_stats(rd, &s1);
+	char *tree = answer_text(zs_api_provider, "06010101", now_dec, 0, 0, y, 1, &d);
+	ck_assert_msg(strcmp(again, tree) == 0, "the direct text is not the tree's");
+	ck_assert_msg(strcmp(first, again) == 0, "the same answer twice differs");
+	/* after: the statuses with that level are not (they have no key) */
+	ck_assert_uint_lt(s1.hits - s0.hits, all);
+	ck_assert_msg(strcmp(first, plain) != 0, "the level change did not reach the answer");
+	zs_big_free(plain);
+	zs_big_free(first);
+	zs_big_free(again);
+	zs_big_free(tree);
+}
+END_TEST
+
 /* 85 different ceiling exemption lists (every ordered choice of 1 to 3 of 5 codes) on 85
  * providers: more texts than the exemption memo's 64 slots, so texts share slots and push each
  * other out. Every status shows its own list, in its order, asked in one order and again in the
@@ -1459,6 +1497,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_status_memo_stale_warning_names_the_latest_check);
 	tcase_add_test(tc, test_status_memo_feed_number_follows_the_source_name);
 	tcase_add_test(tc, test_status_memo_feed_numbers_start_again_with_an_empty_memo);
+	tcase_add_test(tc, test_status_memo_code_past_16_bits_is_never_kept);
 	tcase_add_test(tc, test_exemption_memo_slots_shared_keep_each_list);
 	tcase_add_test(tc, test_status_memo_hit_keeps_the_source_dependencies);
 	tcase_add_test(tc, test_status_memo_request_part_is_made_per_call);
