@@ -35,9 +35,11 @@ json_t *zs_api_health(zs_reader *r, const zs_request *req, int *status)
 	char b[32];
 	zs_reader_refresh(r);
 	*status = 200;
-	return json_pack("{s:s, s:I, s:s, s:i}", "status", "ok", "generation", (json_int_t)r->gen,
-	                 "now", zs_fmt_utc(req->now, b, sizeof b), "current_year",
-	                 zs_current_year(req->now));
+	/* rows_in_memory: whether this answer's snapshot is read from memory (zs_rows.h) */
+	return json_pack("{s:s, s:I, s:s, s:i, s:s}", "status", "ok", "generation",
+	                 (json_int_t)r->gen, "now", zs_fmt_utc(req->now, b, sizeof b),
+	                 "current_year", zs_current_year(req->now), "rows_in_memory",
+	                 !r->rows ? "off" : r->rver ? "ready" : "building");
 }
 
 

@@ -69,6 +69,10 @@ char *zs_api_dump(zs_reader *r, const json_t *body, size_t *len);
  * straight from the snapshot's rows into text (zs_status.c), with the same bytes; the tree
  * holds placeholders for their status lists. Off by default (tests walk the trees). */
 void zs_reader_set_direct(zs_reader *r, int on);
+/* Read the effective rows from rows (zs_rows.h; NULL: from the table) whenever it has the
+ * version of the snapshot a call reads. rows must outlive the reader's use of it. */
+struct zs_rows;
+void zs_reader_set_rows(zs_reader *r, struct zs_rows *rows);
 
 /* The hashes of the dependency keys dirtied by generations in (from, to] (zs_deps_dirty on
  * the reader's connection; outside a handler call). */

@@ -91,6 +91,8 @@ struct zs_reader {
 	size_t mreq_len;       /* 0: none made (or too long for a key) */
 	zs_fkey *fkeys;         /* the feed texts numbered so far (mkey_id - 1 is the index) */
 	size_t nfkeys, capfkeys;
+	struct zs_rows *rows;  /* the effective rows in memory (zs_rows.h), or NULL */
+	struct zs_rver *rver;  /* their version of this snapshot (r->gen), or NULL: read the table */
 	struct zs_tmemo *smemo; /* status texts by all their inputs (zs_status.c); kept across
 	                         * snapshots (the key holds what they change); freed by
 	                         * zs_status_memo_free */
@@ -131,6 +133,10 @@ typedef struct {
 	size_t nchunks, used, room;
 } zs_rowset;
 
+/* A row of sel_eff's columns (also zs_rows.c's) into v; strings are the statement's. */
+void zs_eff_from_row(sqlite3_stmt *st, eff_view *v);
+/* A provider's rows of one year: from the reader's version of the rows in memory when it has
+ * one that holds the provider, else from the table. Strings owned by rs or by that version. */
 int zs_rowset_load(zs_reader *r, const char *agb, int year, const char *only_care, zs_rowset *rs);
 const eff_view *zs_rowset_find(const zs_rowset *rs, const char *policy_id, const char *care_type);
 void zs_rowset_free(zs_rowset *rs);

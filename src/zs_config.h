@@ -70,6 +70,7 @@ typedef struct {
 	long max_body_kb;
 	long response_cache_seconds;
 	long response_cache_mb;
+	long rows_in_memory;            /* effective rows held in memory (zs_rows.h) */
 	long similar_equal_overlap;     /* percent */
 	long similar_equal_pct;
 	long similar_very_overlap;      /* percent */

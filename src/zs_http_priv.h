@@ -81,6 +81,7 @@ struct zs_http {
 	int mrunning;
 	const zs_config *cfg;
 	zs_rcache *cache;                   /* the response cache of every serving thread */
+	struct zs_rows *rows;               /* the effective rows in memory (zs_rows.h), or NULL */
 };
 
 /* zs_http.c */

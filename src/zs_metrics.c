@@ -17,6 +17,7 @@
 #include "zs_notify_http.h"
 #include "zs_rcache.h"
 #include "zs_ready.h"
+#include "zs_rows.h"
 #include "zs_time.h"
 #include "zs_worker.h"
 
@@ -460,10 +461,54 @@ static void render_process(FILE *o)
 }
 
 static _Atomic(zs_rcache *) metrics_cache;
+static _Atomic(zs_rows *) metrics_rows;
 
 void zs_metrics_set_cache(zs_rcache *c)
 {
 	atomic_store(&metrics_cache, c);
+}
+
+void zs_metrics_set_rows(zs_rows *r)
+{
+	atomic_store(&metrics_rows, r);
+}
+
+/* the effective rows in memory (zs_rows.h), when on */
+static void render_rows(FILE *o)
+{
+	zs_rows *rw = atomic_load(&metrics_rows);
+	if (!rw)
+		return;
+	zs_rows_stats st;
+	zs_rows_get_stats(rw, &st);
+	head(o, "zorgstatus_rows_in_memory_generation", "gauge",
+	     "Snapshot generation of the effective rows held in memory (-1: the first is being "
+	     "built; answers read the database until it is there).");
+	fprintf(o, "zorgstatus_rows_in_memory_generation %lld\n", st.gen);
+	const struct { const char *name, *type, *help; unsigned long long v; } m[] = {
+		{ "zorgstatus_rows_in_memory_rows", "gauge", "Effective rows held in memory.", st.rows },
+		{ "zorgstatus_rows_in_memory_patterns", "gauge",
+		  "Distinct row patterns (status, sources, moments, texts) the rows share.",
+		  st.patterns },
+		{ "zorgstatus_rows_in_memory_bytes", "gauge",
+		  "Bytes of the newest version of the rows in memory and its tables.", st.bytes },
+		{ "zorgstatus_rows_in_memory_failures_total", "counter",
+		  "Builds of the rows in memory that failed (answers read the database meanwhile).",
+		  st.failures },
+	};
+	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
+		head(o, m[i].name, m[i].type, m[i].help);
+		fprintf(o, "%s %llu\n", m[i].name, m[i].v);
+	}
+	head(o, "zorgstatus_rows_in_memory_builds_total", "counter",
+	     "Versions of the rows in memory built, by kind (full: every row read; incremental: "
+	     "the providers a snapshot changed).");
+	fprintf(o, "zorgstatus_rows_in_memory_builds_total{kind=\"full\"} %lu\n", st.full_builds);
+	fprintf(o, "zorgstatus_rows_in_memory_builds_total{kind=\"incremental\"} %lu\n",
+	        st.builds - st.full_builds);
+	head(o, "zorgstatus_rows_in_memory_last_build_seconds", "gauge",
+	     "How long the newest version took to build.");
+	fprintf(o, "zorgstatus_rows_in_memory_last_build_seconds %.3f\n", st.last_build_ms / 1000.0);
 }
 
 char *zs_metrics_render(const char *database)
@@ -533,6 +578,7 @@ char *zs_metrics_render(const char *database)
 			fprintf(o, "%s %llu\n", m[i].name, m[i].v);
 		}
 	}
+	render_rows(o);
 	/* large answer texts (zs_big): blocks reused from the pool or newly mapped */
 	{
 		zs_big_stats bs;

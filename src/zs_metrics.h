@@ -25,6 +25,9 @@ void zs_metrics_request(int route, int status, size_t bytes, long long usec);
 /* The response cache whose size and invalidations /metrics shows (NULL: none). */
 struct zs_rcache;
 void zs_metrics_set_cache(struct zs_rcache *c);
+/* The rows in memory whose state /metrics shows (NULL: none). */
+struct zs_rows;
+void zs_metrics_set_rows(struct zs_rows *r);
 /* The response cache (zs_rcache users call these). */
 void zs_metrics_cache_hit(void);
 void zs_metrics_cache_miss(void);

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 #include "zs_api.h"
 #include "zs_api_priv.h"
+#include "zs_rows.h"
 #include "zs_catalogue.h"
 #include "zs_compact.h"
 #include "zs_consequence.h"
@@ -445,7 +446,19 @@ void zs_reader_refresh(zs_reader *r)
 		r->gen = g;
 		r->search_gen = zs_deps_last_change(r->db, "search");
 	}
+	/* the rows in memory of this snapshot, once the builder has made them */
+	if (r->rows && (!r->rver || zs_rver_gen(r->rver) != g)) {
+		zs_rver_release(r->rver);
+		r->rver = zs_rows_get(r->rows, g);
+	}
 	r->snap_used = 1;
+}
+
+void zs_reader_set_rows(zs_reader *r, struct zs_rows *rows)
+{
+	zs_rver_release(r->rver);
+	r->rver = NULL;
+	r->rows = rows;
 }
 
 void zs_api_dep(const zs_reader *r, const char *type, const char *id)
@@ -628,6 +641,7 @@ void zs_reader_close(zs_reader *r)
 	sqlite3_finalize(r->st_commit);
 	sqlite3_finalize(r->sel_provider);
 	sqlite3_finalize(r->sel_eff);
+	zs_rver_release(r->rver);
 	sqlite3_finalize(r->sel_history);
 	sqlite3_close(r->db);
 	free(r);

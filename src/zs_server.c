@@ -3,6 +3,7 @@
 #include "config.h"
 #include "zs_http_priv.h"
 #include "zs_util.h"
+#include "zs_rows.h"
 #include <event2/bufferevent.h>
 
 #define MOD "http"
@@ -205,7 +206,17 @@ zs_http *zs_http_start(const zs_config *cfg, char *err, size_t errlen)
 	if (cfg->response_cache_seconds > 0)
 		h->cache = zs_rcache_new((size_t)cfg->response_cache_mb << 20);
 	zs_metrics_set_cache(h->cache);
+	if (cfg->rows_in_memory && (h->rows = zs_rows_new()) &&
+	    zs_rows_start(h->rows, cfg, err, errlen) != 0) {
+		ZS_WARN(MOD, "rows in memory: %s; answers read the database", err);
+		zs_rows_free(h->rows);
+		h->rows = NULL;
+		err[0] = 0;
+	}
+	zs_metrics_set_rows(h->rows);
 	if (!h->t) {
+		zs_metrics_set_rows(NULL);
+		zs_rows_free(h->rows);
 		zs_metrics_set_cache(NULL);
 		zs_rcache_free(h->cache);
 		zs_staff_shutdown();
@@ -221,8 +232,10 @@ zs_http *zs_http_start(const zs_config *cfg, char *err, size_t errlen)
 		if (t->fd < 0)
 			goto fail;
 		t->reader = zs_reader_open(cfg, err, errlen);
-		if (t->reader) /* answers go only through zs_hio_render: lookups written directly */
+		if (t->reader) { /* answers go only through zs_hio_render: lookups written directly */
 			zs_reader_set_direct(t->reader, 1);
+			zs_reader_set_rows(t->reader, h->rows);
+		}
 		t->cache = h->cache;
 		t->base = serving_base();
 		t->http = t->base ? evhttp_new(t->base) : NULL;
@@ -350,6 +363,8 @@ void zs_http_stop(zs_http *h)
 		zs_deplist_free(&h->t[h->n].deps);
 	zs_metrics_set_cache(NULL);
 	zs_rcache_free(h->cache);
+	zs_metrics_set_rows(NULL);
+	zs_rows_free(h->rows); /* after the readers that held its versions */
 	zs_staff_shutdown();
 	free(h->t);
 	free(h);

@@ -18,6 +18,7 @@
 #include "zs_db.h"
 #include "zs_jsonw.h"
 #include "zs_memo.h"
+#include "zs_rows.h"
 #include "zs_deps.h"
 #include "zs_embedded.h"
 #include "zs_similar.h"
@@ -52,7 +53,7 @@ static void policy_rule(const pol_entry *p, const char *care_type, double *pct, 
 	}
 }
 
-static void eff_from_row(sqlite3_stmt *st, eff_view *v)
+void zs_eff_from_row(sqlite3_stmt *st, eff_view *v)
 {
 	v->care_type = (const char *)sqlite3_column_text(st, 1);
 	v->status = sqlite3_column_int(st, 2);
@@ -774,11 +775,70 @@ static const char *rs_dup(zs_rowset *rs, sqlite3_stmt *st, int col)
 	return d;
 }
 
+/* Care types in strcmp order (catalogue order would need the catalogue; this one is stable),
+ * and only_care when no row has it. */
+static void rowset_finish(zs_rowset *rs, const char *only_care)
+{
+	for (size_t i = 1; i < rs->nct; i++)
+		for (size_t j = i; j > 0 && strcmp(rs->care_types[j - 1], rs->care_types[j]) > 0; j--) {
+			char *t = rs->care_types[j];
+			rs->care_types[j] = rs->care_types[j - 1];
+			rs->care_types[j - 1] = t;
+		}
+	if (only_care && rs->nct == 0)
+		rs->care_types[rs->nct++] = strdup(only_care);
+}
+
+/* The rows from the version in memory (zs_rows.h): the same rows in the same order as the
+ * table gives, strings borrowed from the version (held by the reader for the whole call).
+ * 0, or -1 when the version does not hold the provider. */
+static int rowset_from_memory(zs_reader *r, const char *agb, int year, const char *only_care,
+                              zs_rowset *rs)
+{
+	const zs_rrow *rows;
+	size_t n, cap = 0;
+	if (!r->rver || !zs_rver_rows(r->rver, agb, year, &rows, &n))
+		return -1;
+	const char *cts[ZS_MAX_CARE_TYPES]; /* interned: the same text is the same pointer */
+	const char *last_pol = NULL;
+	int last_retired = 0;
+	for (size_t i = 0; i < n; i++) {
+		const eff_view *v = zs_rver_pattern(r->rver, rows[i].pat);
+		if (only_care && strcmp(v->care_type, only_care) != 0)
+			continue;
+		const char *pid = zs_rver_policy(r->rver, rows[i].pol);
+		if (pid != last_pol) { /* rows come by policy: asked once per policy */
+			last_pol = pid;
+			last_retired = zs_reader_retired(r, year, pid);
+		}
+		if (last_retired)
+			continue; /* its policy has left the feeds (zs_rollover.h) */
+		if (zs_grow(&rs->rows, &cap, rs->nrows, sizeof *rs->rows, 32))
+			break;
+		zs_effrow *e = &rs->rows[rs->nrows++];
+		e->policy_id = pid;
+		e->v = *v;
+		int seen = 0;
+		for (size_t c = 0; c < rs->nct && !seen; c++)
+			seen = cts[c] == v->care_type;
+		if (!seen && rs->nct < ZS_MAX_CARE_TYPES) {
+			cts[rs->nct] = v->care_type;
+			if (!(rs->care_types[rs->nct] = strdup(v->care_type)))
+				break;
+			rs->nct++;
+		}
+	}
+	rowset_finish(rs, only_care);
+	return 0;
+}
+
 int zs_rowset_load(zs_reader *r, const char *agb, int year, const char *only_care, zs_rowset *rs)
 {
 	sqlite3_stmt *st = r->sel_eff;
 	size_t cap = 0;
 	memset(rs, 0, sizeof *rs);
+	if (rowset_from_memory(r, agb, year, only_care, rs) == 0)
+		return 0;
 	sqlite3_bind_text(st, 1, agb, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, year);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -790,7 +850,7 @@ int zs_rowset_load(zs_reader *r, const char *agb, int year, const char *only_car
 		if (zs_grow(&rs->rows, &cap, rs->nrows, sizeof *rs->rows, 32))
 			break;
 		zs_effrow *e = &rs->rows[rs->nrows];
-		eff_from_row(st, &e->v);
+		zs_eff_from_row(st, &e->v);
 		e->policy_id = rs_dup(rs, st, 0);
 		e->v.care_type = rs_dup(rs, st, 1);
 		e->v.ceiling_exempt = rs_dup(rs, st, 5);
@@ -807,15 +867,7 @@ int zs_rowset_load(zs_reader *r, const char *agb, int year, const char *only_car
 			rs->care_types[rs->nct++] = strdup(ct);
 	}
 	sqlite3_reset(st);
-	/* care types in catalogue order would need the catalogue; alphabetical is stable */
-	for (size_t i = 1; i < rs->nct; i++)
-		for (size_t j = i; j > 0 && strcmp(rs->care_types[j - 1], rs->care_types[j]) > 0; j--) {
-			char *t = rs->care_types[j];
-			rs->care_types[j] = rs->care_types[j - 1];
-			rs->care_types[j - 1] = t;
-		}
-	if (only_care && rs->nct == 0)
-		rs->care_types[rs->nct++] = strdup(only_care);
+	rowset_finish(rs, only_care);
 	return 0;
 }
 
