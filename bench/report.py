@@ -625,6 +625,7 @@ def main():
                       "warmup_seconds": run.get("open_warmup"), "runs": opens},
         "churn": churn, "season": season,
         "restarts": {k[len("restart_seconds_"):]: v for k, v in run.items() if k.startswith("restart_seconds_")},
+        "rows_ready": {k[len("rows_ready_seconds_"):]: v for k, v in run.items() if k.startswith("rows_ready_seconds_")},
         "database_end": {"db_bytes": run.get("db_bytes_end"), "wal_bytes": run.get("wal_bytes_end")},
     }
     os.makedirs(resdir, exist_ok=True)
@@ -741,6 +742,10 @@ def main():
     if res["restarts"]:
         L.append("| daemon restarts (until /healthz 200) | " +
                  ", ".join(f"{k} {fmt(v)} s" for k, v in res["restarts"].items()) + " |")
+    if res.get("rows_ready"):
+        L.append("| statuses in memory after a restart (until /healthz rows_in_memory is no longer "
+                 "building; every run starts after it) | " +
+                 ", ".join(f"{k} {fmt(v)} s" for k, v in res["rows_ready"].items()) + " |")
     de = res["database_end"]
     if de.get("db_bytes") is not None:
         L.append(f"| database at the end | {fmt(de['db_bytes'] / 1e6, 1)} MB, WAL {fmt((de['wal_bytes'] or 0) / 1e6, 1)} MB |")

@@ -495,6 +495,17 @@ rv nginx_status "$nginx_status"
 dpid=""
 daemon_ok=0
 vm() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null || true; }
+# the statuses held in memory (rows_in_memory): answered from the database, slower, until the
+# first build is there (/healthz rows_in_memory "building"); every run measures after it, and
+# no run measures nginx while the daemon builds. rows_wait label start-time
+rows_wait() {
+	local i
+	for i in $(seq 1 $((ingest_timeout * 5))); do
+		curl -s -m 5 "http://127.0.0.1:$dport/healthz" | grep -q '"rows_in_memory":"building"' || break
+		sleep 0.2
+	done
+	rvj "rows_ready_seconds_$1" "$(python3 -c 'import sys,time; print(round(time.time()-float(sys.argv[1]),2))' "$2")"
+}
 if [ "$daemon_status" = available ]; then
 	db="$work/zorgstatus.db"
 	rm -f "$db" "$db-wal" "$db-shm" "$db-journal"
@@ -565,6 +576,8 @@ print(sum(1 for x in f if x.get("last_success")), len(f), sum(1 for x in f if x.
 		hwm=$(vm "$dpid" VmHWM)
 		[ -n "$hwm" ] && rvj vmhwm_kb_ingest "$hwm"
 		log "ingest: ${ingest_s:-?} s ($method) ${note}; VmHWM ${hwm:-?} kB"
+		t_rows=$(date +%s.%N)
+		rows_wait ingest "$t_rows"
 	fi
 fi
 rv daemon_status "$daemon_status"
@@ -835,6 +848,7 @@ daemon_restart() { # config-file label: stop the daemon, start it again on the s
 	done
 	[ "$daemon_ok" = 1 ] || { daemon_status="did not come back after the restart for $label (see daemon-$label.log)"; log "$daemon_status"; }
 	rvj "restart_seconds_$label" "$(python3 -c 'import sys,time; print(round(time.time()-float(sys.argv[1]),2))' "$t_restart")"
+	if [ "$daemon_ok" = 1 ]; then rows_wait "$label" "$t_restart"; fi
 }
 # the same-bytes baseline of the Zipf rows. census_run: the size of the daemon's answer to every
 # path of zipf-lookup.txt, identity and gzip, from the daemon running now (restarted with the

@@ -43,7 +43,7 @@ void zs_rows_free(zs_rows *s);
  * -1 with err (the current version stays). Not concurrently with itself. */
 int zs_rows_update(zs_rows *s, sqlite3 *db, char *err, size_t errlen);
 
-/* The builder thread: its own read-only connection to cfg->database, at cfg->ingest_nice,
+/* The builder thread: its own read-only connection to cfg->database, at nice 19,
  * building a version whenever the published generation (zs_generation) moves; the first
  * at once. 0, or -1 with err. */
 int zs_rows_start(zs_rows *s, const zs_config *cfg, char *err, size_t errlen);

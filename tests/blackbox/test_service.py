@@ -315,6 +315,56 @@ class IngestNiceTest(DaemonTestCase):
         self.assertEqual(thread_nices(d.proc.pid).get("zs-http"), {own})
 
 
+class RowsInMemoryTest(DaemonTestCase):
+    """rows_in_memory: the statuses are held in memory by a thread of their own at nice 19;
+    /healthz says when answers read them from there; a changed feed is in the answers (from the
+    new snapshot's rows, never the old ones), and with rows_in_memory = 0 nothing is held."""
+
+    def _status(self, d):
+        st, _, body = d.get("/v1/providers/%s?year=%d" % (AGB, Y))
+        self.assertEqual(st, 200, body)
+        return [s["status"] for y in body["years"] for p in y["policies"]
+                for s in p["statuses"]]
+
+    @unittest.skipUnless(os.path.isdir("/proc/self/task"), "needs Linux /proc")
+    def test_statuses_in_memory_follow_a_changed_feed(self):
+        srv = self.start_server()
+        srv.set_content("/a.jsonl", insurer_feed("1001", "alfa", "1001-NATURA"))
+        d = self.start_daemon([Feed("alfa", "insurer", srv.url("/a.jsonl"), schedule=1)],
+                              now=NOW, settings={"threads": 2})
+        d.wait_success("alfa")
+        d.wait_until(lambda: d.get("/healthz")[2].get("rows_in_memory") == "ready",
+                     "/healthz rows_in_memory ready")
+        self.assertEqual(self._status(d), ["contracted"])
+        self.assertEqual(thread_nices(d.proc.pid).get("zs-rows"), {19})
+        # the insurer ends the contract: the next answers say so (from the new snapshot's rows)
+        srv.set_content("/a.jsonl", feed(
+            insurer_header("alfa", "Alfa", "1001", "Verzekeraar 1001"),
+            [policy("1001-NATURA", Y, "Polis 1001-NATURA", "natura",
+                    [rule("*", 75, "avg_contracted_tariff")]),
+             provider(AGB, "Ziekenhuis Test"),
+             status(AGB, Y, "hospital", "not_contracted", policy="1001-NATURA")]))
+        d.wait_until(lambda: self._status(d) == ["not_contracted"], "the changed status")
+        d.wait_until(lambda: d.get("/healthz")[2].get("rows_in_memory") == "ready",
+                     "/healthz rows_in_memory ready again")
+        self.assertEqual(self._status(d), ["not_contracted"])
+        text = d.request("GET", "/metrics")[2].decode()
+        gen = d.get("/healthz")[2]["generation"]
+        self.assertRegex(text, r"(?m)^zorgstatus_rows_in_memory_generation %d$" % gen)
+        self.assertRegex(text, r"(?m)^zorgstatus_rows_in_memory_rows 1$")
+
+    def test_off_holds_nothing(self):
+        srv = self.start_server()
+        srv.set_content("/a.jsonl", insurer_feed("1001", "alfa", "1001-NATURA"))
+        d = self.start_daemon([Feed("alfa", "insurer", srv.url("/a.jsonl"))],
+                              now=NOW, settings={"rows_in_memory": 0})
+        d.wait_success("alfa")
+        self.assertEqual(d.get("/healthz")[2].get("rows_in_memory"), "off")
+        self.assertEqual(self._status(d), ["contracted"])
+        text = d.request("GET", "/metrics")[2].decode()
+        self.assertNotIn("zorgstatus_rows_in_memory", text)
+
+
 class StopTest(DaemonTestCase):
 
     def _stop_with(self, sig):
