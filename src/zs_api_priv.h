@@ -120,13 +120,14 @@ typedef struct {
 
 typedef struct {
 	const char *policy_id;
-	eff_view v;
+	const eff_view *v;     /* the rest of the row: in own, or a pattern of the rows in memory */
 } zs_effrow;
 
 /* The effective rows of one provider for one year. Free with zs_rowset_free. */
 typedef struct {
 	zs_effrow *rows;
 	size_t nrows;
+	eff_view *own;         /* the rows read from the table (rows[i].v = &own[i]), or NULL */
 	char *care_types[ZS_MAX_CARE_TYPES]; /* distinct, sorted */
 	size_t nct;
 	char **chunks;         /* the rows' strings, copied into chunks of 16 KiB and more */

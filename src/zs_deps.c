@@ -249,7 +249,8 @@ int zs_deps_dirty(sqlite3 *db, long long from, long long to, uint64_t **out, siz
 		return -1;
 	sqlite3_bind_int64(st, 1, from);
 	sqlite3_bind_int64(st, 2, to);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *k = (const char *)sqlite3_column_text(st, 0);
 		if (!k)
 			continue;
@@ -264,6 +265,12 @@ int zs_deps_dirty(sqlite3 *db, long long from, long long to, uint64_t **out, siz
 		(*out)[(*n)++] = zs_dep_hash(k);
 	}
 	sqlite3_finalize(st);
+	if (!*all && s != SQLITE_DONE) { /* a read error: a partial list would miss changes */
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
 	if (*all) {
 		free(*out);
 		*out = NULL;
@@ -292,7 +299,8 @@ int zs_deps_dirty_keys(sqlite3 *db, long long from, long long to, char (**out)[Z
 		return -1;
 	sqlite3_bind_int64(st, 1, from);
 	sqlite3_bind_int64(st, 2, to);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int s;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *k = (const char *)sqlite3_column_text(st, 0);
 		if (!k)
 			continue;
@@ -304,6 +312,12 @@ int zs_deps_dirty_keys(sqlite3 *db, long long from, long long to, char (**out)[Z
 		snprintf((*out)[(*n)++], ZS_DEP_KEY_MAX, "%s", k);
 	}
 	sqlite3_finalize(st);
+	if (!*all && s != SQLITE_DONE) { /* a read error: a partial list would miss changes */
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
 	if (*all) {
 		free(*out);
 		*out = NULL;

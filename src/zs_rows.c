@@ -388,8 +388,75 @@ static int flush_block(zs_rver *v, const char *agb, int year, rvec *rv)
 	return 0;
 }
 
-/* Every row of st (ordered by agb, year, policy_id, care_type) into blocks of v. */
-static int scan(zs_rver *v, sqlite3_stmt *st, char *err, size_t errlen)
+/* The policies that have left the feeds (zs_rollover.h: table retired), by year and id: their
+ * rows are not held (readers hide them too, and the rollover deletes them later without marking
+ * the providers; a policy retiring or coming back marks everything). Nearly always empty. */
+typedef struct {
+	struct ret {
+		int year;
+		char *id;
+	} *v;
+	size_t n;
+} retset;
+
+static int ret_cmp(const void *a, const void *b)
+{
+	const struct ret *x = a, *y = b;
+	return x->year != y->year ? (x->year < y->year ? -1 : 1) : strcmp(x->id, y->id);
+}
+
+static void retset_free(retset *rs)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		free(rs->v[i].id);
+	free(rs->v);
+	rs->v = NULL;
+	rs->n = 0;
+}
+
+static int retset_load(sqlite3 *db, retset *rs, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int s;
+	rs->v = NULL;
+	rs->n = 0;
+	if (sqlite3_prepare_v2(db, "SELECT year, policy_id FROM retired", -1, &st, NULL)) {
+		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 1);
+		if (!id)
+			continue;
+		if (zs_grow(&rs->v, &cap, rs->n, sizeof *rs->v, 8) ||
+		    !(rs->v[rs->n].id = strdup(id))) {
+			s = SQLITE_NOMEM;
+			break;
+		}
+		rs->v[rs->n++].year = sqlite3_column_int(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE) {
+		snprintf(err, errlen, "reading retired policies: %s", sqlite3_errstr(s));
+		retset_free(rs);
+		return -1;
+	}
+	qsort(rs->v, rs->n, sizeof *rs->v, ret_cmp);
+	return 0;
+}
+
+static int retired(const retset *rs, int year, const char *id)
+{
+	if (!rs->n)
+		return 0;
+	struct ret k = { year, (char *)id };
+	return bsearch(&k, rs->v, rs->n, sizeof *rs->v, ret_cmp) != NULL;
+}
+
+/* Every row of st (ordered by agb, year, policy_id, care_type) into blocks of v, but those of
+ * retired policies. */
+static int scan(zs_rver *v, sqlite3_stmt *st, const retset *ret, char *err, size_t errlen)
 {
 	colcache cc = { { 0 }, { 0 } };
 	rvec rv = { 0 };
@@ -400,6 +467,8 @@ static int scan(zs_rver *v, sqlite3_stmt *st, char *err, size_t errlen)
 		int y = sqlite3_column_int(st, 19);
 		if (!a || strlen(a) >= AGB_MAX)
 			continue; /* not held: readers read such a provider from the table */
+		if (retired(ret, y, (const char *)sqlite3_column_text(st, 0)))
+			continue;
 		if (y != year || strcmp(a, agb) != 0) {
 			if (flush_block(v, agb, year, &rv)) {
 				rc = -1;
@@ -441,7 +510,8 @@ static zs_rver *rver_new(zs_rows *s, epoch *ep, long long gen)
 	return v;
 }
 
-static zs_rver *build_full(zs_rows *s, sqlite3 *db, long long gen, char *err, size_t errlen)
+static zs_rver *build_full(zs_rows *s, sqlite3 *db, long long gen, const retset *ret, char *err,
+                          size_t errlen)
 {
 	epoch *ep = epoch_new();
 	zs_rver *v = ep ? rver_new(s, ep, gen) : NULL;
@@ -457,7 +527,7 @@ static zs_rver *build_full(zs_rows *s, sqlite3 *db, long long gen, char *err, si
 		zs_rver_release(v);
 		return NULL;
 	}
-	int rc = scan(v, st, err, errlen);
+	int rc = scan(v, st, ret, err, errlen);
 	sqlite3_finalize(st);
 	if (rc) {
 		zs_rver_release(v);
@@ -471,7 +541,8 @@ static zs_rver *build_full(zs_rows *s, sqlite3 *db, long long gen, char *err, si
 /* A version from old and the rows of the providers in agbs (sorted, distinct) read again.
  * NULL with err. */
 static zs_rver *build_incr(zs_rows *s, sqlite3 *db, const zs_rver *old, long long gen,
-                           char (*agbs)[AGB_MAX], size_t nagb, char *err, size_t errlen)
+                           char (*agbs)[AGB_MAX], size_t nagb, const retset *ret, char *err,
+                           size_t errlen)
 {
 	zs_rver *v = rver_new(s, old->ep, gen);
 	if (!v) {
@@ -501,7 +572,7 @@ static zs_rver *build_incr(zs_rows *s, sqlite3 *db, const zs_rver *old, long lon
 		while (c == 0 && i < old->n && strcmp(old->e[i].agb, agbs[j]) == 0)
 			i++; /* changed: its rows come again below */
 		sqlite3_bind_text(st, 1, agbs[j], -1, SQLITE_STATIC);
-		rc = scan(v, st, err, errlen);
+		rc = scan(v, st, ret, err, errlen);
 		sqlite3_reset(st);
 		j++;
 	}
@@ -659,26 +730,33 @@ int zs_rows_update(zs_rows *s, sqlite3 *db, char *err, size_t errlen)
 	pthread_mutex_unlock(&s->mu);
 	zs_rver *v = NULL;
 	int full = 1, rc = 0;
+	retset ret = { NULL, 0 };
 	if (gen < 0) {
 		snprintf(err, errlen, "no generation in the database");
 		rc = -1;
 	} else if (old && old->gen == gen) {
 		full = -1; /* nothing to do */
+	} else if (retset_load(db, &ret, err, errlen)) {
+		rc = -1;
 	} else if (old && old->gen < gen && !epoch_worn(old->ep)) {
 		char (*agbs)[AGB_MAX];
 		size_t n;
 		int all = 0;
 		if (changed_agbs(db, old->gen, gen, &agbs, &n, &all) == 0 && !all) {
 			full = 0;
-			v = build_incr(s, db, old, gen, agbs, n, err, errlen);
+			v = build_incr(s, db, old, gen, agbs, n, &ret, err, errlen);
 		}
 		free(agbs);
 	}
 	if (full == 1 && rc == 0)
-		v = build_full(s, db, gen, err, errlen);
-	else if (full == 0 && !v) /* an incremental build failed (e.g. the epoch is full) */
-		v = build_full(s, db, gen, err, errlen), full = 1;
+		v = build_full(s, db, gen, &ret, err, errlen);
+	else if (full == 0 && !v) { /* an incremental build failed (e.g. the epoch is full) */
+		err[0] = 0;
+		v = build_full(s, db, gen, &ret, err, errlen);
+		full = 1;
+	}
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	retset_free(&ret);
 	zs_rver_release(old);
 	if (full < 0)
 		return 0;
@@ -775,13 +853,18 @@ int zs_rows_start(zs_rows *s, const zs_config *cfg, char *err, size_t errlen)
 	s->db = zs_db_open(cfg->database, 1, err, errlen);
 	if (!s->db)
 		return -1;
+	pthread_mutex_lock(&s->mu);
+	s->running = 1; /* before the thread: it may hand a version over to itself */
+	pthread_mutex_unlock(&s->mu);
 	if (pthread_create(&s->thread, NULL, rows_main, s) != 0) {
 		snprintf(err, errlen, "cannot start the rows thread");
+		pthread_mutex_lock(&s->mu);
+		s->running = 0;
+		pthread_mutex_unlock(&s->mu);
 		sqlite3_close(s->db);
 		s->db = NULL;
 		return -1;
 	}
-	s->running = 1;
 	return 0;
 }
 

@@ -8,7 +8,8 @@
  * 6.5 million rows, ~11,000 patterns, ~60 MB in all).
  *
  * One builder (zs_rows_update, or the thread of zs_rows_start) makes versions, each inside a
- * read transaction of its own, so a version is exactly one committed snapshot: the first
+ * read transaction of its own, so a version is exactly one committed snapshot (without the rows
+ * of retired policies, which readers hide as well): the first
  * in full, each later one from the one before, with the rows of the providers the dirty table
  * marks changed (p:<agb>; '*' or pruned marks: in full again). Unchanged blocks are shared
  * between versions. An epoch's tables only grow; when they have grown to several times what a
@@ -34,8 +35,8 @@ typedef struct {
 } zs_rrow;
 
 zs_rows *zs_rows_new(void);
-/* Stops the builder thread if started; the versions still held by readers stay valid until
- * they are released (each holds its epoch). */
+/* Stops the builder thread if started and frees the store. Every version must have been
+ * released before (a reader's with zs_reader_close or zs_reader_set_rows(r, NULL)). */
 void zs_rows_free(zs_rows *s);
 
 /* Bring the store to the snapshot of db: opens and ends a read transaction of its own on db

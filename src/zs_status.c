@@ -744,6 +744,7 @@ void zs_rowset_free(zs_rowset *rs)
 		free(rs->chunks[k]);
 	free(rs->chunks);
 	free(rs->rows);
+	free(rs->own);
 	for (size_t c = 0; c < rs->nct; c++)
 		free(rs->care_types[c]);
 	memset(rs, 0, sizeof *rs);
@@ -796,9 +797,11 @@ static int rowset_from_memory(zs_reader *r, const char *agb, int year, const cha
                               zs_rowset *rs)
 {
 	const zs_rrow *rows;
-	size_t n, cap = 0;
+	size_t n;
 	if (!r->rver || !zs_rver_rows(r->rver, agb, year, &rows, &n))
 		return -1;
+	if (n && !(rs->rows = malloc(n * sizeof *rs->rows)))
+		return -1; /* out of memory: the table's way, which copes with it */
 	const char *cts[ZS_MAX_CARE_TYPES]; /* interned: the same text is the same pointer */
 	const char *last_pol = NULL;
 	int last_retired = 0;
@@ -813,11 +816,9 @@ static int rowset_from_memory(zs_reader *r, const char *agb, int year, const cha
 		}
 		if (last_retired)
 			continue; /* its policy has left the feeds (zs_rollover.h) */
-		if (zs_grow(&rs->rows, &cap, rs->nrows, sizeof *rs->rows, 32))
-			break;
 		zs_effrow *e = &rs->rows[rs->nrows++];
 		e->policy_id = pid;
-		e->v = *v;
+		e->v = v; /* the pattern itself: no copy */
 		int seen = 0;
 		for (size_t c = 0; c < rs->nct && !seen; c++)
 			seen = cts[c] == v->care_type;
@@ -835,7 +836,7 @@ static int rowset_from_memory(zs_reader *r, const char *agb, int year, const cha
 int zs_rowset_load(zs_reader *r, const char *agb, int year, const char *only_care, zs_rowset *rs)
 {
 	sqlite3_stmt *st = r->sel_eff;
-	size_t cap = 0;
+	size_t cap = 0, capown = 0;
 	memset(rs, 0, sizeof *rs);
 	if (rowset_from_memory(r, agb, year, only_care, rs) == 0)
 		return 0;
@@ -847,16 +848,18 @@ int zs_rowset_load(zs_reader *r, const char *agb, int year, const char *only_car
 			continue;
 		if (zs_reader_retired(r, year, (const char *)sqlite3_column_text(st, 0)))
 			continue; /* its policy has left the feeds (zs_rollover.h) */
-		if (zs_grow(&rs->rows, &cap, rs->nrows, sizeof *rs->rows, 32))
+		if (zs_grow(&rs->rows, &cap, rs->nrows, sizeof *rs->rows, 32) ||
+		    zs_grow(&rs->own, &capown, rs->nrows, sizeof *rs->own, 32))
 			break;
 		zs_effrow *e = &rs->rows[rs->nrows];
-		zs_eff_from_row(st, &e->v);
+		eff_view *v = &rs->own[rs->nrows];
+		zs_eff_from_row(st, v);
 		e->policy_id = rs_dup(rs, st, 0);
-		e->v.care_type = rs_dup(rs, st, 1);
-		e->v.ceiling_exempt = rs_dup(rs, st, 5);
-		e->v.stop = rs_dup(rs, st, 6);
-		e->v.began = rs_dup(rs, st, 17);
-		if (!e->policy_id || !e->v.care_type)
+		v->care_type = rs_dup(rs, st, 1);
+		v->ceiling_exempt = rs_dup(rs, st, 5);
+		v->stop = rs_dup(rs, st, 6);
+		v->began = rs_dup(rs, st, 17);
+		if (!e->policy_id || !v->care_type)
 			break; /* out of memory: the rows so far */
 		rs->nrows++;
 		/* The care types any source mentions for this provider in this year. */
@@ -867,6 +870,8 @@ int zs_rowset_load(zs_reader *r, const char *agb, int year, const char *only_car
 			rs->care_types[rs->nct++] = strdup(ct);
 	}
 	sqlite3_reset(st);
+	for (size_t i = 0; i < rs->nrows; i++) /* own has stopped moving */
+		rs->rows[i].v = &rs->own[i];
 	rowset_finish(rs, only_care);
 	return 0;
 }
@@ -882,9 +887,9 @@ const eff_view *zs_rowset_find(const zs_rowset *rs, const char *policy_id, const
 		const zs_effrow *e = &rs->rows[mid];
 		int c = strcmp(e->policy_id, policy_id);
 		if (c == 0)
-			c = strcmp(e->v.care_type, care_type);
+			c = strcmp(e->v->care_type, care_type);
 		if (c == 0)
-			return &e->v;
+			return e->v;
 		if (c < 0)
 			lo = mid + 1;
 		else

@@ -24,6 +24,7 @@
 #include "zs_ingest.h"
 #include "zs_maint.h"
 #include "zs_rollover.h"
+#include "zs_rows.h"
 #include "zs_time.h"
 #include "zs_types.h"
 
@@ -415,6 +416,56 @@ START_TEST(test_left_policy_care_types_hidden)
 }
 END_TEST
 
+/* Regression (review of the rows in memory): the steps delete a left policy's rows and then its
+ * retired entry without marking the providers, so a copy in memory that kept those rows would
+ * show them again once the reader's retired list is empty. The copy never holds them: before,
+ * between and after the steps, an answer from memory is the table's answer. */
+START_TEST(test_rows_in_memory_never_hold_a_left_policy)
+{
+	char err[256];
+	zs_rows *rows = zs_rows_new();
+	ck_assert_ptr_nonnull(rows);
+	apply(1, t1);
+	ck_assert_msg(zs_rows_update(rows, db, err, sizeof err) == 0, "%s", err);
+	zs_reader *mem = reader(), *tab = reader();
+	zs_reader_set_rows(mem, rows);
+	for (int phase = 0; phase < 3; phase++) {
+		if (phase == 1)
+			apply(0, t2); /* 2026 leaves: retired, its rows wait in the table */
+		if (phase == 2) {
+			long moved[16];
+			steps(5, moved, 16);
+			ck_assert_int_eq(count("retired", "1"), 0);
+			ck_assert_int_eq(count("effective", "year=2026"), 0);
+		}
+		ck_assert_msg(zs_rows_update(rows, db, err, sizeof err) == 0, "%s", err);
+		for (int i = 0; i < NPROV; i += 5) {
+			char agb[16];
+			snprintf(agb, sizeof agb, "060100%02d", i);
+			for (int y = 0; y < 2; y++) {
+				const char *year = y ? "2027" : "2026";
+				int want = phase == 0 || y ? 200 : 404; /* a year that left: no data */
+				char *a = answer(mem, zs_api_provider, agb, year, 0, t3, want);
+				char *b = answer(tab, zs_api_provider, agb, year, 0, t3, want);
+				ck_assert_msg(strcmp(a, b) == 0, "phase %d %s %s:\nmemory %s\ntable  %s",
+				              phase, agb, year, a, b);
+				ck_assert_ptr_nonnull(mem->rver); /* the copy was used */
+				free(a);
+				free(b);
+			}
+		}
+		/* the copy holds no row of 2026 once it has left */
+		const zs_rrow *r;
+		size_t n;
+		ck_assert_int_eq(zs_rver_rows(mem->rver, "06010000", 2026, &r, &n), 1);
+		ck_assert_uint_eq(n, phase == 0 ? 2 : 0);
+	}
+	zs_reader_close(mem);
+	zs_reader_close(tab);
+	zs_rows_free(rows);
+}
+END_TEST
+
 /* A database of an earlier version: history as a rowid table with an index (and a row with
  * the flags JSON of those versions) becomes the compact table, its rows and their answers kept. */
 START_TEST(test_history_migrates)
@@ -461,6 +512,7 @@ static Suite *suite(void)
 	tcase_add_unchecked_fixture(tc, tu_tmpbase_create, tu_tmpbase_remove);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_hidden_at_once_moved_in_batches);
+	tcase_add_test(tc, test_rows_in_memory_never_hold_a_left_policy);
 	tcase_add_test(tc, test_left_policy_care_types_hidden);
 	tcase_add_test(tc, test_restart_continues);
 	tcase_add_test(tc, test_maint_batches);
