@@ -898,16 +898,41 @@ const eff_view *zs_rowset_find(const zs_rowset *rs, const char *policy_id, const
 	return NULL;
 }
 
-/* The status list of one policy as text (into b). */
+/* The first row of policy_id or after it (the rows are in (policy_id, care_type) order). */
+static size_t rowset_lower(const zs_rowset *rs, const char *policy_id)
+{
+	size_t lo = 0, hi = rs->nrows;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(rs->rows[mid].policy_id, policy_id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The status list of one policy as text (into b). The policy's rows are one run, in care type
+ * order as rs->care_types: one search for the run, then both walked together (a hospital's
+ * ~1,000 rows were searched once per policy and care type). */
 static void statuses_write(zs_reader *r, const zs_request *req, const pol_entry *p,
                            const zs_rowset *rs, long long amount, zs_jbuf *b)
 {
+	size_t j = rowset_lower(rs, p->id), end = j;
+	const char *pid = j < rs->nrows ? rs->rows[j].policy_id : NULL;
+	if (pid && strcmp(pid, p->id) == 0) /* in memory, a policy's rows share one pointer */
+		while (end < rs->nrows && (rs->rows[end].policy_id == pid ||
+		                           strcmp(rs->rows[end].policy_id, pid) == 0))
+			end++;
 	zs_jb_char(b, '[');
 	for (size_t c = 0; c < rs->nct; c++) {
+		const char *ct = rs->care_types[c];
+		int cmp = 1;
+		while (j < end && (cmp = strcmp(rs->rows[j].v->care_type, ct)) < 0)
+			j++;
 		if (c)
 			zs_jb_char(b, ',');
-		zs_status_write(r, req, p, rs->care_types[c],
-		                zs_rowset_find(rs, p->id, rs->care_types[c]), amount, b);
+		zs_status_write(r, req, p, ct, j < end && cmp == 0 ? rs->rows[j].v : NULL, amount, b);
 	}
 	zs_jb_char(b, ']');
 }
