@@ -442,7 +442,8 @@ static int retset_load(sqlite3 *db, retset *rs, char *err, size_t errlen)
 		retset_free(rs);
 		return -1;
 	}
-	qsort(rs->v, rs->n, sizeof *rs->v, ret_cmp);
+	if (rs->n > 1) /* nearly always none: qsort is not given a null array */
+		qsort(rs->v, rs->n, sizeof *rs->v, ret_cmp);
 	return 0;
 }
 
@@ -678,6 +679,11 @@ static int epoch_worn(const epoch *ep)
 	       ep->texts.n > 2 * (size_t)ep->full_texts + 65536;
 }
 
+static int agb_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 /* The providers marked changed in (from, to], sorted; *all when that is not known. */
 static int changed_agbs(sqlite3 *db, long long from, long long to, char (**out)[AGB_MAX],
                         size_t *n, int *all)
@@ -705,7 +711,8 @@ static int changed_agbs(sqlite3 *db, long long from, long long to, char (**out)[
 	}
 	free(keys);
 	/* distinct and in strcmp order (the keys came sorted; sorted again to not depend on it) */
-	qsort(*out, *n, sizeof **out, (int (*)(const void *, const void *))strcmp);
+	if (*n > 1)
+		qsort(*out, *n, sizeof **out, agb_cmp);
 	size_t w = 0;
 	for (size_t k = 0; k < *n; k++)
 		if (w == 0 || strcmp((*out)[w - 1], (*out)[k]) != 0)
