@@ -91,6 +91,12 @@ struct zs_reader {
 	size_t mreq_len;       /* 0: none made (or too long for a key) */
 	zs_fkey *fkeys;         /* the feed texts numbered so far (mkey_id - 1 is the index) */
 	size_t nfkeys, capfkeys;
+	struct zs_front *front; /* the status memo's front (zs_status.c), or NULL */
+	int front_ok;          /* the statuses being written are of rows in memory */
+	unsigned long fctx_call; /* the call the front's context was checked for */
+	uint64_t fctx_serial;  /* the front's context: a new serial each time it changes */
+	size_t fctx_len;
+	unsigned char fctx[1100]; /* generation, day, request part (zs_status.c front_ctx) */
 	struct zs_rows *rows;  /* the effective rows in memory (zs_rows.h), or NULL */
 	struct zs_rver *rver;  /* their version of this snapshot (r->gen), or NULL: read the table */
 	struct zs_tmemo *smemo; /* status texts by all their inputs (zs_status.c); kept across
@@ -128,6 +134,7 @@ typedef struct {
 	zs_effrow *rows;
 	size_t nrows;
 	eff_view *own;         /* the rows read from the table (rows[i].v = &own[i]), or NULL */
+	int in_memory;         /* the rows are the reader's version's (v: its patterns) */
 	char *care_types[ZS_MAX_CARE_TYPES]; /* distinct, sorted */
 	size_t nct;
 	char **chunks;         /* the rows' strings, copied into chunks of 16 KiB and more */

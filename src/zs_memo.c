@@ -1,5 +1,6 @@
 /* zs_memo.c - memo keys and a bounded memo of texts (zs_memo.h). */
 #include "config.h"
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include "zs_memo.h"
@@ -63,6 +64,7 @@ typedef struct {
 	unsigned char *mem; /* key (klen bytes) then text (len bytes); NULL when empty */
 	size_t klen, len;
 	uint64_t hash;
+	uint64_t serial;    /* this entry's, never reused (zs_tmemo_ref) */
 } tm_slot;
 
 struct zs_tmemo {
@@ -71,6 +73,8 @@ struct zs_tmemo {
 	zs_tmemo_stats st;
 	void (*drop)(void *ctx, const char *text, size_t len);
 	void *ctx;
+	uint64_t serials;   /* the last serial given */
+	zs_tmemo_ref last;  /* the entry found or kept last */
 };
 
 zs_tmemo *zs_tmemo_new_with(size_t sets, size_t max_text,
@@ -81,6 +85,10 @@ zs_tmemo *zs_tmemo_new_with(size_t sets, size_t max_text,
 		free(m);
 		return NULL;
 	}
+	/* serials unique across memos too: a reference kept from a memo freed since never finds
+	 * an entry of the memo made after it */
+	static _Atomic uint64_t serial_base;
+	m->serials = atomic_fetch_add(&serial_base, (uint64_t)1 << 40);
 	m->sets = sets;
 	m->max_text = max_text;
 	m->drop = drop;
@@ -136,6 +144,7 @@ const char *zs_tmemo_get(zs_tmemo *m, const unsigned char *key, size_t klen, siz
 				set[1] = t;
 			}
 			m->st.hits++;
+			m->last = (zs_tmemo_ref){ h % m->sets, set[0].serial };
 			*len = set[0].len;
 			return (const char *)set[0].mem + set[0].klen;
 		}
@@ -158,7 +167,8 @@ int zs_tmemo_put(zs_tmemo *m, const unsigned char *key, size_t klen, const char 
 	tm_slot *set = &m->slots[2 * (h % m->sets)];
 	slot_drop(m, &set[1]); /* the least recently used goes */
 	set[1] = set[0];
-	set[0] = (tm_slot){ mem, klen, len, h };
+	set[0] = (tm_slot){ mem, klen, len, h, ++m->serials };
+	m->last = (zs_tmemo_ref){ h % m->sets, set[0].serial };
 	m->st.entries++;
 	m->st.bytes += klen + len;
 	return 0;
@@ -170,4 +180,28 @@ void zs_tmemo_get_stats(const zs_tmemo *m, zs_tmemo_stats *s)
 		*s = m->st;
 	else
 		*s = (zs_tmemo_stats){ 0 };
+}
+
+zs_tmemo_ref zs_tmemo_last(const zs_tmemo *m)
+{
+	return m->last;
+}
+
+const char *zs_tmemo_at(zs_tmemo *m, zs_tmemo_ref ref, size_t *len)
+{
+	if (!ref.serial || ref.set >= m->sets)
+		return NULL;
+	tm_slot *set = &m->slots[2 * ref.set];
+	for (int w = 0; w < 2; w++)
+		if (set[w].mem && set[w].serial == ref.serial) {
+			if (w == 1) { /* the most recently used first, as zs_tmemo_get */
+				tm_slot t = set[0];
+				set[0] = set[1];
+				set[1] = t;
+			}
+			m->st.hits++;
+			*len = set[0].len;
+			return (const char *)set[0].mem + set[0].klen;
+		}
+	return NULL;
 }

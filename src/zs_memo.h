@@ -53,4 +53,18 @@ int zs_tmemo_put(zs_tmemo *m, const unsigned char *key, size_t klen, const char 
                  size_t len);
 void zs_tmemo_get_stats(const zs_tmemo *m, zs_tmemo_stats *s);
 
+/* A reference to one entry, for finding its text again without its key: valid while the entry
+ * is in the memo (each entry has a serial of its own, never reused, not by another memo either;
+ * a reference to an entry that has left, or to a memo freed since, finds nothing). serial 0: no
+ * entry. */
+typedef struct {
+	size_t set;
+	uint64_t serial;
+} zs_tmemo_ref;
+/* The entry zs_tmemo_get found last (after a hit) or zs_tmemo_put kept last (after 0). */
+zs_tmemo_ref zs_tmemo_last(const zs_tmemo *m);
+/* The text of ref's entry if it is still in the memo (len: its length; counted as a hit and
+ * made the most recently used of its set), else NULL (not counted). */
+const char *zs_tmemo_at(zs_tmemo *m, zs_tmemo_ref ref, size_t *len);
+
 #endif

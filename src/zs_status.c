@@ -183,6 +183,8 @@ void zs_status_memo_free(zs_reader *r)
 {
 	zs_tmemo_free(r->smemo);
 	r->smemo = NULL;
+	free(r->front);
+	r->front = NULL;
 	if (!r->exempts)
 		return;
 	for (size_t i = 0; i <= EXEMPT_SLOTS; i++) {
@@ -586,6 +588,20 @@ struct skey_fixed {
 _Static_assert(sizeof(struct skey_fixed) == 7 * 8 + 8 + 2 * 4 + 16 * 2,
                "the fixed part of a status key has no padding");
 
+/* Inside zs_api_call: the request's part of the keys, made once per call (r->mreq_key,
+ * r->mreq_len; 0 when it does not fit). */
+static void call_request_key(zs_reader *r, const zs_request *req)
+{
+	if (r->mreq == req && r->mreq_call == r->ncalls)
+		return;
+	zs_mkey rk;
+	zs_mkey_init(&rk, r->mreq_key, sizeof r->mreq_key);
+	request_key(req, &rk);
+	r->mreq = req;
+	r->mreq_call = r->ncalls;
+	r->mreq_len = rk.over ? 0 : (size_t)(rk.p - r->mreq_key);
+}
+
 static int16_t code16(long long v, int *over)
 {
 	if (v < INT16_MIN || v > INT16_MAX) {
@@ -640,14 +656,7 @@ static int status_key(zs_reader *r, const zs_request *req, const pol_entry *p, i
 	if (!r->in_call) {
 		request_key(req, k);
 	} else {
-		if (r->mreq != req || r->mreq_call != r->ncalls) {
-			zs_mkey rk;
-			zs_mkey_init(&rk, r->mreq_key, sizeof r->mreq_key);
-			request_key(req, &rk);
-			r->mreq = req;
-			r->mreq_call = r->ncalls;
-			r->mreq_len = rk.over ? 0 : (size_t)(rk.p - r->mreq_key);
-		}
+		call_request_key(r, req);
 		if (r->mreq_len)
 			zs_mkey_put(k, r->mreq_key, r->mreq_len);
 		else
@@ -668,6 +677,70 @@ static int status_key(zs_reader *r, const zs_request *req, const pol_entry *p, i
 	return k->over ? -1 : 0;
 }
 
+/* The memo's front. A row in memory is one of its version's patterns, and within one snapshot
+ * a pattern and a policy are each one pointer; with the call's request, its day and the
+ * snapshot (the front's context), they are every input of a status's text. So a status of a row
+ * in memory is found by those pointers and the amount, without making its key (which was a
+ * fifth of a cold lookup); the text itself stays in the memo, the front holds a reference to it
+ * (zs_tmemo_ref), which finds nothing once the text has left. Direct-mapped; a slot of another
+ * context (a new snapshot, day or request) is a miss. */
+#define FRONT_SLOTS 16384
+struct zs_front {
+	const eff_view *v;
+	const pol_entry *p;
+	long long amount;
+	uint64_t ctx;          /* r->fctx_serial when filled */
+	int summary;
+	zs_tmemo_ref ref;
+};
+
+/* The call's context checked against the front's (once per call): 0, or -1 (no front). */
+static int front_ctx(zs_reader *r, const zs_request *req)
+{
+	if (r->fctx_call == r->ncalls && r->fctx_serial)
+		return 0;
+	call_request_key(r, req);
+	if (!r->mreq_len)
+		return -1;
+	unsigned char c[sizeof r->fctx];
+	char day[16];
+	long long gen = r->gen;
+	zs_fresh_day(req->now, day, sizeof day);
+	size_t dl = strlen(day) + 1, n = sizeof gen + dl + r->mreq_len;
+	if (n > sizeof c)
+		return -1;
+	memcpy(c, &gen, sizeof gen);
+	memcpy(c + sizeof gen, day, dl);
+	memcpy(c + sizeof gen + dl, r->mreq_key, r->mreq_len);
+	if (n != r->fctx_len || memcmp(c, r->fctx, n) != 0 || !r->fctx_serial) {
+		memcpy(r->fctx, c, n);
+		r->fctx_len = n;
+		r->fctx_serial++; /* every slot filled before is of another context now */
+	}
+	r->fctx_call = r->ncalls;
+	return 0;
+}
+
+static struct zs_front *front_slot(zs_reader *r, const zs_request *req, const eff_view *v,
+                                   const pol_entry *p, long long amount, int summary)
+{
+	if (!r->front_ok || !v || !r->in_call || front_ctx(r, req) != 0)
+		return NULL;
+	if (!r->front && !(r->front = calloc(FRONT_SLOTS, sizeof *r->front)))
+		return NULL;
+	uint64_t h = ((uint64_t)(uintptr_t)v * 0x9e3779b97f4a7c15ULL) ^
+	             ((uint64_t)(uintptr_t)p * 0xc2b2ae3d27d4eb4fULL) ^ (uint64_t)amount ^
+	             (uint64_t)summary;
+	h ^= h >> 29;
+	return &r->front[h % FRONT_SLOTS];
+}
+
+static void front_fill(zs_reader *r, struct zs_front *fs, const eff_view *v, const pol_entry *p,
+                       long long amount, int summary)
+{
+	*fs = (struct zs_front){ v, p, amount, r->fctx_serial, summary, zs_tmemo_last(r->smemo) };
+}
+
 /* A status (summary 0) or its summary (1) written into b, from the memo when it has the text. */
 static void memo_write(zs_reader *r, const zs_request *req, const pol_entry *p,
                        const char *care_type, const eff_view *v, long long amount, int summary,
@@ -675,12 +748,24 @@ static void memo_write(zs_reader *r, const zs_request *req, const pol_entry *p,
 {
 	unsigned char key[1024];
 	zs_mkey k;
+	size_t len;
+	const char *text;
+	struct zs_front *fs = front_slot(r, req, v, p, amount, summary);
+	if (fs && r->smemo && fs->v == v && fs->p == p && fs->amount == amount &&
+	    fs->summary == summary && fs->ctx == r->fctx_serial &&
+	    (text = zs_tmemo_at(r->smemo, fs->ref, &len))) {
+		status_deps(r, v);
+		zs_jb_raw(b, text, len);
+		return;
+	}
 	zs_mkey_init(&k, key, sizeof key);
 	int memo = status_key(r, req, p, summary, care_type, v, amount, &k) == 0 &&
 	           (r->smemo || (r->smemo = zs_tmemo_new(SMEMO_SETS, SMEMO_MAX_TEXT)));
-	size_t klen = (size_t)(k.p - key), len;
-	const char *text = memo ? zs_tmemo_get(r->smemo, key, klen, &len) : NULL;
+	size_t klen = (size_t)(k.p - key);
+	text = memo ? zs_tmemo_get(r->smemo, key, klen, &len) : NULL;
 	if (text) {
+		if (fs)
+			front_fill(r, fs, v, p, amount, summary);
 		status_deps(r, v);
 		zs_jb_raw(b, text, len);
 		return;
@@ -693,8 +778,9 @@ static void memo_write(zs_reader *r, const zs_request *req, const pol_entry *p,
 	else
 		status_write(b, &sf, r->frozen);
 	facts_free(&sf);
-	if (memo && !b->oom)
-		zs_tmemo_put(r->smemo, key, klen, b->p + start, b->len - start);
+	if (memo && !b->oom &&
+	    zs_tmemo_put(r->smemo, key, klen, b->p + start, b->len - start) == 0 && fs)
+		front_fill(r, fs, v, p, amount, summary);
 }
 
 void zs_status_write(zs_reader *r, const zs_request *req, const pol_entry *p,
@@ -829,6 +915,7 @@ static int rowset_from_memory(zs_reader *r, const char *agb, int year, const cha
 			rs->nct++;
 		}
 	}
+	rs->in_memory = 1;
 	rowset_finish(rs, only_care);
 	return 0;
 }
@@ -925,6 +1012,7 @@ static void statuses_write(zs_reader *r, const zs_request *req, const pol_entry 
 		                           strcmp(rs->rows[end].policy_id, pid) == 0))
 			end++;
 	zs_jb_char(b, '[');
+	r->front_ok = rs->in_memory;
 	for (size_t c = 0; c < rs->nct; c++) {
 		const char *ct = rs->care_types[c];
 		int cmp = 1;
@@ -934,6 +1022,7 @@ static void statuses_write(zs_reader *r, const zs_request *req, const pol_entry 
 			zs_jb_char(b, ',');
 		zs_status_write(r, req, p, ct, j < end && cmp == 0 ? rs->rows[j].v : NULL, amount, b);
 	}
+	r->front_ok = 0;
 	zs_jb_char(b, ']');
 }
 

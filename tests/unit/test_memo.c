@@ -169,6 +169,43 @@ START_TEST(test_many_keys_find_their_own_text)
 }
 END_TEST
 
+/* A reference finds its entry's text again without the key, and nothing once the entry has
+ * left (pushed out, cleared) or its memo was freed, even when a new memo reuses the memory. */
+START_TEST(test_reference_finds_only_its_own_entry)
+{
+	zs_tmemo *m = zs_tmemo_new(1, 1024); /* one set: the third key pushes the first out */
+	ck_assert_ptr_nonnull(m);
+	size_t len;
+	ck_assert_int_eq(zs_tmemo_put(m, (const unsigned char *)"k1", 2, "text one", 8), 0);
+	zs_tmemo_ref r1 = zs_tmemo_last(m);
+	ck_assert_int_eq(zs_tmemo_put(m, (const unsigned char *)"k2", 2, "text two", 8), 0);
+	zs_tmemo_ref r2 = zs_tmemo_last(m);
+	const char *t = zs_tmemo_at(m, r1, &len);
+	ck_assert_ptr_nonnull(t);
+	ck_assert_mem_eq(t, "text one", 8);
+	ck_assert_uint_eq(len, 8);
+	ck_assert_mem_eq(zs_tmemo_at(m, r2, &len), "text two", 8);
+	/* a hit through the key gives the same reference */
+	ck_assert_ptr_nonnull(zs_tmemo_get(m, (const unsigned char *)"k1", 2, &len));
+	ck_assert_uint_eq(zs_tmemo_last(m).serial, r1.serial);
+	/* k3 pushes out the least recently used, k2 */
+	ck_assert_int_eq(zs_tmemo_put(m, (const unsigned char *)"k3", 2, "text three", 10), 0);
+	ck_assert_ptr_null(zs_tmemo_at(m, r2, &len));
+	ck_assert_mem_eq(zs_tmemo_at(m, r1, &len), "text one", 8);
+	zs_tmemo_clear(m);
+	ck_assert_ptr_null(zs_tmemo_at(m, r1, &len));
+	zs_tmemo_ref none = { 0, 0 };
+	ck_assert_ptr_null(zs_tmemo_at(m, none, &len));
+	zs_tmemo_free(m);
+	/* a new memo: its first entry has another serial than the freed memo's first */
+	zs_tmemo *n = zs_tmemo_new(1, 1024);
+	ck_assert_int_eq(zs_tmemo_put(n, (const unsigned char *)"k9", 2, "text nine", 9), 0);
+	ck_assert_ptr_null(zs_tmemo_at(n, r1, &len));
+	ck_assert_ptr_nonnull(zs_tmemo_at(n, zs_tmemo_last(n), &len));
+	zs_tmemo_free(n);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("memo");
@@ -177,6 +214,7 @@ int main(void)
 	tcase_add_test(tc, test_a_set_keeps_its_two_latest);
 	tcase_add_test(tc, test_many_keys_find_their_own_text);
 	tcase_add_test(tc, test_drop_sees_every_text_that_leaves);
+	tcase_add_test(tc, test_reference_finds_only_its_own_entry);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -368,6 +368,68 @@ START_TEST(test_rows_reader_ahead_of_the_store_reads_the_table)
 }
 END_TEST
 
+/* A lookup with parameters, as a public answer written directly, with the rows in memory or
+ * not. */
+static char *lookup_kv(const char *agb, const zs_kv *kv, size_t n, int from_memory, time_t now)
+{
+	zs_request req = { .params = kv, .nparams = n, .path_arg = agb, .lang = "nl", .now = now };
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(kv[i].key, "lang") == 0)
+			req.lang = kv[i].value;
+	int st = 0;
+	size_t len;
+	zs_reader_set_rows(rd, from_memory ? rows : NULL);
+	json_t *o = zs_api_call(rd, zs_api_provider, &req, &st, NULL, NULL);
+	ck_assert_ptr_nonnull(o);
+	char *t = zs_api_dump(rd, o, &len);
+	json_decref(o);
+	ck_assert_ptr_nonnull(t);
+	return t;
+}
+
+/* The status memo's front finds a status of a row in memory by its pattern and policy within
+ * one context (snapshot, day, request): requests of other languages, amounts, situations and
+ * days interleaved, and a new snapshot, each get their own texts, the table's bytes. */
+START_TEST(test_rows_memo_front_keeps_contexts_apart)
+{
+	static const zs_kv variants[][3] = {
+		{ { "year", "2027" } },
+		{ { "year", "2027" }, { "lang", "en" } },
+		{ { "year", "2027" }, { "amount", "8000" } },
+		{ { "year", "2027" }, { "situation", "acute" } },
+		{ { "year", "2027" }, { "in_treatment", "true" }, { "situation", "planned" } },
+	};
+	static const size_t nkv[] = { 1, 2, 2, 2, 3 };
+	/* the stop of 47470001 runs until 2027-01-31: in force on the first day, over on the second */
+	time_t days[] = { now_dec, zs_parse_local("2027-02-02T12:00:00") };
+	const char *agbs[] = { "06010101", "47470001" };
+	update();
+	for (int round = 0; round < 2; round++) {
+		for (int rep = 0; rep < 2; rep++) /* the second time from the front */
+			for (size_t d = 0; d < 2; d++)
+				for (size_t v = 0; v < 5; v++)
+					for (size_t a = 0; a < 2; a++) {
+						char *t = lookup_kv(agbs[a], variants[v], nkv[v], 0, days[d]);
+						char *m = lookup_kv(agbs[a], variants[v], nkv[v], 1, days[d]);
+						ck_assert_msg(strcmp(t, m) == 0, "round %d %s variant %zu day %zu:"
+						              "\ntable  %s\nmemory %s", round, agbs[a], v, d, t, m);
+						zs_big_free(t);
+						zs_big_free(m);
+					}
+		ck_assert_ptr_nonnull(rd->front); /* it was used */
+		/* a new snapshot: 47470001 no longer contracted, then negotiating; the front's
+		 * texts are of the snapshot before */
+		apply("antonius", TU_FEED(ANT_HDR, ANT_PROV, ANT_06, round == 0
+			? "{'type':'status','agb':'47470001','concern':'achmea','year':2027,"
+			  "'care_type':'district_nursing','status':'not_contracted'}"
+			: "{'type':'status','agb':'47470001','concern':'achmea','year':2027,"
+			  "'care_type':'district_nursing','status':'negotiating'}",
+			"{'type':'end','records':4}"));
+		update();
+	}
+}
+END_TEST
+
 /* The store's stats once it has built the database's generation (at most 5 s). */
 static zs_rows_stats wait_built(void)
 {
@@ -410,6 +472,7 @@ int main(void)
 	tcase_add_test(tc, test_rows_everything_marked_builds_in_full);
 	tcase_add_test(tc, test_rows_reader_ahead_of_the_store_reads_the_table);
 	tcase_add_test(tc, test_rows_thread_follows_the_published_generation);
+	tcase_add_test(tc, test_rows_memo_front_keeps_contexts_apart);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
