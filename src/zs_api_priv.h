@@ -141,7 +141,14 @@ typedef struct {
 	size_t nchunks, used, room;
 } zs_rowset;
 
-/* A row of sel_eff's columns (also zs_rows.c's) into v; strings are the statement's. */
+/* The columns zs_eff_from_row reads, in its order (the reader's sel_eff and the builder of the
+ * rows in memory select them): a missing source or moment comes as -1, one call a column there
+ * instead of a type check and a read. */
+#define ZS_EFF_COLS "policy_id, care_type, status, as_contracted, ceiling, ceiling_exempt, stop," \
+	" basis, coalesce(ins_feed, -1), coalesce(ins_status, -1), coalesce(ins_level, -1)," \
+	" coalesce(ins_said, -1), coalesce(prov_feed, -1), coalesce(prov_status, -1)," \
+	" coalesce(prov_level, -1), coalesce(prov_said, -1), coalesce(since, -1), began"
+/* A row of ZS_EFF_COLS into v; strings are the statement's. */
 void zs_eff_from_row(sqlite3_stmt *st, eff_view *v);
 /* A provider's rows of one year: from the reader's version of the rows in memory when it has
  * one that holds the provider, else from the table. Strings owned by rs or by that version. */

@@ -597,13 +597,7 @@ zs_reader *zs_reader_open(const zs_config *cfg, char *err, size_t errlen)
 	    sqlite3_prepare_v3(r->db, "SELECT name, kind, parent, locations FROM provider WHERE agb=?",
 	                       -1, SQLITE_PREPARE_PERSISTENT, &r->sel_provider, NULL) ||
 	    sqlite3_prepare_v3(r->db,
-	        /* a missing source or moment as -1 here (zs_status.c eff_from_row): one call a
-	         * column there, not a type check and a read */
-	        "SELECT policy_id, care_type, status, as_contracted, ceiling, ceiling_exempt, stop,"
-	        " basis, coalesce(ins_feed, -1), coalesce(ins_status, -1), coalesce(ins_level, -1),"
-	        " coalesce(ins_said, -1), coalesce(prov_feed, -1), coalesce(prov_status, -1),"
-	        " coalesce(prov_level, -1), coalesce(prov_said, -1), coalesce(since, -1), began"
-	        " FROM effective WHERE agb=? AND year=?"
+	        "SELECT " ZS_EFF_COLS " FROM effective WHERE agb=? AND year=?"
 	        /* rows of retired policies are left out by zs_rowset_load (zs_reader_retired) */
 	        " ORDER BY policy_id, care_type", -1, SQLITE_PREPARE_PERSISTENT, &r->sel_eff, NULL) ||
 	    sqlite3_prepare_v3(r->db,

@@ -27,11 +27,8 @@
 #define AGB_MAX 16    /* an agb of this length or more is not held (read from the table) */
 #define ARENA 65536u  /* bytes of a text chunk */
 
-/* The columns of a row as zs_eff_from_row reads them (the reader's sel_eff), then agb, year. */
-#define ROW_COLS "policy_id, care_type, status, as_contracted, ceiling, ceiling_exempt, stop," \
-	" basis, coalesce(ins_feed, -1), coalesce(ins_status, -1), coalesce(ins_level, -1)," \
-	" coalesce(ins_said, -1), coalesce(prov_feed, -1), coalesce(prov_status, -1)," \
-	" coalesce(prov_level, -1), coalesce(prov_said, -1), coalesce(since, -1), began, agb, year"
+/* The columns of a row as zs_eff_from_row reads them, then agb (18) and year (19). */
+#define ROW_COLS ZS_EFF_COLS ", agb, year"
 
 /* ---- pools and interning (the builder's only; readers read items of published versions) -- */
 
