@@ -150,24 +150,36 @@ static void expect_row(const zs_rver *v, const zs_rrow *r, const char *policy,
 	ck_assert_int_eq(e->status, status);
 }
 
-/* A lookup's text as a public answer (direct writer on), with the rows in memory or not. */
-static char *lookup(const char *agb, const char *year, int from_memory, int *status)
+/* A lookup with parameters (lang among them) at now, as a public answer written directly, with
+ * the rows in memory (which it must then have read) or from the table; *status its HTTP
+ * status when status is not NULL. */
+static char *lookup_kv(const char *agb, const zs_kv *kv, size_t n, int from_memory, time_t now,
+                       int *status)
 {
-	zs_kv kv[] = { { "year", year } };
-	zs_request req = { .params = kv, .nparams = 1, .path_arg = agb, .lang = "nl",
-		           .now = now_dec };
+	zs_request req = { .params = kv, .nparams = n, .path_arg = agb, .lang = "nl", .now = now };
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(kv[i].key, "lang") == 0)
+			req.lang = kv[i].value;
 	int st = 0;
 	size_t len;
 	zs_reader_set_rows(rd, from_memory ? rows : NULL);
 	json_t *o = zs_api_call(rd, zs_api_provider, &req, &st, NULL, NULL);
 	ck_assert_ptr_nonnull(o);
-	*status = st;
+	if (status)
+		*status = st;
 	if (from_memory)
 		ck_assert_msg(rd->rver != NULL, "the lookup did not read the rows in memory");
 	char *t = zs_api_dump(rd, o, &len);
 	json_decref(o);
 	ck_assert_ptr_nonnull(t);
 	return t;
+}
+
+/* The same for one year, now. */
+static char *lookup(const char *agb, const char *year, int from_memory, int *status)
+{
+	zs_kv kv[] = { { "year", year } };
+	return lookup_kv(agb, kv, 1, from_memory, now_dec, status);
 }
 
 static void expect_same_answers(void)
@@ -368,25 +380,6 @@ START_TEST(test_rows_reader_ahead_of_the_store_reads_the_table)
 }
 END_TEST
 
-/* A lookup with parameters, as a public answer written directly, with the rows in memory or
- * not. */
-static char *lookup_kv(const char *agb, const zs_kv *kv, size_t n, int from_memory, time_t now)
-{
-	zs_request req = { .params = kv, .nparams = n, .path_arg = agb, .lang = "nl", .now = now };
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(kv[i].key, "lang") == 0)
-			req.lang = kv[i].value;
-	int st = 0;
-	size_t len;
-	zs_reader_set_rows(rd, from_memory ? rows : NULL);
-	json_t *o = zs_api_call(rd, zs_api_provider, &req, &st, NULL, NULL);
-	ck_assert_ptr_nonnull(o);
-	char *t = zs_api_dump(rd, o, &len);
-	json_decref(o);
-	ck_assert_ptr_nonnull(t);
-	return t;
-}
-
 /* The status memo's front finds a status of a row in memory by its pattern and policy within
  * one context (snapshot, day, request): requests of other languages, amounts, situations and
  * days interleaved, and a new snapshot, each get their own texts, the table's bytes. */
@@ -409,8 +402,8 @@ START_TEST(test_rows_memo_front_keeps_contexts_apart)
 			for (size_t d = 0; d < 2; d++)
 				for (size_t v = 0; v < 5; v++)
 					for (size_t a = 0; a < 2; a++) {
-						char *t = lookup_kv(agbs[a], variants[v], nkv[v], 0, days[d]);
-						char *m = lookup_kv(agbs[a], variants[v], nkv[v], 1, days[d]);
+						char *t = lookup_kv(agbs[a], variants[v], nkv[v], 0, days[d], NULL);
+						char *m = lookup_kv(agbs[a], variants[v], nkv[v], 1, days[d], NULL);
 						ck_assert_msg(strcmp(t, m) == 0, "round %d %s variant %zu day %zu:"
 						              "\ntable  %s\nmemory %s", round, agbs[a], v, d, t, m);
 						zs_big_free(t);
