@@ -473,6 +473,20 @@ void zs_metrics_set_rows(zs_rows *r)
 	atomic_store(&metrics_rows, r);
 }
 
+/* Metrics of one unlabelled value each, with their HELP and TYPE lines. */
+typedef struct {
+	const char *name, *type, *help;
+	unsigned long long v;
+} metric_value;
+
+static void render_values(FILE *o, const metric_value *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		head(o, m[i].name, m[i].type, m[i].help);
+		fprintf(o, "%s %llu\n", m[i].name, m[i].v);
+	}
+}
+
 /* the effective rows in memory (zs_rows.h), when on */
 static void render_rows(FILE *o)
 {
@@ -485,7 +499,7 @@ static void render_rows(FILE *o)
 	     "Snapshot generation of the effective rows held in memory (-1: the first is being "
 	     "built; answers read the database until it is there).");
 	fprintf(o, "zorgstatus_rows_in_memory_generation %lld\n", st.gen);
-	const struct { const char *name, *type, *help; unsigned long long v; } m[] = {
+	const metric_value m[] = {
 		{ "zorgstatus_rows_in_memory_rows", "gauge", "Effective rows held in memory.", st.rows },
 		{ "zorgstatus_rows_in_memory_patterns", "gauge",
 		  "Distinct row patterns (status, sources, moments, texts) the rows share.",
@@ -496,10 +510,7 @@ static void render_rows(FILE *o)
 		  "Builds of the rows in memory that failed (answers read the database meanwhile).",
 		  st.failures },
 	};
-	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
-		head(o, m[i].name, m[i].type, m[i].help);
-		fprintf(o, "%s %llu\n", m[i].name, m[i].v);
-	}
+	render_values(o, m, sizeof m / sizeof m[0]);
 	head(o, "zorgstatus_rows_in_memory_builds_total", "counter",
 	     "Versions of the rows in memory built, by kind (full: every row read; incremental: "
 	     "the providers a snapshot changed).");
@@ -549,7 +560,7 @@ char *zs_metrics_render(const char *database)
 	if (rc) {
 		zs_rcache_stats cs;
 		zs_rcache_stats_get(rc, &cs);
-		const struct { const char *name, *type, *help; unsigned long long v; } m[] = {
+		const metric_value m[] = {
 			{ "zorgstatus_response_cache_entries", "gauge", "Answers in the response cache.",
 			  cs.entries },
 			{ "zorgstatus_response_cache_bytes", "gauge",
@@ -573,10 +584,7 @@ char *zs_metrics_render(const char *database)
 			  "Answers of the previous snapshot sent while their new answer was being made.",
 			  cs.stale_served },
 		};
-		for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
-			head(o, m[i].name, m[i].type, m[i].help);
-			fprintf(o, "%s %llu\n", m[i].name, m[i].v);
-		}
+		render_values(o, m, sizeof m / sizeof m[0]);
 	}
 	render_rows(o);
 	/* large answer texts (zs_big): blocks reused from the pool or newly mapped */
