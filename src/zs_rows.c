@@ -508,21 +508,36 @@ static zs_rver *rver_new(zs_rows *s, epoch *ep, long long gen)
 	return v;
 }
 
-static zs_rver *build_full(zs_rows *s, sqlite3 *db, long long gen, const retset *ret, char *err,
-                          size_t errlen)
+/* A new, empty version of the epoch and the statement its rows come from: NULL with err. */
+static zs_rver *version_start(zs_rows *s, epoch *ep, long long gen, sqlite3 *db, const char *sql,
+                              sqlite3_stmt **st, char *err, size_t errlen)
 {
-	epoch *ep = epoch_new();
-	zs_rver *v = ep ? rver_new(s, ep, gen) : NULL;
-	epoch_release(ep); /* v holds it */
+	zs_rver *v = rver_new(s, ep, gen);
 	if (!v) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT " ROW_COLS " FROM effective"
-	                           " ORDER BY agb, year, policy_id, care_type", -1, &st, NULL)) {
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL)) {
 		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(db));
 		zs_rver_release(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* Every row of the snapshot into a version of a new epoch: NULL with err. */
+static zs_rver *build_full(zs_rows *s, sqlite3 *db, long long gen, const retset *ret, char *err,
+                          size_t errlen)
+{
+	epoch *ep = epoch_new();
+	sqlite3_stmt *st;
+	zs_rver *v = ep ? version_start(s, ep, gen, db, "SELECT " ROW_COLS " FROM effective"
+	                                " ORDER BY agb, year, policy_id, care_type", &st, err, errlen)
+	                : NULL;
+	epoch_release(ep); /* v holds it */
+	if (!v) {
+		if (!ep)
+			snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	int rc = scan(v, st, ret, err, errlen);
@@ -542,18 +557,12 @@ static zs_rver *build_incr(zs_rows *s, sqlite3 *db, const zs_rver *old, long lon
                            char (*agbs)[AGB_MAX], size_t nagb, const retset *ret, char *err,
                            size_t errlen)
 {
-	zs_rver *v = rver_new(s, old->ep, gen);
-	if (!v) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT " ROW_COLS " FROM effective WHERE agb=?1"
-	                           " ORDER BY year, policy_id, care_type", -1, &st, NULL)) {
-		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(db));
-		zs_rver_release(v);
+	zs_rver *v = version_start(s, old->ep, gen, db, "SELECT " ROW_COLS " FROM effective"
+	                           " WHERE agb=?1 ORDER BY year, policy_id, care_type", &st, err,
+	                           errlen);
+	if (!v)
 		return NULL;
-	}
 	size_t i = 0, j = 0;
 	int rc = 0;
 	while (rc == 0 && (i < old->n || j < nagb)) {
