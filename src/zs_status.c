@@ -888,22 +888,15 @@ static int rowset_from_memory(zs_reader *r, const char *agb, int year, const cha
 		return -1;
 	if (n && !(rs->rows = malloc(n * sizeof *rs->rows)))
 		return -1; /* out of memory: the table's way, which copes with it */
+	/* Rows of retired policies are not in the version (zs_rows.c leaves them out, reading the
+	 * retired list of the same snapshot), so none is asked about here. */
 	const char *cts[ZS_MAX_CARE_TYPES]; /* interned: the same text is the same pointer */
-	const char *last_pol = NULL;
-	int last_retired = 0;
 	for (size_t i = 0; i < n; i++) {
 		const eff_view *v = zs_rver_pattern(r->rver, rows[i].pat);
 		if (only_care && strcmp(v->care_type, only_care) != 0)
 			continue;
-		const char *pid = zs_rver_policy(r->rver, rows[i].pol);
-		if (pid != last_pol) { /* rows come by policy: asked once per policy */
-			last_pol = pid;
-			last_retired = zs_reader_retired(r, year, pid);
-		}
-		if (last_retired)
-			continue; /* its policy has left the feeds (zs_rollover.h) */
 		zs_effrow *e = &rs->rows[rs->nrows++];
-		e->policy_id = pid;
+		e->policy_id = zs_rver_policy(r->rver, rows[i].pol);
 		e->v = v; /* the pattern itself: no copy */
 		int seen = 0;
 		for (size_t c = 0; c < rs->nct && !seen; c++)
