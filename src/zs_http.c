@@ -3,6 +3,7 @@
  * router without threads for the fuzzers. */
 #include "config.h"
 #include "zs_http_priv.h"
+#include <event2/bufferevent.h>
 
 #define MOD "http"
 
@@ -348,7 +349,7 @@ static int audit_failed(const route *rt, const char *agb, const zs_staff_who *wh
 	                       at, zs_now()) != 0;
 }
 
-void zs_http_on_request(struct evhttp_request *req, void *arg)
+static void on_request(struct evhttp_request *req, void *arg)
 {
 	serv_thread *t = arg;
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
@@ -619,6 +620,35 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 	free(arg_buf);
 	evhttp_clear_headers(&q);
 	free(path);
+}
+
+/* Write an answer out now, while its request is still being handled, instead of at the loop's
+ * next turn. evhttp leaves the answer in the connection's output and asks for the socket to
+ * become writable: with a small answer that is two epoll_ctl calls and one more turn of the
+ * loop per request (write interest on, write, off again), about a fifth of the CPU of an
+ * answer from the cache. Written here, the output is empty, and the write callback
+ * (bufferevent_trigger) ends the request as libevent would have: on_complete, the request
+ * freed, the connection reading again, all before the loop's next wait, so the change list
+ * merges the interest changes away. What the socket does not take at once (a large answer, a
+ * slow reader) stays in the output and goes as before; an error is left to the write event,
+ * which meets it again and closes the connection through evhttp. */
+static void write_now(struct bufferevent *bev)
+{
+	struct evbuffer *out = bufferevent_get_output(bev);
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	if (fd < 0 || evbuffer_get_length(out) == 0)
+		return; /* nothing answered yet (or already written) */
+	if (evbuffer_write(out, fd) > 0 && evbuffer_get_length(out) == 0)
+		bufferevent_trigger(bev, EV_WRITE, 0); /* may free the connection: bev not used after */
+}
+
+void zs_http_on_request(struct evhttp_request *req, void *arg)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	on_request(req, arg); /* answers req, which stays allocated until it is written out */
+	if (bev)
+		write_now(bev);
 }
 
 /* ---- the router without threads (fuzzers, tests) -------------------------------------------- */

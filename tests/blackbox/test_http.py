@@ -526,6 +526,103 @@ class MethodTest(HttpCase):
         finally:
             conn.close()
 
+    def test_pipelined_requests_answered_whole_and_in_order(self):
+        """Answers are written out while their request is handled (zs_http.c write_now); three
+        requests sent at once on one connection still get three whole answers, in order,
+        the HEAD one without a body, and the connection stays open."""
+        s = socket.create_connection(("127.0.0.1", self.d.port), timeout=harness.HTTP_TIMEOUT)
+        try:
+            s.sendall(b"GET /v1/policies?year=2027 HTTP/1.1\r\nHost: t\r\n\r\n"
+                      b"HEAD /v1/providers/06010101 HTTP/1.1\r\nHost: t\r\n\r\n"
+                      b"GET /v1/nope HTTP/1.1\r\nHost: t\r\n\r\n")
+            buf = b""
+            got = []
+            for method in ("GET", "HEAD", "GET"):
+                while b"\r\n\r\n" not in buf:
+                    chunk = s.recv(65536)
+                    self.assertTrue(chunk, "connection closed after %d answers" % len(got))
+                    buf += chunk
+                head, _, buf = buf.partition(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                hdrs = {k.lower(): v.strip() for k, _, v in
+                        (line.partition(":") for line in lines[1:])}
+                n = 0 if method == "HEAD" else int(hdrs["content-length"])
+                while len(buf) < n:
+                    chunk = s.recv(65536)
+                    self.assertTrue(chunk, "connection closed inside an answer")
+                    buf += chunk
+                body, buf = buf[:n], buf[n:]
+                got.append((int(lines[0].split()[1]), body))
+            self.assertEqual([g[0] for g in got], [200, 200, 404])
+            self.assertIn("policies", json.loads(got[0][1].decode("utf-8")))
+            self.assertEqual(got[1][1], b"")
+            self.assertEqual(json.loads(got[2][1].decode("utf-8"))["error"]["code"], "not_found")
+            self.assertEqual(buf, b"", "bytes after the third answer: %r" % buf[:80])
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            self.assertTrue(s.recv(65536).startswith(b"HTTP/1.1 200"), "the connection was closed")
+        finally:
+            s.close()
+
+    def test_http10_answer_then_close(self):
+        """An HTTP/1.0 request without keep-alive: the whole answer, then the connection
+        closes (the answer is written, and the connection freed, inside the request's turn)."""
+        s = socket.create_connection(("127.0.0.1", self.d.port), timeout=harness.HTTP_TIMEOUT)
+        try:
+            s.sendall(b"GET /v1/providers/06010101?year=2027 HTTP/1.0\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            s.close()
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.0 200") or head.startswith(b"HTTP/1.1 200"),
+                        head[:40])
+        n = int(re.search(rb"(?im)^content-length:\s*(\d+)", head).group(1))
+        self.assertEqual(len(body), n)
+        self.assertEqual(json.loads(body.decode("utf-8"))["provider"]["agb"], "06010101")
+
+    def test_slow_reader_gets_every_answer_whole_then_the_next(self):
+        """A reader with a small receive buffer that asks 300 times at once and reads late:
+        what the socket does not take at once (7 MB here; Linux lets a socket's send buffer
+        grow to 4 MB) goes when it can
+        (libevent's write event), every answer whole and in order, and the connection then
+        answers again."""
+        path = "/v1/providers/06010101?year=2027"
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(harness.HTTP_TIMEOUT)
+        s.connect(("127.0.0.1", self.d.port))
+        try:
+            s.sendall(("GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % path).encode() * 300)
+            time.sleep(0.5)
+            buf = b""
+            bodies = []
+            while len(bodies) < 300:
+                while b"\r\n\r\n" not in buf:
+                    chunk = s.recv(4096)
+                    self.assertTrue(chunk, "closed after %d answers" % len(bodies))
+                    buf += chunk
+                head, _, buf = buf.partition(b"\r\n\r\n")
+                self.assertTrue(head.startswith(b"HTTP/1.1 200"), head[:40])
+                n = int(re.search(rb"(?im)^content-length:\s*(\d+)", head).group(1))
+                while len(buf) < n:
+                    chunk = s.recv(4096)
+                    self.assertTrue(chunk, "closed inside answer %d" % (len(bodies) + 1))
+                    buf += chunk
+                bodies.append(buf[:n])
+                buf = buf[n:]
+            self.assertEqual(len(set(bodies)), 1, "the same answer 300 times")
+            self.assertGreater(len(bodies[0]), 10000)
+            self.assertEqual(json.loads(bodies[0].decode("utf-8"))["provider"]["agb"], "06010101")
+            self.assertEqual(buf, b"")
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+            self.assertTrue(s.recv(65536).startswith(b"HTTP/1.1 200"), "the connection was closed")
+        finally:
+            s.close()
+
     def test_405_for_other_methods(self):
         for method in ("POST", "PUT", "DELETE", "PATCH"):
             for path in ("/v1/policies", "/v1/providers/06010101", "/v1/search?q=zie",
