@@ -506,6 +506,9 @@ static void render_rows(FILE *o)
 		  st.patterns },
 		{ "zorgstatus_rows_in_memory_bytes", "gauge",
 		  "Bytes of the newest version of the rows in memory and its tables.", st.bytes },
+		{ "zorgstatus_rows_in_memory_versions", "gauge",
+		  "Versions of the rows in memory alive: the newest, and older ones a serving thread "
+		  "still reads (let go within seconds once no answer uses them).", st.versions },
 		{ "zorgstatus_rows_in_memory_failures_total", "counter",
 		  "Builds of the rows in memory that failed (answers read the database meanwhile).",
 		  st.failures },

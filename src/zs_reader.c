@@ -454,6 +454,14 @@ void zs_reader_refresh(zs_reader *r)
 	r->snap_used = 1;
 }
 
+void zs_reader_let_go_rows(zs_reader *r)
+{
+	if (r && r->rver && zs_rver_gen(r->rver) != atomic_load(&zs_generation)) {
+		zs_rver_release(r->rver);
+		r->rver = NULL;
+	}
+}
+
 void zs_reader_set_rows(zs_reader *r, struct zs_rows *rows)
 {
 	zs_rver_release(r->rver);

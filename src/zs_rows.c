@@ -247,9 +247,11 @@ static void block_release(rblock *b)
 }
 
 static int hand_over(zs_rows *s, zs_rver *v);
+static void versions_count(zs_rows *s, int d);
 
 static void rver_free(zs_rver *v)
 {
+	versions_count(v->owner, -1);
 	for (size_t i = 0; i < v->n; i++)
 		block_release(v->e[i].b);
 	free(v->e);
@@ -502,6 +504,7 @@ static zs_rver *rver_new(zs_rows *s, epoch *ep, long long gen)
 		return NULL;
 	atomic_init(&v->refs, 1);
 	v->owner = s;
+	versions_count(s, 1);
 	v->gen = gen;
 	v->ep = ep;
 	atomic_fetch_add(&ep->refs, 1);
@@ -606,7 +609,17 @@ struct zs_rows {
 	pthread_t thread;
 	int running, stop;
 	zs_rver *graveyard;    /* versions let go, for the thread to free */
+	_Atomic size_t versions; /* alive (zs_rows_stats.versions) */
 };
+
+/* One version more (d 1) or less (-1) alive. */
+static void versions_count(zs_rows *s, int d)
+{
+	if (d > 0)
+		atomic_fetch_add(&s->versions, 1);
+	else
+		atomic_fetch_sub(&s->versions, 1);
+}
 
 /* A version let go while the thread runs: to the thread (1), else freed by the caller (0). */
 static int hand_over(zs_rows *s, zs_rver *v)
@@ -889,6 +902,7 @@ void zs_rows_get_stats(zs_rows *s, zs_rows_stats *st)
 		return;
 	pthread_mutex_lock(&s->mu);
 	*st = s->pub;
+	st->versions = atomic_load(&s->versions);
 	if (!s->cur) {
 		st->state = 1;
 		st->gen = -1;

@@ -24,12 +24,28 @@ static struct bufferevent *conn_bev(struct event_base *base, void *arg)
 	return bev;
 }
 
+/* Once a second, between answers: a thread with no requests lets go of the rows in memory
+ * of a snapshot that is no longer the newest (~60 MB each after the store starts a new epoch),
+ * which it would otherwise hold until its next request. */
+static void let_go_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	zs_reader_let_go_rows(((serv_thread *)arg)->reader);
+}
+
 static void *serve_main(void *arg)
 {
 	serv_thread *t = arg;
 	zs_thread_name("zs-http");
 	zs_http_thread_begin(t);
+	struct event *tick = event_new(t->base, -1, EV_PERSIST, let_go_tick, t);
+	const struct timeval second = { 1, 0 };
+	if (tick)
+		event_add(tick, &second);
 	event_base_dispatch(t->base);
+	if (tick)
+		event_free(tick);
 	return NULL;
 }
 

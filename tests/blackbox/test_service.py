@@ -353,6 +353,39 @@ class RowsInMemoryTest(DaemonTestCase):
         self.assertRegex(text, r"(?m)^zorgstatus_rows_in_memory_generation %d$" % gen)
         self.assertRegex(text, r"(?m)^zorgstatus_rows_in_memory_rows 1$")
 
+    @staticmethod
+    def _metric(d, name):
+        m = re.search(r"(?m)^%s (-?\d+)$" % name, d.request("GET", "/metrics")[2].decode())
+        return int(m.group(1)) if m else None
+
+    def test_threads_without_requests_let_go_of_old_statuses(self):
+        """A serving thread keeps the statuses in memory of the snapshot it last answered from;
+        once a newer one is there, a thread that gets no requests lets go of the old one within
+        seconds (zorgstatus_rows_in_memory_versions back to 1), instead of holding it (~60 MB
+        nationally) until its next request. Only /metrics is asked meanwhile: it reads no
+        snapshot, so it moves no thread."""
+        srv = self.start_server()
+        srv.set_content("/a.jsonl", insurer_feed("1001", "alfa", "1001-NATURA"))
+        d = self.start_daemon([Feed("alfa", "insurer", srv.url("/a.jsonl"), schedule=1)],
+                              now=NOW, settings={"threads": 2})
+        d.wait_success("alfa")
+        d.wait_until(lambda: d.get("/healthz")[2].get("rows_in_memory") == "ready",
+                     "/healthz rows_in_memory ready")
+        for _ in range(8):  # each on a connection of its own: both threads answer some
+            self.assertEqual(self._status(d), ["contracted"])
+        gen = self._metric(d, "zorgstatus_rows_in_memory_generation")
+        srv.set_content("/a.jsonl", feed(
+            insurer_header("alfa", "Alfa", "1001", "Verzekeraar 1001"),
+            [policy("1001-NATURA", Y, "Polis 1001-NATURA", "natura",
+                    [rule("*", 75, "avg_contracted_tariff")]),
+             provider(AGB, "Ziekenhuis Test"),
+             status(AGB, Y, "hospital", "not_contracted", policy="1001-NATURA")]))
+        d.wait_until(lambda: self._metric(d, "zorgstatus_rows_in_memory_generation") > gen,
+                     "the statuses of the new snapshot in memory")
+        d.wait_until(lambda: self._metric(d, "zorgstatus_rows_in_memory_versions") == 1,
+                     "only the newest statuses held (zorgstatus_rows_in_memory_versions 1)")
+        self.assertEqual(self._status(d), ["not_contracted"])
+
     def test_off_holds_nothing(self):
         srv = self.start_server()
         srv.set_content("/a.jsonl", insurer_feed("1001", "alfa", "1001-NATURA"))

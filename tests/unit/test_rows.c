@@ -380,6 +380,42 @@ START_TEST(test_rows_reader_ahead_of_the_store_reads_the_table)
 }
 END_TEST
 
+/* A version alive is counted until its last holder lets go (zorgstatus_rows_in_memory_versions);
+ * a reader lets go of the rows of a snapshot older than the published one between answers
+ * (zs_reader_let_go_rows: a serving thread without requests), and keeps the newest. */
+START_TEST(test_rows_old_version_let_go_by_an_idle_reader)
+{
+	zs_rows_stats st;
+	update();
+	int s0;
+	zs_big_free(lookup("47470001", "2027", 1, &s0)); /* rd now reads the version of this snapshot */
+	ck_assert_ptr_nonnull(rd->rver);
+	zs_rows_get_stats(rows, &st);
+	ck_assert_uint_eq(st.versions, 1);
+	zs_reader_let_go_rows(rd); /* of the published snapshot: kept */
+	ck_assert_ptr_nonnull(rd->rver);
+	apply("antonius", TU_FEED(ANT_HDR, ANT_PROV, ANT_06,
+		"{'type':'status','agb':'47470001','concern':'achmea','year':2027,"
+		"'care_type':'district_nursing','status':'not_contracted'}",
+		"{'type':'end','records':4}"));
+	update();
+	zs_rows_get_stats(rows, &st);
+	ck_assert_uint_eq(st.versions, 2); /* the newest, and the one rd still holds */
+	zs_reader_let_go_rows(rd);
+	ck_assert_ptr_null(rd->rver);
+	zs_rows_get_stats(rows, &st);
+	ck_assert_uint_eq(st.versions, 1);
+	/* the next answer reads the newest version */
+	char *after = lookup("47470001", "2027", 1, &s0);
+	ck_assert_ptr_nonnull(rd->rver);
+	ck_assert_int_eq(zs_rver_gen(rd->rver), zs_db_generation(db));
+	ck_assert_ptr_nonnull(strstr(after, "\"status\":\"not_contracted\""));
+	zs_big_free(after);
+	zs_rows_get_stats(rows, &st);
+	ck_assert_uint_eq(st.versions, 1);
+}
+END_TEST
+
 /* The status memo's front finds a status of a row in memory by its pattern and policy within
  * one context (snapshot, day, request): requests of other languages, amounts, situations and
  * days interleaved, and a new snapshot, each get their own texts, the table's bytes. */
@@ -466,6 +502,7 @@ int main(void)
 	tcase_add_test(tc, test_rows_reader_ahead_of_the_store_reads_the_table);
 	tcase_add_test(tc, test_rows_thread_follows_the_published_generation);
 	tcase_add_test(tc, test_rows_memo_front_keeps_contexts_apart);
+	tcase_add_test(tc, test_rows_old_version_let_go_by_an_idle_reader);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
