@@ -66,12 +66,12 @@ def is_html(hdrs, data):
     return "html" in ct or data.lstrip()[:1] == b"<"
 
 
-def raw_exchange(port, method, path, extra=""):
-    """Everything the daemon sends for one request on its own connection, as bytes."""
+def send_and_read_to_close(port, request):
+    """Everything the daemon sends for the request bytes on a connection of their own, until
+    it closes the connection, as bytes."""
     s = socket.create_connection(("127.0.0.1", port), timeout=harness.HTTP_TIMEOUT)
     try:
-        s.sendall(("%s %s HTTP/1.1\r\nHost: test\r\n%sConnection: close\r\n\r\n"
-                   % (method, path, extra)).encode())
+        s.sendall(request)
         data = b""
         while True:
             chunk = s.recv(65536)
@@ -81,6 +81,32 @@ def raw_exchange(port, method, path, extra=""):
     finally:
         s.close()
     return data
+
+
+def raw_exchange(port, method, path, extra=""):
+    """Everything the daemon sends for one request on its own connection, as bytes."""
+    return send_and_read_to_close(port, ("%s %s HTTP/1.1\r\nHost: test\r\n%sConnection: close"
+                                         "\r\n\r\n" % (method, path, extra)).encode())
+
+
+def read_answer(tc, s, buf, head_only=False):
+    """One answer from socket s after the bytes already read (buf): (status, lower-case
+    headers, body, the bytes read past it). tc (a TestCase) fails when the connection closes
+    before the answer is whole."""
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(4096)
+        tc.assertTrue(chunk, "connection closed before an answer's headers")
+        buf += chunk
+    head, _, buf = buf.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    hdrs = {k.strip().lower(): v.strip() for k, _, v in
+            (line.partition(":") for line in lines[1:])}
+    n = 0 if head_only else int(hdrs["content-length"])
+    while len(buf) < n:
+        chunk = s.recv(4096)
+        tc.assertTrue(chunk, "connection closed inside an answer")
+        buf += chunk
+    return int(lines[0].split()[1]), hdrs, buf[:n], buf[n:]
 
 
 class HttpCase(unittest.TestCase):
@@ -538,21 +564,8 @@ class MethodTest(HttpCase):
             buf = b""
             got = []
             for method in ("GET", "HEAD", "GET"):
-                while b"\r\n\r\n" not in buf:
-                    chunk = s.recv(65536)
-                    self.assertTrue(chunk, "connection closed after %d answers" % len(got))
-                    buf += chunk
-                head, _, buf = buf.partition(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                hdrs = {k.lower(): v.strip() for k, _, v in
-                        (line.partition(":") for line in lines[1:])}
-                n = 0 if method == "HEAD" else int(hdrs["content-length"])
-                while len(buf) < n:
-                    chunk = s.recv(65536)
-                    self.assertTrue(chunk, "connection closed inside an answer")
-                    buf += chunk
-                body, buf = buf[:n], buf[n:]
-                got.append((int(lines[0].split()[1]), body))
+                st, _, body, buf = read_answer(self, s, buf, head_only=method == "HEAD")
+                got.append((st, body))
             self.assertEqual([g[0] for g in got], [200, 200, 404])
             self.assertIn("policies", json.loads(got[0][1].decode("utf-8")))
             self.assertEqual(got[1][1], b"")
@@ -566,17 +579,8 @@ class MethodTest(HttpCase):
     def test_http10_answer_then_close(self):
         """An HTTP/1.0 request without keep-alive: the whole answer, then the connection
         closes (the answer is written, and the connection freed, inside the request's turn)."""
-        s = socket.create_connection(("127.0.0.1", self.d.port), timeout=harness.HTTP_TIMEOUT)
-        try:
-            s.sendall(b"GET /v1/providers/06010101?year=2027 HTTP/1.0\r\n\r\n")
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        finally:
-            s.close()
+        data = send_and_read_to_close(self.d.port,
+                                      b"GET /v1/providers/06010101?year=2027 HTTP/1.0\r\n\r\n")
         head, _, body = data.partition(b"\r\n\r\n")
         self.assertTrue(head.startswith(b"HTTP/1.0 200") or head.startswith(b"HTTP/1.1 200"),
                         head[:40])
@@ -587,9 +591,8 @@ class MethodTest(HttpCase):
     def test_slow_reader_gets_every_answer_whole_then_the_next(self):
         """A reader with a small receive buffer that asks 300 times at once and reads late:
         what the socket does not take at once (7 MB here; Linux lets a socket's send buffer
-        grow to 4 MB) goes when it can
-        (libevent's write event), every answer whole and in order, and the connection then
-        answers again."""
+        grow to 4 MB) goes when it can (libevent's write event), every answer whole and in
+        order, and the connection then answers again."""
         path = "/v1/providers/06010101?year=2027"
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -601,19 +604,9 @@ class MethodTest(HttpCase):
             buf = b""
             bodies = []
             while len(bodies) < 300:
-                while b"\r\n\r\n" not in buf:
-                    chunk = s.recv(4096)
-                    self.assertTrue(chunk, "closed after %d answers" % len(bodies))
-                    buf += chunk
-                head, _, buf = buf.partition(b"\r\n\r\n")
-                self.assertTrue(head.startswith(b"HTTP/1.1 200"), head[:40])
-                n = int(re.search(rb"(?im)^content-length:\s*(\d+)", head).group(1))
-                while len(buf) < n:
-                    chunk = s.recv(4096)
-                    self.assertTrue(chunk, "closed inside answer %d" % (len(bodies) + 1))
-                    buf += chunk
-                bodies.append(buf[:n])
-                buf = buf[n:]
+                st, _, body, buf = read_answer(self, s, buf)
+                self.assertEqual(st, 200, "answer %d" % (len(bodies) + 1))
+                bodies.append(body)
             self.assertEqual(len(set(bodies)), 1, "the same answer 300 times")
             self.assertGreater(len(bodies[0]), 10000)
             self.assertEqual(json.loads(bodies[0].decode("utf-8"))["provider"]["agb"], "06010101")

@@ -320,6 +320,28 @@ class RowsInMemoryTest(DaemonTestCase):
     /healthz says when answers read them from there; a changed feed is in the answers (from the
     new snapshot's rows, never the old ones), and with rows_in_memory = 0 nothing is held."""
 
+    def _start_ready(self):
+        """A feed server with one contract of AGB and a daemon of 2 threads polling it every
+        second, its statuses in memory."""
+        srv = self.start_server()
+        srv.set_content("/a.jsonl", insurer_feed("1001", "alfa", "1001-NATURA"))
+        d = self.start_daemon([Feed("alfa", "insurer", srv.url("/a.jsonl"), schedule=1)],
+                              now=NOW, settings={"threads": 2})
+        d.wait_success("alfa")
+        d.wait_until(lambda: d.get("/healthz")[2].get("rows_in_memory") == "ready",
+                     "/healthz rows_in_memory ready")
+        return srv, d
+
+    @staticmethod
+    def _end_contract(srv):
+        """The insurer's feed ends the contract of AGB."""
+        srv.set_content("/a.jsonl", feed(
+            insurer_header("alfa", "Alfa", "1001", "Verzekeraar 1001"),
+            [policy("1001-NATURA", Y, "Polis 1001-NATURA", "natura",
+                    [rule("*", 75, "avg_contracted_tariff")]),
+             provider(AGB, "Ziekenhuis Test"),
+             status(AGB, Y, "hospital", "not_contracted", policy="1001-NATURA")]))
+
     def _status(self, d):
         st, _, body = d.get("/v1/providers/%s?year=%d" % (AGB, Y))
         self.assertEqual(st, 200, body)
@@ -328,22 +350,11 @@ class RowsInMemoryTest(DaemonTestCase):
 
     @unittest.skipUnless(os.path.isdir("/proc/self/task"), "needs Linux /proc")
     def test_statuses_in_memory_follow_a_changed_feed(self):
-        srv = self.start_server()
-        srv.set_content("/a.jsonl", insurer_feed("1001", "alfa", "1001-NATURA"))
-        d = self.start_daemon([Feed("alfa", "insurer", srv.url("/a.jsonl"), schedule=1)],
-                              now=NOW, settings={"threads": 2})
-        d.wait_success("alfa")
-        d.wait_until(lambda: d.get("/healthz")[2].get("rows_in_memory") == "ready",
-                     "/healthz rows_in_memory ready")
+        srv, d = self._start_ready()
         self.assertEqual(self._status(d), ["contracted"])
         self.assertEqual(thread_nices(d.proc.pid).get("zs-rows"), {19})
         # the insurer ends the contract: the next answers say so (from the new snapshot's rows)
-        srv.set_content("/a.jsonl", feed(
-            insurer_header("alfa", "Alfa", "1001", "Verzekeraar 1001"),
-            [policy("1001-NATURA", Y, "Polis 1001-NATURA", "natura",
-                    [rule("*", 75, "avg_contracted_tariff")]),
-             provider(AGB, "Ziekenhuis Test"),
-             status(AGB, Y, "hospital", "not_contracted", policy="1001-NATURA")]))
+        self._end_contract(srv)
         d.wait_until(lambda: self._status(d) == ["not_contracted"], "the changed status")
         d.wait_until(lambda: d.get("/healthz")[2].get("rows_in_memory") == "ready",
                      "/healthz rows_in_memory ready again")
@@ -364,22 +375,11 @@ class RowsInMemoryTest(DaemonTestCase):
         seconds (zorgstatus_rows_in_memory_versions back to 1), instead of holding it (~60 MB
         nationally) until its next request. Only /metrics is asked meanwhile: it reads no
         snapshot, so it moves no thread."""
-        srv = self.start_server()
-        srv.set_content("/a.jsonl", insurer_feed("1001", "alfa", "1001-NATURA"))
-        d = self.start_daemon([Feed("alfa", "insurer", srv.url("/a.jsonl"), schedule=1)],
-                              now=NOW, settings={"threads": 2})
-        d.wait_success("alfa")
-        d.wait_until(lambda: d.get("/healthz")[2].get("rows_in_memory") == "ready",
-                     "/healthz rows_in_memory ready")
+        srv, d = self._start_ready()
         for _ in range(8):  # each on a connection of its own: both threads answer some
             self.assertEqual(self._status(d), ["contracted"])
         gen = self._metric(d, "zorgstatus_rows_in_memory_generation")
-        srv.set_content("/a.jsonl", feed(
-            insurer_header("alfa", "Alfa", "1001", "Verzekeraar 1001"),
-            [policy("1001-NATURA", Y, "Polis 1001-NATURA", "natura",
-                    [rule("*", 75, "avg_contracted_tariff")]),
-             provider(AGB, "Ziekenhuis Test"),
-             status(AGB, Y, "hospital", "not_contracted", policy="1001-NATURA")]))
+        self._end_contract(srv)
         d.wait_until(lambda: self._metric(d, "zorgstatus_rows_in_memory_generation") > gen,
                      "the statuses of the new snapshot in memory")
         d.wait_until(lambda: self._metric(d, "zorgstatus_rows_in_memory_versions") == 1,
