@@ -10,6 +10,7 @@ if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--ci" ]; then
 	PKGS="$PKGS check python3 curl valgrind chromium prometheus"
 	PKGS="$PKGS varnish varnish-modules" # tests/blackbox/test_varnish.py (cache tier)
 	PKGS="$PKGS clang libclang-rt-14-dev" # tests/fuzz (libFuzzer)
+	PKGS="$PKGS strace" # tests/blackbox/test_http.py (answers written at once)
 	# docs/openapi.json checks (tests/openapi/run.sh) and the widget tests (tests/www: npm
 	# playwright-core and axe-core); npm only where node brings none
 	PKGS="$PKGS python3-jsonschema nodejs"; command -v npm >/dev/null || PKGS="$PKGS npm"

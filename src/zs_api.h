@@ -73,7 +73,7 @@ void zs_reader_set_direct(zs_reader *r, int on);
  * version of the snapshot a call reads. rows must outlive the reader's use of it. */
 struct zs_rows;
 void zs_reader_set_rows(zs_reader *r, struct zs_rows *rows);
-/* Let go of r's rows in memory when they are not of the published snapshot (zs_generation):
+/* Let go of r's rows in memory when they are older than the published snapshot (zs_generation):
  * a serving thread that gets no requests would otherwise keep an old version (the next
  * answer takes the newest). Between answers only, on r's thread. */
 void zs_reader_let_go_rows(zs_reader *r);

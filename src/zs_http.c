@@ -641,7 +641,14 @@ static void write_now(struct bufferevent *bev)
 	evutil_socket_t fd = bufferevent_getfd(bev);
 	if (fd < 0 || evbuffer_get_length(out) == 0)
 		return; /* nothing answered yet (or already written) */
-	if (evbuffer_write(out, fd) > 0 && evbuffer_get_length(out) == 0)
+	/* as libevent's own write callback (bufferevent_writecb) does: a socket bufferevent keeps
+	 * the front of its output frozen between its writes, and a write to a frozen front fails
+	 * without trying (so, without this, every answer on a connection after one that libevent
+	 * wrote itself, a large or a file's, went the slow way) */
+	evbuffer_unfreeze(out, 1);
+	int n = evbuffer_write(out, fd);
+	evbuffer_freeze(out, 1);
+	if (n > 0 && evbuffer_get_length(out) == 0)
 		bufferevent_trigger(bev, EV_WRITE, 0); /* may free the connection: bev not used after */
 }
 

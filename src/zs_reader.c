@@ -456,7 +456,9 @@ void zs_reader_refresh(zs_reader *r)
 
 void zs_reader_let_go_rows(zs_reader *r)
 {
-	if (r && r->rver && zs_rver_gen(r->rver) != atomic_load(&zs_generation)) {
+	/* older only: a snapshot is committed before its generation is published, so a reader can
+	 * be ahead of zs_generation for a moment */
+	if (r && r->rver && zs_rver_gen(r->rver) < atomic_load(&zs_generation)) {
 		zs_rver_release(r->rver);
 		r->rver = NULL;
 	}

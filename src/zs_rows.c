@@ -238,6 +238,7 @@ struct zs_rver {
 	epoch *ep;
 	rent *e;               /* by agb (strcmp), then year */
 	size_t n, cap, nrows;
+	int counted;           /* published: counted in the store's versions alive */
 };
 
 static void block_release(rblock *b)
@@ -251,7 +252,8 @@ static void versions_count(zs_rows *s, int d);
 
 static void rver_free(zs_rver *v)
 {
-	versions_count(v->owner, -1);
+	if (v->counted)
+		versions_count(v->owner, -1);
 	for (size_t i = 0; i < v->n; i++)
 		block_release(v->e[i].b);
 	free(v->e);
@@ -504,7 +506,6 @@ static zs_rver *rver_new(zs_rows *s, epoch *ep, long long gen)
 		return NULL;
 	atomic_init(&v->refs, 1);
 	v->owner = s;
-	versions_count(s, 1);
 	v->gen = gen;
 	v->ep = ep;
 	atomic_fetch_add(&ep->refs, 1);
@@ -806,6 +807,8 @@ int zs_rows_update(zs_rows *s, sqlite3 *db, char *err, size_t errlen)
 	if (v) {
 		old = s->cur;
 		s->cur = v;
+		v->counted = 1; /* a version being built is not counted */
+		versions_count(s, 1);
 		st.builds = s->pub.builds + 1;
 		st.full_builds = s->pub.full_builds + (full == 1);
 		st.failures = s->pub.failures;

@@ -67,8 +67,8 @@ typedef struct {
 	long long gen;        /* the current version's generation, -1 none */
 	size_t providers, rows, patterns, texts;
 	size_t bytes;         /* held by the current version and its epoch */
-	size_t versions;      /* versions alive: the newest, those readers still hold, those
-	                       * let go and not yet freed */
+	size_t versions;      /* published versions alive: the newest, those readers still
+	                       * hold, those let go and not yet freed (not one being built) */
 	unsigned long builds, full_builds, failures;
 	double last_build_ms;
 } zs_rows_stats;
