@@ -632,9 +632,7 @@ static void on_request(struct evhttp_request *req, void *arg)
  * merges the interest changes away. What the socket does not take at once (a large answer, a
  * slow reader) stays in the output and goes as before; an error is left to the write event,
  * which meets it again and closes the connection through evhttp. An answer from a cached file
- * gets its headers written here and its file (sendfile) at the next turn, as before: writing
- * both here saved the turn's user CPU but cost as much in the kernel (the headers leave as a
- * packet of their own; measured on the warm identity lookup). */
+ * gets its headers written here and its file (sendfile) at the next turn, as before. */
 static void write_now(struct bufferevent *bev)
 {
 	struct evbuffer *out = bufferevent_get_output(bev);
