@@ -365,8 +365,11 @@ void zs_http_stop(zs_http *h)
 	for (int i = 0; i < 2; i++)
 		if (h->lock_fd[i] >= 0)
 			close(h->lock_fd[i]);
+	/* loopexit, not loopbreak: a break asked before a thread has entered its loop is lost
+	 * (event_base_loop clears it on entry) and the join below waited for good, e.g. when the
+	 * metrics address was taken right after the serving threads started */
 	for (size_t i = 0; i < h->n; i++)
-		event_base_loopbreak(h->t[i].base);
+		event_base_loopexit(h->t[i].base, NULL);
 	for (size_t i = 0; i < h->n; i++) {
 		serv_thread *t = &h->t[i];
 		pthread_join(t->thread, NULL);

@@ -435,6 +435,29 @@ class AddressTest(DaemonTestCase):
                            timeout=harness.START_TIMEOUT, cwd=db_dir)
         return p.returncode, p.stderr.decode("utf-8", "replace")
 
+    def test_taken_metrics_address_exits_69_instead_of_hanging(self):
+        """Regression: with metrics_listen on a taken address the daemon stopped its serving
+        threads right after starting them, and waited for ever when a thread had not yet
+        entered its loop (the stop request was lost). It exits 69 naming the address."""
+        taken = socket.socket()
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        self.addCleanup(taken.close)
+        maddr = "127.0.0.1:%d" % taken.getsockname()[1]
+        tmp = tempfile.mkdtemp(prefix="zsbb-metrics-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        cmd = [harness.require_binary(), "--listen", "127.0.0.1:%d" % port, "--metrics_listen", maddr,
+               "--database", os.path.join(tmp, "m.db"), "--now", NOW]
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=harness.START_TIMEOUT, cwd=tmp)
+        err = p.stderr.decode("utf-8", "replace")
+        self.assertEqual(p.returncode, EX_UNAVAILABLE, err)
+        self.assertIn(maddr, err)
+
     def test_second_daemon_on_a_taken_port_exits_69_naming_the_address(self):
         d = self.start_daemon([], now=NOW)
         tmp = tempfile.mkdtemp(prefix="zsbb-second-")
