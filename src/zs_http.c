@@ -4,6 +4,9 @@
 #include "config.h"
 #include "zs_http_priv.h"
 #include <event2/bufferevent.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #define MOD "http"
 
@@ -632,8 +635,8 @@ static void on_request(struct evhttp_request *req, void *arg)
  * merges the interest changes away. What the socket does not take at once (a large answer, a
  * slow reader) stays in the output and goes as before; an error is left to the write event,
  * which meets it again and closes the connection through evhttp. An answer from a cached file
- * gets its headers written here and its file (sendfile) at the next turn, as before. */
-static void write_now(struct bufferevent *bev)
+ * gets its headers and its file (sendfile) written here too. */
+static void write_now(struct bufferevent *bev, int file)
 {
 	struct evbuffer *out = bufferevent_get_output(bev);
 	evutil_socket_t fd = bufferevent_getfd(bev);
@@ -644,7 +647,18 @@ static void write_now(struct bufferevent *bev)
 	 * without trying (so, without this, every answer on a connection after one that libevent
 	 * wrote itself, a large or a file's, went the slow way) */
 	evbuffer_unfreeze(out, 1);
+	/* an answer from a cache file is two writes, as evbuffer_write stops where the file
+	 * begins: the headers, then the file (sendfile). Corked, they leave as full segments
+	 * instead of a small one for the headers first (nginx's tcp_nopush); a third write would
+	 * meet a full socket. */
+	int on = 1, off = 0;
+	if (file)
+		setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
 	int n = evbuffer_write(out, fd);
+	if (file && n > 0 && evbuffer_get_length(out) > 0)
+		n = evbuffer_write(out, fd);
+	if (file)
+		setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
 	evbuffer_freeze(out, 1);
 	if (n > 0 && evbuffer_get_length(out) == 0)
 		bufferevent_trigger(bev, EV_WRITE, 0); /* may free the connection: bev not used after */
@@ -654,9 +668,11 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	(void)zs_hio_take_file_added();
 	on_request(req, arg); /* answers req, which stays allocated until it is written out */
+	int file = zs_hio_take_file_added();
 	if (bev)
-		write_now(bev);
+		write_now(bev, file);
 }
 
 /* ---- the router without threads (fuzzers, tests) -------------------------------------------- */

@@ -357,6 +357,16 @@ static void add_entry_bytes(struct evbuffer *out, const char *p, size_t n, zs_re
  * without an entry the body itself is handed over (r->body is NULL after; the reply frees it
  * once sent). Returns 1 (from the entry's file), 0 (otherwise), or -1 when nothing could be
  * added (an entry without its text, whose file could not be added or read: out of memory). */
+/* set when this thread's answer took a file (zs_hio_take_file_added) */
+static __thread int file_added;
+
+int zs_hio_take_file_added(void)
+{
+	int v = file_added;
+	file_added = 0;
+	return v;
+}
+
 static int add_body(struct evbuffer *out, zs_rendered *r, zs_rentry *e)
 {
 	struct evbuffer_file_segment *seg = e ? __atomic_load_n(&e->file, __ATOMIC_ACQUIRE) : NULL;
@@ -364,8 +374,10 @@ static int add_body(struct evbuffer *out, zs_rendered *r, zs_rentry *e)
 		/* sendfile(2) once it reaches the connection's buffer: libevent does that for a
 		 * segment added to a buffer that drains to a descriptor */
 		evbuffer_set_flags(out, EVBUFFER_FLAG_DRAINS_TO_FD);
-		if (evbuffer_add_file_segment(out, seg, 0, (ev_off_t)r->len) == 0)
+		if (evbuffer_add_file_segment(out, seg, 0, (ev_off_t)r->len) == 0) {
+			file_added = 1;
 			return 1;
+		}
 	}
 	if (!r->body && seg) { /* the entry dropped its text: read it back from the file */
 		char *text = read_back(e);

@@ -10,9 +10,13 @@ no ETag, no cache changes; consumers see the day of the last check, which moves 
 """
 
 import gzip
+import http.client
 import json
 import os
+import re
 import socket
+import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -409,6 +413,51 @@ class AnswerFileTest(DaemonTestCase):
         self.assertEqual(set(shown), {"contracted"})
         self.assertIn("negotiating", [x["status"] for p in json.loads(b1)["years"][0]["policies"]
                                       for x in p["statuses"]])
+
+    def test_an_answer_from_the_cache_file_is_written_in_its_requests_turn(self):
+        """Regression (bench, warm identity lookup): an answer sent from its cache file was
+        written half in its request's turn (the headers) and half at the next turn (the file),
+        with write interest asked of epoll for every answer. strace on the daemon: on one
+        keep-alive connection, each answer's file goes out with sendfile, and no EPOLLOUT is
+        asked for that connection."""
+        s, d, first, path = self.big_hospital_daemon()
+        conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=30)
+        self.addCleanup(conn.close)
+
+        def get():
+            conn.request("GET", path)
+            r = conn.getresponse()
+            return r.status, r.read()
+
+        st, b1 = get()  # the answer, then its file (made at the first hit)
+        self.assertEqual((st, get()), (200, (200, b1)))
+        trace = tempfile.NamedTemporaryFile(prefix="zs-strace-", suffix=".txt", delete=False)
+        trace.close()
+        self.addCleanup(os.unlink, trace.name)
+        tracer = subprocess.Popen(["strace", "-f", "-qq", "-p", str(d.proc.pid), "-e",
+                                   "trace=sendfile,epoll_ctl", "-o", trace.name],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            time.sleep(1.0)  # attached to every thread
+            if tracer.poll() is not None:
+                self.skipTest("strace cannot attach here: %s"
+                              % tracer.stderr.read().decode(errors="replace")[:200])
+            for _ in range(3):
+                self.assertEqual(get(), (200, b1))
+                time.sleep(0.1)
+        finally:
+            if tracer.poll() is None:
+                tracer.terminate()
+                tracer.wait(10)
+        with open(trace.name, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+        sent = [m.group(1) for m in (re.search(r"sendfile\((\d+), \d+, .*= %d$" % len(b1), line)
+                                     for line in lines) if m]
+        self.assertEqual(len(sent), 3, "three answers from the file: %r" % lines[:20])
+        self.assertEqual(len(set(sent)), 1, "one connection: %r" % sent)
+        asked = [line for line in lines
+                 if re.search(r"epoll_ctl\(\d+, EPOLL_CTL_\w+, %s, .*EPOLLOUT" % sent[0], line)]
+        self.assertEqual(asked, [], "write interest asked for answers the socket took at once")
 
     def test_an_answer_asked_often_with_gzip_goes_out_smaller(self):
         """The gzip form made on the request path is quick (level 1); the 32nd gzip answer
