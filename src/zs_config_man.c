@@ -157,7 +157,7 @@ void zs_config_man(FILE *out, int section, const zs_man_paths *paths)
 	      "the serving threads listen, a status line with the number of feeds loaded and failing, and\n"
 	      "watchdog keep\\-alives when the unit sets \\fBWatchdogSec=\\fR.\n"
 	      "\\fB/healthz\\fR answers liveness, \\fB/readyz\\fR readiness (503 until the first snapshot\n"
-	      "is loaded), \\fB/metrics\\fR Prometheus metrics.\n"
+	      "is loaded and its statuses are held in memory), \\fB/metrics\\fR Prometheus metrics.\n"
 	      ".SH OPTIONS\n"
 	      ".TP\n\\fB\\-\\-config\\fR \\fIFILE\\fR\nRead the configuration file FILE (\\fBzorgstatus.conf\\fR(5)).\n"
 	      ".TP\n\\fB\\-\\-dump\\-config\\fR\nPrint the effective configuration in file syntax and exit (never credentials).\n"

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <sqlite3.h>
 #include "zs_ready.h"
+#include "zs_api_priv.h"
+#include "zs_rows.h"
 #include "zs_worker.h"
 
 static const char *database;
@@ -15,6 +17,7 @@ static const struct { const char *code, *message; } reasons[] = {
 	{ "no_feed_loaded", "no feed has been loaded yet" },
 	{ "no_feeds_configured", "no feed is configured" },
 	{ "database_unreadable", "the database cannot be read" },
+	{ "loading_statuses", "the statuses are being loaded into memory" },
 };
 
 void zs_ready_init(const char *db)
@@ -53,15 +56,28 @@ static int database_readable(void)
 	return ok;
 }
 
+/* Statuses held in memory (zs_rows.h) whose first version is still being built: answers read
+ * them from the database meanwhile, several times slower (a national dataset: ~10 s after a
+ * start), so a load balancer keeps sending to the replicas that have them. Not after a failed
+ * build: the answers stay right from the database, and a replica that will not build them
+ * must not stay out for ever. */
+static int statuses_loading(const zs_reader *r)
+{
+	zs_rows_stats st;
+	zs_rows_get_stats(r ? r->rows : NULL, &st);
+	return st.state == 1 && st.failures == 0;
+}
+
 json_t *zs_api_ready(zs_reader *r, const zs_request *req, int *status)
 {
-	(void)r;
 	(void)req;
 	const char *code = NULL;
 	if (!atomic_load(&ready))
 		code = atomic_load(&reason);
 	else if (!database_readable())
 		code = "database_unreadable";
+	else if (statuses_loading(r))
+		code = "loading_statuses";
 	if (!code) {
 		*status = 200;
 		return json_pack("{s:s, s:I}", "status", "ready", "generation",

@@ -26,6 +26,7 @@
 #include "zs_db.h"
 #include "zs_deps.h"
 #include "zs_ingest.h"
+#include "zs_ready.h"
 #include "zs_rows.h"
 #include "zs_time.h"
 #include "zs_types.h"
@@ -380,6 +381,42 @@ START_TEST(test_rows_reader_ahead_of_the_store_reads_the_table)
 }
 END_TEST
 
+/* /readyz: a replica whose statuses in memory have no version yet answers from the database,
+ * several times slower, so it is not ready (503 loading_statuses) even with its feeds loaded;
+ * ready once the first version is built, and with the rows in memory off. */
+START_TEST(test_rows_not_ready_until_the_first_version_is_built)
+{
+	char path[4096];
+	int st = 0;
+	snprintf(path, sizeof path, "%s/zs.db", dir);
+	zs_ready_init(path);
+	zs_ready_set(1, NULL); /* every feed attempted, one loaded */
+	zs_reader_set_rows(rd, rows);
+	zs_request q = { .lang = "nl", .now = now_dec };
+	json_t *o = zs_api_call(rd, zs_api_ready, &q, &st, NULL, NULL);
+	ck_assert_int_eq(st, 503);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "reason")), "loading_statuses");
+	json_decref(o);
+	update();
+	o = zs_api_call(rd, zs_api_ready, &q, &st, NULL, NULL);
+	ck_assert_int_eq(st, 200);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "status")), "ready");
+	json_decref(o);
+	/* without rows in memory there is nothing to wait for */
+	zs_rows *none = zs_rows_new();
+	ck_assert_ptr_nonnull(none);
+	zs_reader_set_rows(rd, none);
+	o = zs_api_call(rd, zs_api_ready, &q, &st, NULL, NULL);
+	ck_assert_int_eq(st, 503);
+	json_decref(o);
+	zs_reader_set_rows(rd, NULL);
+	zs_rows_free(none);
+	o = zs_api_call(rd, zs_api_ready, &q, &st, NULL, NULL);
+	ck_assert_int_eq(st, 200);
+	json_decref(o);
+}
+END_TEST
+
 /* A version alive is counted until its last holder lets go (zorgstatus_rows_in_memory_versions);
  * a reader lets go of the rows of a snapshot older than the published one between answers
  * (zs_reader_let_go_rows: a serving thread without requests), and keeps the newest. */
@@ -503,6 +540,7 @@ int main(void)
 	tcase_add_test(tc, test_rows_thread_follows_the_published_generation);
 	tcase_add_test(tc, test_rows_memo_front_keeps_contexts_apart);
 	tcase_add_test(tc, test_rows_old_version_let_go_by_an_idle_reader);
+	tcase_add_test(tc, test_rows_not_ready_until_the_first_version_is_built);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
