@@ -374,10 +374,8 @@ static int add_body(struct evbuffer *out, zs_rendered *r, zs_rentry *e)
 		/* sendfile(2) once it reaches the connection's buffer: libevent does that for a
 		 * segment added to a buffer that drains to a descriptor */
 		evbuffer_set_flags(out, EVBUFFER_FLAG_DRAINS_TO_FD);
-		if (evbuffer_add_file_segment(out, seg, 0, (ev_off_t)r->len) == 0) {
-			file_added = 1;
+		if (evbuffer_add_file_segment(out, seg, 0, (ev_off_t)r->len) == 0)
 			return 1;
-		}
 	}
 	if (!r->body && seg) { /* the entry dropped its text: read it back from the file */
 		char *text = read_back(e);
@@ -557,8 +555,10 @@ void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry 
 	} else {
 		added = add_body(out, r, e);
 	}
-	if (added == 1 && !head)
+	if (added == 1 && !head) {
 		zs_metrics_file_answer();
+		file_added = 1; /* (HEAD: its body is not sent) */
+	}
 	if (added < 0) {
 		evbuffer_free(out);
 		zs_hio_send_error(req, 503, "unavailable", NULL, "temporarily unable to answer");

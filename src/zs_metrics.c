@@ -536,7 +536,8 @@ char *zs_metrics_render(const char *database)
 	fprintf(o, "zorgstatus_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
 	render_requests(o);
 	head(o, "zorgstatus_ready", "gauge",
-	     "1 once the first snapshot is loaded (/readyz, without its database check).");
+	     "1 once the first snapshot is loaded (/readyz, without its database and "
+	     "statuses-in-memory checks).");
 	fprintf(o, "zorgstatus_ready %d\n", zs_ready_get());
 	head(o, "zorgstatus_snapshot_generation", "gauge",
 	     "Generation of the published snapshot (bumped by every committed change).");

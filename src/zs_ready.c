@@ -11,6 +11,10 @@
 static const char *database;
 static _Atomic int ready;
 static const char *_Atomic reason = "starting";
+/* the generation published when the daemon first became ready; and whether the statuses in
+ * memory have since caught up with it (statuses_loading) */
+static _Atomic long long ready_gen = -1;
+static _Atomic int rows_caught_up;
 
 static const struct { const char *code, *message; } reasons[] = {
 	{ "starting", "the feeds have not all been attempted yet" },
@@ -29,8 +33,8 @@ void zs_ready_set(int r, const char *why)
 {
 	if (why)
 		atomic_store(&reason, why);
-	if (r)
-		atomic_store(&ready, 1);
+	if (r && !atomic_exchange(&ready, 1))
+		atomic_store(&ready_gen, atomic_load(&zs_generation));
 }
 
 int zs_ready_get(void)
@@ -56,16 +60,23 @@ static int database_readable(void)
 	return ok;
 }
 
-/* Statuses held in memory (zs_rows.h) whose first version is still being built: answers read
- * them from the database meanwhile, several times slower (a national dataset: ~10 s after a
- * start), so a load balancer keeps sending to the replicas that have them. Not after a failed
- * build: the answers stay right from the database, and a replica that will not build them
- * must not stay out for ever. */
+/* Statuses held in memory (zs_rows.h) not yet built for the snapshot that made the daemon
+ * ready: answers read them from the database meanwhile, several times slower (a national
+ * dataset: ~10 s after a start or after the first load), so a load balancer keeps sending to
+ * the replicas that have them. Once they are there the wait is over for good (later snapshots
+ * are built while the one before serves, and readiness does not flap with each feed change),
+ * and a failed build ends it too: answers stay right from the database, and a replica that
+ * cannot build them must not stay out for ever. */
 static int statuses_loading(const zs_reader *r)
 {
+	if (atomic_load(&rows_caught_up) || !r || !r->rows)
+		return 0;
 	zs_rows_stats st;
-	zs_rows_get_stats(r ? r->rows : NULL, &st);
-	return st.state == 1 && st.failures == 0;
+	zs_rows_get_stats(r->rows, &st);
+	if (st.failures == 0 && (st.state != 2 || st.gen < atomic_load(&ready_gen)))
+		return 1;
+	atomic_store(&rows_caught_up, 1);
+	return 0;
 }
 
 json_t *zs_api_ready(zs_reader *r, const zs_request *req, int *status)

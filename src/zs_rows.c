@@ -746,6 +746,9 @@ int zs_rows_update(zs_rows *s, sqlite3 *db, char *err, size_t errlen)
 	err[0] = 0;
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "begin: %s", sqlite3_errmsg(db));
+		pthread_mutex_lock(&s->mu);
+		s->pub.failures++; /* a build that failed (/readyz stops waiting for one) */
+		pthread_mutex_unlock(&s->mu);
 		return -1;
 	}
 	long long t0 = zs_metrics_now_us();
