@@ -353,11 +353,8 @@ static void add_entry_bytes(struct evbuffer *out, const char *p, size_t n, zs_re
 	evbuffer_add(out, p, n);
 }
 
-/* Add r's body without copying it: a cached entry's from its file (sendfile) or by reference;
- * without an entry the body itself is handed over (r->body is NULL after; the reply frees it
- * once sent). Returns 1 (from the entry's file), 0 (otherwise), or -1 when nothing could be
- * added (an entry without its text, whose file could not be added or read: out of memory). */
-/* set when this thread's answer took a file (zs_hio_take_file_added) */
+/* Set when an answer of this thread went out with its body in a cache file, by
+ * zs_hio_send_rendered; taken by zs_hio_take_file_added. */
 static __thread int file_added;
 
 int zs_hio_take_file_added(void)
@@ -367,6 +364,10 @@ int zs_hio_take_file_added(void)
 	return v;
 }
 
+/* Add r's body without copying it: a cached entry's from its file (sendfile) or by reference;
+ * without an entry the body itself is handed over (r->body is NULL after; the reply frees it
+ * once sent). Returns 1 (from the entry's file), 0 (otherwise), or -1 when nothing could be
+ * added (an entry without its text, whose file could not be added or read: out of memory). */
 static int add_body(struct evbuffer *out, zs_rendered *r, zs_rentry *e)
 {
 	struct evbuffer_file_segment *seg = e ? __atomic_load_n(&e->file, __ATOMIC_ACQUIRE) : NULL;
