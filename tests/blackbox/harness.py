@@ -23,6 +23,7 @@ Environment:
                      (tests/openapi/run.sh validates them against docs/openapi.json)
 """
 
+import contextlib
 import email.utils
 import gzip
 import hashlib
@@ -30,6 +31,8 @@ import http.client
 import http.server
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -407,6 +410,42 @@ class FeedServer:
 
 # --------------------------------------------------------------------------------------------
 # daemon
+
+@contextlib.contextmanager
+def traced(tc, pid, calls):
+    """strace on every thread of process pid for the system calls named (e.g.
+    "sendfile,epoll_ctl") while the block runs; yields a list that holds strace's lines once
+    the block is over. tc (a TestCase) is skipped when strace is missing or cannot attach."""
+    if not shutil.which("strace"):
+        tc.skipTest("needs strace")
+    out = tempfile.NamedTemporaryFile(prefix="zs-strace-", suffix=".txt", delete=False)
+    out.close()
+    tc.addCleanup(os.unlink, out.name)
+    tracer = subprocess.Popen(["strace", "-f", "-qq", "-p", str(pid), "-e", "trace=" + calls,
+                               "-o", out.name],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    lines = []
+    try:
+        time.sleep(1.0)  # attached to every thread
+        if tracer.poll() is not None:
+            tc.skipTest("strace cannot attach here: %s"
+                        % tracer.stderr.read().decode(errors="replace")[:200])
+        yield lines
+    finally:
+        if tracer.poll() is None:
+            tracer.terminate()
+            tracer.wait(10)
+        tracer.stderr.close()
+    with open(out.name, encoding="utf-8", errors="replace") as f:
+        lines.extend(f.read().splitlines())
+
+
+def write_interest_asked(lines, fd):
+    """The lines of a trace (traced) in which epoll was asked for write interest (EPOLLOUT) on
+    descriptor fd: an answer that did not go out in its request's turn."""
+    return [line for line in lines
+            if re.search(r"epoll_ctl\(\d+, EPOLL_CTL_\w+, %s, .*EPOLLOUT" % fd, line)]
+
 
 def free_port():
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

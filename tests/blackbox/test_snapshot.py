@@ -15,12 +15,11 @@ import json
 import os
 import re
 import socket
-import subprocess
-import tempfile
 import threading
 import time
 import unittest
 
+import harness
 from harness import DaemonTestCase, Feed, feed, insurer_header, policy, provider, rule, status
 
 AGB = "06010101"
@@ -431,33 +430,16 @@ class AnswerFileTest(DaemonTestCase):
 
         st, b1 = get()  # the answer, then its file (made at the first hit)
         self.assertEqual((st, get()), (200, (200, b1)))
-        trace = tempfile.NamedTemporaryFile(prefix="zs-strace-", suffix=".txt", delete=False)
-        trace.close()
-        self.addCleanup(os.unlink, trace.name)
-        tracer = subprocess.Popen(["strace", "-f", "-qq", "-p", str(d.proc.pid), "-e",
-                                   "trace=sendfile,epoll_ctl", "-o", trace.name],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            time.sleep(1.0)  # attached to every thread
-            if tracer.poll() is not None:
-                self.skipTest("strace cannot attach here: %s"
-                              % tracer.stderr.read().decode(errors="replace")[:200])
+        with harness.traced(self, d.proc.pid, "sendfile,epoll_ctl") as lines:
             for _ in range(3):
                 self.assertEqual(get(), (200, b1))
                 time.sleep(0.1)
-        finally:
-            if tracer.poll() is None:
-                tracer.terminate()
-                tracer.wait(10)
-        with open(trace.name, encoding="utf-8", errors="replace") as f:
-            lines = f.read().splitlines()
         sent = [m.group(1) for m in (re.search(r"sendfile\((\d+), \d+, .*= %d$" % len(b1), line)
                                      for line in lines) if m]
         self.assertEqual(len(sent), 3, "three answers from the file: %r" % lines[:20])
         self.assertEqual(len(set(sent)), 1, "one connection: %r" % sent)
-        asked = [line for line in lines
-                 if re.search(r"epoll_ctl\(\d+, EPOLL_CTL_\w+, %s, .*EPOLLOUT" % sent[0], line)]
-        self.assertEqual(asked, [], "write interest asked for answers the socket took at once")
+        self.assertEqual(harness.write_interest_asked(lines, sent[0]), [],
+                         "write interest asked for answers the socket took at once")
 
     def test_an_answer_asked_often_with_gzip_goes_out_smaller(self):
         """The gzip form made on the request path is quick (level 1); the 32nd gzip answer
