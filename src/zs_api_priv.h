@@ -207,8 +207,13 @@ void zs_status_write(zs_reader *r, const zs_request *req, const pol_entry *p,
                      zs_jbuf *b);
 /* Hits and misses of the reader's status memo, entries and bytes held. */
 void zs_status_memo_stats(const zs_reader *r, zs_tmemo_stats *s);
-/* {"agb","name","kind","parent","locations"}; *found = 0 when no master data. */
+/* {"agb","name","kind","parent","locations"}; *found = 0 when no master data. Written directly
+ * with the rows in memory, an empty object whose text (of the version) is spliced. */
 json_t *zs_provider_json(zs_reader *r, const char *agb, int *found);
+/* The same object from a provider record's columns (locations: its JSON text, or NULL); the
+ * one place it is made, for answers and for the texts held in memory (zs_provtext.h). */
+json_t *zs_provider_obj(const char *agb, const char *name, const char *kind, const char *parent,
+                        const char *locations);
 
 /* Parameter helpers: see zs_api.c. */
 int zs_param_year(const zs_request *req, int *year, json_t **err, int *status);

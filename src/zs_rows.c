@@ -18,13 +18,15 @@
 #include "zs_deps.h"
 #include "zs_log.h"
 #include "zs_metrics.h"
+#include "zs_provtext.h"
 #include "zs_util.h"
 #include "zs_worker.h"
 
 #define MOD "rows"
 #define CHUNK 4096u   /* items of a pool chunk */
 #define MAXCH 4096u   /* chunks of a pool: 16 million items */
-#define AGB_MAX 16    /* an agb of this length or more is not held (read from the table) */
+#define AGB_MAX ZS_PROVTEXT_AGB_MAX /* an agb this long or longer is not held (read from the
+                                    * table) */
 #define ARENA 65536u  /* bytes of a text chunk */
 
 /* The columns of a row as zs_eff_from_row reads them, then agb (18) and year (19). */
@@ -238,6 +240,7 @@ struct zs_rver {
 	epoch *ep;
 	rent *e;               /* by agb (strcmp), then year */
 	size_t n, cap, nrows;
+	zs_provtext *prov;     /* the providers' master data as answers write it */
 	int counted;           /* published: counted in the store's versions alive */
 };
 
@@ -257,6 +260,7 @@ static void rver_free(zs_rver *v)
 	for (size_t i = 0; i < v->n; i++)
 		block_release(v->e[i].b);
 	free(v->e);
+	zs_provtext_free(v->prov);
 	epoch_release(v->ep);
 	free(v);
 }
@@ -298,6 +302,11 @@ int zs_rver_rows(const zs_rver *v, const char *agb, int year, const zs_rrow **ro
 			hi = mid;
 	}
 	return 1;
+}
+
+int zs_rver_provider(const zs_rver *v, const char *agb, const char **text, size_t *len)
+{
+	return v->prov ? zs_provtext_find(v->prov, agb, text, len) : -1;
 }
 
 const char *zs_rver_policy(const zs_rver *v, uint32_t pol)
@@ -546,7 +555,7 @@ static zs_rver *build_full(zs_rows *s, sqlite3 *db, long long gen, const retset 
 	}
 	int rc = scan(v, st, ret, err, errlen);
 	sqlite3_finalize(st);
-	if (rc) {
+	if (rc || !(v->prov = zs_provtext_full(db, err, errlen))) {
 		zs_rver_release(v);
 		return NULL;
 	}
@@ -588,7 +597,8 @@ static zs_rver *build_incr(zs_rows *s, sqlite3 *db, const zs_rver *old, long lon
 		j++;
 	}
 	sqlite3_finalize(st);
-	if (rc) {
+	if (rc || (old->prov && !(v->prov = zs_provtext_incr(db, old->prov, agbs, nagb, err,
+	                                                       errlen)))) {
 		if (!err[0])
 			snprintf(err, errlen, "out of memory");
 		zs_rver_release(v);
@@ -804,7 +814,8 @@ int zs_rows_update(zs_rows *s, sqlite3 *db, char *err, size_t errlen)
 		           v->nrows * sizeof(zs_rrow) + ep->tbytes +
 		           ((size_t)ep->pats.n + CHUNK) * sizeof(eff_view) +
 		           ((size_t)ep->texts.n + CHUNK) * sizeof(char *) +
-		           (ep->pat_ix.cap + ep->text_ix.cap) * sizeof(struct slot);
+		           (ep->pat_ix.cap + ep->text_ix.cap) * sizeof(struct slot) +
+		           zs_provtext_bytes(v->prov);
 	}
 	pthread_mutex_lock(&s->mu);
 	if (v) {

@@ -2,17 +2,18 @@
  * serving threads' readers, so that an answer reads its provider's rows from memory instead of
  * from SQLite (issue 16 item 4; docs/api.md "Caching").
  *
- * A version is a sorted index of (agb, year) -> block of rows. A row is 8 bytes: the policy
- * id and the rest of the row (status, sources, moments, texts) as numbers into tables of the
- * version's epoch, where each distinct row pattern and text is kept once (a national dataset:
- * 6.5 million rows, ~11,000 patterns, ~60 MB in all).
+ * A version is a sorted index of (agb, year) -> block of rows, and the providers' master data
+ * as answers write it (zs_provtext.h). A row is 8 bytes: the policy id and the rest of the
+ * row (status, sources, moments, texts) as numbers into tables of the version's epoch, where
+ * each distinct row pattern and text is kept once (a national dataset: 6.5 million rows,
+ * ~11,000 patterns, ~60 MB in all).
  *
  * One builder (zs_rows_update, or the thread of zs_rows_start) makes versions, each inside a
  * read transaction of its own, so a version is exactly one committed snapshot (without the rows
  * of retired policies, which readers hide as well): the first
  * in full, each later one from the one before, with the rows of the providers the dirty table
- * marks changed (p:<agb>; '*' or pruned marks: in full again). Unchanged blocks are shared
- * between versions. An epoch's tables only grow; when they have grown to several times what a
+ * marks changed (p:<agb>, which also marks a change of master data; '*' or pruned marks: in
+ * full again). Unchanged blocks and texts are shared between versions. An epoch's tables only grow; when they have grown to several times what a
  * full build needed, the next version is built in full into a new epoch.
  *
  * Readers: zs_rows_get(gen) gives the version of their snapshot's generation, or NULL when it
@@ -58,6 +59,10 @@ long long zs_rver_gen(const zs_rver *v);
  * (policy_id, care_type) order; 0 when v cannot hold that provider (an agb too long for the
  * index): read the table. */
 int zs_rver_rows(const zs_rver *v, const char *agb, int year, const zs_rrow **rows, size_t *n);
+/* A provider's master data in v: the text of an answer's "provider" object for it
+ * (zs_provtext.h). 1 with *text, *len (owned by v); 0 when the snapshot has no record of it;
+ * -1 when v does not hold it (an agb too long): read the table. */
+int zs_rver_provider(const zs_rver *v, const char *agb, const char **text, size_t *len);
 /* A row's policy id and the rest of it (care_type, ..., began; strings owned by v). */
 const char *zs_rver_policy(const zs_rver *v, uint32_t pol);
 const eff_view *zs_rver_pattern(const zs_rver *v, uint32_t pat);

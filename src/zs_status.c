@@ -801,26 +801,43 @@ void zs_status_memo_stats(const zs_reader *r, zs_tmemo_stats *s)
 	zs_tmemo_get_stats(r->smemo, s);
 }
 
+json_t *zs_provider_obj(const char *agb, const char *name, const char *kind, const char *parent,
+                        const char *locations)
+{
+	json_t *l = locations ? json_loads(locations, 0, NULL) : NULL;
+	return json_pack("{s:s, s:s?, s:s?, s:s?, s:o}", "agb", agb, "name", name, "kind", kind,
+	                 "parent", parent, "locations", l ? l : json_array());
+}
+
 json_t *zs_provider_json(zs_reader *r, const char *agb, int *found)
 {
 	sqlite3_stmt *st = r->sel_provider;
 	json_t *o = NULL;
 	*found = 0;
-	sqlite3_bind_text(st, 1, agb, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *locs = (const char *)sqlite3_column_text(st, 3);
-		json_t *l = locs ? json_loads(locs, 0, NULL) : NULL;
-		o = json_pack("{s:s, s:s?, s:s?, s:s?, s:o}", "agb", agb, "name",
-		              (const char *)sqlite3_column_text(st, 0), "kind",
-		              (const char *)sqlite3_column_text(st, 1), "parent",
-		              (const char *)sqlite3_column_text(st, 2), "locations",
-		              l ? l : json_array());
+	/* written directly with the rows in memory: the text its version holds, spliced */
+	const char *text;
+	size_t len;
+	int held = r->direct && r->rver ? zs_rver_provider(r->rver, agb, &text, &len) : -1;
+	if (held == 1 && (o = json_object()) && zs_frozen_add_ref(r->raw, o, text, len) == 0) {
 		*found = 1;
-	} else {
+		return o;
+	}
+	json_decref(o);
+	o = NULL;
+	if (held != 0) {
+		sqlite3_bind_text(st, 1, agb, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			o = zs_provider_obj(agb, (const char *)sqlite3_column_text(st, 0),
+			                    (const char *)sqlite3_column_text(st, 1),
+			                    (const char *)sqlite3_column_text(st, 2),
+			                    (const char *)sqlite3_column_text(st, 3));
+			*found = 1;
+		}
+		sqlite3_reset(st);
+	}
+	if (!*found)
 		o = json_pack("{s:s, s:n, s:n, s:n, s:[]}", "agb", agb, "name", "kind", "parent",
 		              "locations");
-	}
-	sqlite3_reset(st);
 	return o;
 }
 

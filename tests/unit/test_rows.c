@@ -311,6 +311,58 @@ START_TEST(test_rows_change_to_one_provider_keeps_the_others)
 }
 END_TEST
 
+/* The providers' master data is held with the rows as the text an answer writes for it, read
+ * again when the provider is marked changed and shared otherwise; a lookup written from memory
+ * reads no provider record. */
+START_TEST(test_rows_provider_master_data_held_as_answers_write_it)
+{
+	const char *t0, *t1, *u0, *u1;
+	size_t l0, l1;
+	update();
+	zs_rver *v0 = zs_rows_get(rows, zs_db_generation(db));
+	ck_assert_ptr_nonnull(v0);
+	ck_assert_int_eq(zs_rver_provider(v0, "06010101", &t0, &l0), 1);
+	const char *ant = "{\"agb\":\"06010101\",\"name\":\"Sint Antonius Ziekenhuis\","
+	                  "\"kind\":\"hospital\",\"parent\":null,\"locations\":[{\"postcode\":"
+	                  "\"3435CM\",\"city\":\"Nieuwegein\"}]}";
+	ck_assert_uint_eq(l0, strlen(ant));
+	ck_assert_msg(memcmp(t0, ant, l0) == 0, "%.*s", (int)l0, t0);
+	ck_assert_int_eq(zs_rver_provider(v0, "47470001", &u0, &l1), 1);
+	ck_assert_int_eq(zs_rver_provider(v0, "99999999", &t1, &l1), 0); /* nobody knows it */
+	ck_assert_int_eq(zs_rver_provider(v0, "0601010106010101", &t1, &l1), -1); /* not held */
+	/* from memory, the provider table is not read; from the table, once */
+	sqlite3_stmt *sel = rd->sel_provider;
+	for (int m = 1; m >= 0; m--) {
+		sqlite3_stmt_status(sel, SQLITE_STMTSTATUS_RUN, 1);
+		zs_big_free(lookup("06010101", "2027", m, NULL));
+		ck_assert_int_eq(sqlite3_stmt_status(sel, SQLITE_STMTSTATUS_RUN, 0), m ? 0 : 1);
+	}
+	/* Buurtzorg's feed renames it: its text is read again, Antonius's shared */
+	apply("antonius", TU_FEED(ANT_HDR,
+		"{'type':'provider','agb':'06010101','name':'Sint Antonius Ziekenhuis',"
+		"'kind':'hospital','locations':[{'postcode':'3435CM','city':'Nieuwegein'}]}",
+		"{'type':'provider','agb':'47470001','name':'Buurtzorg Eindhoven Zuidoost',"
+		"'kind':'district_nursing','locations':[{'postcode':'5611AB','city':'Eindhoven'}]}",
+		ANT_06, "{'type':'end','records':3}"));
+	update();
+	zs_rver *v1 = zs_rows_get(rows, zs_db_generation(db));
+	ck_assert_ptr_nonnull(v1);
+	ck_assert_ptr_ne(v0, v1);
+	ck_assert_int_eq(zs_rver_provider(v1, "06010101", &t1, &l1), 1);
+	ck_assert_ptr_eq(t0, t1);
+	ck_assert_int_eq(zs_rver_provider(v1, "47470001", &u1, &l1), 1);
+	ck_assert_ptr_ne(u0, u1);
+	ck_assert_ptr_nonnull(strstr(u1, "\"name\":\"Buurtzorg Eindhoven Zuidoost\""));
+	ck_assert_ptr_nonnull(strstr(u0, "\"name\":\"Buurtzorg Zuidoost\"")); /* v0 unchanged */
+	zs_rows_stats st;
+	zs_rows_get_stats(rows, &st);
+	ck_assert_uint_eq(st.full_builds, 1);
+	expect_same_answers();
+	zs_rver_release(v0);
+	zs_rver_release(v1);
+}
+END_TEST
+
 /* A '*' mark (everything changed, e.g. a rollover) or marks pruned past the version: the next
  * version is read in full. */
 START_TEST(test_rows_everything_marked_builds_in_full)
@@ -545,6 +597,7 @@ int main(void)
 	tcase_add_test(tc, test_rows_hold_a_row_per_policy_and_care_type);
 	tcase_add_test(tc, test_rows_answers_same_bytes_as_the_table);
 	tcase_add_test(tc, test_rows_change_to_one_provider_keeps_the_others);
+	tcase_add_test(tc, test_rows_provider_master_data_held_as_answers_write_it);
 	tcase_add_test(tc, test_rows_everything_marked_builds_in_full);
 	tcase_add_test(tc, test_rows_reader_ahead_of_the_store_reads_the_table);
 	tcase_add_test(tc, test_rows_thread_follows_the_published_generation);
