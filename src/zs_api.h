@@ -77,6 +77,9 @@ void zs_reader_set_rows(zs_reader *r, struct zs_rows *rows);
  * a serving thread that gets no requests would otherwise keep an old version (the next
  * answer takes the newest). Between answers only, on r's thread. */
 void zs_reader_let_go_rows(zs_reader *r);
+/* A serving thread's tick between answers (about once a second): ends the read transaction a
+ * direct call kept open (zs_api_call), then zs_reader_let_go_rows. On r's thread. */
+void zs_reader_idle(zs_reader *r);
 
 /* The hashes of the dependency keys dirtied by generations in (from, to] (zs_deps_dirty on
  * the reader's connection; outside a handler call). */

@@ -66,6 +66,7 @@ struct zs_reader {
 	sqlite3_stmt *st_begin, *st_commit; /* the read transaction of each call, prepared once */
 	int in_call;           /* inside zs_api_call: one read transaction for the whole answer */
 	int snap_used;         /* the call read the snapshot (r->gen is its generation) */
+	int held;              /* the read transaction of the last call is kept open (zs_api_call) */
 	struct zs_deplist *deps; /* the current call's dependency keys, or NULL (zs_api_dep) */
 	struct zs_frozen *frozen; /* text of the snapshot's shared values (zs_jsonw.h) */
 	struct zs_tmemo *cons; /* consequence objects by their inputs (zs_reader.c); kept across

@@ -406,7 +406,15 @@ json_t *zs_reader_cons_get(zs_reader *r, const zs_conseq_in *in, const char *lan
  * rates, twins, feeds, search vocabulary) are reloaded inside the same
  * transaction when it moved. So statuses and caches always belong to one committed version.
  * zs_api_call ends the transaction; a handler called directly (unit tests) keeps it open until
- * its next refresh, which starts from the newest snapshot. */
+ * its next refresh, which starts from the newest snapshot.
+ *
+ * A public answer written directly (a lookup, status or compare; r->direct) reads only what a
+ * new generation versions: statuses, policies, rates, feeds' dates, master data. Its
+ * transaction is kept open after the call (r->held), and the next such call answers from the
+ * same snapshot while no newer generation is published (zs_generation): no BEGIN, no read of
+ * the generation, no COMMIT per answer. Every other call, a fetch of dirty marks and the
+ * serving thread's tick once a second (zs_reader_idle) end it first, so a kept snapshot never
+ * lags what those read, and the WAL is never held for more than about a second. */
 /* Run a prepared BEGIN or COMMIT (each answer runs both: prepared once instead of parsed by
  * sqlite3_exec every time). */
 static int txn(sqlite3_stmt *st)
@@ -420,8 +428,18 @@ static int txn(sqlite3_stmt *st)
  * reader on that snapshot for good: then ROLLBACK (for a read transaction the same). */
 static void txn_end(zs_reader *r)
 {
+	r->held = 0;
 	if (!sqlite3_get_autocommit(r->db) && txn(r->st_commit) != SQLITE_OK)
 		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+void zs_reader_idle(zs_reader *r)
+{
+	if (!r)
+		return;
+	if (r->held)
+		txn_end(r);
+	zs_reader_let_go_rows(r);
 }
 
 void zs_reader_refresh(zs_reader *r)
@@ -510,13 +528,27 @@ void zs_reader_set_direct(zs_reader *r, int on)
 int zs_api_dirty(zs_reader *r, long long from, long long to, uint64_t **keys, size_t *n,
                  int *all)
 {
+	txn_end(r); /* the marks up to `to`: never those of a kept, older snapshot */
 	return zs_deps_dirty(r->db, from, to, keys, n, all);
 }
 
 json_t *zs_api_call(zs_reader *r, zs_handler fn, const zs_request *req, int *status,
                     long long *snapshot, zs_deplist *deps)
 {
-	txn_end(r); /* left open by a direct handler call */
+	/* direct writing: public lookups, statuses and compares (texts=none and staff answers are
+	 * changed after the handler, or hold more: they keep the tree) */
+	const char *texts = zs_param(req, "texts");
+	r->direct = r->direct_ok && !req->staff &&
+	            (fn == zs_api_provider || fn == zs_api_status || fn == zs_api_compare) &&
+	            !(texts && strcmp(texts, "none") == 0);
+	/* the snapshot kept by the last direct call, while it is the newest published (see above);
+	 * else end what is open (also what a direct handler call left open) */
+	if (r->direct && r->held && r->gen == atomic_load(&zs_generation)) {
+		if (r->rows && !r->rver) /* built since the snapshot was opened */
+			r->rver = zs_rows_get(r->rows, r->gen);
+	} else {
+		txn_end(r);
+	}
 	r->in_call = 1;
 	r->ncalls++;
 	r->snap_used = 0;
@@ -527,12 +559,6 @@ json_t *zs_api_call(zs_reader *r, zs_handler fn, const zs_request *req, int *sta
 	r->scratch.len = 0;
 	r->scratch.oom = 0;
 	r->ndep_feeds = 0;
-	/* direct writing: public lookups, statuses and compares (texts=none and staff answers are
-	 * changed after the handler, or hold more: they keep the tree) */
-	const char *texts = zs_param(req, "texts");
-	r->direct = r->direct_ok && !req->staff &&
-	            (fn == zs_api_provider || fn == zs_api_status || fn == zs_api_compare) &&
-	            !(texts && strcmp(texts, "none") == 0);
 	zs_tmemo_stats m0, m1;
 	zs_status_memo_stats(r, &m0);
 	json_t *body = zs_compact_check(req, status);
@@ -546,8 +572,11 @@ json_t *zs_api_call(zs_reader *r, zs_handler fn, const zs_request *req, int *sta
 		zs_metrics_status_memo(m1.hits - m0.hits, m1.misses - m0.misses);
 	r->deps = NULL;
 	r->in_call = 0;
+	if (r->direct && !sqlite3_get_autocommit(r->db))
+		r->held = 1; /* kept for the next direct call */
+	else
+		txn_end(r);
 	r->direct = 0;
-	txn_end(r);
 	if (snapshot)
 		*snapshot = r->snap_used ? r->gen : -1;
 	return body;
@@ -631,6 +660,7 @@ void zs_reader_close(zs_reader *r)
 {
 	if (!r)
 		return;
+	txn_end(r);
 	caches_free(r);
 	cons_clear(r);
 	zs_status_memo_free(r);

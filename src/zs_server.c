@@ -24,14 +24,15 @@ static struct bufferevent *conn_bev(struct event_base *base, void *arg)
 	return bev;
 }
 
-/* Once a second, between answers: a thread with no requests lets go of the rows in memory
- * of a snapshot that is no longer the newest (~60 MB each after the store starts a new epoch),
+/* Once a second, between answers: the thread ends the read transaction its last lookup kept
+ * open (the WAL is not held longer), and, with no requests, lets go of the rows in memory of a
+ * snapshot that is no longer the newest (~60 MB each after the store starts a new epoch),
  * which it would otherwise hold until its next request. */
 static void let_go_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	zs_reader_let_go_rows(((serv_thread *)arg)->reader);
+	zs_reader_idle(((serv_thread *)arg)->reader);
 }
 
 static void *serve_main(void *arg)

@@ -92,6 +92,13 @@ static void apply(const char *name, FILE *body, time_t when, int expect_applied)
 	atomic_store(&zs_generation, zs_db_generation(db));
 }
 
+/* A generation committed by hand is published as the worker publishes each one it commits
+ * (zs_worker.c): a direct answer keeps its snapshot while no newer one is published. */
+static void publish(void)
+{
+	atomic_store(&zs_generation, zs_db_generation(db));
+}
+
 static void remove_tmp(void)
 {
 	if (dir) {
@@ -691,6 +698,102 @@ START_TEST(test_snapshot_new_status_never_with_old_rate)
 }
 END_TEST
 
+/* One direct status call (as a public answer is written) and its snapshot, and its text in
+ * *text when text is not NULL (zs_big_free). */
+static long long direct_status(char **text)
+{
+	static const zs_kv kv[] = { { "agb", "06010101" }, { "policy", "3311-BASIS" },
+		                    { "year", "2027" }, { "care_type", "hospital" } };
+	zs_request req = { .params = kv, .nparams = 4, .lang = "nl", .now = now_dec };
+	long long snap = -1;
+	int st = 0;
+	size_t len;
+	zs_reader_set_direct(rd, 1);
+	json_t *o = zs_api_call(rd, zs_api_status, &req, &st, &snap, NULL);
+	ck_assert_int_eq(st, 200);
+	char *t = zs_api_dump(rd, o, &len);
+	json_decref(o);
+	zs_reader_set_direct(rd, 0);
+	ck_assert_ptr_nonnull(t);
+	if (text)
+		*text = t;
+	else
+		zs_big_free(t);
+	return snap;
+}
+
+/* A new version of 06010101's 3311-BASIS hospital status, committed and not published. */
+static void commit_status(const char *status)
+{
+	zs_ingest_result res;
+	char err[512] = "", line[256];
+	snprintf(line, sizeof line, "{'type':'status','agb':'06010101','policy':'3311-BASIS',"
+	         "'year':2027,'care_type':'hospital','status':'%s'}", status);
+	FILE *body = TU_FEED(ZK_HDR,
+		"{'type':'policy','id':'3311-BASIS','year':2027,'name':'Basis Zeker',"
+		"'label':'Zilveren Kruis','kind':'natura','reimbursement':["
+		"{'care_type':'*','percent':75,'basis':'avg_contracted_tariff'}]}",
+		line, "{'type':'end','records':2}");
+	ck_assert_msg(zs_ingest_apply(db, &cfg.feeds[0], body, now_dec, &res, err, sizeof err) == 0,
+	              "%s", err);
+	fclose(body);
+	ck_assert(res.applied);
+}
+
+/* A public answer written directly keeps its read transaction for the next one while no newer
+ * generation is published: the next one runs no BEGIN and answers from the same snapshot, also
+ * when a newer version is committed and not yet published (one snapshot, as before
+ * publication). Publication, a call not written directly and the serving thread's tick each
+ * end it. */
+START_TEST(test_snapshot_kept_by_direct_answers_only_while_newest)
+{
+	char *t;
+	long long first = direct_status(NULL);
+	ck_assert_int_eq(first, zs_db_generation(db));
+	ck_assert(rd->held);
+	ck_assert(!sqlite3_get_autocommit(rd->db));
+	sqlite3_stmt_status(rd->st_begin, SQLITE_STMTSTATUS_RUN, 1);
+	ck_assert_int_eq(direct_status(NULL), first);
+	ck_assert_int_eq(sqlite3_stmt_status(rd->st_begin, SQLITE_STMTSTATUS_RUN, 0), 0);
+	/* committed, not published: still the kept snapshot, whole (negotiating) */
+	commit_status("not_contracted");
+	ck_assert_int_eq(direct_status(&t), first);
+	ck_assert_ptr_nonnull(strstr(t, "\"status\":\"negotiating\""));
+	zs_big_free(t);
+	/* published: the new one */
+	publish();
+	ck_assert_int_eq(direct_status(&t), zs_db_generation(db));
+	ck_assert_int_gt(zs_db_generation(db), first);
+	ck_assert_ptr_nonnull(strstr(t, "\"status\":\"not_contracted\""));
+	ck_assert_ptr_null(strstr(t, "\"status\":\"negotiating\""));
+	zs_big_free(t);
+	ck_assert_int_eq(sqlite3_stmt_status(rd->st_begin, SQLITE_STMTSTATUS_RUN, 0), 1);
+	/* a call not written directly (the tree) ends the kept snapshot first: it reads the newest
+	 * committed one, and keeps nothing open */
+	commit_status("contracted");
+	int st;
+	zs_kv kv[] = { { "agb", "06010101" }, { "policy", "3311-BASIS" }, { "year", "2027" },
+		       { "care_type", "hospital" } };
+	zs_request req = { .params = kv, .nparams = 4, .lang = "nl", .now = now_dec };
+	long long snap = -1;
+	json_t *o = zs_api_call(rd, zs_api_status, &req, &st, &snap, NULL);
+	ck_assert_int_eq(st, 200);
+	ck_assert_int_eq(snap, zs_db_generation(db));
+	ck_assert_str_eq(str(json_array_get(json_object_get(o, "statuses"), 0), "status"),
+	                 "contracted");
+	json_decref(o);
+	ck_assert(!rd->held);
+	ck_assert(sqlite3_get_autocommit(rd->db));
+	/* the tick between answers ends a kept one */
+	publish();
+	direct_status(NULL);
+	ck_assert(rd->held);
+	zs_reader_idle(rd);
+	ck_assert(!rd->held);
+	ck_assert(sqlite3_get_autocommit(rd->db));
+}
+END_TEST
+
 /* A poll that changes nothing (304, or the same bytes) changes nothing consumers see: no new
  * generation; the day of the last check moves the published freshness once a day. */
 START_TEST(test_poll_unchanged_keeps_generation)
@@ -848,6 +951,7 @@ START_TEST(test_direct_writer_same_bytes)
 	for (size_t m = 0; m < 3; m++) {
 		/* the last moment publishes the sources as stale (zs_fresh) */
 		ck_assert_int_ge(zs_fresh_publish(db, moments[m], NULL, err, sizeof err), 0);
+		publish();
 		for (size_t a = 0; a < 3; a++)
 			for (size_t v = 0; v < sizeof nkv / sizeof nkv[0]; v++)
 				for (int staff = 0; staff < 2; staff++) {
@@ -1044,6 +1148,7 @@ START_TEST(test_consequence_cache_outlives_a_snapshot)
 	char err[256];
 	ck_assert_int_eq(zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key='generation'", err,
 	                            sizeof err), 0);
+	publish();
 	o = call(zs_api_provider, "06010101", now_dec, &st, "year", "2027", NULL);
 	ck_assert_int_eq(st, 200);
 	json_decref(o);
@@ -1083,6 +1188,7 @@ START_TEST(test_status_memo_hits_and_outlives_a_snapshot)
 	char err[256];
 	ck_assert_int_eq(zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key='generation'", err,
 	                            sizeof err), 0);
+	publish();
 	long long gen = rd->gen;
 	char *next = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
 	zs_status_memo_stats(rd, &s3);
@@ -1092,6 +1198,7 @@ START_TEST(test_status_memo_hits_and_outlives_a_snapshot)
 	/* the sources turn stale (published at a later moment): new texts, the tree's bytes */
 	time_t later = zs_parse_local("2027-02-01T12:00:00");
 	ck_assert_int_ge(zs_fresh_publish(db, later, NULL, err, sizeof err), 0);
+	publish();
 	char *stale = answer_text(zs_api_provider, "06010101", later, 0, 1, y, 1, &d);
 	char *stale_tree = answer_text(zs_api_provider, "06010101", later, 0, 0, y, 1, &d);
 	zs_status_memo_stats(rd, &s4);
@@ -1160,6 +1267,7 @@ START_TEST(test_reader_finds_every_feed_by_id)
 	                            " 'insurer', 'http://127.0.0.1:1/far.jsonl');"
 	                            "UPDATE meta SET value=value+1 WHERE key='generation'", err,
 	                            sizeof err), 0);
+	publish();
 	o = call(zs_api_provider, "06010101", now_dec, &st, "year", "2027", NULL);
 	json_decref(o);
 	const feed_entry *far = zs_reader_find_feed(rd, 4000);
@@ -1182,12 +1290,14 @@ START_TEST(test_status_memo_stale_warning_names_the_latest_check)
 	ck_assert_int_eq(zs_db_exec(db, "UPDATE feed SET pub_stale = 1 WHERE name = 'antonius';"
 	                            "UPDATE meta SET value=value+1 WHERE key='generation'", err,
 	                            sizeof err), 0);
+	publish();
 	char *before = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
 	/* 11:00 on the day of the fixture: 13:00 the same day is the same checked_on */
 	ck_assert_int_eq(zs_db_exec(db, "UPDATE feed SET pub_success = pub_success + 7200"
 	                            " WHERE name = 'zk';"
 	                            "UPDATE meta SET value=value+1 WHERE key='generation'", err,
 	                            sizeof err), 0);
+	publish();
 	char *after = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
 	char *tree = answer_text(zs_api_provider, "06010101", now_dec, 0, 0, y, 1, &d);
 	ck_assert_str_eq(after, tree);
@@ -1227,6 +1337,7 @@ START_TEST(test_status_memo_feed_number_follows_the_source_name)
 	                            " WHERE name = 'antonius';"
 	                            "UPDATE meta SET value=value+1 WHERE key='generation'", err,
 	                            sizeof err), 0);
+	publish();
 	char *renamed = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
 	char *tree = answer_text(zs_api_provider, "06010101", now_dec, 0, 0, y, 1, &d);
 	ck_assert_msg(strcmp(renamed, tree) == 0, "the memo's text is not the tree's");
@@ -1238,6 +1349,7 @@ START_TEST(test_status_memo_feed_number_follows_the_source_name)
 	                            " WHERE name = 'antonius';"
 	                            "UPDATE meta SET value=value+1 WHERE key='generation'", err,
 	                            sizeof err), 0);
+	publish();
 	zs_status_memo_stats(rd, &s0);
 	char *back = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
 	zs_status_memo_stats(rd, &s1);
@@ -1277,6 +1389,7 @@ START_TEST(test_status_memo_feed_numbers_start_again_with_an_empty_memo)
 	ck_assert_uint_gt(s0.entries, 0);
 	ck_assert_int_eq(zs_db_exec(db, "UPDATE meta SET value=value+1 WHERE key='generation'", err,
 	                            sizeof err), 0);
+	publish();
 	char *next = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
 	ck_assert_uint_eq(rd->nfkeys, rd->nfeeds); /* numbered from 1 again */
 	for (size_t i = 0; i < rd->nfeeds; i++)
@@ -1311,6 +1424,7 @@ START_TEST(test_status_memo_code_past_16_bits_is_never_kept)
 	                            " WHERE agb = '06010101' AND ins_level IS NOT NULL;"
 	                            "UPDATE meta SET value=value+1 WHERE key='generation'", err,
 	                            sizeof err), 0);
+	publish();
 	char *first = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
 	zs_status_memo_stats(rd, &s0);
 	char *again = answer_text(zs_api_provider, "06010101", now_dec, 0, 1, y, 1, &d);
@@ -1487,6 +1601,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_feeds);
 	tcase_add_test(tc, test_health);
 	tcase_add_test(tc, test_snapshot_new_status_never_with_old_rate);
+	tcase_add_test(tc, test_snapshot_kept_by_direct_answers_only_while_newest);
 	tcase_add_test(tc, test_poll_unchanged_keeps_generation);
 	tcase_add_test(tc, test_direct_writer_same_bytes);
 	tcase_add_test(tc, test_compare_summary_same_as_full_reduced);
