@@ -103,6 +103,43 @@ START_TEST(test_frozen_values_are_spliced)
 }
 END_TEST
 
+/* zs_frozen_clear lets go of every value, found by the slots it filled or, after a removal
+ * moved some, by a look at every slot: each value is back to its owner's one reference and
+ * written out in full again, and the table takes as many again. */
+START_TEST(test_clear_lets_go_of_every_value)
+{
+	enum { N = 64 };
+	zs_frozen *f = zs_frozen_new(N);
+	json_t *v[N];
+	for (int i = 0; i < N; i++)
+		v[i] = json_pack("{s:i}", "n", i);
+	for (int round = 0; round < 3; round++) {
+		/* round 0: a few values; 1: the table full; 2: full, then every fourth removed */
+		int k = round == 0 ? 3 : N;
+		for (int i = 0; i < k; i++)
+			ck_assert_int_eq(zs_frozen_add(f, v[i]), 0);
+		if (round == 2)
+			for (int i = 0; i < N; i += 4)
+				ck_assert_int_eq(zs_frozen_remove(f, v[i]), 0);
+		zs_frozen_clear(f);
+		ck_assert_uint_eq(zs_frozen_count(f), 0);
+		for (int i = 0; i < N; i++) {
+			ck_assert_int_eq(v[i]->refcount, 1);
+			json_object_set_new(v[i], "n", json_integer(i + 1000)); /* not spliced */
+			size_t n;
+			char *t = zs_json_dump(v[i], f, &n), want[32];
+			snprintf(want, sizeof want, "{\"n\":%d}", i + 1000);
+			ck_assert_str_eq(t, want);
+			free(t);
+			json_object_set_new(v[i], "n", json_integer(i));
+		}
+	}
+	zs_frozen_free(f);
+	for (int i = 0; i < N; i++)
+		json_decref(v[i]);
+}
+END_TEST
+
 /* zs_frozen_remove: the values removed are written out in full again, every other one is
  * still found and spliced, also where it sat after a removed one in a run of the table (a
  * table of 1,024 slots holding 512 values has runs). The frozen texts say n = i, the values
@@ -263,6 +300,7 @@ int main(void)
 	tcase_add_test(tc, test_same_as_jansson);
 	tcase_add_test(tc, test_frozen_values_are_spliced);
 	tcase_add_test(tc, test_removed_values_leave_the_others_found);
+	tcase_add_test(tc, test_clear_lets_go_of_every_value);
 	tcase_add_test(tc, test_direct_writer_pieces);
 	tcase_add_test(tc, test_escapes_at_every_position);
 	tcase_add_test(tc, test_small_text_is_a_small_block);
