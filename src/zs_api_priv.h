@@ -57,6 +57,8 @@ struct zs_reader {
 	long long gen;
 	pol_entry *pols;       /* ordered by year, concern, insurer, name */
 	size_t npols;
+	const pol_entry **pols_by_id; /* the same by year, then id (strcmp), or NULL */
+	size_t *run;           /* per policy (index in pols), scratch of year_policies_write */
 	feed_entry *feeds;
 	size_t nfeeds;
 	feed_entry **feed_by_id; /* feeds indexed by id (zs_reader_find_feed), or NULL */

@@ -35,6 +35,12 @@
 
 /* ---- caches ------------------------------------------------------------------------------- */
 
+static int pol_id_cmp(const void *a, const void *b)
+{
+	const pol_entry *x = *(const pol_entry *const *)a, *y = *(const pol_entry *const *)b;
+	return x->year != y->year ? (x->year < y->year ? -1 : 1) : strcmp(x->id, y->id);
+}
+
 static void caches_free(zs_reader *r)
 {
 	for (size_t i = 0; i < r->npols; i++) {
@@ -54,6 +60,10 @@ static void caches_free(zs_reader *r)
 	free(r->pols);
 	r->pols = NULL;
 	r->npols = 0;
+	free(r->pols_by_id);
+	r->pols_by_id = NULL;
+	free(r->run);
+	r->run = NULL;
 	for (size_t i = 0; i < r->nfeeds; i++) {
 		free(r->feeds[i].name);
 		free(r->feeds[i].kind);
@@ -233,6 +243,17 @@ static int caches_load(zs_reader *r)
 			                       p->concern_name);
 		}
 		sqlite3_finalize(st);
+	}
+	/* by year and id, as the effective rows are (a lookup walks both together) */
+	r->pols_by_id = r->npols ? malloc(r->npols * sizeof *r->pols_by_id) : NULL;
+	r->run = r->npols ? malloc(2 * r->npols * sizeof *r->run) : NULL;
+	if (r->pols_by_id && r->run) {
+		for (size_t i = 0; i < r->npols; i++)
+			r->pols_by_id[i] = &r->pols[i];
+		qsort(r->pols_by_id, r->npols, sizeof *r->pols_by_id, pol_id_cmp);
+	} else {
+		free(r->pols_by_id);
+		r->pols_by_id = NULL;
 	}
 	/* Twins on every policy object: computed equal/very similar, or declared. */
 	for (size_t i = 0; i < r->npols; i++)

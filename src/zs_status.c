@@ -1009,18 +1009,64 @@ static size_t rowset_lower(const zs_rowset *rs, const char *policy_id)
 	return lo;
 }
 
-/* The status list of one policy as text (into b). The policy's rows are one run, in care type
- * order as rs->care_types: one search for the run, then both walked together (a hospital's
- * ~1,000 rows were searched once per policy and care type). */
-static void statuses_write(zs_reader *r, const zs_request *req, const pol_entry *p,
-                           const zs_rowset *rs, long long amount, zs_jbuf *b)
+/* Rows [j, end) of rs: policy p's (its rows are one run, in care type order as
+ * rs->care_types). */
+static void policy_run(const zs_rowset *rs, const pol_entry *p, size_t *j, size_t *end)
 {
-	size_t j = rowset_lower(rs, p->id), end = j;
-	const char *pid = j < rs->nrows ? rs->rows[j].policy_id : NULL;
+	size_t k = rowset_lower(rs, p->id), e = k;
+	const char *pid = k < rs->nrows ? rs->rows[k].policy_id : NULL;
 	if (pid && strcmp(pid, p->id) == 0) /* in memory, a policy's rows share one pointer */
-		while (end < rs->nrows && (rs->rows[end].policy_id == pid ||
-		                           strcmp(rs->rows[end].policy_id, pid) == 0))
-			end++;
+		while (e < rs->nrows && (rs->rows[e].policy_id == pid ||
+		                         strcmp(rs->rows[e].policy_id, pid) == 0))
+			e++;
+	*j = k;
+	*end = e;
+}
+
+/* The runs of every policy of year in rs into r->run (2 per policy: start, end), found by
+ * walking the rows and the year's policies in id order together: a national lookup searched
+ * its ~300 rows once per policy (~500 string comparisons), this is one pass. 0, or -1 when the
+ * reader has no id order (out of memory): search per policy. */
+static int policy_runs(zs_reader *r, int year, const zs_rowset *rs)
+{
+	if (!r->pols_by_id)
+		return -1;
+	size_t j = 0;
+	const pol_entry *prev = NULL;
+	for (size_t k = 0; k < r->npols; k++) {
+		const pol_entry *p = r->pols_by_id[k];
+		if (p->year != year)
+			continue;
+		size_t i = (size_t)(p - r->pols);
+		if (prev && strcmp(prev->id, p->id) == 0) { /* the same id twice: the same run */
+			size_t h = (size_t)(prev - r->pols);
+			r->run[2 * i] = r->run[2 * h];
+			r->run[2 * i + 1] = r->run[2 * h + 1];
+			continue;
+		}
+		prev = p;
+		int c = 1;
+		while (j < rs->nrows && (c = strcmp(rs->rows[j].policy_id, p->id)) < 0)
+			j++;
+		size_t start = j;
+		if (j < rs->nrows && c == 0) {
+			const char *pid = rs->rows[j].policy_id;
+			while (j < rs->nrows && (rs->rows[j].policy_id == pid ||
+			                         strcmp(rs->rows[j].policy_id, pid) == 0))
+				j++;
+		}
+		r->run[2 * i] = start;
+		r->run[2 * i + 1] = j;
+	}
+	return 0;
+}
+
+/* The status list of one policy as text (into b): its rows [j, end) of rs and the care types
+ * walked together (a hospital's ~1,000 rows were searched once per policy and care type). */
+static void statuses_write(zs_reader *r, const zs_request *req, const pol_entry *p,
+                           const zs_rowset *rs, size_t j, size_t end, long long amount,
+                           zs_jbuf *b)
+{
 	zs_jb_char(b, '[');
 	r->front_ok = rs->in_memory;
 	for (size_t c = 0; c < rs->nct; c++) {
@@ -1040,7 +1086,7 @@ static void statuses_write(zs_reader *r, const zs_request *req, const pol_entry 
 static void year_policies_write(zs_reader *r, const zs_request *req, int year,
                                 const zs_rowset *rs, long long amount, zs_jbuf *b)
 {
-	int first = 1;
+	int first = 1, runs = policy_runs(r, year, rs) == 0;
 	zs_jb_char(b, '[');
 	for (size_t i = 0; i < r->npols; i++) {
 		const pol_entry *p = &r->pols[i];
@@ -1052,7 +1098,14 @@ static void year_policies_write(zs_reader *r, const zs_request *req, int year,
 		zs_jb_lit(b, "{\"policy\":");
 		zs_jb_value(b, p->summary, r->frozen);
 		zs_jb_lit(b, ",\"statuses\":");
-		statuses_write(r, req, p, rs, amount, b);
+		size_t j, end;
+		if (runs) {
+			j = r->run[2 * i];
+			end = r->run[2 * i + 1];
+		} else {
+			policy_run(rs, p, &j, &end);
+		}
+		statuses_write(r, req, p, rs, j, end, amount, b);
 		zs_jb_char(b, '}');
 	}
 	zs_jb_char(b, ']');
@@ -1077,10 +1130,13 @@ int zs_direct_freeze(zs_reader *r, json_t *v, void (*write)(void *ctx, zs_jbuf *
 static void year_write(void *ctx, zs_jbuf *b)
 {
 	zs_write_ctx *y = ctx;
-	if (y->p)
-		statuses_write(y->r, y->req, y->p, y->rs, y->amount, b);
-	else
+	if (y->p) {
+		size_t j, end;
+		policy_run(y->rs, y->p, &j, &end);
+		statuses_write(y->r, y->req, y->p, y->rs, j, end, y->amount, b);
+	} else {
 		year_policies_write(y->r, y->req, y->year, y->rs, y->amount, b);
+	}
 }
 
 /* With only_policy, that policy's status list (v: its "statuses"); without, the whole year's
