@@ -57,7 +57,7 @@ const setting zs_settings[] = {
 	LR(max_body_kb, "largest HTTP request body accepted, KiB", "16", 1, 1024),
 	LR(response_cache_seconds, "keep rendered public answers this long in the shared response cache (never past local midnight; an answer goes as soon as a snapshot changes something it depends on); 0 = off", "3600", 0, 86400),
 	LR(response_cache_mb, "response cache size (JSON and gzip of every kept answer, all serving threads together), MiB", "256", 1, 16384),
-	L(rows_in_memory, "hold every provider's effective statuses in memory, one copy per snapshot shared by the serving threads (about 60 MB for a national dataset), built in the background at start and after each change, so that an answer reads no statuses from the database; 0 = read them from the database for every answer", "1", 0, 1),
+	L(rows_in_memory, "hold every provider's effective statuses in memory, one copy per snapshot shared by the serving threads, with every provider's master data (about 80 MB for a national dataset), built in the background at start and after each change, so that an answer reads no statuses from the database; 0 = read them from the database for every answer", "1", 0, 1),
 	L(similar_equal_overlap, "similar policies: 'equal' needs at least this % of contracted (provider, care type) pairs in common (Jaccard)", "100", 0, 100),
 	L(similar_equal_pct, "similar policies: 'equal' allows at most this many points difference in non-contracted reimbursement", "0", 0, 100),
 	L(similar_very_overlap, "similar policies: 'very similar' needs at least this % in common", "95", 0, 100),

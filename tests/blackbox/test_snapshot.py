@@ -15,6 +15,7 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import threading
 import time
 import unittest
@@ -99,6 +100,37 @@ class SnapshotTest(DaemonTestCase):
             t.join()
         self.assertGreater(count[0], 50)
         self.assertEqual(bad, [], "answers mixing two feed versions")
+
+    def test_idle_serving_threads_let_the_whole_wal_be_checkpointed(self):
+        # A lookup keeps its read transaction for the serving thread's next one while no newer
+        # snapshot is published (docs/api.md "Snapshots and freshness"); the thread's tick ends
+        # it about once a second, so an idle daemon does not hold the WAL: polls every second
+        # keep writing to it, and a checkpoint of all of it must get through within seconds.
+        s = self.start_server()
+        s.set_content("/zk.jsonl", version("negotiating", 75))
+        d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"), schedule=1)],
+                              now="2026-12-02T10:00:00")
+        d.wait_until(lambda: d.get(STATUS)[0] == 200, "first version served", timeout=20)
+        s.set_content("/zk.jsonl", version("not_contracted", 80))
+        d.wait_until(lambda: self.answer(d)[0] == "not_contracted", "new version served",
+                     timeout=20)
+        for _ in range(40):  # on every serving thread: each keeps its snapshot
+            self.assertEqual(self.answer(d), ("not_contracted", 80, "6400.00"))
+
+        def truncated():
+            con = sqlite3.connect(d.db_path, timeout=0)
+            try:
+                busy, _, _ = con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            except sqlite3.OperationalError:  # the ingest writing at that moment
+                return False
+            finally:
+                con.close()
+            return busy == 0
+
+        d.wait_until(truncated, "a checkpoint of the whole WAL while no request comes",
+                     timeout=8)
+        # and the next answer reads the same, newest snapshot
+        self.assertEqual(self.answer(d), ("not_contracted", 80, "6400.00"))
 
     def test_poll_that_changes_nothing_keeps_etag_and_generation(self):
         s = self.start_server()
