@@ -97,34 +97,45 @@ static int scan(zs_provtext *t, sqlite3_stmt *st)
 	return s;
 }
 
-static int failed(sqlite3 *db, int s, char *err, size_t errlen)
+/* Finalize st; t when the scan ended with SQLITE_DONE, else NULL with err (t freed). */
+static zs_provtext *finish(sqlite3 *db, zs_provtext *t, sqlite3_stmt *st, int s, char *err,
+                           size_t errlen)
 {
-	snprintf(err, errlen, "reading providers: %s",
-	         s == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
-	return -1;
+	if (s != SQLITE_DONE)
+		snprintf(err, errlen, "reading providers: %s",
+		         s == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	if (s == SQLITE_DONE)
+		return t;
+	zs_provtext_free(t);
+	return NULL;
 }
 
-zs_provtext *zs_provtext_full(sqlite3 *db, char *err, size_t errlen)
+/* An empty table and its statement (sql): NULL with err. */
+static zs_provtext *start(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *err,
+                          size_t errlen)
 {
-	sqlite3_stmt *st;
 	zs_provtext *t = calloc(1, sizeof *t);
 	if (!t) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (sqlite3_prepare_v2(db, "SELECT " COLS " FROM provider ORDER BY agb", -1, &st, NULL)) {
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL)) {
 		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(db));
 		zs_provtext_free(t);
 		return NULL;
 	}
-	int s = scan(t, st);
-	sqlite3_finalize(st);
-	if (s != SQLITE_DONE) {
-		failed(db, s, err, errlen);
-		zs_provtext_free(t);
-		return NULL;
-	}
 	return t;
+}
+
+zs_provtext *zs_provtext_full(sqlite3 *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	zs_provtext *t = start(db, "SELECT " COLS " FROM provider ORDER BY agb", &st, err, errlen);
+	if (!t)
+		return NULL;
+	int s = scan(t, st);
+	return finish(db, t, st, s, err, errlen);
 }
 
 zs_provtext *zs_provtext_incr(sqlite3 *db, const zs_provtext *old,
@@ -132,16 +143,9 @@ zs_provtext *zs_provtext_incr(sqlite3 *db, const zs_provtext *old,
                               size_t errlen)
 {
 	sqlite3_stmt *st;
-	zs_provtext *t = calloc(1, sizeof *t);
-	if (!t) {
-		snprintf(err, errlen, "out of memory");
+	zs_provtext *t = start(db, "SELECT " COLS " FROM provider WHERE agb=?1", &st, err, errlen);
+	if (!t)
 		return NULL;
-	}
-	if (sqlite3_prepare_v2(db, "SELECT " COLS " FROM provider WHERE agb=?1", -1, &st, NULL)) {
-		snprintf(err, errlen, "prepare: %s", sqlite3_errmsg(db));
-		zs_provtext_free(t);
-		return NULL;
-	}
 	size_t i = 0, j = 0;
 	int s = SQLITE_DONE;
 	while (s == SQLITE_DONE && (i < old->n || j < nagb)) {
@@ -162,34 +166,24 @@ zs_provtext *zs_provtext_incr(sqlite3 *db, const zs_provtext *old,
 		sqlite3_reset(st);
 		j++;
 	}
-	sqlite3_finalize(st);
-	if (s != SQLITE_DONE) {
-		failed(db, s, err, errlen);
-		zs_provtext_free(t);
-		return NULL;
-	}
-	return t;
+	return finish(db, t, st, s, err, errlen);
+}
+
+static int agb_key_cmp(const void *key, const void *ent)
+{
+	return strcmp(key, ((const pent *)ent)->agb);
 }
 
 int zs_provtext_find(const zs_provtext *t, const char *agb, const char **text, size_t *len)
 {
 	if (strlen(agb) >= AGB_MAX)
 		return -1;
-	size_t lo = 0, hi = t->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(t->e[mid].agb, agb);
-		if (c == 0) {
-			*text = t->e[mid].t->s;
-			*len = t->e[mid].t->len;
-			return 1;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
+	const pent *e = t->n ? bsearch(agb, t->e, t->n, sizeof *t->e, agb_key_cmp) : NULL;
+	if (!e)
+		return 0;
+	*text = e->t->s;
+	*len = e->t->len;
+	return 1;
 }
 
 size_t zs_provtext_count(const zs_provtext *t)
