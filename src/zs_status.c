@@ -817,14 +817,14 @@ json_t *zs_provider_json(zs_reader *r, const char *agb, int *found)
 	/* written directly with the rows in memory: the text its version holds, spliced */
 	const char *text;
 	size_t len;
-	int held = r->direct && r->rver ? zs_rver_provider(r->rver, agb, &text, &len) : -1;
-	if (held == 1 && (o = json_object()) && zs_frozen_add_ref(r->raw, o, text, len) == 0) {
+	int mem = r->direct && r->rver ? zs_rver_provider(r->rver, agb, &text, &len) : -1;
+	if (mem == 1 && (o = json_object()) && zs_frozen_add_ref(r->raw, o, text, len) == 0) {
 		*found = 1;
 		return o;
 	}
 	json_decref(o);
 	o = NULL;
-	if (held != 0) {
+	if (mem != 0) { /* 0: the snapshot has no record of it */
 		sqlite3_bind_text(st, 1, agb, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			o = zs_provider_obj(agb, (const char *)sqlite3_column_text(st, 0),
