@@ -1011,16 +1011,22 @@ static size_t rowset_lower(const zs_rowset *rs, const char *policy_id)
 
 /* Rows [j, end) of rs: policy p's (its rows are one run, in care type order as
  * rs->care_types). */
+/* The end of the run of rows of the policy of row k (in memory, a policy's rows share one
+ * pointer). */
+static size_t run_end(const zs_rowset *rs, size_t k)
+{
+	const char *pid = rs->rows[k].policy_id;
+	while (k < rs->nrows && (rs->rows[k].policy_id == pid ||
+	                         strcmp(rs->rows[k].policy_id, pid) == 0))
+		k++;
+	return k;
+}
+
 static void policy_run(const zs_rowset *rs, const pol_entry *p, size_t *j, size_t *end)
 {
-	size_t k = rowset_lower(rs, p->id), e = k;
-	const char *pid = k < rs->nrows ? rs->rows[k].policy_id : NULL;
-	if (pid && strcmp(pid, p->id) == 0) /* in memory, a policy's rows share one pointer */
-		while (e < rs->nrows && (rs->rows[e].policy_id == pid ||
-		                         strcmp(rs->rows[e].policy_id, pid) == 0))
-			e++;
+	size_t k = rowset_lower(rs, p->id);
 	*j = k;
-	*end = e;
+	*end = k < rs->nrows && strcmp(rs->rows[k].policy_id, p->id) == 0 ? run_end(rs, k) : k;
 }
 
 /* The runs of every policy of year in rs into r->run (2 per policy: start, end), found by
@@ -1032,30 +1038,18 @@ static int policy_runs(zs_reader *r, int year, const zs_rowset *rs)
 	if (!r->pols_by_id)
 		return -1;
 	size_t j = 0;
-	const pol_entry *prev = NULL;
+	/* a year's policy ids are distinct (the policy table's key is (id, year)) */
 	for (size_t k = 0; k < r->npols; k++) {
 		const pol_entry *p = r->pols_by_id[k];
 		if (p->year != year)
 			continue;
 		size_t i = (size_t)(p - r->pols);
-		if (prev && strcmp(prev->id, p->id) == 0) { /* the same id twice: the same run */
-			size_t h = (size_t)(prev - r->pols);
-			r->run[2 * i] = r->run[2 * h];
-			r->run[2 * i + 1] = r->run[2 * h + 1];
-			continue;
-		}
-		prev = p;
 		int c = 1;
 		while (j < rs->nrows && (c = strcmp(rs->rows[j].policy_id, p->id)) < 0)
 			j++;
-		size_t start = j;
-		if (j < rs->nrows && c == 0) {
-			const char *pid = rs->rows[j].policy_id;
-			while (j < rs->nrows && (rs->rows[j].policy_id == pid ||
-			                         strcmp(rs->rows[j].policy_id, pid) == 0))
-				j++;
-		}
-		r->run[2 * i] = start;
+		r->run[2 * i] = j;
+		if (j < rs->nrows && c == 0)
+			j = run_end(rs, j);
 		r->run[2 * i + 1] = j;
 	}
 	return 0;
