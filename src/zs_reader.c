@@ -463,6 +463,15 @@ void zs_reader_idle(zs_reader *r)
 	zs_reader_let_go_rows(r);
 }
 
+/* The rows in memory of the reader's snapshot (r->gen), once the builder has made them. */
+static void rows_follow(zs_reader *r)
+{
+	if (r->rows && (!r->rver || zs_rver_gen(r->rver) != r->gen)) {
+		zs_rver_release(r->rver);
+		r->rver = zs_rows_get(r->rows, r->gen);
+	}
+}
+
 void zs_reader_refresh(zs_reader *r)
 {
 	if (!sqlite3_get_autocommit(r->db)) {
@@ -485,11 +494,7 @@ void zs_reader_refresh(zs_reader *r)
 		r->gen = g;
 		r->search_gen = zs_deps_last_change(r->db, "search");
 	}
-	/* the rows in memory of this snapshot, once the builder has made them */
-	if (r->rows && (!r->rver || zs_rver_gen(r->rver) != g)) {
-		zs_rver_release(r->rver);
-		r->rver = zs_rows_get(r->rows, g);
-	}
+	rows_follow(r);
 	r->snap_used = 1;
 }
 
@@ -564,12 +569,10 @@ json_t *zs_api_call(zs_reader *r, zs_handler fn, const zs_request *req, int *sta
 	            !(texts && strcmp(texts, "none") == 0);
 	/* the snapshot kept by the last direct call, while it is the newest published (see above);
 	 * else end what is open (also what a direct handler call left open) */
-	if (r->direct && r->held && r->gen == atomic_load(&zs_generation)) {
-		if (r->rows && !r->rver) /* built since the snapshot was opened */
-			r->rver = zs_rows_get(r->rows, r->gen);
-	} else {
+	if (r->direct && r->held && r->gen == atomic_load(&zs_generation))
+		rows_follow(r); /* they may have been built since the snapshot was opened */
+	else
 		txn_end(r);
-	}
 	r->in_call = 1;
 	r->ncalls++;
 	r->snap_used = 0;
