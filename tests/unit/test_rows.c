@@ -358,8 +358,28 @@ START_TEST(test_rows_provider_master_data_held_as_answers_write_it)
 	zs_rows_get_stats(rows, &st);
 	ck_assert_uint_eq(st.full_builds, 1);
 	expect_same_answers();
+	/* Buurtzorg leaves its feed, record and statuses: no record of it in the next version
+	 * (an unknown provider, as the table says), Antonius's text still shared */
+	apply("antonius", TU_FEED(ANT_HDR,
+		"{'type':'provider','agb':'06010101','name':'Sint Antonius Ziekenhuis',"
+		"'kind':'hospital','locations':[{'postcode':'3435CM','city':'Nieuwegein'}]}",
+		ANT_06, "{'type':'end','records':2}"));
+	update();
+	zs_rver *v2 = zs_rows_get(rows, zs_db_generation(db));
+	ck_assert_ptr_nonnull(v2);
+	ck_assert_int_eq(zs_rver_provider(v2, "47470001", &u1, &l1), 0);
+	ck_assert_int_eq(zs_rver_provider(v2, "06010101", &t1, &l1), 1);
+	ck_assert_ptr_eq(t0, t1);
+	int s0, s1;
+	char *table = lookup("47470001", "2027", 0, &s0), *memory = lookup("47470001", "2027", 1, &s1);
+	ck_assert_int_eq(s0, 404);
+	ck_assert_int_eq(s1, 404);
+	ck_assert_str_eq(table, memory);
+	zs_big_free(table);
+	zs_big_free(memory);
 	zs_rver_release(v0);
 	zs_rver_release(v1);
+	zs_rver_release(v2);
 }
 END_TEST
 
