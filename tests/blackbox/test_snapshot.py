@@ -45,16 +45,24 @@ class SnapshotTest(DaemonTestCase):
         c = s["consequence"]
         return s["status"], c["reimbursed_percent"], c["example"]["insurer_pays"]
 
-    def test_answer_never_mixes_versions_between_commit_and_publication(self):
+    def serving(self, stall_publish_ms=None):
+        """A feed server with the first version (negotiating, 75%) and a daemon polling it every
+        second, once it serves that version; with stall_publish_ms, the worker waits that long
+        between each commit and its publication."""
         s = self.start_server()
         s.set_content("/zk.jsonl", version("negotiating", 75))
-        os.environ["ZS_TEST_STALL_PUBLISH_MS"] = "3000"
+        if stall_publish_ms:
+            os.environ["ZS_TEST_STALL_PUBLISH_MS"] = str(stall_publish_ms)
         try:
             d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"), schedule=1)],
                                   now="2026-12-02T10:00:00")
         finally:
-            del os.environ["ZS_TEST_STALL_PUBLISH_MS"]
+            os.environ.pop("ZS_TEST_STALL_PUBLISH_MS", None)
         d.wait_until(lambda: d.get(STATUS)[0] == 200, "first version served", timeout=20)
+        return s, d
+
+    def test_answer_never_mixes_versions_between_commit_and_publication(self):
+        s, d = self.serving(stall_publish_ms=3000)
         # negotiating without as_contracted at 75%: 6000.00 of 8000 (domain.md, consequences)
         old = ("negotiating", 75, "6000.00")
         new = ("not_contracted", 80, "6400.00")
@@ -72,11 +80,7 @@ class SnapshotTest(DaemonTestCase):
         self.assertEqual(seen[-1], new, "the new version was never served")
 
     def test_answer_consistent_under_load_while_feed_changes(self):
-        s = self.start_server()
-        s.set_content("/zk.jsonl", version("negotiating", 75))
-        d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"), schedule=1)],
-                              now="2026-12-02T10:00:00")
-        d.wait_until(lambda: d.get(STATUS)[0] == 200, "first version served", timeout=20)
+        s, d = self.serving()
         ok = {("negotiating", 75, "6000.00"), ("not_contracted", 80, "6400.00")}
         bad, count, stop = [], [0], time.time() + 8
 
@@ -106,11 +110,7 @@ class SnapshotTest(DaemonTestCase):
         # snapshot is published (docs/api.md "Snapshots and freshness"); the thread's tick ends
         # it about once a second, so an idle daemon does not hold the WAL: polls every second
         # keep writing to it, and a checkpoint of all of it must get through within seconds.
-        s = self.start_server()
-        s.set_content("/zk.jsonl", version("negotiating", 75))
-        d = self.start_daemon([Feed("zk", "insurer", s.url("/zk.jsonl"), schedule=1)],
-                              now="2026-12-02T10:00:00")
-        d.wait_until(lambda: d.get(STATUS)[0] == 200, "first version served", timeout=20)
+        s, d = self.serving()
         s.set_content("/zk.jsonl", version("not_contracted", 80))
         d.wait_until(lambda: self.answer(d)[0] == "not_contracted", "new version served",
                      timeout=20)
