@@ -1,8 +1,9 @@
 /* zs_ready.h - readiness (/readyz): not ready until the first snapshot is loaded (every
  * configured feed attempted at least once, at least one applied), while the database cannot
  * be read, and until the statuses held in memory (zs_rows.h) are built for the snapshot that
- * made it ready (unless a build failed; once met, it stays met). /healthz stays liveness. The state is set by the ingest worker and read by the
- * serving threads (atomics). Nothing to free. */
+ * made it ready (unless a build failed; once met, it stays met). /healthz stays liveness. The
+ * state is set by the ingest worker and read by the serving threads (atomics). Nothing to
+ * free. */
 #ifndef ZS_READY_H
 #define ZS_READY_H
 #include "zs_api.h"
