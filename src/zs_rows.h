@@ -10,11 +10,11 @@
  *
  * One builder (zs_rows_update, or the thread of zs_rows_start) makes versions, each inside a
  * read transaction of its own, so a version is exactly one committed snapshot (without the rows
- * of retired policies, which readers hide as well): the first
- * in full, each later one from the one before, with the rows of the providers the dirty table
- * marks changed (p:<agb>, which also marks a change of master data; '*' or pruned marks: in
- * full again). Unchanged blocks and texts are shared between versions. An epoch's tables only grow; when they have grown to several times what a
- * full build needed, the next version is built in full into a new epoch.
+ * of retired policies, which readers hide as well): the first in full, each later one from the
+ * one before, with the rows of the providers the dirty table marks changed (p:<agb>, which also
+ * marks a change of master data; '*' or pruned marks: in full again). Unchanged blocks and
+ * texts are shared between versions. An epoch's tables only grow; when they have grown to
+ * several times what a full build needed, the next version is built in full into a new epoch.
  *
  * Readers: zs_rows_get(gen) gives the version of their snapshot's generation, or NULL when it
  * is not built (yet): the reader then reads the table, as without a store. Every pointer read
