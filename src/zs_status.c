@@ -1009,8 +1009,6 @@ static size_t rowset_lower(const zs_rowset *rs, const char *policy_id)
 	return lo;
 }
 
-/* Rows [j, end) of rs: policy p's (its rows are one run, in care type order as
- * rs->care_types). */
 /* The end of the run of rows of the policy of row k (in memory, a policy's rows share one
  * pointer). */
 static size_t run_end(const zs_rowset *rs, size_t k)
@@ -1022,6 +1020,8 @@ static size_t run_end(const zs_rowset *rs, size_t k)
 	return k;
 }
 
+/* Rows [j, end) of rs: policy p's (its rows are one run, in care type order as
+ * rs->care_types). */
 static void policy_run(const zs_rowset *rs, const pol_entry *p, size_t *j, size_t *end)
 {
 	size_t k = rowset_lower(rs, p->id);
