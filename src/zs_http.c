@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #define MOD "http"
 
@@ -625,6 +626,35 @@ static void on_request(struct evhttp_request *req, void *arg)
 	free(path);
 }
 
+/* Send the first head bytes of out (an answer's headers, all in memory before its file) with
+ * MSG_MORE: the kernel holds them for the file that follows (sendfile), so that both leave as
+ * full segments, in two system calls instead of four with TCP_CORK on and off around them (a
+ * system call is ~1 us on the virtual machines measured: ~5% of a large cached answer). The
+ * sent bytes are drained. 0 when all of them went; -1 (nothing or part sent, the rest still in
+ * out) when the caller is to write them the usual way. */
+static int head_more(struct evbuffer *out, evutil_socket_t fd, size_t head)
+{
+	struct evbuffer_iovec v[8];
+	struct iovec iov[8];
+	int nv = evbuffer_peek(out, (ev_ssize_t)head, NULL, v, 8);
+	size_t have = 0;
+	if (nv < 1 || nv > 8)
+		return -1;
+	for (int i = 0; i < nv; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len;
+		have += v[i].iov_len;
+	}
+	if (have < head)
+		return -1;
+	iov[nv - 1].iov_len -= have - head; /* only the headers, not a byte of what follows */
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)nv };
+	ssize_t sent = sendmsg(fd, &m, MSG_MORE | MSG_NOSIGNAL);
+	if (sent > 0)
+		evbuffer_drain(out, (size_t)sent);
+	return sent == (ssize_t)head ? 0 : -1;
+}
+
 /* Write an answer out now, while its request is still being handled, instead of at the loop's
  * next turn. evhttp leaves the answer in the connection's output and asks for the socket to
  * become writable: with a small answer that is two epoll_ctl calls and one more turn of the
@@ -635,30 +665,34 @@ static void on_request(struct evhttp_request *req, void *arg)
  * merges the interest changes away. What the socket does not take at once (a large answer, a
  * slow reader) stays in the output and goes as before; an error is left to the write event,
  * which meets it again and closes the connection through evhttp. An answer from a cached file
- * gets its headers and its file (sendfile) written here too. */
-static void write_now(struct bufferevent *bev, int file)
+ * (file: its length) gets its headers and its file (sendfile) written here too. */
+static void write_now(struct bufferevent *bev, size_t file)
 {
 	struct evbuffer *out = bufferevent_get_output(bev);
 	evutil_socket_t fd = bufferevent_getfd(bev);
-	if (fd < 0 || evbuffer_get_length(out) == 0)
+	size_t len = evbuffer_get_length(out);
+	if (fd < 0 || len == 0)
 		return; /* nothing answered yet (or already written) */
 	/* as libevent's own write callback (bufferevent_writecb) does: a socket bufferevent keeps
 	 * the front of its output frozen between its writes, and a write to a frozen front fails
 	 * without trying (so, without this, every answer on a connection after one that libevent
 	 * wrote itself, a large or a file's, went the slow way) */
 	evbuffer_unfreeze(out, 1);
-	/* an answer from a cache file is two writes, as evbuffer_write stops where the file
-	 * begins: the headers, then the file (sendfile). Corked, they leave as full segments
-	 * instead of a small one for the headers first (nginx's tcp_nopush); a third write would
-	 * meet a full socket. */
-	int on = 1, off = 0;
-	if (file)
+	int n = 0;
+	if (file && file < len && head_more(out, fd, len - file) == 0)
+		n = evbuffer_write(out, fd); /* the file: sendfile, which sends the headers with it */
+	else if (file) {
+		/* evbuffer_write stops where the file begins: the headers, then the file. Corked,
+		 * they leave as full segments instead of a small one for the headers first (nginx's
+		 * tcp_nopush); a third write would meet a full socket. */
+		int on = 1, off = 0;
 		setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
-	int n = evbuffer_write(out, fd);
-	if (file && n > 0 && evbuffer_get_length(out) > 0)
 		n = evbuffer_write(out, fd);
-	if (file)
+		if (n > 0 && evbuffer_get_length(out) > 0)
+			n = evbuffer_write(out, fd);
 		setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+	} else
+		n = evbuffer_write(out, fd);
 	evbuffer_freeze(out, 1);
 	if (n > 0 && evbuffer_get_length(out) == 0)
 		bufferevent_trigger(bev, EV_WRITE, 0); /* may free the connection: bev not used after */
@@ -670,7 +704,7 @@ void zs_http_on_request(struct evhttp_request *req, void *arg)
 	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
 	(void)zs_hio_take_file_added();
 	on_request(req, arg); /* answers req, which stays allocated until it is written out */
-	int file = zs_hio_take_file_added();
+	size_t file = zs_hio_take_file_added();
 	if (bev)
 		write_now(bev, file);
 }

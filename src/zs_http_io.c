@@ -353,13 +353,13 @@ static void add_entry_bytes(struct evbuffer *out, const char *p, size_t n, zs_re
 	evbuffer_add(out, p, n);
 }
 
-/* Set when an answer of this thread went out with its body in a cache file, by
- * zs_hio_send_rendered; taken by zs_hio_take_file_added. */
-static __thread int file_added;
+/* The length of the cache file an answer of this thread went out with as its body (0: none),
+ * set by zs_hio_send_rendered; taken by zs_hio_take_file_added. */
+static __thread size_t file_added;
 
-int zs_hio_take_file_added(void)
+size_t zs_hio_take_file_added(void)
 {
-	int v = file_added;
+	size_t v = file_added;
 	file_added = 0;
 	return v;
 }
@@ -558,7 +558,7 @@ void zs_hio_send_rendered(struct evhttp_request *req, zs_rendered *r, zs_rentry 
 	}
 	if (added == 1 && !head) {
 		zs_metrics_file_answer();
-		file_added = 1; /* (HEAD: its body is not sent) */
+		file_added = r->len; /* (HEAD: its body is not sent) */
 	}
 	if (added < 0) {
 		evbuffer_free(out);

@@ -121,10 +121,10 @@ void zs_hio_ensure_gz(struct zs_rcache *c, zs_rentry *e, int gzip); /* gzip: the
  * past that, or when anything fails, the body goes out by reference as before. */
 #define ZS_HIO_FILE_MIN (32 * 1024)
 void zs_hio_ensure_file(struct zs_rcache *c, zs_rentry *e, struct evhttp_request *req, int gzip);
-/* 1 when an answer made on this thread since the last call has its body in a cache file (it
- * goes out as two writes, headers then sendfile: zs_http.c write_now corks them into one);
- * clears it. */
-int zs_hio_take_file_added(void);
+/* The length of the cache file an answer made on this thread since the last call has as its
+ * body, 0 when none (it goes out as two writes, the headers then the file: zs_http.c
+ * write_now); clears it. */
+size_t zs_hio_take_file_added(void);
 /* Send r; e: the cache entry it belongs to (its bytes go out from its file or by reference),
  * or NULL; surrogate: the answer's dependency keys for a cache tier, or NULL; cache_state: the
  * X-Zorgstatus-Cache value to send with the other headers, or NULL; gzip: the client takes

@@ -473,6 +473,41 @@ class AnswerFileTest(DaemonTestCase):
         self.assertEqual(harness.write_interest_asked(lines, sent[0]), [],
                          "write interest asked for answers the socket took at once")
 
+    def test_an_answer_from_the_cache_file_goes_out_in_two_system_calls(self):
+        """Regression (bench, warm identity lookup: ~15% of its CPU): the headers of an answer
+        from its cache file went out between TCP_CORK on and off, four system calls per
+        answer. Now they go with MSG_MORE and the file after them: on one keep-alive
+        connection, per answer one sendmsg of the headers with MSG_MORE, then one sendfile of
+        the whole file, no TCP_CORK and no writev; the client gets the same bytes."""
+        s, d, first, path = self.big_hospital_daemon()
+        conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=30)
+        self.addCleanup(conn.close)
+
+        def get():
+            conn.request("GET", path)
+            r = conn.getresponse()
+            return r.status, r.read()
+
+        st, b1 = get()  # the answer, then its file (made at the first hit)
+        self.assertEqual((st, get()), (200, (200, b1)))
+        with harness.traced(self, d.proc.pid, "sendmsg,sendfile,setsockopt,writev") as lines:
+            for _ in range(3):
+                self.assertEqual(get(), (200, b1))
+                time.sleep(0.1)
+        calls = [(m.group(1), m.group(2), m.group(3), m.group(4)) for m in
+                 (re.search(r"^\d+ +(sendmsg|sendfile|setsockopt|writev)\((\d+), (.*)\) += (-?\d+)",
+                            line) for line in lines) if m]
+        sent = [c for c in calls if c[0] == "sendfile" and c[3] == str(len(b1))]
+        self.assertEqual(len(sent), 3, "three answers from the file: %r" % lines[:20])
+        fd = sent[0][1]
+        on_conn = [c for c in calls if c[1] == fd]
+        self.assertEqual([c[0] for c in on_conn], ["sendmsg", "sendfile"] * 3, repr(lines[:20]))
+        for c in on_conn[::2]:
+            self.assertIn("MSG_MORE", c[2])
+            self.assertIn('"HTTP/1.1 200 OK', c[2])
+            self.assertLess(int(c[3]), 2048)  # the headers only, not a byte of the body
+        self.assertEqual([line for line in lines if "TCP_CORK" in line], [])
+
     def test_an_answer_asked_often_with_gzip_goes_out_smaller(self):
         """The gzip form made on the request path is quick (level 1); the 32nd gzip answer
         from the cache and every later one carry a smaller form, made once (level 6, docs/
