@@ -631,8 +631,9 @@ static void on_request(struct evhttp_request *req, void *arg)
  * full segments, in two system calls instead of four with TCP_CORK on and off around them (a
  * system call is ~1 us on the virtual machines measured; a warm 100 KB answer took 40-45 us of
  * CPU instead of 48-56). When the file has to wait for a full socket, the held headers leave
- * at the next ACK (TCP_NODELAY). The sent bytes are drained. 0 when all of them went; -1 (nothing or part sent, the rest still in
- * out) when the caller is to write them the usual way. */
+ * at the next ACK (TCP_NODELAY). The sent bytes are drained. 0 when all of them went; -1
+ * (nothing or part sent, the rest still in out) when the caller is to write them the usual
+ * way. */
 static int head_more(struct evbuffer *out, evutil_socket_t fd, size_t head)
 {
 	struct evbuffer_iovec v[8];
