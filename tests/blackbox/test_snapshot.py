@@ -389,6 +389,22 @@ class AnswerFileTest(DaemonTestCase):
                               now="2026-12-02T10:00:00")
         return s, d, d.wait_success("zk")["last_change"], "/v1/providers/%s?year=2027" % BIG
 
+    def file_answer_connection(self):
+        """A daemon whose hospital answer is in its cache file, and a keep-alive connection to
+        it: (daemon, get() -> (status, body) of the lookup on that connection, the body)."""
+        s, d, first, path = self.big_hospital_daemon()
+        conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=30)
+        self.addCleanup(conn.close)
+
+        def get():
+            conn.request("GET", path)
+            r = conn.getresponse()
+            return r.status, r.read()
+
+        st, b1 = get()  # the answer, then its file (made at the first hit)
+        self.assertEqual((st, get()), (200, (200, b1)))
+        return d, get, b1
+
     def test_large_answer_from_the_cache_file_is_the_same_bytes_and_follows_a_change(self):
         s, d, first, path = self.big_hospital_daemon()
         st, h1, b1 = d.request("GET", path)
@@ -451,17 +467,7 @@ class AnswerFileTest(DaemonTestCase):
         with write interest asked of epoll for every answer. strace on the daemon: on one
         keep-alive connection, each answer's file goes out with sendfile, and no EPOLLOUT is
         asked for that connection."""
-        s, d, first, path = self.big_hospital_daemon()
-        conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=30)
-        self.addCleanup(conn.close)
-
-        def get():
-            conn.request("GET", path)
-            r = conn.getresponse()
-            return r.status, r.read()
-
-        st, b1 = get()  # the answer, then its file (made at the first hit)
-        self.assertEqual((st, get()), (200, (200, b1)))
+        d, get, b1 = self.file_answer_connection()
         with harness.traced(self, d.proc.pid, "sendfile,epoll_ctl") as lines:
             for _ in range(3):
                 self.assertEqual(get(), (200, b1))
@@ -479,17 +485,7 @@ class AnswerFileTest(DaemonTestCase):
         answer. Now they go with MSG_MORE and the file after them: on one keep-alive
         connection, per answer one sendmsg of the headers with MSG_MORE, then one sendfile of
         the whole file, no TCP_CORK and no writev; the client gets the same bytes."""
-        s, d, first, path = self.big_hospital_daemon()
-        conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=30)
-        self.addCleanup(conn.close)
-
-        def get():
-            conn.request("GET", path)
-            r = conn.getresponse()
-            return r.status, r.read()
-
-        st, b1 = get()  # the answer, then its file (made at the first hit)
-        self.assertEqual((st, get()), (200, (200, b1)))
+        d, get, b1 = self.file_answer_connection()
         with harness.traced(self, d.proc.pid, "sendmsg,sendfile,setsockopt,writev") as lines:
             for _ in range(3):
                 self.assertEqual(get(), (200, b1))
