@@ -437,7 +437,26 @@ def traced(tc, pid, calls):
             tracer.wait(10)
         tracer.stderr.close()
     with open(out.name, encoding="utf-8", errors="replace") as f:
-        lines.extend(f.read().splitlines())
+        lines.extend(joined_strace_lines(f.read().splitlines()))
+
+
+def joined_strace_lines(raw):
+    """strace -f's lines with every call another thread interrupted made whole again: "PID
+    call(args <unfinished ...>" and, later, "PID <... call resumed>rest" become one line
+    "PID call(argsrest", where the line of the call stood (so each call is one line)."""
+    out, open_at = [], {}
+    for line in raw:
+        m = re.match(r"^(\d+) +(.*) <unfinished \.\.\.>$", line)
+        if m:
+            open_at[m.group(1)] = len(out)
+            out.append("%s %s" % (m.group(1), m.group(2)))
+            continue
+        m = re.match(r"^(\d+) +<\.\.\. \w+ resumed>(.*)$", line)
+        if m and m.group(1) in open_at:
+            out[open_at.pop(m.group(1))] += m.group(2)
+            continue
+        out.append(line)
+    return out
 
 
 def write_interest_asked(lines, fd):
