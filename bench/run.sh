@@ -39,6 +39,10 @@
 #                            the nginx baseline rows and the ingest always run
 #   --zipf-s S               Zipf exponent (default 1.1)
 #   --zipf-seed N            seed of the Zipf draws (default 1)
+#   --warm-pairs N           basic mode: N pairs of short runs on the warm path, the daemon and
+#                            nginx one after the other (order ABBA), per encoding; the warm
+#                            targets are their ratio (default 4; 0: the single runs' ratio)
+#   --pair-duration D        each run of a warm pair (default 5s)
 #   --open-clients N         connections of the open loop (default 32)
 #   --open-tool pace|h2load  open-loop load generator: bench/pace.c, one process (default), or
 #                              one h2load process per connection
@@ -90,6 +94,8 @@ season_rate=0.01
 season_schedule=2
 season_measure=5s
 season_rollover=1
+warm_pairs=4
+pair_duration=5s
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -115,6 +121,8 @@ while [ $# -gt 0 ]; do
 	--modes) need_arg "$@"; modes=$2; shift 2 ;;
 	--zipf-s) need_arg "$@"; zipf_s=$2; shift 2 ;;
 	--zipf-seed) need_arg "$@"; zipf_seed=$2; shift 2 ;;
+	--warm-pairs) need_arg "$@"; warm_pairs=$2; shift 2 ;;
+	--pair-duration) need_arg "$@"; pair_duration=$2; shift 2 ;;
 	--open-clients) need_arg "$@"; open_clients=$2; shift 2 ;;
 	--open-tool) need_arg "$@"; open_tool=$2; shift 2 ;;
 	--open-warmup) need_arg "$@"; open_warmup=$2; shift 2 ;;
@@ -163,6 +171,8 @@ dur_seconds() {
 }
 dur_s=$(dur_seconds "$duration")
 warm_s=$(dur_seconds "$warmup")
+pair_s=$(dur_seconds "$pair_duration")
+case "$warm_pairs" in '' | *[!0-9]*) die "--warm-pairs must be a whole number" ;; esac
 season_measure_s=$(dur_seconds "$season_measure")
 if [ -z "$ingest_timeout" ]; then
 	if [ "$scale" = national ]; then ingest_timeout=900; else ingest_timeout=120; fi
@@ -296,6 +306,8 @@ rv scale "$scale"
 rvj seed "$seed"
 rv duration "$duration"
 rv warmup "$warmup"
+rvj warm_pairs "$warm_pairs"
+rvj pair_seconds "$pair_s"
 rvj connections "$connections"
 rvj wrk_threads "$wrk_threads"
 rvj daemon_threads "$threads"
@@ -751,6 +763,38 @@ d = json.loads(sys.argv[1]); d.update(json.loads(sys.argv[2])); print(json.dumps
 		fi
 	done
 }
+# warm_pairs: the warm path asked of the daemon and of nginx (the same file: identity, and its .gz
+# with gzip_static) in pairs of short runs one right after the other, the order turned every
+# pair (daemon-nginx, nginx-daemon, ...), so that both see the same phases of a shared machine:
+# its speed drifts by a fifth and more over minutes, for nginx too, and the single warm runs
+# are minutes apart from nginx's. One line per run in pairs.jsonl; report.py takes the ratio.
+warm_pairs_run() {
+	local enc i who port order c0 res
+	: >"$work/pairs.jsonl"
+	for enc in identity gzip; do
+		for i in $(seq 1 "$warm_pairs"); do
+			if [ $((i % 2)) = 1 ]; then order="zorgstatusd nginx"; else order="nginx zorgstatusd"; fi
+			for who in $order; do
+				if [ "$who" = zorgstatusd ]; then
+					port=$dport
+				elif [ "$enc" = gzip ]; then
+					port=$gport
+				else
+					port=$bport
+				fi
+				log "warm pair $i ($enc): $who ${pair_s}s"
+				c0=$(cpu_ticks "$who")
+				wrk_script "pair-$who-$i" "$port" "$enc" "$pair_s" "$here/paths.lua" "$work/warm-lookup.txt"
+				res=$(wrk_result "pair-$who-$i" "$enc")
+				[ -n "$res" ] || continue
+				python3 -c 'import json, sys
+d = {"encoding": sys.argv[1], "pair": int(sys.argv[2]), "server": sys.argv[3], "result": json.loads(sys.argv[4])}
+d.update(json.loads(sys.argv[5]))
+print(json.dumps(d))' "$enc" "$i" "$who" "$res" "$(cpu_delta "$c0" "$(cpu_ticks "$who")")" >>"$work/pairs.jsonl"
+			done
+		done
+	done
+}
 bench_target() { # target server port paths-file: rotating over the paths, identity and gzip
 	bench_run "$1" "$2" "$3" "$4" "identity gzip" 1 "$here/paths.lua" "$4"
 }
@@ -935,7 +979,7 @@ print("mean bytes/resp (%s): nginx-zipf %s, daemon zipf-lookup %s%s" % (sys.argv
 }
 
 : >"$work/open.jsonl"
-rm -f "$work/churn.jsonl" "$work/season.jsonl"
+rm -f "$work/churn.jsonl" "$work/season.jsonl" "$work/pairs.jsonl"
 warm_path=${pick:-}
 
 # nginx rows: always (every ratio is to nginx in the same run)
@@ -989,6 +1033,9 @@ if mode basic; then
 		bench_run nginx-again nginx "$bport" "$req/lookup.txt" identity 0 "$here/paths.lua" "$req/lookup.txt"
 		bench_run nginx-gzip-static-again nginx "$gport" "$req/lookup.txt" gzip 0 "$here/paths.lua" \
 			"$req/lookup.txt"
+	fi
+	if [ "$nginx_status" != "not available" ] && [ "$warm_pairs" -gt 0 ] && dalive && [ -n "$warm_path" ]; then
+		warm_pairs_run
 	fi
 fi
 
