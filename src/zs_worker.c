@@ -69,6 +69,11 @@ static void apply_fetched(zs_worker *w, zs_ingest_item *items, char **etags, cha
 	char err[512];
 	long long t1 = zs_metrics_now_us();
 	int arc = zs_ingest_apply_batch(w->db, items, m, zs_now(), err, sizeof err);
+	/* A test may make every apply this much longer, to check that transfers still running
+	 * meanwhile keep flowing (pump, below). */
+	const char *stall = getenv("ZS_TEST_STALL_APPLY_MS");
+	if (stall && *stall)
+		usleep((useconds_t)atol(stall) * 1000);
 	if (arc != 0)
 		ZS_ERROR(MOD, "applying %zu feed version(s): %s", m, err);
 	zs_metrics_duration(ZS_DUR_INGEST, (double)(zs_metrics_now_us() - t1) / 1e6);
@@ -96,12 +101,63 @@ static long long mono_ms(void)
 	return zs_metrics_now_us() / 1000;
 }
 
+/* While versions are applied early, the transfers still running keep flowing: a thread of its
+ * own drives the multi handle until the apply is done. It starts no transfer and takes no
+ * finished one (their messages wait in the multi handle); all that, and everything that writes
+ * to the database, stays with the worker, which leaves the multi handle and the running jobs
+ * alone meanwhile. Why: a server closes a connection it cannot write to for its send timeout
+ * (nginx: 60 s), and an apply can take longer (a first load of a national dataset; measured
+ * with four times the national providers: 80 s, four insurer feeds cut off). The transfers
+ * keep their own limits (fetch_timeout, low_speed_limit). */
+typedef struct {
+	CURLM *cm;
+	pthread_t thread;
+	_Atomic int stop;
+	int running;            /* the thread was started */
+} pump;
+
+static void *pump_main(void *arg)
+{
+	pump *p = arg;
+	while (!atomic_load(&p->stop)) {
+		int still = 0;
+		curl_multi_perform(p->cm, &still);
+		if (!still)
+			break;
+		curl_multi_poll(p->cm, NULL, 0, 1000, NULL);
+	}
+	return NULL;
+}
+
+/* Start driving cm from a thread of its own. When the thread cannot start, the transfers wait
+ * for the apply, as they would without it. */
+static void pump_start(pump *p, CURLM *cm)
+{
+	p->cm = cm;
+	atomic_store(&p->stop, 0);
+	p->running = pthread_create(&p->thread, NULL, pump_main, p) == 0;
+	if (!p->running)
+		ZS_WARN(MOD, "cannot start the thread that keeps transfers going during an apply");
+}
+
+/* Stop the thread: cm is the worker's again when this returns. */
+static void pump_stop(pump *p)
+{
+	if (!p->running)
+		return;
+	atomic_store(&p->stop, 1);
+	curl_multi_wakeup(p->cm);
+	pthread_join(p->thread, NULL);
+	p->running = 0;
+}
+
 /* While other transfers are still running: apply the versions that have waited long enough
  * (zs_fetch_apply_now), insurer feeds any time, provider feeds
  * only when no insurer feed is still to come (provider feeds name the insurers' policies).
  * The new snapshot is published at once. */
-static void apply_early(zs_worker *w, const zs_fetch_job *jobs, const time_t *due, time_t now,
-                        size_t next, char *got, FILE **body, char **etag, char **lastmod)
+static void apply_early(zs_worker *w, CURLM *cm, const zs_fetch_job *jobs, const time_t *due,
+                        time_t now, size_t next, char *got, FILE **body, char **etag,
+                        char **lastmod)
 {
 	const zs_config *cfg = w->cfg;
 	size_t n = cfg->nfeeds, m = 0;
@@ -126,7 +182,10 @@ static void apply_early(zs_worker *w, const zs_fetch_job *jobs, const time_t *du
 				idx[m++] = i;
 			}
 	if (m) {
+		pump p;
+		pump_start(&p, cm);
 		apply_fetched(w, items, et, lm, m);
+		pump_stop(&p);
 		atomic_store(&zs_generation, zs_db_generation(w->db));
 		for (size_t j = 0; j < m; j++) {
 			size_t i = idx[j];
@@ -222,10 +281,10 @@ static void fetch_due(zs_worker *w, const time_t *due, time_t now, char *fetched
 		if (active)
 			curl_multi_poll(cm, NULL, 0, 200, NULL);
 		if (active && ready_ms && zs_fetch_apply_now(round_ms, ready_ms, mono_ms())) {
-			apply_early(w, jobs, due, now, next, got, body, etag, lastmod);
-			/* what comes next is timed from here (the apply held the transfers), and
-			 * provider versions still waiting for an insurer feed wait a second again,
-			 * not as long as the whole round so far */
+			apply_early(w, cm, jobs, due, now, next, got, body, etag, lastmod);
+			/* what comes next is timed from here (a transfer that ended during the apply
+			 * is taken only now), and provider versions still waiting for an insurer
+			 * feed wait a second again, not as long as the whole round so far */
 			round_ms = mono_ms();
 			ready_ms = 0;
 			for (size_t i = 0; i < n && !ready_ms; i++)

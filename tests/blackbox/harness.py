@@ -109,6 +109,7 @@ class FeedServer:
         self._lock = threading.Lock()
         self._routes = {}
         self._log = {}          # path -> list of request records
+        self._stalls = {}       # path -> times a send_timeout ended a transfer (set_drip)
         self._cond = threading.Condition(self._lock)
         self._last_lm = 0
         outer = self
@@ -210,9 +211,11 @@ class FeedServer:
             r.version += 1
 
     # behaviours added for tests/blackbox/test_hardening.py (the ones above are unchanged)
-    def set_drip(self, path, data, chunk=1, interval=1.0):
+    def set_drip(self, path, data, chunk=1, interval=1.0, send_timeout=None):
         """Announce Content-Length of data, then send `chunk` bytes every `interval` seconds
-        (a feed server that drips)."""
+        (a feed server that drips). send_timeout: as nginx's, with a small send buffer: a
+        chunk the client has not taken within that many seconds ends the connection, and
+        stalls(path) says when."""
         if isinstance(data, str):
             data = data.encode("utf-8")
         with self._lock:
@@ -221,7 +224,13 @@ class FeedServer:
             r.data = data
             r.chunk = chunk
             r.interval = interval
+            r.send_timeout = send_timeout
             r.version += 1
+
+    def stalls(self, path):
+        """The times (time.time()) at which a send_timeout of set_drip ended a transfer."""
+        with self._lock:
+            return list(self._stalls.get(path, []))
 
     def set_redirect(self, path, location, status=302):
         """Answer with `status` and Location: location (absolute URL or path)."""
@@ -293,7 +302,8 @@ class FeedServer:
                 mode, status, body = r.mode, r.status, r.body
                 data, etag, lm, gz_ok, frac = r.data, r.etag, r.last_modified, r.gzip, r.fraction
                 extra = (getattr(r, "chunk", 1), getattr(r, "interval", 1.0),
-                         getattr(r, "location", None), getattr(r, "raw_headers", {}))
+                         getattr(r, "location", None), getattr(r, "raw_headers", {}),
+                         getattr(r, "send_timeout", None))
         try:
             if mode in ("drip", "redirect", "raw"):
                 self._handle_added(h, path, mode, status, data, extra, head)
@@ -374,7 +384,7 @@ class FeedServer:
 
 
     def _handle_added(self, h, path, mode, status, data, extra, head):
-        chunk, interval, location, raw_headers = extra
+        chunk, interval, location, raw_headers, send_timeout = extra
         if mode == "redirect":
             self._record(path, h, status, False)
             h.send_response(status)
@@ -402,9 +412,22 @@ class FeedServer:
         h.wfile.flush()
         if head:
             return
+        if send_timeout is not None:
+            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 32768)
+            h.connection.settimeout(send_timeout)
         for i in range(0, len(data), chunk):
-            h.wfile.write(data[i:i + chunk])
-            h.wfile.flush()
+            try:
+                h.wfile.write(data[i:i + chunk])
+                h.wfile.flush()
+            except TimeoutError:
+                with self._lock:
+                    self._stalls.setdefault(path, []).append(time.time())
+                h.close_connection = True
+                try:
+                    h.connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
             time.sleep(interval)
 
 

@@ -491,6 +491,35 @@ class FetchMatrixTest(Base):
         self.assertLess(time.monotonic() - t0, 10 * TIMEOUT_SCALE)
         self.assertIsNone(d.feeds()[ZK]["last_success"], "the slow feed is still dripping")
 
+    def test_transfers_keep_flowing_while_a_version_is_applied(self):
+        # What broke: while a fetched version was applied, the transfers still running were
+        # not read; a first load at four times the national dataset applied for 80 s, and the
+        # feed server (nginx, send_timeout 60 s) cut four insurer feeds off. Here the early
+        # apply of the fast feed is made 4 s longer (ZS_TEST_STALL_APPLY_MS) while the slow
+        # feed is still coming, from a server that ends a transfer it cannot write to for
+        # 1.5 s: the slow feed must arrive whole at its first request.
+        s = self.start_server()
+        s.set_content("/fast.jsonl", feed(insurer_header("cz", "CZ", "9664", "CZ"), [
+            policy("9664-P", Y, "CZ Polis", "natura", [rule("*", 70, "avg_contracted_tariff")]),
+            provider(B, "Ziekenhuis Beta"),
+            status(B, Y, "hospital", "contracted", policy="9664-P")]))
+        slow = zk_feed(pad=9999)                      # 3 MB, dripped over about 2-3 s
+        s.set_drip("/slow.jsonl", slow, 16384, 0.01, send_timeout=1.5)
+        os.environ["ZS_TEST_STALL_APPLY_MS"] = "4000"
+        try:
+            d = self.start_daemon([Feed(ZK, "insurer", s.url("/slow.jsonl"), schedule=300),
+                                   Feed("cz", "insurer", s.url("/fast.jsonl"), schedule=300)],
+                                  now=NOW, settings={"fetch_timeout": 120, "low_speed_limit": 0})
+        finally:
+            os.environ.pop("ZS_TEST_STALL_APPLY_MS", None)
+        d.wait_success(ZK, timeout=60 * TIMEOUT_SCALE)
+        self.assertEqual(s.stalls("/slow.jsonl"), [],
+                         "the daemon left the slow transfer unread during the apply")
+        self.assertEqual(len(s.requests("/slow.jsonl")), 1, "fetched whole the first time")
+        self.assertIsNone(d.feeds()[ZK]["last_error"])
+        self.assertEqual(self.hospital(d, A), "contracted")
+        d.wait_success("cz")
+
 
 # --------------------------------------------------------------------------------------------
 # 10. kill -9 at random moments of a mid-size ingest
