@@ -676,8 +676,11 @@ static int dirty_agbs(sqlite3 *db, long long from, long long to, char (**out)[12
 	*all = zs_db_meta(db, "dirty_pruned_below") > from;
 	if (*all)
 		return 0;
+	/* the unary + keeps the key terms off the index dirty_key: with them on it, SQLite
+	 * scanned every provider key of every generation kept (0.5 s for 900,000 rows after a
+	 * first load at four times national), where the generations asked hold a few thousand */
 	if (sqlite3_prepare_v2(db, "SELECT DISTINCT key FROM dirty WHERE gen > ?1 AND gen <= ?2"
-	                           " AND (key = '*' OR (key >= 'p:' AND key < 'p;')) ORDER BY key",
+	                           " AND (+key = '*' OR (+key >= 'p:' AND +key < 'p;')) ORDER BY key",
 	                       -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int64(st, 1, from);
