@@ -40,6 +40,14 @@ const char *zs_similar_verdict(double overlap, double max_pct_diff);
  * the result is the same as from the tables. 0 ok, -1 with err. */
 int zs_similar_compute(sqlite3 *db, char *err, size_t errlen);
 
+/* Read the year's contracted sets into the calling thread's memory now, as zs_similar_compute
+ * would on its next call, so that this call does not pay for it (the ingest worker, while
+ * nothing is to be applied: after a start, a first changed feed would otherwise wait for a
+ * scan of every contracted row, 10 s at four times national). Nothing is written but the
+ * connection's TEMP token. Outside a transaction (it runs a read transaction of its own).
+ * 1 when the sets were read, 0 when they are kept already (at once), -1 with err. */
+int zs_similar_warm(sqlite3 *db, char *err, size_t errlen);
+
 /* Free the calling thread's kept contracted sets (at the end of a thread that computed). */
 void zs_similar_thread_done(void);
 

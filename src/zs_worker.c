@@ -627,6 +627,16 @@ static void *worker_main(void *arg)
 		if (cchanged)
 			atomic_store(&zs_generation, zs_db_generation(w->db));
 		zs_notifier_wake(); /* webhooks and cache purges of what was just published */
+		/* the similar policies' contracted sets, read while nothing is to be applied (after
+		 * a start), not by the first changed feed's apply (zs_similar.h) */
+		char serr[256];
+		long long ws = zs_metrics_now_us();
+		int warm = atomic_load(&w->stop) ? 0 : zs_similar_warm(w->db, serr, sizeof serr);
+		if (warm < 0)
+			ZS_ERROR(MOD, "%s", serr);
+		else if (warm > 0)
+			ZS_DEBUG(MOD, "similar policies: contracted sets read in %lld ms",
+			         (zs_metrics_now_us() - ws) / 1000);
 		time_t next = now + 3600;
 		for (size_t i = 0; i < n; i++)
 			if (due[i] < next)
