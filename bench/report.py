@@ -71,6 +71,14 @@ def summarize(run):
     }
 
 
+def scale_note(run):
+    """What a target's figure was measured on, when not the national dataset as gen.py makes it."""
+    if run.get("gen_providers"):
+        return (f"measured at {run.get('scale')} scale with {fmt(int(run['gen_providers']))} providers "
+                f"(`--providers`)")
+    return "" if run.get("scale") == "national" else f"measured at {run.get('scale')} scale"
+
+
 def fmt(v, nd=2):
     if v is None:
         return "–"
@@ -601,7 +609,7 @@ def main():
            "worst of identity/gzip")
     v = ingest["seconds"] if ingest["complete"] else None
     target("ingest + reconcile", v, "<= 60 s (national)", v is not None and v <= TARGETS["ingest_seconds"], "s",
-           "" if run.get("scale") == "national" else f"measured at {run.get('scale')} scale")
+           scale_note(run))
     season_hwm = max([d.get("vmhwm_kb") or 0 for d in season.get("days", [])] or [0]) or None
     v = max([x for x in (peak_kb, season_hwm) if x] or [0]) or None
     # the response cache's answer files (memfd) are memory VmHWM does not count: added
@@ -668,15 +676,16 @@ def main():
         note = (f"{of.get('feed')} ({fmt((of.get('bytes') or 0) / 1e6, 1)} MB, {fmt(of.get('statuses_changed'))} "
                 f"statuses changed) alone, the others 304; the daemon's ingest duration over "
                 f"{fmt(of.get('applies'))} apply; lag from the file written to applied {fmt(of.get('lag_seconds'))} s")
-        if run.get("scale") != "national":
-            note += f"; measured at {run.get('scale')} scale"
+        if scale_note(run):
+            note += "; " + scale_note(run)
     target("one changed insurer feed applied", v, "<= 5 s",
            v is not None and v <= NEW_TARGETS["one_feed_apply_seconds"], "s", note)
 
     res = {
         "date": run.get("date"), "commit": run.get("commit"), "machine": run.get("machine"),
         "params": {k: run.get(k) for k in ("scale", "seed", "duration", "connections", "wrk_threads",
-                                            "daemon_threads", "warmup", "warm_pairs", "pair_seconds")},
+                                            "daemon_threads", "warmup", "warm_pairs", "pair_seconds",
+                                            "gen_providers")},
         "daemon": {"status": run.get("daemon_status"), "binary": run.get("daemon_binary")},
         "nginx": {"status": run.get("nginx_status"), "version": run.get("nginx_version"),
                   "worker_processes": run.get("daemon_threads"), "file_bytes": run.get("nginx_file_bytes"),
@@ -715,7 +724,8 @@ def main():
     L.append(f"| CPU | {m.get('cpu_model')} |")
     L.append(f"| kernel | {m.get('kernel')} |")
     p = res["params"]
-    L.append(f"| run | scale `{p['scale']}`, seed {p['seed']}, wrk `-t{p['wrk_threads']} -c{p['connections']} "
+    provs = f", {fmt(int(p['gen_providers']))} providers (`--providers`)" if p.get("gen_providers") else ""
+    L.append(f"| run | scale `{p['scale']}`{provs}, seed {p['seed']}, wrk `-t{p['wrk_threads']} -c{p['connections']} "
              f"-d{p['duration']}` (warm-up {p['warmup']} per target), daemon threads {p['daemon_threads']}, "
              f"nginx worker_processes {p['daemon_threads']} |")
     L.append(f"| tools | {res['tools']['wrk'] or 'wrk ?'}; {res['nginx']['version'] or 'nginx not available'} |")

@@ -21,6 +21,8 @@
 #   --wrk-threads N          wrk threads (default 2)
 #   --threads N              daemon serving threads = nginx worker_processes (default 2)
 #   --seed N                 dataset seed (default 1)
+#   --providers N            providers in the dataset instead of the scale's (gen.py --providers;
+#                              320000 at national scale makes the largest insurer feed ~100 MB)
 #   --daemon PATH            daemon binary (default src/zorgstatusd of this repository)
 #   --no-build               never build the daemon; without a binary, run the nginx part only
 #   --no-install             never apt-get install missing tools
@@ -76,6 +78,7 @@ daemon=""
 no_build=0
 no_install=0
 regen=0
+providers=
 ingest_timeout=""
 work="$here/work"
 resdir="$here/results"
@@ -115,6 +118,7 @@ while [ $# -gt 0 ]; do
 	--no-build) no_build=1; shift ;;
 	--no-install) no_install=1; shift ;;
 	--regen) regen=1; shift ;;
+	--providers) need_arg "$@"; providers=$2; shift 2 ;;
 	--ingest-timeout) need_arg "$@"; ingest_timeout=$2; shift 2 ;;
 	--workdir) need_arg "$@"; work=$2; shift 2 ;;
 	--results) need_arg "$@"; resdir=$2; shift 2 ;;
@@ -141,6 +145,7 @@ while [ $# -gt 0 ]; do
 done
 
 case "$scale" in national | small) ;; *) die "--scale must be national or small" ;; esac
+case "$providers" in "") ;; *[!0-9]* | 0*) die "--providers must be a positive number" ;; esac
 if [ -z "$season_days" ]; then
 	if [ "$scale" = national ]; then season_days=3; else season_days=10; fi
 fi
@@ -304,6 +309,7 @@ rv commit "$commit"
 rvj machine "$machine"
 rv scale "$scale"
 rvj seed "$seed"
+if [ -n "$providers" ]; then rvj gen_providers "$providers"; fi
 rv duration "$duration"
 rv warmup "$warmup"
 rvj warm_pairs "$warm_pairs"
@@ -347,12 +353,13 @@ EOF
 log "ports: daemon $dport, feeds $fport, nginx baseline $bport, nginx gzip_static $gport, nginx same-bytes Zipf $zport"
 
 # ------------------------------------------------------------------ dataset
-data="$work/data-$scale-s$seed"
+data="$work/data-$scale-s$seed${providers:+-p$providers}"
 gen_s=0
 if [ "$regen" = 1 ] || [ ! -f "$data/manifest.json" ] || [ "$here/gen.py" -nt "$data/manifest.json" ]; then
 	log "generating the $scale dataset (seed $seed) in $data"
 	t=$(date +%s.%N)
-	python3 "$here/gen.py" --scale "$scale" --seed "$seed" --port "$fport" --out "$data"
+	python3 "$here/gen.py" --scale "$scale" --seed "$seed" --port "$fport" --out "$data" \
+		${providers:+--providers "$providers"}
 	gen_s=$(python3 -c 'import sys,time; print(round(time.time()-float(sys.argv[1]),2))' "$t")
 else
 	log "reusing the dataset in $data (--regen to rebuild)"
