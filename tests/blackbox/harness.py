@@ -292,6 +292,15 @@ class FeedServer:
             self._log.setdefault(path, []).append(rec)
             self._cond.notify_all()
 
+    @staticmethod
+    def _hang_up(h):
+        """End the connection now (both directions), whatever the client still expects."""
+        h.close_connection = True
+        try:
+            h.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def _handle(self, h, head=False):
         path = urllib.parse.urlsplit(h.path).path
         with self._lock:
@@ -331,11 +340,7 @@ class FeedServer:
                 if not head:
                     h.wfile.write(data[:int(len(data) * frac)])
                     h.wfile.flush()
-                h.close_connection = True
-                try:
-                    h.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                self._hang_up(h)
                 return
             # content
             inm = h.headers.get("If-None-Match")
@@ -422,11 +427,7 @@ class FeedServer:
             except TimeoutError:
                 with self._lock:
                     self._stalls.setdefault(path, []).append(time.time())
-                h.close_connection = True
-                try:
-                    h.connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                self._hang_up(h)
                 return
             time.sleep(interval)
 
