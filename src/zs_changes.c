@@ -235,8 +235,11 @@ static int prune_step(sqlite3 *db, time_t cutoff, int *deleted, char *err, size_
 		(*deleted)++;
 	}
 	sqlite3_finalize(st);
-	if (last < 0)
-		return zs_db_exec(db, "COMMIT", err, errlen);
+	if (last < 0) {
+		if (zs_db_exec(db, "COMMIT", err, errlen) == 0)
+			return 0;
+		goto rollback; /* a failed COMMIT leaves the transaction open */
+	}
 	snprintf(sql, sizeof sql, "DELETE FROM change_log WHERE seq <= %lld;"
 	         "UPDATE meta SET value=%lld WHERE key='changes_valid_from'", last, last);
 	if (zs_db_exec(db, sql, err, errlen) || zs_deps_mark(db, "changes", err, errlen) ||

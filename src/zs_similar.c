@@ -1,5 +1,6 @@
 /* zs_similar.c - computed and declared similarity of policies (see zs_similar.h). */
 #include "config.h"
+#include <stdatomic.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -314,7 +315,9 @@ static int scan_year(sqlite3 *db, int year, acc *a, myear *y)
 	size_t rcap = 64, nrow = 0;
 	uint32_t *rows = malloc(rcap * sizeof *rows);
 	int rc = rows ? 0 : -1;
-	int have = sqlite3_step(st) == SQLITE_ROW;
+	int s0 = sqlite3_step(st), have = s0 == SQLITE_ROW;
+	if (!have && s0 != SQLITE_DONE)
+		rc = -1;
 	while (rc == 0) {
 		const char *agb = have ? (const char *)sqlite3_column_text(st, 0) : NULL;
 		if (!have || !agb || strcmp(agb, cur_agb) != 0) {
@@ -340,7 +343,13 @@ static int scan_year(sqlite3 *db, int year, acc *a, myear *y)
 			}
 			rows[nrow++] = e;
 		}
-		have = sqlite3_step(st) == SQLITE_ROW;
+		int s = sqlite3_step(st);
+		have = s == SQLITE_ROW;
+		if (!have && s != SQLITE_DONE) { /* a read error: the year is not whole */
+			if (y)
+				y->valid = 0;
+			rc = -1;
+		}
 	}
 	free(rows);
 	sqlite3_finalize(st);
@@ -451,7 +460,8 @@ static int compute_year(sqlite3 *db, int year, sqlite3_stmt *ins, mirror_t *m,
 	                           " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
 		goto dberr;
 	sqlite3_bind_int(st, 1, year);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	int ps;
+	while ((ps = sqlite3_step(st)) == SQLITE_ROW) {
 		if (zs_grow(&p, &cap, np, sizeof *p, 16))
 			break;
 		pol *x = &p[np++];
@@ -460,6 +470,10 @@ static int compute_year(sqlite3 *db, int year, sqlite3_stmt *ins, mirror_t *m,
 		x->concern = strdup(sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1) : "");
 		const char *rj = (const char *)sqlite3_column_text(st, 2);
 		x->rules = rj ? json_loads(rj, 0, NULL) : json_array();
+	}
+	if (ps != SQLITE_ROW && ps != SQLITE_DONE) { /* a read error, not the last policy */
+		sqlite3_finalize(st);
+		goto dberr;
 	}
 	sqlite3_finalize(st);
 	myear *y = m ? mirror_year(m, year) : NULL;
@@ -786,7 +800,7 @@ int zs_similar_compute(sqlite3 *db, char *err, size_t errlen)
 	return 0;
 }
 
-int zs_similar_warm(sqlite3 *db, char *err, size_t errlen)
+int zs_similar_warm(sqlite3 *db, const _Atomic int *stop, char *err, size_t errlen)
 {
 	err[0] = 0;
 	mirror_t *m = mirror;
@@ -810,10 +824,15 @@ int zs_similar_warm(sqlite3 *db, char *err, size_t errlen)
 	}
 	if (m && rc == 0) {
 		m->round++;
-		while (rc == 0 && sqlite3_step(years) == SQLITE_ROW)
+		while (rc == 0 && !(stop && atomic_load(stop)) && sqlite3_step(years) == SQLITE_ROW)
 			rc = compute_year(db, sqlite3_column_int(years, 0), NULL, m, NULL, 0, err, errlen);
 	}
 	sqlite3_finalize(years);
+	if (rc == 0 && stop && atomic_load(stop)) { /* stopping: nothing kept */
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		zs_similar_thread_done();
+		return 0;
+	}
 	if (m && rc == 0 && token_write(db, m->token = token_next++) == 0 &&
 	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
 		/* the marks of the next apply have generations above cur (and any committed since

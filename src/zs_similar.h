@@ -16,6 +16,7 @@
  */
 #ifndef ZS_SIMILAR_H
 #define ZS_SIMILAR_H
+#include <stdatomic.h>
 #include <stddef.h>
 #include <sqlite3.h>
 
@@ -45,8 +46,9 @@ int zs_similar_compute(sqlite3 *db, char *err, size_t errlen);
  * nothing is to be applied: after a start, a first changed feed would otherwise wait for a
  * scan of every contracted row, 10 s at four times national). Nothing is written but the
  * connection's TEMP token. Outside a transaction (it runs a read transaction of its own).
+ * stop (may be NULL) set: it ends after the year it is reading, keeping nothing (0).
  * 1 when the sets were read, 0 when they are kept already (at once), -1 with err. */
-int zs_similar_warm(sqlite3 *db, char *err, size_t errlen);
+int zs_similar_warm(sqlite3 *db, const _Atomic int *stop, char *err, size_t errlen);
 
 /* Free the calling thread's kept contracted sets (at the end of a thread that computed). */
 void zs_similar_thread_done(void);

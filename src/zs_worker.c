@@ -631,7 +631,13 @@ static void *worker_main(void *arg)
 		 * a start), not by the first changed feed's apply (zs_similar.h) */
 		char serr[256];
 		long long ws = zs_metrics_now_us();
-		int warm = atomic_load(&w->stop) ? 0 : zs_similar_warm(w->db, serr, sizeof serr);
+		int busy = atomic_load(&w->stop); /* a reload or a feed due goes first */
+		pthread_mutex_lock(&w->mu);
+		busy |= w->pending != NULL;
+		pthread_mutex_unlock(&w->mu);
+		for (size_t i = 0; i < n && !busy; i++)
+			busy = due[i] <= time(NULL);
+		int warm = busy ? 0 : zs_similar_warm(w->db, &w->stop, serr, sizeof serr);
 		if (warm < 0)
 			ZS_ERROR(MOD, "%s", serr);
 		else if (warm > 0)
@@ -677,7 +683,9 @@ zs_worker *zs_worker_start(const zs_config *cfg, char *err, size_t errlen)
 		free(w);
 		return NULL;
 	}
-	if (register_feeds(w->db, cfg, err, errlen)) {
+	int reg = register_feeds(w->db, cfg, err, errlen);
+	zs_similar_thread_done(); /* a dropped feed computed on this (the main) thread: not kept */
+	if (reg) {
 		sqlite3_close(w->db);
 		free(w);
 		return NULL;

@@ -497,15 +497,16 @@ class FetchMatrixTest(Base):
         # feed server (nginx, send_timeout 60 s) cut four insurer feeds off. Here the early
         # apply of the fast feed is made 4 s longer (ZS_TEST_STALL_APPLY_MS) while the slow
         # feed is still coming, from a server that ends a transfer it cannot write to for
-        # 1.5 s: the slow feed must arrive whole at its first request.
+        # 1.5 s (both times ZS_TIMEOUT_SCALE): the slow feed must arrive whole at its first
+        # request.
         s = self.start_server()
         s.set_content("/fast.jsonl", feed(insurer_header("cz", "CZ", "9664", "CZ"), [
             policy("9664-P", Y, "CZ Polis", "natura", [rule("*", 70, "avg_contracted_tariff")]),
             provider(B, "Ziekenhuis Beta"),
             status(B, Y, "hospital", "contracted", policy="9664-P")]))
         slow = zk_feed(pad=9999)                      # 3 MB, dripped over about 2-3 s
-        s.set_drip("/slow.jsonl", slow, 16384, 0.01, send_timeout=1.5)
-        os.environ["ZS_TEST_STALL_APPLY_MS"] = "4000"
+        s.set_drip("/slow.jsonl", slow, 16384, 0.01, send_timeout=1.5 * TIMEOUT_SCALE)
+        os.environ["ZS_TEST_STALL_APPLY_MS"] = str(int(4000 * TIMEOUT_SCALE))
         try:
             d = self.start_daemon([Feed(ZK, "insurer", s.url("/slow.jsonl"), schedule=300),
                                    Feed("cz", "insurer", s.url("/fast.jsonl"), schedule=300)],

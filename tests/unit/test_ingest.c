@@ -968,15 +968,15 @@ START_TEST(test_similar_warmed_sets_follow_the_next_applies)
 	zs_similar_thread_done(); /* as after a start: nothing kept */
 	char err[256];
 	long long gen = zs_db_generation(db);
-	ck_assert_msg(zs_similar_warm(db, err, sizeof err) == 1, "%s", err);
-	ck_assert_msg(zs_similar_warm(db, err, sizeof err) == 0, "%s", err); /* kept: at once */
+	ck_assert_msg(zs_similar_warm(db, NULL, err, sizeof err) == 1, "%s", err);
+	ck_assert_msg(zs_similar_warm(db, NULL, err, sizeof err) == 0, "%s", err); /* kept: at once */
 	ck_assert_int_eq(zs_db_generation(db), gen);
 	sim_row_is("0.6667|2|1|0|different\n");
 	/* v2: 202 contracted for B too: A = B = {201, 202, 203} */
 	applied("zk", SIM_FEED("contracted", "contracted", "contracted"), T1 + 60);
 	sim_row_is("1.0000|3|0|0|equal\n");
 	/* the apply kept its sets: the worker's call after the round reads nothing */
-	ck_assert_msg(zs_similar_warm(db, err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(zs_similar_warm(db, NULL, err, sizeof err) == 0, "%s", err);
 	/* v3: 201 leaves both: A = B = {202, 203} */
 	applied("zk", SIM_FEED("contracted", "not_contracted", "contracted"), T1 + 120);
 	sim_row_is("1.0000|2|0|0|equal\n");
