@@ -302,6 +302,16 @@ static sqlite3_stmt *prepare_contracted(sqlite3 *db, const char *sql, int year)
 	return st;
 }
 
+/* Step st: 1 on a row, 0 at the end. A read error is not the end: it sets *rc = -1 (what was
+ * read is not whole, and must not be kept or counted as such). */
+static int next_row(sqlite3_stmt *st, int *rc)
+{
+	int s = sqlite3_step(st);
+	if (s != SQLITE_ROW && s != SQLITE_DONE)
+		*rc = -1;
+	return s == SQLITE_ROW;
+}
+
 /* Every contracted row of the year from the table, in agb order, into the pair counts and
  * (y not NULL) into the mirror of the year, which is empty on entry; y->valid = 0 when it
  * could not be kept whole (out of memory: the counts go on without it). */
@@ -315,9 +325,7 @@ static int scan_year(sqlite3 *db, int year, acc *a, myear *y)
 	size_t rcap = 64, nrow = 0;
 	uint32_t *rows = malloc(rcap * sizeof *rows);
 	int rc = rows ? 0 : -1;
-	int s0 = sqlite3_step(st), have = s0 == SQLITE_ROW;
-	if (!have && s0 != SQLITE_DONE)
-		rc = -1;
+	int have = next_row(st, &rc);
 	while (rc == 0) {
 		const char *agb = have ? (const char *)sqlite3_column_text(st, 0) : NULL;
 		if (!have || !agb || strcmp(agb, cur_agb) != 0) {
@@ -343,13 +351,7 @@ static int scan_year(sqlite3 *db, int year, acc *a, myear *y)
 			}
 			rows[nrow++] = e;
 		}
-		int s = sqlite3_step(st);
-		have = s == SQLITE_ROW;
-		if (!have && s != SQLITE_DONE) { /* a read error: the year is not whole */
-			if (y)
-				y->valid = 0;
-			rc = -1;
-		}
+		have = next_row(st, &rc);
 	}
 	free(rows);
 	sqlite3_finalize(st);
@@ -460,8 +462,8 @@ static int compute_year(sqlite3 *db, int year, sqlite3_stmt *ins, mirror_t *m,
 	                           " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
 		goto dberr;
 	sqlite3_bind_int(st, 1, year);
-	int ps;
-	while ((ps = sqlite3_step(st)) == SQLITE_ROW) {
+	int perr = 0;
+	while (next_row(st, &perr)) {
 		if (zs_grow(&p, &cap, np, sizeof *p, 16))
 			break;
 		pol *x = &p[np++];
@@ -471,11 +473,9 @@ static int compute_year(sqlite3 *db, int year, sqlite3_stmt *ins, mirror_t *m,
 		const char *rj = (const char *)sqlite3_column_text(st, 2);
 		x->rules = rj ? json_loads(rj, 0, NULL) : json_array();
 	}
-	if (ps != SQLITE_ROW && ps != SQLITE_DONE) { /* a read error, not the last policy */
-		sqlite3_finalize(st);
-		goto dberr;
-	}
 	sqlite3_finalize(st);
+	if (perr)
+		goto dberr;
 	myear *y = m ? mirror_year(m, year) : NULL;
 	if (m && !y)
 		goto out;
