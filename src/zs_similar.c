@@ -806,49 +806,43 @@ int zs_similar_warm(sqlite3 *db, const _Atomic int *stop, char *err, size_t errl
 	mirror_t *m = mirror;
 	if (m && m->db == db && token_read(db) == m->token)
 		return 0; /* kept: the next computation brings it up to date */
-	sqlite3_stmt *years = NULL;
-	char (*dirty)[12] = NULL;
-	size_t ndirty = 0;
-	long long cur = -1;
-	int rc = 0;
 	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "similar: %s", sqlite3_errmsg(db));
 		return -1;
 	}
+	char (*dirty)[12] = NULL;
+	size_t ndirty = 0;
+	long long cur = -1;
 	m = mirror_for(db, &dirty, &ndirty, &cur); /* a new one: the token did not match */
 	free(dirty);
-	if (m && sqlite3_prepare_v2(db, "SELECT DISTINCT year FROM policy ORDER BY year", -1, &years,
-	                            NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "similar: %s", sqlite3_errmsg(db));
+	sqlite3_stmt *years = NULL;
+	int rc = 0;
+	if (!m) {
+		snprintf(err, errlen, "similar: out of memory for the contracted sets");
 		rc = -1;
-	}
-	if (m && rc == 0) {
+	} else if (sqlite3_prepare_v2(db, "SELECT DISTINCT year FROM policy ORDER BY year", -1,
+	                              &years, NULL) != SQLITE_OK) {
+		rc = -1;
+	} else {
 		m->round++;
 		while (rc == 0 && !(stop && atomic_load(stop)) && sqlite3_step(years) == SQLITE_ROW)
 			rc = compute_year(db, sqlite3_column_int(years, 0), NULL, m, NULL, 0, err, errlen);
 	}
 	sqlite3_finalize(years);
-	if (rc == 0 && stop && atomic_load(stop)) { /* stopping: nothing kept */
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		zs_similar_thread_done();
-		return 0;
+	int stopped = stop && atomic_load(stop);
+	if (rc == 0 && !stopped) {
+		if (token_write(db, m->token = token_next++) == 0 &&
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+			/* the marks of the next apply have generations above cur (and any committed
+			 * since without a new generation are read again, harmlessly) */
+			m->gen = cur;
+			return 1;
+		}
+		rc = -1;
 	}
-	if (m && rc == 0 && token_write(db, m->token = token_next++) == 0 &&
-	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
-		/* the marks of the next apply have generations above cur (and any committed since
-		 * without a new generation are read again, harmlessly) */
-		m->gen = cur;
-		return 1;
-	}
-	if (rc == 0 && m) {
+	if (rc && !err[0])
 		snprintf(err, errlen, "similar: %s", sqlite3_errmsg(db));
-		rc = -1;
-	}
-	if (rc == 0 && !m) {
-		snprintf(err, errlen, "similar: out of memory for the contracted sets");
-		rc = -1;
-	}
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-	zs_similar_thread_done(); /* nothing kept that the token does not vouch for */
+	zs_similar_thread_done(); /* nothing kept that the token does not vouch for (or stopping) */
 	return rc;
 }
