@@ -594,6 +594,30 @@ static void worker_nice(long want, long *asked)
 #endif
 }
 
+/* The similar policies' contracted sets, read while nothing is to be applied (after a start),
+ * not by the first changed feed's apply (zs_similar.h); a stop, a reload or a feed due goes
+ * first. Worker thread only, between rounds. */
+static void warm_similar(zs_worker *w, const time_t *due, size_t n)
+{
+	int busy = atomic_load(&w->stop);
+	pthread_mutex_lock(&w->mu);
+	busy |= w->pending != NULL;
+	pthread_mutex_unlock(&w->mu);
+	time_t now = time(NULL);
+	for (size_t i = 0; i < n && !busy; i++)
+		busy = due[i] <= now;
+	if (busy)
+		return;
+	char err[256];
+	long long t0 = zs_metrics_now_us();
+	int warm = zs_similar_warm(w->db, &w->stop, err, sizeof err);
+	if (warm < 0)
+		ZS_ERROR(MOD, "%s", err);
+	else if (warm > 0)
+		ZS_DEBUG(MOD, "similar policies: contracted sets read in %lld ms",
+		         (zs_metrics_now_us() - t0) / 1000);
+}
+
 static void *worker_main(void *arg)
 {
 	zs_worker *w = arg;
@@ -627,22 +651,7 @@ static void *worker_main(void *arg)
 		if (cchanged)
 			atomic_store(&zs_generation, zs_db_generation(w->db));
 		zs_notifier_wake(); /* webhooks and cache purges of what was just published */
-		/* the similar policies' contracted sets, read while nothing is to be applied (after
-		 * a start), not by the first changed feed's apply (zs_similar.h) */
-		char serr[256];
-		long long ws = zs_metrics_now_us();
-		int busy = atomic_load(&w->stop); /* a reload or a feed due goes first */
-		pthread_mutex_lock(&w->mu);
-		busy |= w->pending != NULL;
-		pthread_mutex_unlock(&w->mu);
-		for (size_t i = 0; i < n && !busy; i++)
-			busy = due[i] <= time(NULL);
-		int warm = busy ? 0 : zs_similar_warm(w->db, &w->stop, serr, sizeof serr);
-		if (warm < 0)
-			ZS_ERROR(MOD, "%s", serr);
-		else if (warm > 0)
-			ZS_DEBUG(MOD, "similar policies: contracted sets read in %lld ms",
-			         (zs_metrics_now_us() - ws) / 1000);
+		warm_similar(w, due, n);
 		time_t next = now + 3600;
 		for (size_t i = 0; i < n; i++)
 			if (due[i] < next)
