@@ -676,8 +676,9 @@ def main():
         note = (f"{of.get('feed')} ({fmt((of.get('bytes') or 0) / 1e6, 1)} MB, {fmt(of.get('statuses_changed'))} "
                 f"statuses changed) alone, the others 304; the daemon's ingest duration over "
                 f"{fmt(of.get('applies'))} apply; lag from the file written to applied {fmt(of.get('lag_seconds'))} s")
-        if scale_note(run):
-            note += "; " + scale_note(run)
+        on = scale_note(run)
+        if on:
+            note += "; " + on
     target("one changed insurer feed applied", v, "<= 5 s",
            v is not None and v <= NEW_TARGETS["one_feed_apply_seconds"], "s", note)
 
